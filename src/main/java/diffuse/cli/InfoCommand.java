@@ -1,0 +1,59 @@
+package diffuse.cli;
+
+import diffuse.io.ModelInfo;
+import diffuse.io.ModelStore;
+import diffuse.io.ProgressBar;
+import diffuse.model.UNet;
+import diffuse.schedule.NoiseSchedule;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code diffuse info}: describes a model directory. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+    description = "Describe a model: architecture, schedule, labels, training steps, data, timings.")
+final class InfoCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "MODEL_DIR", arity = "0..1", description = "Model directory (default: the shipped model).")
+  Path dir;
+
+  @Override
+  public Integer call() {
+    ModelStore.StoredModel m = ModelStore.open(dir != null ? dir : GenerateOptions.defaultModel());
+    ModelInfo i = m.info();
+    var a = i.architecture();
+    var t = i.training();
+    NoiseSchedule s = i.schedule().build();
+    PrintStream out = System.out;
+    out.printf("model        %s%n", m.dir());
+    out.printf("checkpoint   %s (%s)%n", i.checkpoint(), m.statePrefix() != null ? "with training state, resumable" : "exported weights only");
+    out.printf("architecture U-Net %dx%dx%d, widths %s, %d res block(s)/level, embed %d, GroupNorm %d groups%n",
+        a.height(), a.width(), a.channels(), a.widths(), a.resBlocks(), a.embedDim(), a.groups());
+    out.printf("parameters   %,d%n", new UNet(a).paramSpecs().stream().mapToLong(p -> p.size()).sum());
+    out.printf("schedule     %s, T = %d, ᾱ_T = %.3g%n", i.schedule().kind().name().toLowerCase(), s.numSteps(), s.alphaCumprod(s.numSteps() - 1));
+    out.printf("labels       %s (null label = %d)%n", String.join(", ", i.labels()), i.nullLabel());
+    out.printf("data         %s, %,d images %dx%dx%d%n", i.data().dataset(), i.data().images(), i.data().height(), i.data().width(), i.data().channels());
+    out.printf("training     %,d steps = %.2f epochs, batch %d, lr %.2g (warm-up %d), p_uncond %.2f, EMA %.4f, clip %.2g, seed %d%n",
+        t.step(), t.epochs(), t.settings().batchSize(), t.settings().learningRate(), t.settings().warmupSteps(),
+        t.settings().pUncond(), t.settings().emaDecay(), t.settings().gradClip(), t.settings().seed());
+    out.printf("timing       %s of training wall time, last run %.0f images/s on %s%n",
+        ProgressBar.format(t.wallSeconds()), t.imagesPerSecond(), t.device());
+    for (String c : t.commands()) {
+      out.printf("command      %s%n", c);
+    }
+    out.printf("size on disk %.1f MB%n", size(m.dir()) / 1e6);
+    return 0;
+  }
+
+  private static long size(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package diffuse.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Keeps TensorFlow's native log lines out of the user's way. The native library reads
+ * TF_CPP_MIN_LOG_LEVEL from the environment, which a running JVM cannot set, so when it is unset the
+ * CLI runs itself once more as a child JVM with TF_CPP_MIN_LOG_LEVEL=2 and the same arguments, and
+ * drops from the child's standard error the few lines TensorFlow writes through absl regardless.
+ * Set TF_CPP_MIN_LOG_LEVEL yourself (0 shows everything) to run in one process with no filter.
+ */
+final class Launcher {
+  static final String CHILD = "diffuse.child";
+  private static final Pattern NATIVE_LOG =
+      Pattern.compile("^(WARNING: All log messages before absl::InitializeLog\\(\\).*"
+          + "|[IWE]\\d{4} \\d\\d:\\d\\d:\\d+\\.\\d+\\s+\\d+ \\S+:\\d+\\] .*"
+          + "|\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d+: [IW] tensorflow/.*)$");
+
+  private Launcher() {}
+
+  static boolean shouldRelaunch() {
+    return System.getenv("TF_CPP_MIN_LOG_LEVEL") == null && System.getProperty(CHILD) == null;
+  }
+
+  static int relaunch(String[] args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.add("-D" + CHILD + "=true");
+    cmd.add("-Ddiffuse.terminal=" + (System.console() != null));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Main.class.getName());
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd)
+        .redirectInput(ProcessBuilder.Redirect.INHERIT)
+        .redirectOutput(ProcessBuilder.Redirect.INHERIT);
+    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
+    Process child;
+    try {
+      child = pb.start();
+    } catch (IOException e) {
+      return Main.execute(args); // cannot start a JVM: run here, with the log lines
+    }
+    // Ctrl-C reaches the child too (same process group); wait for it to save and finish.
+    Thread waiter = new Thread(() -> {
+      try {
+        child.waitFor();
+      } catch (InterruptedException ignored) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    Runtime.getRuntime().addShutdownHook(waiter);
+    Thread pump = new Thread(() -> filter(child.getErrorStream(), System.err), "stderr-filter");
+    pump.start();
+    try {
+      int code = child.waitFor();
+      pump.join();
+      return code;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 130;
+    }
+  }
+
+  /** Copies {@code in} to {@code out} segment by segment ('\n' or '\r' ends one), minus native log lines. */
+  static void filter(InputStream in, OutputStream out) {
+    ByteArrayOutputStream seg = new ByteArrayOutputStream();
+    try {
+      int c;
+      while ((c = in.read()) >= 0) {
+        seg.write(c);
+        if (c == '\n' || c == '\r') {
+          flushSegment(seg, out);
+        }
+      }
+      flushSegment(seg, out);
+    } catch (IOException ignored) {
+      // child gone
+    }
+  }
+
+  private static void flushSegment(ByteArrayOutputStream seg, OutputStream out) throws IOException {
+    if (seg.size() == 0) {
+      return;
+    }
+    String s = seg.toString(StandardCharsets.UTF_8);
+    seg.reset();
+    if (!NATIVE_LOG.matcher(s.strip()).matches()) {
+      out.write(s.getBytes(StandardCharsets.UTF_8));
+      out.flush();
+    }
+  }
+}

@@ -1,0 +1,163 @@
+package diffuse.cli;
+
+import diffuse.data.Dataset;
+import diffuse.data.DatasetSpec;
+import diffuse.data.Datasets;
+import diffuse.io.ModelInfo;
+import diffuse.io.ModelStore;
+import diffuse.model.UNetConfig;
+import diffuse.schedule.ScheduleKind;
+import diffuse.train.Device;
+import diffuse.train.TrainSettings;
+import diffuse.train.TrainingRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code diffuse train}: trains a class-conditional U-Net with label dropout. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+      "Train a class-conditional diffusion U-Net (DDPM ε-prediction loss) with label dropout, so the",
+      "model learns both ε(x,t,y) and the unconditional ε(x,t,∅) that classifier-free guidance needs.",
+      "Ctrl-C saves a checkpoint and exits; --resume continues from it."})
+final class TrainCommand implements Callable<Integer> {
+  @Option(names = "--dataset", paramLabel = "NAME",
+      description = "mnist, fashion-mnist or folder:PATH (one subfolder per class). Required unless --resume.")
+  String dataset;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Run directory to create.")
+  Path out;
+
+  @Option(names = "--resume", paramLabel = "DIR", description = "Continue the run in DIR (settings come from its model.json).")
+  Path resume;
+
+  @Option(names = "--epochs", defaultValue = "5", paramLabel = "N",
+      description = "Total passes over the data the model should have at the end (default: ${DEFAULT-VALUE}).")
+  double epochs;
+
+  @Option(names = "--batch-size", defaultValue = "128", paramLabel = "N") int batchSize;
+  @Option(names = "--lr", defaultValue = "1e-3", paramLabel = "RATE", description = "Adam learning rate (default: ${DEFAULT-VALUE}).") double lr;
+  @Option(names = "--warmup", defaultValue = "200", paramLabel = "STEPS", description = "Linear learning-rate warm-up steps (default: ${DEFAULT-VALUE}).") int warmup;
+  @Option(names = "--p-uncond", defaultValue = "0.1", paramLabel = "P",
+      description = "Probability that a label is replaced by the null label (default: ${DEFAULT-VALUE}).") double pUncond;
+  @Option(names = "--ema-decay", defaultValue = "0.999", paramLabel = "D", description = "Decay of the weight average used for sampling (default: ${DEFAULT-VALUE}).") double emaDecay;
+  @Option(names = "--grad-clip", defaultValue = "1.0", paramLabel = "NORM", description = "Global gradient-norm clip (default: ${DEFAULT-VALUE}).") double gradClip;
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of every random choice; same seed, same run (default: ${DEFAULT-VALUE}).") long seed;
+
+  @Option(names = "--schedule", defaultValue = "linear", paramLabel = "linear|cosine", description = "Noise schedule (default: ${DEFAULT-VALUE}).") ScheduleKind schedule;
+  @Option(names = "--timesteps", defaultValue = "1000", paramLabel = "T", description = "Diffusion steps T (default: ${DEFAULT-VALUE}).") int timesteps;
+  @Option(names = "--widths", defaultValue = "32,64,128", split = ",", paramLabel = "C1,C2,...",
+      description = "U-Net channels per resolution level (default: ${DEFAULT-VALUE}).") List<Integer> widths;
+  @Option(names = "--res-blocks", defaultValue = "1", paramLabel = "N", description = "Residual blocks per level (default: ${DEFAULT-VALUE}).") int resBlocks;
+  @Option(names = "--embed-dim", defaultValue = "128", paramLabel = "N", description = "Timestep/class embedding width (default: ${DEFAULT-VALUE}).") int embedDim;
+  @Option(names = "--groups", defaultValue = "8", paramLabel = "N", description = "GroupNorm groups (default: ${DEFAULT-VALUE}).") int groups;
+
+  @Option(names = "--image-size", defaultValue = "32", paramLabel = "PX", description = "Side of folder images after resizing (default: ${DEFAULT-VALUE}).") int imageSize;
+  @Option(names = "--data-dir", paramLabel = "DIR", description = "Where MNIST is cached / Fashion-MNIST is read (default: ~/.cache/diffuse/mnist, /usr/share/datasets/fashion-mnist).") Path dataDir;
+  @Option(names = "--limit", paramLabel = "N", description = "Train on the first N images only (quick experiments).") Integer limit;
+  @Option(names = "--checkpoint-every", defaultValue = "1000", paramLabel = "STEPS", description = "Steps between checkpoints; 0 = only at the end (default: ${DEFAULT-VALUE}).") long checkpointEvery;
+
+  @Mixin DeviceOptions deviceOptions;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!(epochs > 0) || !Double.isFinite(epochs)) {
+      throw new IllegalArgumentException("--epochs must be a positive number, got " + epochs);
+    }
+    if (checkpointEvery < 0) {
+      throw new IllegalArgumentException("--checkpoint-every must be >= 0, got " + checkpointEvery);
+    }
+    if (limit != null && limit < 1) {
+      throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
+    }
+    String command = "diffuse " + String.join(" ", Main.currentArgs());
+    ModelInfo info;
+    Dataset data;
+    Path runDir;
+    boolean resuming = resume != null;
+    if (resuming) {
+      if (out != null) {
+        throw new IllegalArgumentException("--resume continues a run in place; drop --out");
+      }
+      runDir = resume;
+      info = ModelStore.open(runDir).info();
+      DatasetSpec spec = DatasetSpec.parse(dataset != null ? dataset : info.data().dataset());
+      data = limit(Datasets.load(spec, Datasets.Split.TRAIN, dataDir, info.architecture().height()));
+      checkMatches(info, data);
+    } else {
+      if (dataset == null) {
+        throw new IllegalArgumentException("--dataset is required (mnist, fashion-mnist or folder:PATH), or --resume DIR");
+      }
+      if (out == null) {
+        throw new IllegalArgumentException("--out DIR is required for a new run");
+      }
+      if (Files.exists(out.resolve(ModelStore.MODEL_JSON))) {
+        throw new IllegalArgumentException(out + " already holds a model; continue it with --resume " + out
+            + " or choose another --out");
+      }
+      runDir = out;
+      TrainSettings settings = new TrainSettings(batchSize, lr, warmup, pUncond, emaDecay, gradClip, seed);
+      if (timesteps < 2) {
+        throw new IllegalArgumentException("--timesteps must be >= 2, got " + timesteps);
+      }
+      DatasetSpec spec = DatasetSpec.parse(dataset);
+      data = limit(Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize));
+      UNetConfig arch = new UNetConfig(data.height(), data.width(), data.channels(), data.numClasses(),
+          widths, resBlocks, embedDim, groups);
+      info = new ModelInfo(ModelInfo.FORMAT, arch, new ModelInfo.Schedule(schedule, timesteps),
+          data.labelNames(), arch.nullLabel(),
+          new ModelInfo.Data(spec.toString(), data.size(), data.height(), data.width(), data.channels(),
+              Arrays.stream(data.classCounts()).boxed().toList()),
+          new ModelInfo.Training(settings, 0, 0, 0, 0, "", List.of()), null);
+    }
+    Device.Choice device = deviceOptions.resolve();
+    TrainingRun run = new TrainingRun(runDir, info, data, resuming, epochs, checkpointEvery, device, command, System.err);
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      run.requestStop();
+      try {
+        finished.await(10, TimeUnit.MINUTES);
+      } catch (InterruptedException ignored) {
+        Thread.currentThread().interrupt();
+      }
+    }, "save-on-interrupt");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      run.run();
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the hook is running and now returns
+      }
+    }
+    return 0;
+  }
+
+  private Dataset limit(Dataset d) {
+    if (limit == null || limit >= d.size()) {
+      return d;
+    }
+    int per = d.imageSize();
+    return new Dataset(d.name(), Arrays.copyOf(d.pixels(), limit * per), Arrays.copyOf(d.labels(), limit),
+        d.height(), d.width(), d.channels(), d.labelNames());
+  }
+
+  private static void checkMatches(ModelInfo info, Dataset data) {
+    var a = info.architecture();
+    if (a.height() != data.height() || a.width() != data.width() || a.channels() != data.channels()
+        || !info.labels().equals(data.labelNames())) {
+      throw new IllegalArgumentException("the data (" + data.height() + "x" + data.width() + "x" + data.channels()
+          + ", labels " + data.labelNames() + ") does not match the model (" + a.height() + "x" + a.width()
+          + "x" + a.channels() + ", labels " + info.labels() + ")");
+    }
+  }
+}

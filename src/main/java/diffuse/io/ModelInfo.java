@@ -1,0 +1,66 @@
+package diffuse.io;
+
+import diffuse.model.UNetConfig;
+import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.ScheduleKind;
+import diffuse.train.TrainSettings;
+import java.util.List;
+
+/**
+ * Everything {@code model.json} says about a model: enough to rebuild and use it without flags
+ * (nanoGPT's "model_args in the checkpoint").
+ *
+ * @param format version of this file's layout
+ * @param architecture the U-Net config
+ * @param schedule the noise schedule trained with
+ * @param labels class names, index = label
+ * @param nullLabel the label value meaning "no class" (= labels.size())
+ * @param data what it was trained on
+ * @param training how and how long it was trained
+ * @param checkpoint subdirectory holding the current checkpoint
+ */
+public record ModelInfo(
+    int format,
+    UNetConfig architecture,
+    Schedule schedule,
+    List<String> labels,
+    int nullLabel,
+    Data data,
+    Training training,
+    String checkpoint) {
+
+  public static final int FORMAT = 1;
+
+  /** The schedule: kind and number of training steps T. */
+  public record Schedule(ScheduleKind kind, int steps) {
+    public NoiseSchedule build() {
+      return NoiseSchedule.of(kind, steps);
+    }
+  }
+
+  /** The training data. */
+  public record Data(String dataset, int images, int height, int width, int channels, List<Integer> classCounts) {}
+
+  /**
+   * The training so far.
+   *
+   * @param settings optimiser settings
+   * @param step optimisation steps done
+   * @param epochs passes over the data done (fractional)
+   * @param wallSeconds training wall time summed over every run
+   * @param imagesPerSecond throughput of the last run
+   * @param device device of the last run
+   * @param commands every command line that trained it, in order
+   */
+  public record Training(
+      TrainSettings settings, long step, double epochs, double wallSeconds, double imagesPerSecond,
+      String device, List<String> commands) {}
+
+  public ModelInfo withCheckpoint(String name) {
+    return new ModelInfo(format, architecture, schedule, labels, nullLabel, data, training, name);
+  }
+
+  public ModelInfo withTraining(Training t) {
+    return new ModelInfo(format, architecture, schedule, labels, nullLabel, data, t, checkpoint);
+  }
+}

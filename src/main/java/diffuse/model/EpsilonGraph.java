@@ -1,0 +1,66 @@
+package diffuse.model;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * A graph holding only ε_θ(x, t, y) on plain variables, used to write the SavedModel that sampling
+ * and any other TensorFlow runtime load. Its inputs and output are named by {@link GraphNames}.
+ */
+public final class EpsilonGraph implements AutoCloseable {
+  private final Graph graph = new Graph();
+  private final Parameters params;
+  private final Placeholder<TFloat32> x;
+  private final Placeholder<TFloat32> t;
+  private final Placeholder<TInt32> y;
+  private final Operand<TFloat32> eps;
+
+  public EpsilonGraph(UNetConfig config) {
+    Ops tf = Ops.create(graph);
+    UNet net = new UNet(config);
+    params = new Parameters(tf, "");
+    x = tf.withName(GraphNames.INPUT_X).placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
+    t = tf.withName(GraphNames.INPUT_T).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+    y = tf.withName(GraphNames.INPUT_Y).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+    eps = net.build(tf, params::create, x, t, y);
+  }
+
+  /**
+   * Writes a SavedModel (tag {@value GraphNames#TAG}, signature {@value GraphNames#SIGNATURE_KEY})
+   * whose variables hold {@code weights}.
+   */
+  public void exportSavedModel(Path dir, Map<String, float[]> weights) throws IOException {
+    try (Session session = new Session(graph)) {
+      params.load(session, weights);
+      Signature signature =
+          Signature.builder()
+              .key(GraphNames.SIGNATURE_KEY)
+              .input(GraphNames.INPUT_X, x)
+              .input(GraphNames.INPUT_T, t)
+              .input(GraphNames.INPUT_Y, y)
+              .output(GraphNames.OUTPUT_EPS, eps)
+              .build();
+      SavedModelBundle.exporter(dir.toString())
+          .withTags(GraphNames.TAG)
+          .withSession(session)
+          .withSignature(signature)
+          .export();
+    }
+  }
+
+  @Override
+  public void close() {
+    graph.close();
+  }
+}

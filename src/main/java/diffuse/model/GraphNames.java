@@ -1,0 +1,22 @@
+package diffuse.model;
+
+/**
+ * Names of the graph inputs and outputs shared by the trainer, the exported SavedModel, the sampler
+ * and the tests. The SavedModel's serving signature uses the same names for its keys.
+ */
+public final class GraphNames {
+  /** Noisy images x_t, float32 [batch, height, width, channels] in data units ([−1, 1] at t = 0). */
+  public static final String INPUT_X = "x";
+  /** Timesteps t, float32 [batch], 0 … T−1 of the training schedule. */
+  public static final String INPUT_T = "t";
+  /** Class labels y, int32 [batch]; the value {@code numClasses} is the null label. */
+  public static final String INPUT_Y = "y";
+  /** Predicted noise ε(x_t, t, y), float32 [batch, height, width, channels]. */
+  public static final String OUTPUT_EPS = "eps";
+  /** Key of the SavedModel signature computing {@link #OUTPUT_EPS}. */
+  public static final String SIGNATURE_KEY = "serving_default";
+  /** SavedModel tag. */
+  public static final String TAG = "serve";
+
+  private GraphNames() {}
+}

@@ -1,0 +1,216 @@
+package diffuse.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.math.Mean;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The class-conditioned noise-prediction U-Net ε_θ(x_t, t, y) as TensorFlow graph ops (Ho et al.
+ * 2020 §4 and Appendix B; class conditioning as in Ho &amp; Salimans 2022, "Classifier-Free
+ * Diffusion Guidance").
+ *
+ * <ul>
+ *   <li>input x_t: float32 [B, H, W, C]; t: float32 [B]; y: int32 [B] in 0 … numClasses (the last
+ *       value being the null label);
+ *   <li>embedding e = MLP(sinusoid(t)) + E[y], E a learned [numClasses+1, embedDim] table (a one-hot
+ *       product, so its gradient is a MatMul's);
+ *   <li>each level: {@code resBlocks} residual blocks (GroupNorm, SiLU, 3×3 conv, + Dense(SiLU(e)),
+ *       GroupNorm, SiLU, 3×3 conv, 1×1 skip where widths differ), then 2×2 average pooling; the
+ *       deepest level runs two more blocks; the way up concatenates the skip of the same level and
+ *       resizes by nearest neighbour;
+ *   <li>output: GroupNorm, SiLU, 3×3 conv to C channels: the predicted noise, same shape as x_t.
+ * </ul>
+ *
+ * This class only builds ops. Where its weights live is decided by the {@code params} function
+ * given to {@link #build}: the trainer passes variables, tests may pass anything.
+ */
+public final class UNet {
+  private final UNetConfig config;
+
+  public UNet(UNetConfig config) {
+    this.config = config;
+  }
+
+  public UNetConfig config() {
+    return config;
+  }
+
+  /** The specs of every parameter, in creation order, without building a graph. */
+  public List<ParamSpec> paramSpecs() {
+    List<ParamSpec> specs = new ArrayList<>();
+    try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x =
+          tf.placeholder(TFloat32.class, Placeholder.shape(inputShape()));
+      Placeholder<TFloat32> t = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+      Placeholder<TInt32> y = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      build(tf, s -> {
+        specs.add(s);
+        return tf.zeros(tf.constant(s.shape()), TFloat32.class);
+      }, x, t, y);
+    }
+    return specs;
+  }
+
+  /** Shape of x_t and of the output: [-1, H, W, C]. */
+  public Shape inputShape() {
+    return Shape.of(-1, config.height(), config.width(), config.channels());
+  }
+
+  /**
+   * Adds the network to the graph of {@code tf}.
+   *
+   * @param params maps each parameter spec to the operand holding its value
+   * @param x noisy images, float32 [B, H, W, C]
+   * @param t timesteps, float32 [B]
+   * @param y labels, int32 [B]
+   * @return predicted noise, float32 [B, H, W, C]
+   */
+  public Operand<TFloat32> build(
+      Ops tf,
+      Function<ParamSpec, Operand<TFloat32>> params,
+      Operand<TFloat32> x,
+      Operand<TFloat32> t,
+      Operand<TInt32> y) {
+    return new Builder(tf, params).network(x, t, y);
+  }
+
+  private final class Builder {
+    private final Ops tf;
+    private final Function<ParamSpec, Operand<TFloat32>> params;
+
+    Builder(Ops tf, Function<ParamSpec, Operand<TFloat32>> params) {
+      this.tf = tf;
+      this.params = params;
+    }
+
+    Operand<TFloat32> network(Operand<TFloat32> x, Operand<TFloat32> t, Operand<TInt32> y) {
+      List<Integer> widths = config.widths();
+      Operand<TFloat32> emb = embedding(t, y);
+      Operand<TFloat32> h = conv(x, "in", config.channels(), widths.get(0), 3, 1.0);
+      List<Operand<TFloat32>> skips = new ArrayList<>();
+      int cin = widths.get(0);
+      for (int level = 0; level < widths.size(); level++) {
+        int w = widths.get(level);
+        for (int r = 0; r < config.resBlocks(); r++) {
+          h = resBlock(h, emb, "down" + level + ".res" + r, cin, w);
+          cin = w;
+        }
+        skips.add(h);
+        if (level < widths.size() - 1) {
+          h = tf.nn.avgPool(h, List.of(1L, 2L, 2L, 1L), List.of(1L, 2L, 2L, 1L), "VALID");
+        }
+      }
+      h = resBlock(h, emb, "mid.res0", cin, cin);
+      h = resBlock(h, emb, "mid.res1", cin, cin);
+      for (int level = widths.size() - 1; level >= 0; level--) {
+        int w = widths.get(level);
+        Operand<TFloat32> skip = skips.get(level);
+        h = tf.concat(Arrays.asList(h, skip), tf.constant(3));
+        int concatWidth = cin + w;
+        for (int r = 0; r < config.resBlocks(); r++) {
+          h = resBlock(h, emb, "up" + level + ".res" + r, r == 0 ? concatWidth : w, w);
+        }
+        cin = w;
+        if (level > 0) {
+          int scale = 1 << (level - 1);
+          h = tf.image.resizeNearestNeighbor(
+              h, tf.constant(new int[] {config.height() / scale, config.width() / scale}));
+        }
+      }
+      h = silu(groupNorm(h, "out.norm", cin));
+      h = conv(h, "out", cin, config.channels(), 3, 0.1);
+      return tf.withName(GraphNames.OUTPUT_EPS).identity(h);
+    }
+
+    /** e = MLP(sinusoid(t)) + E[y]: [B, embedDim]. */
+    Operand<TFloat32> embedding(Operand<TFloat32> t, Operand<TInt32> y) {
+      int d = config.embedDim();
+      int half = d / 2;
+      float[] freqs = new float[half];
+      for (int k = 0; k < half; k++) {
+        freqs[k] = (float) Math.exp(-Math.log(10000.0) * k / half);
+      }
+      Operand<TFloat32> args =
+          tf.math.mul(
+              tf.expandDims(t, tf.constant(1)), tf.reshape(tf.constant(freqs), tf.constant(new int[] {1, half})));
+      Operand<TFloat32> sinusoid =
+          tf.concat(Arrays.asList(tf.math.sin(args), tf.math.cos(args)), tf.constant(1));
+      Operand<TFloat32> temb = dense(sinusoid, "temb.fc0", d, d);
+      temb = dense(silu(temb), "temb.fc1", d, d);
+      Operand<TFloat32> table =
+          params.apply(
+              new ParamSpec("class_emb", new long[] {config.numClasses() + 1, d},
+                  ParamSpec.Init.NORMAL, 1.0));
+      Operand<TFloat32> oneHot =
+          tf.oneHot(y, tf.constant(config.numClasses() + 1), tf.constant(1f), tf.constant(0f));
+      return tf.math.add(temb, tf.linalg.matMul(oneHot, table));
+    }
+
+    Operand<TFloat32> resBlock(Operand<TFloat32> h, Operand<TFloat32> emb, String name, int cin, int cout) {
+      Operand<TFloat32> a = conv(silu(groupNorm(h, name + ".norm1", cin)), name + ".conv1", cin, cout, 3, 1.0);
+      Operand<TFloat32> e = dense(silu(emb), name + ".emb", config.embedDim(), cout);
+      a = tf.math.add(a, tf.reshape(e, tf.constant(new int[] {-1, 1, 1, cout})));
+      a = conv(silu(groupNorm(a, name + ".norm2", cout)), name + ".conv2", cout, cout, 3, 0.5);
+      Operand<TFloat32> skip = cin == cout ? h : conv(h, name + ".skip", cin, cout, 1, 1.0);
+      return tf.math.add(skip, a);
+    }
+
+    /**
+     * GroupNorm (Wu &amp; He 2018) from per-channel E[x] and E[x²] averaged within each group by a
+     * constant [C, C] matrix, which avoids a 5-D reshape and is faster on CPU.
+     */
+    Operand<TFloat32> groupNorm(Operand<TFloat32> x, String name, int c) {
+      int groups = config.groups();
+      int per = c / groups;
+      float[][] avg = new float[c][c];
+      for (int i = 0; i < c; i++) {
+        for (int j = 0; j < c; j++) {
+          avg[i][j] = (i / per == j / per) ? 1f / per : 0f;
+        }
+      }
+      Operand<TInt32> hw = tf.constant(new int[] {1, 2});
+      Operand<TFloat32> mean = tf.math.mean(x, hw); // [B, C]
+      Operand<TFloat32> meanSq = tf.math.mean(tf.math.mul(x, x), hw);
+      Operand<TFloat32> avgOp = tf.constant(avg);
+      Operand<TFloat32> gMean = tf.linalg.matMul(mean, avgOp);
+      Operand<TFloat32> gMeanSq = tf.linalg.matMul(meanSq, avgOp);
+      Operand<TFloat32> var = tf.math.sub(gMeanSq, tf.math.mul(gMean, gMean));
+      Operand<TInt32> bhwc = tf.constant(new int[] {-1, 1, 1, c});
+      Operand<TFloat32> inv =
+          tf.reshape(tf.math.rsqrt(tf.math.add(tf.math.maximum(var, tf.constant(0f)), tf.constant(1e-5f))), bhwc);
+      Operand<TFloat32> gamma = params.apply(new ParamSpec(name + ".gamma", new long[] {c}, ParamSpec.Init.ONES, 0));
+      Operand<TFloat32> beta = params.apply(new ParamSpec(name + ".beta", new long[] {c}, ParamSpec.Init.ZEROS, 0));
+      Operand<TFloat32> centred = tf.math.sub(x, tf.reshape(gMean, bhwc));
+      return tf.math.add(tf.math.mul(tf.math.mul(centred, inv), gamma), beta);
+    }
+
+    /** x·σ(x). */
+    Operand<TFloat32> silu(Operand<TFloat32> x) {
+      return tf.math.mul(x, tf.math.sigmoid(x));
+    }
+
+    /** k×k SAME convolution with bias, He-normal weights scaled by {@code gain}. */
+    Operand<TFloat32> conv(Operand<TFloat32> x, String name, int cin, int cout, int k, double gain) {
+      double std = gain * Math.sqrt(2.0 / (k * k * cin));
+      Operand<TFloat32> w = params.apply(new ParamSpec(name + ".w", new long[] {k, k, cin, cout}, ParamSpec.Init.NORMAL, std));
+      Operand<TFloat32> b = params.apply(new ParamSpec(name + ".b", new long[] {cout}, ParamSpec.Init.ZEROS, 0));
+      return tf.nn.biasAdd(tf.nn.conv2d(x, w, List.of(1L, 1L, 1L, 1L), "SAME"), b);
+    }
+
+    /** x·W + b for x [B, in]. */
+    Operand<TFloat32> dense(Operand<TFloat32> x, String name, int in, int out) {
+      Operand<TFloat32> w = params.apply(new ParamSpec(name + ".w", new long[] {in, out}, ParamSpec.Init.NORMAL, Math.sqrt(1.0 / in)));
+      Operand<TFloat32> b = params.apply(new ParamSpec(name + ".b", new long[] {out}, ParamSpec.Init.ZEROS, 0));
+      return tf.math.add(tf.linalg.matMul(x, w), b);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package diffuse.train;
+
+/**
+ * Optimisation settings of a training run, recorded in {@code model.json}.
+ *
+ * @param batchSize images per step
+ * @param learningRate Adam's peak learning rate
+ * @param warmupSteps steps of linear learning-rate warm-up from 0
+ * @param pUncond probability that a label is replaced by the null label (classifier-free guidance)
+ * @param emaDecay decay of the weight EMA used for sampling
+ * @param gradClip global gradient-norm clipping threshold
+ * @param seed seed of every random choice (weights, data order, t, ε, label dropout)
+ */
+public record TrainSettings(
+    int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
+    double gradClip, long seed) {
+
+  public TrainSettings {
+    require(batchSize >= 1, "batch size must be >= 1, got " + batchSize);
+    require(learningRate > 0 && Double.isFinite(learningRate), "learning rate must be > 0, got " + learningRate);
+    require(warmupSteps >= 0, "warm-up steps must be >= 0, got " + warmupSteps);
+    require(pUncond >= 0 && pUncond <= 1, "--p-uncond must be within [0, 1], got " + pUncond);
+    require(emaDecay >= 0 && emaDecay < 1, "EMA decay must be within [0, 1), got " + emaDecay);
+    require(gradClip > 0 && Double.isFinite(gradClip), "gradient clip must be > 0, got " + gradClip);
+  }
+
+  public static TrainSettings defaults(long seed) {
+    return new TrainSettings(128, 1e-3, 200, 0.1, 0.999, 1.0, seed);
+  }
+
+  /** Learning rate at 1-based step {@code step}: linear warm-up, then constant. */
+  public double learningRateAt(long step) {
+    return warmupSteps == 0 ? learningRate : learningRate * Math.min(1.0, (double) step / warmupSteps);
+  }
+
+  /** EMA decay at 1-based step: min(decay, (1+step)/(10+step)), so early averages are not stale. */
+  public double emaDecayAt(long step) {
+    return Math.min(emaDecay, (1.0 + step) / (10.0 + step));
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

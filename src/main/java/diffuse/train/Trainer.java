@@ -1,0 +1,96 @@
+package diffuse.train;
+
+import diffuse.data.Dataset;
+import diffuse.sampling.ClassifierFreeGuidance;
+import diffuse.schedule.NoiseSchedule;
+import java.util.SplittableRandom;
+
+/**
+ * The DDPM training loop body (Ho et al. 2020, Algorithm 1) with label dropout: for global step s,
+ * take the batch of x_0 the epoch's shuffle gives, draw t ~ U{0..T−1} and ε ~ N(0, I), form x_t with
+ * the schedule, replace each label by the null label with probability p_uncond, and take one Adam
+ * step on ‖ε − ε_θ(x_t, t, y)‖².
+ *
+ * <p>Every random draw depends only on (seed, step), so a resumed run takes exactly the batches the
+ * uninterrupted one would have.
+ */
+public final class Trainer {
+  private final TrainingGraph graph;
+  private final NoiseSchedule schedule;
+  private final Dataset data;
+  private final TrainSettings settings;
+  private final int nullLabel;
+  private int[] permutation;
+  private long permutationEpoch = -1;
+
+  public Trainer(TrainingGraph graph, NoiseSchedule schedule, Dataset data, TrainSettings settings, int nullLabel) {
+    if (data.size() < settings.batchSize()) {
+      throw new IllegalArgumentException("the data set has " + data.size()
+          + " images, fewer than one batch of " + settings.batchSize() + "; lower --batch-size");
+    }
+    this.graph = graph;
+    this.schedule = schedule;
+    this.data = data;
+    this.settings = settings;
+    this.nullLabel = nullLabel;
+  }
+
+  /** Full batches per pass over the data (the last partial batch is dropped). */
+  public long stepsPerEpoch() {
+    return data.size() / settings.batchSize();
+  }
+
+  /** One training batch: x_t, t, (dropped) y and the ε that made x_t. */
+  public record Batch(float[] xt, int[] t, int[] labels, float[] noise) {}
+
+  /** The batch of 1-based global step {@code step}. */
+  public Batch batch(long step) {
+    int b = settings.batchSize();
+    long epoch = (step - 1) / stepsPerEpoch();
+    int k = (int) ((step - 1) % stepsPerEpoch());
+    if (epoch != permutationEpoch) {
+      permutation = shuffle(data.size(), new SplittableRandom(settings.seed() * 1_000_003L + epoch));
+      permutationEpoch = epoch;
+    }
+    int[] idx = new int[b];
+    System.arraycopy(permutation, k * b, idx, 0, b);
+    SplittableRandom rng = new SplittableRandom(settings.seed() ^ (step * 0x9E3779B97F4A7C15L));
+    float[] x0 = new float[b * data.imageSize()];
+    data.fill(idx, x0);
+    int[] t = new int[b];
+    int[] y = new int[b];
+    for (int i = 0; i < b; i++) {
+      t[i] = rng.nextInt(schedule.numSteps());
+      y[i] = data.labels()[idx[i]];
+    }
+    float[] eps = new float[x0.length];
+    for (int i = 0; i < eps.length; i++) {
+      eps[i] = (float) rng.nextGaussian();
+    }
+    float[] xt = new float[x0.length];
+    schedule.qSample(x0, t, eps, xt);
+    int[] dropped = ClassifierFreeGuidance.dropLabels(y, settings.pUncond(), nullLabel, rng);
+    return new Batch(xt, t, dropped, eps);
+  }
+
+  /** Runs 1-based global step {@code step}. */
+  public TrainingGraph.StepResult step(long step) {
+    Batch b = batch(step);
+    return graph.step(b.xt(), b.t(), b.labels(), b.noise(),
+        settings.learningRateAt(step), step, settings.emaDecayAt(step));
+  }
+
+  private static int[] shuffle(int n, SplittableRandom rng) {
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int tmp = p[i];
+      p[i] = p[j];
+      p[j] = tmp;
+    }
+    return p;
+  }
+}

@@ -1,0 +1,192 @@
+package diffuse.train;
+
+import diffuse.data.Dataset;
+import diffuse.io.ModelInfo;
+import diffuse.io.ModelStore;
+import diffuse.io.ProgressBar;
+import diffuse.model.UNet;
+import diffuse.schedule.NoiseSchedule;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A training run in a run directory: builds or restores the training graph, runs steps until the
+ * requested number of epochs, logs the loss to {@code loss.csv}, shows progress, and saves
+ * checkpoints periodically, at the end, and when {@link #requestStop()} is called (Ctrl-C).
+ */
+public final class TrainingRun {
+  /** Raised when the run cannot go on; the message is for the user. */
+  public static final class TrainingException extends RuntimeException {
+    public TrainingException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private final Path runDir;
+  private final ModelInfo initial;
+  private final Dataset data;
+  private final boolean resume;
+  private final double epochs;
+  private final long checkpointEvery;
+  private final Device.Choice device;
+  private final String command;
+  private final PrintStream log;
+  private final AtomicBoolean stop = new AtomicBoolean();
+
+  /**
+   * @param runDir the model directory written to
+   * @param info the model's description; its training step is where this run starts
+   * @param resume restore weights, Adam state and EMA from {@code info}'s checkpoint
+   * @param epochs total passes over the data the model should have when the run ends
+   * @param checkpointEvery steps between checkpoints (0: only at the end)
+   */
+  public TrainingRun(Path runDir, ModelInfo info, Dataset data, boolean resume, double epochs,
+      long checkpointEvery, Device.Choice device, String command, PrintStream log) {
+    this.runDir = runDir;
+    this.initial = info;
+    this.data = data;
+    this.resume = resume;
+    this.epochs = epochs;
+    this.checkpointEvery = checkpointEvery;
+    this.device = device;
+    this.command = command;
+    this.log = log;
+  }
+
+  /** Asks the loop to stop after the current step and save. Safe from any thread. */
+  public void requestStop() {
+    stop.set(true);
+  }
+
+  /** Runs to the end (or to a stop request) and returns the description of the saved model. */
+  public ModelInfo run() {
+    TrainSettings settings = initial.training().settings();
+    NoiseSchedule schedule = initial.schedule().build();
+    UNet net = new UNet(initial.architecture());
+    try (TrainingGraph graph = new TrainingGraph(net, settings.gradClip(), device.config())) {
+      long startStep = initial.training().step();
+      if (resume) {
+        String prefix = ModelStore.open(runDir).statePrefix();
+        if (prefix == null) {
+          throw new TrainingException(runDir + " holds no training state (only the exported model), so it cannot be resumed", null);
+        }
+        graph.restoreState(prefix);
+      } else {
+        graph.initialize(settings.seed());
+      }
+      Trainer trainer = new Trainer(graph, schedule, data, settings, initial.nullLabel());
+      long spe = trainer.stepsPerEpoch();
+      long totalSteps = Math.round(epochs * spe);
+      log.printf("model: %,d parameters, %s; data: %s, %,d images, %d steps/epoch; device: %s%n",
+          graph.parameterCount(), schedule, data.name(), data.size(), spe, device.description());
+      if (startStep >= totalSteps) {
+        log.printf("already trained %d steps (%.2f epochs) >= %.2f epochs asked; nothing to do%n",
+            startStep, (double) startStep / spe, epochs);
+        return initial;
+      }
+      return loop(graph, trainer, startStep, totalSteps, spe);
+    }
+  }
+
+  private ModelInfo loop(TrainingGraph graph, Trainer trainer, long startStep, long totalSteps, long spe) {
+    ModelInfo.Training before = initial.training();
+    int batch = before.settings().batchSize();
+    ProgressBar bar = ProgressBar.stderr("train", totalSteps);
+    ModelInfo current = initial;
+    long step = startStep;
+    long timedFrom = System.nanoTime();
+    long timedSteps = 0;
+    double throughput = before.imagesPerSecond();
+    double ema = Double.NaN;
+    try (BufferedWriter csv = openLossLog()) {
+      while (step < totalSteps && !stop.get()) {
+        step++;
+        TrainingGraph.StepResult r = trainer.step(step);
+        if (!Float.isFinite(r.loss())) {
+          throw new TrainingException("loss became " + r.loss() + " at step " + step
+              + "; lower --lr or raise --warmup. The last checkpoint in " + runDir + " is intact.", null);
+        }
+        if (step == startStep + 1) {
+          timedFrom = System.nanoTime(); // the first step includes graph optimisation
+        } else {
+          timedSteps++;
+          throughput = timedSteps * batch / ((System.nanoTime() - timedFrom) / 1e9);
+        }
+        ema = Double.isNaN(ema) ? r.loss() : 0.98 * ema + 0.02 * r.loss();
+        double elapsed = bar.elapsedSeconds();
+        csv.write(String.format("%d,%.4f,%.6f,%.5f,%.6g,%.1f,%.1f%n", step, (double) step / spe, r.loss(),
+            r.gradNorm(), before.settings().learningRateAt(step), throughput, elapsed));
+        bar.update(step, String.format("epoch %d  loss %.4f  %.0f img/s", (step - 1) / spe + 1, ema, throughput));
+        if (checkpointEvery > 0 && step % checkpointEvery == 0 && step < totalSteps) {
+          csv.flush();
+          current = tryCheckpoint(graph, current, step, spe, throughput, elapsed, false);
+        }
+      }
+      csv.flush();
+    } catch (IOException e) {
+      throw new TrainingException("cannot write " + runDir.resolve("loss.csv") + ": " + e.getMessage(), e);
+    } finally {
+      bar.finish();
+    }
+    if (stop.get()) {
+      log.printf("stopped at step %d; saving a checkpoint ...%n", step);
+    }
+    ModelInfo saved = tryCheckpoint(graph, current, step, spe, throughput, bar.elapsedSeconds(), true);
+    log.printf("saved %s (step %d, %.2f epochs, %.0f images/s)%n", runDir, step, (double) step / spe, throughput);
+    return saved;
+  }
+
+  private ModelInfo tryCheckpoint(TrainingGraph graph, ModelInfo current, long step, long spe,
+      double throughput, double runSeconds, boolean last) {
+    ModelInfo.Training before = initial.training();
+    List<String> commands = new ArrayList<>(before.commands());
+    commands.add(command);
+    ModelInfo next = current.withTraining(new ModelInfo.Training(before.settings(), step,
+        (double) step / spe, before.wallSeconds() + runSeconds, throughput, device.description(), commands));
+    try {
+      ModelStore.save(runDir, next, new ModelStore.CheckpointContent() {
+        @Override
+        public Map<String, float[]> emaWeights() {
+          return graph.emaWeights();
+        }
+
+        @Override
+        public void saveState(String prefix) {
+          graph.saveState(prefix);
+        }
+      }, true);
+      return ModelStore.open(runDir).info();
+    } catch (IOException | RuntimeException e) {
+      String kept = current.checkpoint() == null ? "no earlier checkpoint exists"
+          : "the previous checkpoint (" + current.checkpoint() + ") is intact";
+      String msg = "could not save the checkpoint of step " + step + " in " + runDir + ": " + e.getMessage()
+          + "; " + kept;
+      if (last) {
+        throw new TrainingException(msg, e);
+      }
+      log.println("\nwarning: " + msg + "; training goes on");
+      return current;
+    }
+  }
+
+  private BufferedWriter openLossLog() throws IOException {
+    Files.createDirectories(runDir);
+    Path file = runDir.resolve("loss.csv");
+    boolean fresh = !Files.exists(file) || !resume;
+    BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+        fresh ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    if (fresh) {
+      w.write("step,epoch,loss,grad_norm,learning_rate,images_per_second,elapsed_seconds\n");
+    }
+    return w;
+  }
+}
