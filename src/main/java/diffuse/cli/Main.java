@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
     version = "diffuse 0.1.0 (TensorFlow Java 1.1.0)",
     description = "Class-conditional diffusion image generator with classifier-free guidance.",
     subcommands = {
+      GenerateCommand.class,
+      SweepCommand.class,
       TrainCommand.class,
       InfoCommand.class,
       CommandLine.HelpCommand.class
@@ -82,6 +84,15 @@ public final class Main implements Runnable {
   /** The arguments of the command line being executed (recorded in model.json and sidecars). */
   static java.util.List<String> currentArgs() {
     return java.util.List.of(CURRENT_ARGS.get());
+  }
+
+  /** The command line being executed, as a shell would need it typed ("diffuse generate --prompt 'digit 7'"). */
+  static String commandLine() {
+    StringBuilder sb = new StringBuilder("diffuse");
+    for (String a : CURRENT_ARGS.get()) {
+      sb.append(' ').append(a.matches("[A-Za-z0-9_./:=,+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+    }
+    return sb.toString();
   }
 
   /** A failure the user can act on; its message is shown as it is. */

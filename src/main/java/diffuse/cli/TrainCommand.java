@@ -77,7 +77,7 @@ final class TrainCommand implements Callable<Integer> {
     if (limit != null && limit < 1) {
       throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
     }
-    String command = "diffuse " + String.join(" ", Main.currentArgs());
+    String command = Main.commandLine();
     ModelInfo info;
     Dataset data;
     Path runDir;

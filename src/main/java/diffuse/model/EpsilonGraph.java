@@ -25,8 +25,10 @@ public final class EpsilonGraph implements AutoCloseable {
   private final Placeholder<TFloat32> t;
   private final Placeholder<TInt32> y;
   private final Operand<TFloat32> eps;
+  private final UNetConfig config;
 
   public EpsilonGraph(UNetConfig config) {
+    this.config = config;
     Ops tf = Ops.create(graph);
     UNet net = new UNet(config);
     params = new Parameters(tf, "");
@@ -57,6 +59,25 @@ public final class EpsilonGraph implements AutoCloseable {
           .withSignature(signature)
           .export();
     }
+  }
+
+  /** ε for one batch with the given weights, computed in memory (no files). */
+  public float[] predict(Map<String, float[]> weights, float[] xs, int batch, float timestep, int[] labels) {
+    UNetConfig c = config;
+    float[] ts = new float[batch];
+    java.util.Arrays.fill(ts, timestep);
+    float[] out = new float[xs.length];
+    try (Session session = new Session(graph)) {
+      params.load(session, weights);
+      try (TFloat32 xT = TFloat32.tensorOf(Shape.of(batch, c.height(), c.width(), c.channels()),
+              org.tensorflow.ndarray.buffer.DataBuffers.of(xs, true, false));
+          TFloat32 tT = TFloat32.vectorOf(ts);
+          TInt32 yT = TInt32.vectorOf(labels);
+          org.tensorflow.Result r = session.runner().feed(x, xT).feed(t, tT).feed(y, yT).fetch(eps).run()) {
+        ((TFloat32) r.get(0)).copyTo(org.tensorflow.ndarray.buffer.DataBuffers.of(out, false, false));
+      }
+    }
+    return out;
   }
 
   @Override

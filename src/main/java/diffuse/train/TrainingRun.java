@@ -125,6 +125,9 @@ public final class TrainingRun {
         double elapsed = bar.elapsedSeconds();
         csv.write(String.format("%d,%.4f,%.6f,%.5f,%.6g,%.1f,%.1f%n", step, (double) step / spe, r.loss(),
             r.gradNorm(), before.settings().learningRateAt(step), throughput, elapsed));
+        if (step % 50 == 0) {
+          csv.flush();
+        }
         bar.update(step, String.format("epoch %d  loss %.4f  %.0f img/s", (step - 1) / spe + 1, ema, throughput));
         if (checkpointEvery > 0 && step % checkpointEvery == 0 && step < totalSteps) {
           csv.flush();

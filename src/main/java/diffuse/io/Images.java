@@ -1,0 +1,117 @@
+package diffuse.io;
+
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+
+/** Converting samples to pictures, grids with labelled rows, and PNG files written atomically. */
+public final class Images {
+  private Images() {}
+
+  /** Sample {@code index} of a [n·H·W·C] batch in [−1, 1] as an image (values outside are clipped). */
+  public static BufferedImage toImage(float[] batch, int index, int h, int w, int c) {
+    BufferedImage img = new BufferedImage(w, h, c == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
+    int off = index * h * w * c;
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        int p = off + (y * w + x) * c;
+        if (c == 1) {
+          int v = toByte(batch[p]);
+          img.getRaster().setSample(x, y, 0, v);
+        } else {
+          img.setRGB(x, y, (toByte(batch[p]) << 16) | (toByte(batch[p + 1]) << 8) | toByte(batch[p + 2]));
+        }
+      }
+    }
+    return img;
+  }
+
+  static int toByte(float v) {
+    return (int) Math.round(Math.max(0.0, Math.min(255.0, (v + 1.0) * 127.5)));
+  }
+
+  /** One labelled row of a grid. */
+  public record Row(String label, List<BufferedImage> images) {}
+
+  /**
+   * Draws rows of images with their label at the left, wrapping a row after {@code columns}
+   * images, each image magnified {@code scale} times without smoothing; an optional title on top.
+   */
+  public static BufferedImage grid(String title, List<Row> rows, int columns, int scale) {
+    int cellW = 0, cellH = 0;
+    for (Row r : rows) {
+      for (BufferedImage i : r.images()) {
+        cellW = Math.max(cellW, i.getWidth() * scale);
+        cellH = Math.max(cellH, i.getHeight() * scale);
+      }
+    }
+    Font font = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
+    Font titleFont = new Font(Font.SANS_SERIF, Font.BOLD, 15);
+    BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
+    Graphics2D pg = probe.createGraphics();
+    FontMetrics fm = pg.getFontMetrics(font);
+    int labelW = 0;
+    for (Row r : rows) {
+      labelW = Math.max(labelW, fm.stringWidth(r.label()));
+    }
+    pg.dispose();
+    int gap = 2, pad = 8;
+    labelW += 2 * pad;
+    int maxCols = 1;
+    int lines = 0;
+    for (Row r : rows) {
+      int n = Math.max(1, r.images().size());
+      maxCols = Math.max(maxCols, Math.min(columns, n));
+      lines += (n + columns - 1) / columns;
+    }
+    int titleH = title == null ? 0 : 26;
+    int width = labelW + maxCols * (cellW + gap) + pad;
+    int height = titleH + pad + lines * (cellH + gap) + pad;
+    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = out.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, width, height);
+    g.setColor(Color.BLACK);
+    if (title != null) {
+      g.setFont(titleFont);
+      g.drawString(title, pad, 18);
+    }
+    g.setFont(font);
+    int y = titleH + pad;
+    for (Row r : rows) {
+      int textY = y + cellH / 2 + fm.getAscent() / 2 - 2;
+      g.setColor(Color.BLACK);
+      g.drawString(r.label(), pad, textY);
+      for (int i = 0; i < r.images().size(); i++) {
+        int col = i % columns;
+        if (i > 0 && col == 0) {
+          y += cellH + gap;
+        }
+        BufferedImage img = r.images().get(i);
+        g.drawImage(img, labelW + col * (cellW + gap), y, img.getWidth() * scale, img.getHeight() * scale, null);
+      }
+      y += cellH + gap;
+    }
+    g.dispose();
+    return out;
+  }
+
+  /** Writes a PNG through a temporary file and an atomic rename. */
+  public static void writePng(BufferedImage img, Path file) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    if (!ImageIO.write(img, "png", bytes)) {
+      throw new IOException("no PNG writer available");
+    }
+    AtomicFiles.write(file, bytes.toByteArray());
+  }
+}

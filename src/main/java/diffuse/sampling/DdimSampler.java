@@ -1,0 +1,67 @@
+package diffuse.sampling;
+
+import diffuse.schedule.NoiseSchedule;
+import java.util.random.RandomGenerator;
+
+/**
+ * DDIM (Song, Meng &amp; Ermon 2021, "Denoising Diffusion Implicit Models"), Eq. 12:
+ *
+ * <pre>
+ * x_{t−1} = √ᾱ_{t−1}·x̂_0 + √(1 − ᾱ_{t−1} − σ_t²)·ε̂ + σ_t·z,
+ * σ_t = η·√((1 − ᾱ_{t−1})/(1 − ᾱ_t))·√(1 − ᾱ_t/ᾱ_{t−1})      (Eq. 16)
+ * </pre>
+ *
+ * over the timesteps of a (respaced) schedule. η = 0 is deterministic; η = 1 has the DDPM
+ * posterior variance, so over all T steps it is DDPM.
+ */
+public final class DdimSampler implements Sampler {
+  private final NoiseSchedule schedule;
+  private final double eta;
+  private final boolean clip;
+
+  public DdimSampler(NoiseSchedule schedule, double eta, boolean clip) {
+    this.schedule = schedule;
+    this.eta = eta;
+    this.clip = clip;
+  }
+
+  /** σ_t of Eq. 16. */
+  public static double sigma(double eta, double alphaBar, double alphaBarPrev) {
+    return eta * Math.sqrt((1 - alphaBarPrev) / (1 - alphaBar)) * Math.sqrt(1 - alphaBar / alphaBarPrev);
+  }
+
+  /** One step of Eq. 12 from ᾱ_t to ᾱ_{t−1}, given ε̂; returns x_{t−1} (and x̂_0 into {@code x0Out}). */
+  public static float[] step(float[] xt, float[] eps, double alphaBar, double alphaBarPrev, double eta,
+      boolean clip, RandomGenerator[] rngs, float[][] x0Out) {
+    float[] x0 = Steps.predictX0(xt, eps, alphaBar, clip);
+    float[] e = clip ? Steps.epsFromX0(xt, x0, alphaBar) : eps;
+    x0Out[0] = x0;
+    double sigma = sigma(eta, alphaBar, alphaBarPrev);
+    double a = Math.sqrt(alphaBarPrev);
+    double d = Math.sqrt(Math.max(0.0, 1 - alphaBarPrev - sigma * sigma));
+    float[] prev = new float[xt.length];
+    for (int j = 0; j < xt.length; j++) {
+      prev[j] = (float) (a * x0[j] + d * e[j]);
+    }
+    Steps.addNoise(prev, sigma, rngs);
+    return prev;
+  }
+
+  @Override
+  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, StepListener listener) {
+    float[] x = xT.clone();
+    int n = schedule.numSteps();
+    float[][] x0 = new float[1][];
+    for (int i = n - 1; i >= 0; i--) {
+      float[] eps = denoiser.predictNoise(x, labels.length, schedule.timestep(i), labels);
+      x = step(x, eps, schedule.alphaCumprod(i), schedule.alphaCumprodPrev(i), eta, clip, rngs, x0);
+      listener.onStep(n - i, n, x, x0[0]);
+    }
+    return x;
+  }
+
+  @Override
+  public int steps() {
+    return schedule.numSteps();
+  }
+}

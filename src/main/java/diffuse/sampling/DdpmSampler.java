@@ -1,0 +1,54 @@
+package diffuse.sampling;
+
+import diffuse.schedule.NoiseSchedule;
+import java.util.random.RandomGenerator;
+
+/**
+ * Ancestral sampling (Ho et al. 2020, Algorithm 2), written through x̂_0: at each step
+ * x_{t−1} = μ̃_t(x̂_0, x_t) + σ_t·z with μ̃_t = coef1·x̂_0 + coef2·x_t and σ_t² = β̃_t (Eq. 7); on a
+ * respaced schedule the same formulas use the respaced β (improved-diffusion respace.py).
+ */
+public final class DdpmSampler implements Sampler {
+  private final NoiseSchedule schedule;
+  private final boolean clip;
+
+  public DdpmSampler(NoiseSchedule schedule, boolean clip) {
+    this.schedule = schedule;
+    this.clip = clip;
+  }
+
+  /** One step of Algorithm 2 at step index i, given ε̂; returns x_{t−1} (and x̂_0 into {@code x0Out}). */
+  public static float[] step(NoiseSchedule s, int i, float[] xt, float[] eps, boolean clip,
+      RandomGenerator[] rngs, float[][] x0Out) {
+    float[] x0 = Steps.predictX0(xt, eps, s.alphaCumprod(i), clip);
+    x0Out[0] = x0;
+    double c1 = s.posteriorMeanCoef1(i);
+    double c2 = s.posteriorMeanCoef2(i);
+    float[] prev = new float[xt.length];
+    for (int j = 0; j < xt.length; j++) {
+      prev[j] = (float) (c1 * x0[j] + c2 * xt[j]);
+    }
+    if (i > 0) {
+      Steps.addNoise(prev, Math.sqrt(s.posteriorVariance(i)), rngs);
+    }
+    return prev;
+  }
+
+  @Override
+  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, StepListener listener) {
+    float[] x = xT.clone();
+    int n = schedule.numSteps();
+    float[][] x0 = new float[1][];
+    for (int i = n - 1; i >= 0; i--) {
+      float[] eps = denoiser.predictNoise(x, labels.length, schedule.timestep(i), labels);
+      x = step(schedule, i, x, eps, clip, rngs, x0);
+      listener.onStep(n - i, n, x, x0[0]);
+    }
+    return x;
+  }
+
+  @Override
+  public int steps() {
+    return schedule.numSteps();
+  }
+}

@@ -1,0 +1,34 @@
+package diffuse.sampling;
+
+import diffuse.schedule.NoiseSchedule;
+
+/**
+ * A sampler and its options.
+ *
+ * @param kind DDPM or DDIM
+ * @param steps network evaluations; DDPM with fewer than T steps runs on the respaced schedule
+ * @param eta DDIM's η: 0 deterministic, 1 the DDPM posterior variance
+ * @param clip clip the predicted x_0 to the data range [−1, 1]
+ */
+public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip) {
+  public SamplerSpec {
+    if (steps < 1) {
+      throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+    }
+    if (!(eta >= 0) || !Double.isFinite(eta)) {
+      throw new IllegalArgumentException("--eta must be a finite number >= 0, got " + eta);
+    }
+  }
+
+  /** Builds the sampler for a model trained with {@code schedule}. */
+  public Sampler create(NoiseSchedule schedule) {
+    if (steps > schedule.numSteps()) {
+      throw new IllegalArgumentException("--steps " + steps + " exceeds the model's T = " + schedule.numSteps());
+    }
+    NoiseSchedule s = steps == schedule.numSteps() ? schedule : schedule.respace(steps);
+    return switch (kind) {
+      case DDPM -> new DdpmSampler(s, clip);
+      case DDIM -> new DdimSampler(s, eta, clip);
+    };
+  }
+}

@@ -1,0 +1,47 @@
+package diffuse.sampling;
+
+import java.util.random.RandomGenerator;
+
+/** The per-step formulas of the samplers, element-wise over a batch, in the papers' notation. */
+final class Steps {
+  private Steps() {}
+
+  /**
+   * x̂_0 = (x_t − √(1−ᾱ_t)·ε̂) / √ᾱ_t, inverting q(x_t | x_0) (Ho et al. 2020 Eq. 4), optionally
+   * clipped to [−1, 1].
+   */
+  static float[] predictX0(float[] xt, float[] eps, double alphaBar, boolean clip) {
+    double a = Math.sqrt(alphaBar);
+    double s = Math.sqrt(1.0 - alphaBar);
+    float[] x0 = new float[xt.length];
+    for (int i = 0; i < xt.length; i++) {
+      double v = (xt[i] - s * eps[i]) / a;
+      x0[i] = (float) (clip ? Math.max(-1.0, Math.min(1.0, v)) : v);
+    }
+    return x0;
+  }
+
+  /** ε = (x_t − √ᾱ_t·x̂_0) / √(1−ᾱ_t): the noise consistent with a (clipped) x̂_0. */
+  static float[] epsFromX0(float[] xt, float[] x0, double alphaBar) {
+    double a = Math.sqrt(alphaBar);
+    double s = Math.sqrt(1.0 - alphaBar);
+    float[] eps = new float[xt.length];
+    for (int i = 0; i < xt.length; i++) {
+      eps[i] = (float) ((xt[i] - a * x0[i]) / s);
+    }
+    return eps;
+  }
+
+  /** Adds σ·z to {@code x}, z ~ N(0, I) drawn per sample from its own generator. */
+  static void addNoise(float[] x, double sigma, RandomGenerator[] rngs) {
+    if (sigma == 0) {
+      return;
+    }
+    int per = x.length / rngs.length;
+    for (int b = 0; b < rngs.length; b++) {
+      for (int j = b * per, end = j + per; j < end; j++) {
+        x[j] += (float) (sigma * rngs[b].nextGaussian());
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package diffuse.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import diffuse.TestData;
+import diffuse.train.TrainingGraph;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class UNetTest {
+  @ParameterizedTest(name = "{0}x{0}x{1}, 3 levels, batch {2}")
+  @CsvSource({"8, 1, 1", "12, 1, 3", "16, 3, 2", "28, 1, 5"})
+  void outputShapeEqualsInputShape(int size, int channels, int batch) {
+    UNetConfig c = new UNetConfig(size, size, channels, 3, List.of(8, 16, 16), 1, 16, 4);
+    UNet net = new UNet(c);
+    Map<String, float[]> w = Parameters.initialValues(net.paramSpecs(), new Random(1));
+    Random rng = new Random(2);
+    float[] x = new float[batch * size * size * channels];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rng.nextGaussian();
+    }
+    int[] y = new int[batch];
+    y[0] = c.nullLabel();
+    try (EpsilonGraph g = new EpsilonGraph(c)) {
+      float[] eps = g.predict(w, x, batch, 500f, y);
+      assertEquals(x.length, eps.length);
+      for (float v : eps) {
+        assertTrue(Float.isFinite(v));
+      }
+    }
+  }
+
+  @Test
+  void labelAndTimestepChangeTheOutput() {
+    UNetConfig c = TestData.tinyNet(8, 1, 2);
+    Map<String, float[]> w = Parameters.initialValues(new UNet(c).paramSpecs(), new Random(1));
+    float[] x = new float[64];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) Math.sin(i);
+    }
+    try (EpsilonGraph g = new EpsilonGraph(c)) {
+      float[] a = g.predict(w, x, 1, 10f, new int[] {0});
+      float[] b = g.predict(w, x, 1, 10f, new int[] {1});
+      float[] n = g.predict(w, x, 1, 10f, new int[] {2});
+      float[] t = g.predict(w, x, 1, 900f, new int[] {0});
+      assertFalse(java.util.Arrays.equals(a, b));
+      assertFalse(java.util.Arrays.equals(a, n));
+      assertFalse(java.util.Arrays.equals(a, t));
+    }
+  }
+
+  @Test
+  void defaultArchitectureHasAboutOnePointSixMillionParameters() {
+    long n = new UNet(UNetConfig.defaults(28, 28, 1, 10)).paramSpecs().stream().mapToLong(ParamSpec::size).sum();
+    assertTrue(n > 1_500_000 && n < 1_800_000, "parameters: " + n);
+  }
+
+  @Test
+  void everyVariableReceivesAGradient() {
+    UNetConfig c = TestData.tinyNet(8, 1, 2);
+    try (TrainingGraph g = new TrainingGraph(new UNet(c), 1.0, TestData.oneThread())) {
+      g.initialize(3);
+      Random rng = new Random(4);
+      int b = 4;
+      float[] x = new float[b * 64], e = new float[b * 64];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) rng.nextGaussian();
+        e[i] = (float) rng.nextGaussian();
+      }
+      List<float[]> grads = g.gradients(x, new int[] {5, 100, 400, 900}, new int[] {0, 1, 2, 1}, e);
+      assertEquals(g.paramSpecs().size(), grads.size());
+      Set<String> names = g.paramSpecs().stream().map(ParamSpec::name).collect(Collectors.toSet());
+      assertTrue(names.contains("class_emb") && names.contains("temb.fc0.w") && names.contains("mid.res0.conv1.w"));
+      for (int i = 0; i < grads.size(); i++) {
+        double norm = 0;
+        for (float v : grads.get(i)) {
+          norm += v * v;
+        }
+        assertTrue(norm > 0 && Double.isFinite(norm), "no gradient for " + g.paramSpecs().get(i).name());
+      }
+    }
+  }
+
+  @Test
+  void configRejectsBadShapes() {
+    assertThrows(IllegalArgumentException.class, () -> new UNetConfig(30, 30, 1, 10, List.of(32, 64, 128), 1, 128, 8));
+    assertThrows(IllegalArgumentException.class, () -> new UNetConfig(28, 28, 2, 10, List.of(32, 64, 128), 1, 128, 8));
+    assertThrows(IllegalArgumentException.class, () -> new UNetConfig(28, 28, 1, 10, List.of(30, 64, 128), 1, 128, 8));
+    assertThrows(IllegalArgumentException.class, () -> new ParamSpec("a/b", new long[] {1}, ParamSpec.Init.ZEROS, 0));
+  }
+}

@@ -1,0 +1,92 @@
+package diffuse.sampling;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class GuidanceTest {
+  @Test
+  void combineMatchesHandComputedValues() {
+    float[] uncond = {1f, -2f, 0.5f};
+    float[] cond = {3f, -1f, 0.5f};
+    // ε̃ = u + s(c − u); s = 2.5: 1 + 2.5·2 = 6, −2 + 2.5·1 = 0.5, 0.5 + 0 = 0.5
+    assertArrayEquals(new float[] {6f, 0.5f, 0.5f}, ClassifierFreeGuidance.combine(uncond, cond, 2.5), 1e-6f);
+    // s = −1 pushes away from the class: 1 − 2 = −1, −2 − 1 = −3
+    assertArrayEquals(new float[] {-1f, -3f, 0.5f}, ClassifierFreeGuidance.combine(uncond, cond, -1), 1e-6f);
+    assertArrayEquals(uncond, ClassifierFreeGuidance.combine(uncond, cond, 0));
+    assertArrayEquals(cond, ClassifierFreeGuidance.combine(uncond, cond, 1));
+  }
+
+  /** A fake network whose ε is label·10 + x, recording each call's batch and labels. */
+  private static final class Recorder implements Denoiser {
+    final List<int[]> calls = new ArrayList<>();
+
+    @Override
+    public float[] predictNoise(float[] x, int batch, int t, int[] labels) {
+      calls.add(labels.clone());
+      int dim = x.length / batch;
+      float[] out = new float[x.length];
+      for (int i = 0; i < x.length; i++) {
+        out[i] = labels[i / dim] * 10 + x[i];
+      }
+      return out;
+    }
+  }
+
+  @Test
+  void guidedDenoiserUsesOneDoubledBatch() {
+    Recorder net = new Recorder();
+    float[] x = {0.5f, 1f, 2f, 3f}; // 2 samples of dim 2
+    float[] eps = ClassifierFreeGuidance.guided(net, 9, 2.0).predictNoise(x, 2, 10, new int[] {1, 4});
+    assertEquals(1, net.calls.size());
+    assertArrayEquals(new int[] {1, 4, 9, 9}, net.calls.get(0));
+    // cond = 10·y + x, uncond = 90 + x: ε̃ = 90 + x + 2(10y − 90) = 10·(2y) − 90 + x
+    assertArrayEquals(new float[] {-70 + 0.5f, -70 + 1f, -10 + 2f, -10 + 3f}, eps, 1e-4f);
+  }
+
+  @Test
+  void scalesZeroAndOneGiveExactlyTheUnconditionalAndConditionalPredictions() {
+    Recorder net = new Recorder();
+    float[] x = {0.25f, -1f};
+    int[] y = {3};
+    float[] cond = net.predictNoise(x, 1, 0, y);
+    float[] uncond = net.predictNoise(x, 1, 0, new int[] {7});
+    assertArrayEquals(cond, ClassifierFreeGuidance.guided(net, 7, 1.0).predictNoise(x, 1, 0, y));
+    assertArrayEquals(uncond, ClassifierFreeGuidance.guided(net, 7, 0.0).predictNoise(x, 1, 0, y));
+  }
+
+  @Test
+  void nonFiniteScalesAreRejected() {
+    Recorder net = new Recorder();
+    assertThrows(IllegalArgumentException.class, () -> ClassifierFreeGuidance.guided(net, 1, Double.NaN));
+    assertThrows(IllegalArgumentException.class, () -> ClassifierFreeGuidance.guided(net, 1, Double.POSITIVE_INFINITY));
+  }
+
+  @Test
+  void labelDropoutReplacesLabelsAtTheRequestedRate() {
+    int n = 200_000;
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = i % 10;
+    }
+    for (double p : new double[] {0.1, 0.25}) {
+      int[] out = ClassifierFreeGuidance.dropLabels(labels, p, 10, new SplittableRandom(42));
+      long dropped = Arrays.stream(out).filter(y -> y == 10).count();
+      double rate = (double) dropped / n;
+      double sd = Math.sqrt(p * (1 - p) / n);
+      assertEquals(p, rate, 5 * sd, "rate " + rate + " for p = " + p);
+      for (int i = 0; i < n; i++) {
+        assertTrue(out[i] == 10 || out[i] == labels[i], "a label was changed to another class");
+      }
+    }
+    assertArrayEquals(labels, ClassifierFreeGuidance.dropLabels(labels, 0, 10, new SplittableRandom(1)));
+    assertTrue(Arrays.stream(ClassifierFreeGuidance.dropLabels(labels, 1, 10, new SplittableRandom(1))).allMatch(y -> y == 10));
+  }
+}

@@ -1,0 +1,70 @@
+package diffuse.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import diffuse.TestData;
+import diffuse.data.Dataset;
+import diffuse.model.UNet;
+import diffuse.model.UNetConfig;
+import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.ScheduleKind;
+import org.junit.jupiter.api.Test;
+
+class TrainingTest {
+  @Test
+  void aFewHundredStepsLowerTheLossClearly() {
+    Dataset data = TestData.bars(256, 8, 1);
+    UNetConfig c = new UNetConfig(8, 8, 1, 2, java.util.List.of(16, 32), 1, 32, 4);
+    TrainSettings s = new TrainSettings(32, 2e-3, 20, 0.1, 0.99, 1.0, 5);
+    try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), TestData.oneThread())) {
+      g.initialize(s.seed());
+      Trainer trainer = new Trainer(g, NoiseSchedule.of(ScheduleKind.LINEAR, 1000), data, s, c.nullLabel());
+      double first = 0, last = 0;
+      int steps = 300;
+      for (int step = 1; step <= steps; step++) {
+        float loss = trainer.step(step).loss();
+        assertTrue(Float.isFinite(loss));
+        if (step <= 30) {
+          first += loss / 30;
+        }
+        if (step > steps - 50) {
+          last += loss / 50;
+        }
+      }
+      assertTrue(last < 0.5 * first, "loss went from " + first + " to " + last);
+    }
+  }
+
+  @Test
+  void batchesDependOnlyOnSeedAndStep() {
+    Dataset data = TestData.bars(64, 8, 1);
+    TrainSettings s = new TrainSettings(16, 1e-3, 0, 0.5, 0.99, 1.0, 9);
+    NoiseSchedule sched = NoiseSchedule.of(ScheduleKind.LINEAR, 100);
+    Trainer a = new Trainer(null, sched, data, s, 2);
+    Trainer b = new Trainer(null, sched, data, s, 2);
+    Trainer.Batch a7 = a.batch(7);
+    b.batch(1);
+    Trainer.Batch b7 = b.batch(7);
+    assertArrayEquals(a7.xt(), b7.xt());
+    assertArrayEquals(a7.t(), b7.t());
+    assertArrayEquals(a7.labels(), b7.labels());
+    assertEquals(4, a.stepsPerEpoch());
+    assertThrows(IllegalArgumentException.class, () -> new Trainer(null, sched, TestData.bars(8, 8, 1), s, 2));
+  }
+
+  @Test
+  void settingsValidateAndSchedule() {
+    TrainSettings s = new TrainSettings(8, 1e-3, 100, 0.1, 0.999, 1.0, 0);
+    assertEquals(1e-5, s.learningRateAt(1), 1e-12);
+    assertEquals(1e-3, s.learningRateAt(100), 1e-12);
+    assertEquals(1e-3, s.learningRateAt(5000), 1e-12);
+    assertEquals(2.0 / 11, s.emaDecayAt(1), 1e-12);
+    assertEquals(0.999, s.emaDecayAt(1_000_000), 1e-12);
+    assertThrows(IllegalArgumentException.class, () -> new TrainSettings(8, 1e-3, 0, 1.5, 0.9, 1, 0));
+    assertThrows(IllegalArgumentException.class, () -> new TrainSettings(0, 1e-3, 0, 0.1, 0.9, 1, 0));
+    assertThrows(IllegalArgumentException.class, () -> new TrainSettings(8, Double.NaN, 0, 0.1, 0.9, 1, 0));
+  }
+}
