@@ -1,0 +1,176 @@
+package diffuse.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import diffuse.TestData;
+import diffuse.io.Json;
+import diffuse.io.ModelStore;
+import diffuse.io.Sidecar;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line end to end, on a tiny model trained inside the test. */
+class CliTest {
+  @TempDir static Path shared;
+  static Path model;
+
+  record Run(int code, String out, String err) {}
+
+  static synchronized Run run(String... args) {
+    PrintStream oldOut = System.out, oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = Main.execute(args);
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @BeforeAll
+  static void trainTinyModel() throws IOException {
+    Path data = TestData.writeBarsFolder(shared.resolve("bars"), 64, 8);
+    model = shared.resolve("run");
+    Run r = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
+        "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "2", "--timesteps", "50",
+        "--warmup", "2", "--checkpoint-every", "3", "--device", "cpu", "--out", model.toString());
+    assertEquals(0, r.code(), r.err());
+  }
+
+  @Test
+  void trainLeavesAModelThatInfoDescribesAndResumeContinues() {
+    Run info = run("info", model.toString());
+    assertEquals(0, info.code(), info.err());
+    assertTrue(info.out().contains("labels       h, v (null label = 2)"), info.out());
+    assertTrue(info.out().contains("8 steps = 2.00 epochs"), info.out());
+    assertTrue(info.out().contains("folder:"), info.out());
+    Run resume = run("train", "--resume", model.toString(), "--epochs", "2", "--device", "cpu");
+    assertEquals(0, resume.code(), resume.err());
+    assertTrue(resume.err().contains("nothing to do"), resume.err());
+  }
+
+  @Test
+  void generateWritesGridAndSidecarThatReproduceTheImages() throws IOException {
+    Path out = shared.resolve("gen/h.png");
+    Run r = run("generate", "--model", model.toString(), "--prompt", "an h", "-n", "3", "--steps", "5",
+        "--guidance", "2.5", "--seed", "4", "--device", "cpu", "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.size(out) > 100);
+    Sidecar s = Json.read(shared.resolve("gen/h.json"), Sidecar.class);
+    assertEquals("ddim", s.sampler());
+    assertEquals(5, s.steps());
+    assertEquals(4, s.seed());
+    assertEquals(0, s.rows().get(0).label());
+    assertEquals(2.5, s.rows().get(0).guidance());
+    // the sidecar's settings draw the same pixels again
+    Path again = shared.resolve("gen/again.png");
+    List<String> args = new ArrayList<>(List.of("generate", "--model", s.model(), "--prompt", s.rows().get(0).prompt(),
+        "-n", "" + s.rows().get(0).count(), "--sampler", s.sampler(), "--steps", "" + s.steps(), "--eta", "" + s.eta(),
+        "--guidance", "" + s.rows().get(0).guidance(), "--seed", "" + s.seed(), "--device", "cpu", "--out", again.toString()));
+    args.add(s.clip() ? "--clip" : "--no-clip");
+    assertEquals(0, run(args.toArray(String[]::new)).code());
+    assertArrayEquals(Files.readAllBytes(out), Files.readAllBytes(again));
+    // another seed, other pixels
+    Path other = shared.resolve("gen/other.png");
+    assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "h", "-n", "3", "--steps", "5",
+        "--guidance", "2.5", "--seed", "5", "--device", "cpu", "--out", other.toString()).code());
+    assertFalse(java.util.Arrays.equals(Files.readAllBytes(out), Files.readAllBytes(other)));
+  }
+
+  @Test
+  void outDirWritesOnePngAndSidecarPerSampleAndSweepWritesARowPerScale() throws IOException {
+    Path dir = shared.resolve("each");
+    Run r = run("generate", "--model", model.toString(), "--prompt", "v", "-n", "3", "--steps", "4",
+        "--sampler", "ddpm", "--device", "cpu", "--out-dir", dir.toString());
+    assertEquals(0, r.code(), r.err());
+    try (Stream<Path> s = Files.list(dir)) {
+      assertEquals(6, s.count());
+    }
+    Sidecar one = Json.read(dir.resolve("v-3-0002.json"), Sidecar.class);
+    assertEquals(2, one.rows().get(0).firstIndex());
+    assertEquals("ddpm", one.sampler());
+    Path sweep = shared.resolve("sweep.png");
+    Run sw = run("sweep", "--model", model.toString(), "--prompt", "h", "--guidance", "0,1,3", "-n", "2",
+        "--steps", "3", "--device", "cpu", "--out", sweep.toString());
+    assertEquals(0, sw.code(), sw.err());
+    assertEquals(3, Json.read(shared.resolve("sweep.json"), Sidecar.class).rows().size());
+  }
+
+  @Test
+  void badInputGivesAClearMessageANonZeroExitAndWritesNothing() throws IOException {
+    Path out = shared.resolve("bad/x.png");
+    Run unknown = run("generate", "--model", model.toString(), "--prompt", "digit 7", "--device", "cpu", "--out", out.toString());
+    assertNotEquals(0, unknown.code());
+    assertTrue(unknown.err().contains("unknown prompt 'digit 7'; valid labels: h, v"), unknown.err());
+    Run nan = run("generate", "--model", model.toString(), "--prompt", "h", "--guidance", "NaN", "--out", out.toString());
+    assertNotEquals(0, nan.code());
+    assertTrue(nan.err().contains("finite"), nan.err());
+    Run missing = run("generate", "--model", shared.resolve("nothing").toString(), "--prompt", "h", "--out", out.toString());
+    assertNotEquals(0, missing.code());
+    assertTrue(missing.err().contains("model directory not found"), missing.err());
+    Path file = shared.resolve("a-file");
+    Files.writeString(file, "x");
+    Run unwritable = run("generate", "--model", model.toString(), "--prompt", "h", "--device", "cpu",
+        "--out", file.resolve("x.png").toString());
+    assertNotEquals(0, unwritable.code());
+    assertTrue(unwritable.err().contains("cannot write"), unwritable.err());
+    assertFalse(Files.exists(out));
+    for (Run r : List.of(unknown, nan, missing, unwritable)) {
+      assertFalse(r.err().contains("\tat "), "stack trace: " + r.err());
+    }
+  }
+
+  @Test
+  void helpAndBadTrainArguments() {
+    Run help = run("train", "--help");
+    assertEquals(0, help.code());
+    assertTrue(help.out().contains("--p-uncond"), help.out());
+    assertEquals(0, run("generate", "--help").code());
+    assertEquals(0, run("--help").code());
+
+    Run dataset = run("train", "--dataset", "cifar", "--out", shared.resolve("c").toString());
+    assertNotEquals(0, dataset.code());
+    assertEquals(1, dataset.err().strip().lines().count(), dataset.err());
+    assertTrue(dataset.err().contains("unknown dataset 'cifar'"), dataset.err());
+
+    Run missingDir = run("train", "--resume", shared.resolve("no-such-run").toString());
+    assertNotEquals(0, missingDir.code());
+    assertEquals(1, missingDir.err().strip().lines().count(), missingDir.err());
+    assertTrue(missingDir.err().contains("not found"), missingDir.err());
+
+    Run negative = run("train", "--dataset", "mnist", "--epochs", "-1", "--out", shared.resolve("n").toString());
+    assertNotEquals(0, negative.code());
+    assertEquals(1, negative.err().strip().lines().count(), negative.err());
+    assertTrue(negative.err().contains("--epochs"), negative.err());
+
+    Run noFolder = run("train", "--dataset", "folder:" + shared.resolve("nope"), "--out", shared.resolve("m").toString());
+    assertNotEquals(0, noFolder.code());
+    assertTrue(noFolder.err().contains("image folder not found"), noFolder.err());
+
+    Run exists = run("train", "--dataset", "mnist", "--out", model.toString());
+    assertNotEquals(0, exists.code());
+    assertTrue(exists.err().contains("already holds a model"), exists.err());
+
+    Run typo = run("train", "--epoch", "3");
+    assertEquals(2, typo.code());
+    assertEquals(1, typo.err().strip().lines().count(), typo.err());
+    assertTrue(ModelStore.open(model).info().training().step() > 0);
+  }
+}
