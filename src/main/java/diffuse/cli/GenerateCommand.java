@@ -24,8 +24,10 @@ import picocli.CommandLine.Option;
 /** {@code diffuse generate}: images of the class a prompt names, with classifier-free guidance. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-      "Generate images of the class a prompt names (\"digit 7\", \"seven\", \"sneaker\") with",
-      "classifier-free guidance: ε̃ = ε_uncond + s·(ε_cond − ε_uncond), s = --guidance.",
+      "Generate images of the class a prompt names, with classifier-free guidance.",
+      "",
+      "A prompt names a label: \"digit 7\", \"seven\", \"7\", \"sneaker\". Guidance combines the model's",
+      "conditional and unconditional predictions: ε̃ = ε_uncond + s·(ε_cond − ε_uncond), s = --guidance.",
       "s = 0 is unconditional, s = 1 plain conditional, s > 1 guided (the CFG paper's w is s − 1).",
       "Writes a PNG grid (a labelled row per prompt) or one PNG per sample, each with a JSON sidecar."})
 final class GenerateCommand implements Callable<Integer> {

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       SweepCommand.class,
       TrainCommand.class,
       InfoCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -23,8 +23,10 @@ import picocli.CommandLine.Option;
 /** {@code diffuse sweep}: the same noise drawn at several guidance scales, a labelled row per scale. */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-      "Draw one prompt at several guidance scales from the same starting noise, a labelled row per",
-      "scale, to see the trade-off: higher s gives clearer class features and less variety."})
+      "Draw one prompt at several guidance scales, a labelled row per scale.",
+      "",
+      "Every row starts from the same noise, so the rows show what the scale alone does: higher s",
+      "gives clearer class features and less variety."})
 final class SweepCommand implements Callable<Integer> {
   @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "What to draw, e.g. \"digit 7\".")
   String prompt;

@@ -24,7 +24,9 @@ import picocli.CommandLine.Option;
 /** {@code diffuse train}: trains a class-conditional U-Net with label dropout. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-      "Train a class-conditional diffusion U-Net (DDPM ε-prediction loss) with label dropout, so the",
+      "Train a class-conditional diffusion U-Net with label dropout.",
+      "",
+      "DDPM ε-prediction loss; each label is replaced by the null label with probability --p-uncond, so the",
       "model learns both ε(x,t,y) and the unconditional ε(x,t,∅) that classifier-free guidance needs.",
       "Ctrl-C saves a checkpoint and exits; --resume continues from it."})
 final class TrainCommand implements Callable<Integer> {
@@ -78,6 +80,7 @@ final class TrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
     }
     String command = Main.commandLine();
+    Device.Choice device = deviceOptions.resolve();
     ModelInfo info;
     Dataset data;
     Path runDir;
@@ -117,7 +120,6 @@ final class TrainCommand implements Callable<Integer> {
               Arrays.stream(data.classCounts()).boxed().toList()),
           new ModelInfo.Training(settings, 0, 0, 0, 0, "", List.of()), null);
     }
-    Device.Choice device = deviceOptions.resolve();
     TrainingRun run = new TrainingRun(runDir, info, data, resuming, epochs, checkpointEvery, device, command, System.err);
     CountDownLatch finished = new CountDownLatch(1);
     Thread hook = new Thread(() -> {

@@ -1,0 +1,145 @@
+package diffuse.cli;
+
+import diffuse.data.Dataset;
+import diffuse.io.ModelStore;
+import diffuse.model.UNet;
+import diffuse.model.UNetConfig;
+import diffuse.sampling.SamplerKind;
+import diffuse.sampling.SamplerSpec;
+import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.ScheduleKind;
+import diffuse.train.Device;
+import diffuse.train.TrainSettings;
+import diffuse.train.Trainer;
+import diffuse.train.TrainingGraph;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code diffuse bench}: throughput and memory measurements (not tests: numbers depend on the machine). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Measure training throughput and memory, and sampling time, on this machine.",
+    subcommands = {BenchCommand.Train.class, BenchCommand.Sample.class})
+final class BenchCommand {
+
+  /** Resident memory of this process in MB (Linux), or -1. */
+  static double rssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // not Linux
+    }
+    return -1;
+  }
+
+  /** CPU time of this process (all threads, native ones included), or 0. */
+  static long cpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return 0;
+  }
+
+  @Command(name = "train", mixinStandardHelpOptions = true,
+      description = "Train the default U-Net on random 28x28 data; report images/s and resident memory over the steps.")
+  static final class Train implements Callable<Integer> {
+    @Option(names = "--steps", defaultValue = "60", paramLabel = "N") int steps;
+    @Option(names = "--batch-size", defaultValue = "128", paramLabel = "N") int batch;
+    @Option(names = "--warmup-steps", defaultValue = "5", paramLabel = "N", description = "Untimed steps first (default: ${DEFAULT-VALUE}).") int warmup;
+    @Mixin DeviceOptions device;
+
+    @Override
+    public Integer call() {
+      if (steps < 1 || batch < 1 || warmup < 0) {
+        throw new IllegalArgumentException("--steps, --batch-size must be >= 1 and --warmup-steps >= 0");
+      }
+      Device.Choice d = device.resolve();
+      UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
+      int n = batch * 8;
+      byte[] px = new byte[n * 784];
+      new Random(1).nextBytes(px);
+      int[] labels = new int[n];
+      for (int i = 0; i < n; i++) {
+        labels[i] = i % 10;
+      }
+      Dataset data = new Dataset("random", px, labels, 28, 28, 1, diffuse.data.Datasets.DIGIT_LABELS);
+      TrainSettings s = new TrainSettings(batch, 1e-4, 0, 0.1, 0.999, 1.0, 1);
+      try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config())) {
+        g.initialize(1);
+        Trainer t = new Trainer(g, NoiseSchedule.of(ScheduleKind.LINEAR, 1000), data, s, c.nullLabel());
+        System.out.printf("default U-Net (%,d parameters), batch %d, device %s, %d cores%n",
+            g.parameterCount(), batch, d.description(), Runtime.getRuntime().availableProcessors());
+        for (int i = 1; i <= warmup; i++) {
+          t.step(i);
+        }
+        double rssStart = rssMb();
+        long cpu0 = cpuNanos();
+        long t0 = System.nanoTime();
+        int report = Math.max(1, steps / 6);
+        for (int i = 1; i <= steps; i++) {
+          t.step(warmup + i);
+          if (i % report == 0 || i == steps) {
+            double sec = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("step %4d  %6.1f images/s  RSS %.0f MB%n", i, (double) i * batch / sec, rssMb());
+          }
+        }
+        double sec = (System.nanoTime() - t0) / 1e9;
+        double util = (cpuNanos() - cpu0) / 1e9 / (sec * Runtime.getRuntime().availableProcessors());
+        System.out.printf("training: %.1f images/s (%.3f s/step), CPU utilisation %.0f%% of %d cores;"
+            + " RSS %.0f MB -> %.0f MB over %d steps%n", steps * batch / sec, sec / steps, 100 * util,
+            Runtime.getRuntime().availableProcessors(), rssStart, rssMb(), steps);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "sample", mixinStandardHelpOptions = true,
+      description = "Time guided sampling of a model: DDIM at the default steps and DDPM over all T steps.")
+  static final class Sample implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "DIR", description = "Model (default: the shipped one).") Path model;
+    @Option(names = {"-n", "--count"}, defaultValue = "16", paramLabel = "N") int count;
+    @Option(names = "--ddpm", negatable = true, defaultValue = "true", fallbackValue = "true",
+        description = "Also time DDPM over all T steps (default: on).") boolean ddpm;
+    @Mixin DeviceOptions device;
+
+    @Override
+    public Integer call() {
+      if (count < 1) {
+        throw new IllegalArgumentException("-n must be >= 1");
+      }
+      ModelStore.StoredModel m = ModelStore.open(model != null ? model : GenerateOptions.defaultModel());
+      SamplingOptions opts = new SamplingOptions();
+      opts.device = device;
+      opts.batchSize = count;
+      List<SamplerSpec> specs = ddpm
+          ? List.of(new SamplerSpec(SamplerKind.DDIM, SamplingOptions.DEFAULT_DDIM_STEPS, 0, true),
+              new SamplerSpec(SamplerKind.DDPM, m.info().schedule().steps(), 0, true))
+          : List.of(new SamplerSpec(SamplerKind.DDIM, SamplingOptions.DEFAULT_DDIM_STEPS, 0, true));
+      long t0 = System.nanoTime();
+      try (SamplingOptions.Loaded loaded = opts.load(m)) {
+        System.out.printf("model loaded in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+        loaded.generator().sample(0, 3.0, new SamplerSpec(SamplerKind.DDIM, 2, 0, true), 0, 0, count,
+            diffuse.sampling.StepListener.NONE); // warm-up
+        for (SamplerSpec spec : specs) {
+          long s0 = System.nanoTime();
+          loaded.generator().sample(7, GenerateCommand.DEFAULT_GUIDANCE, spec, 1, 0, count, diffuse.sampling.StepListener.NONE);
+          double sec = (System.nanoTime() - s0) / 1e9;
+          System.out.printf("%s %4d steps, batch %d (doubled for guidance): %.2f s = %.3f s/image, %.1f ms/step%n",
+              spec.kind().name().toLowerCase(), spec.steps(), count, sec, sec / count, 1000 * sec / spec.steps());
+        }
+      }
+      return 0;
+    }
+  }
+}
