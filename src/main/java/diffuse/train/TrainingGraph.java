@@ -16,7 +16,6 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Gradients;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
@@ -41,25 +40,15 @@ public final class TrainingGraph implements AutoCloseable {
   private final Session session;
   private final UNet net;
   private final Parameters weights;
-  private final Parameters adamM;
-  private final Parameters adamV;
   private final Parameters ema;
+  private final Adam adam;
   private final Placeholder<TFloat32> x;
   private final Placeholder<TFloat32> t;
   private final Placeholder<TInt32> y;
   private final Placeholder<TFloat32> target;
-  private final Placeholder<TFloat32> lr;
-  private final Placeholder<TFloat32> beta1Power;
-  private final Placeholder<TFloat32> beta2Power;
   private final Placeholder<TFloat32> emaDecay;
   private final Operand<TFloat32> loss;
-  private final Operand<TFloat32> gradNorm;
   private final Op trainOp;
-  private final List<Operand<?>> gradients;
-
-  public static final float BETA1 = 0.9f;
-  public static final float BETA2 = 0.999f;
-  public static final float ADAM_EPSILON = 1e-8f;
 
   /**
    * @param net the network
@@ -74,46 +63,18 @@ public final class TrainingGraph implements AutoCloseable {
     t = tf.withName(GraphNames.INPUT_T).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
     y = tf.withName(GraphNames.INPUT_Y).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
     target = tf.withName("eps_target").placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
-    lr = scalar(tf, "lr");
-    beta1Power = scalar(tf, "beta1_power");
-    beta2Power = scalar(tf, "beta2_power");
-    emaDecay = scalar(tf, "ema_decay");
+    emaDecay = Adam.scalar(tf, "ema_decay");
 
     Operand<TFloat32> eps = net.build(tf, weights::create, x, t, y);
-    loss = tf.withName("loss").math.mean(tf.math.squaredDifference(eps, target), allAxes(tf, 4));
-
-    List<ParamSpec> specs = weights.specs();
-    adamM = new Parameters(tf, "adam_m.").createAll(specs);
-    adamV = new Parameters(tf, "adam_v.").createAll(specs);
-    ema = new Parameters(tf, "ema.").createAll(specs);
-
-    Gradients grads = tf.gradients(loss, weights.operands());
-    gradients = new ArrayList<>();
-    List<Operand<TFloat32>> squares = new ArrayList<>();
-    for (int i = 0; i < specs.size(); i++) {
-      Operand<TFloat32> g = grads.<TFloat32>dy(i);
-      gradients.add(g);
-      squares.add(tf.sum(tf.math.mul(g, g), allAxes(tf, specs.get(i).shape().length)));
-    }
-    gradNorm = tf.withName("grad_norm").math.sqrt(tf.math.addN(squares));
-    Operand<TFloat32> clip = tf.constant((float) gradClip);
-    Operand<TFloat32> scale = tf.math.div(clip, tf.math.maximum(gradNorm, clip));
-
-    List<Op> updates = new ArrayList<>();
-    List<Variable<TFloat32>> vars = weights.variables();
-    for (int i = 0; i < specs.size(); i++) {
-      @SuppressWarnings("unchecked")
-      Operand<TFloat32> g = tf.math.mul((Operand<TFloat32>) gradients.get(i), scale);
-      updates.add(
-          tf.train.applyAdam(
-              vars.get(i), adamM.variables().get(i), adamV.variables().get(i),
-              beta1Power, beta2Power, lr,
-              tf.constant(BETA1), tf.constant(BETA2), tf.constant(ADAM_EPSILON), g));
-    }
-    Ops after = tf.withControlDependencies(updates);
+    loss = tf.withName("loss").math.mean(tf.math.squaredDifference(eps, target), Adam.allAxes(tf, 4));
+    adam = new Adam(tf, weights, loss, gradClip);
+    // EMA shadows come after the optimizer's variables and are updated once the Adam step is done
+    ema = new Parameters(tf, "ema.").createAll(weights.specs());
+    Ops after = tf.withControlDependencies(adam.updates());
     List<Op> emaUpdates = new ArrayList<>();
     Operand<TFloat32> oneMinusDecay = after.math.sub(after.constant(1f), emaDecay);
-    for (int i = 0; i < specs.size(); i++) {
+    List<Variable<TFloat32>> vars = weights.variables();
+    for (int i = 0; i < vars.size(); i++) {
       Variable<TFloat32> e = ema.variables().get(i);
       emaUpdates.add(after.assignSub(e, after.math.mul(after.math.sub(e, vars.get(i)), oneMinusDecay)));
     }
@@ -121,25 +82,12 @@ public final class TrainingGraph implements AutoCloseable {
     session = new Session(graph, config);
   }
 
-  private static Placeholder<TFloat32> scalar(Ops tf, String name) {
-    return tf.withName(name).placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-  }
-
-  private static Operand<TInt32> allAxes(Ops tf, int rank) {
-    int[] axes = new int[rank];
-    for (int i = 0; i < rank; i++) {
-      axes[i] = i;
-    }
-    return tf.constant(axes);
-  }
-
   /** Fresh weights drawn with {@code seed}; EMA starts equal to them, Adam moments at zero. */
   public void initialize(long seed) {
     Map<String, float[]> init = Parameters.initialValues(weights.specs(), new Random(seed));
     weights.load(session, init);
     ema.load(session, init);
-    adamM.load(session, Parameters.zeros(weights.specs()));
-    adamV.load(session, Parameters.zeros(weights.specs()));
+    adam.initialize(session);
   }
 
   /** What one step reports. */
@@ -163,23 +111,20 @@ public final class TrainingGraph implements AutoCloseable {
     for (int i = 0; i < b; i++) {
       tf[i] = timesteps[i];
     }
+    List<TFloat32> scalars = List.of();
     try (TFloat32 xT = TFloat32.tensorOf(img, DataBuffers.of(xt, true, false));
         TFloat32 tT = TFloat32.vectorOf(tf);
         TInt32 yT = TInt32.vectorOf(labels);
         TFloat32 eT = TFloat32.tensorOf(img, DataBuffers.of(noise, true, false));
-        TFloat32 lrT = TFloat32.scalarOf((float) learningRate);
-        TFloat32 b1T = TFloat32.scalarOf((float) Math.pow(BETA1, step));
-        TFloat32 b2T = TFloat32.scalarOf((float) Math.pow(BETA2, step));
-        TFloat32 dT = TFloat32.scalarOf((float) decay);
-        Result r =
-            session.runner()
-                .feed(x, xT).feed(t, tT).feed(y, yT).feed(target, eT)
-                .feed(lr, lrT).feed(beta1Power, b1T).feed(beta2Power, b2T).feed(emaDecay, dT)
-                .addTarget(trainOp)
-                .fetch(loss)
-                .fetch(gradNorm)
-                .run()) {
-      return new StepResult(((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat());
+        TFloat32 dT = TFloat32.scalarOf((float) decay)) {
+      Session.Runner runner = session.runner()
+          .feed(x, xT).feed(t, tT).feed(y, yT).feed(target, eT).feed(emaDecay, dT);
+      scalars = adam.feeds(runner, learningRate, step);
+      try (Result r = runner.addTarget(trainOp).fetch(loss).fetch(adam.gradNorm()).run()) {
+        return new StepResult(((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat());
+      }
+    } finally {
+      scalars.forEach(TFloat32::close);
     }
   }
 
@@ -197,9 +142,9 @@ public final class TrainingGraph implements AutoCloseable {
         TInt32 yT = TInt32.vectorOf(labels);
         TFloat32 eT = TFloat32.tensorOf(img, DataBuffers.of(noise, true, false))) {
       Session.Runner runner = session.runner().feed(x, xT).feed(t, tT).feed(y, yT).feed(target, eT);
-      gradients.forEach(runner::fetch);
+      adam.gradients().forEach(runner::fetch);
       try (Result r = runner.run()) {
-        for (int i = 0; i < gradients.size(); i++) {
+        for (int i = 0; i < adam.gradients().size(); i++) {
           float[] a = new float[weights.specs().get(i).size()];
           ((TFloat32) r.get(i)).copyTo(DataBuffers.of(a, false, false));
           out.add(a);
@@ -221,7 +166,7 @@ public final class TrainingGraph implements AutoCloseable {
 
   /** Adam's first moments, keyed by parameter name. */
   public Map<String, float[]> adamFirstMoments() {
-    return adamM.read(session);
+    return adam.firstMoments(session);
   }
 
   public List<ParamSpec> paramSpecs() {
