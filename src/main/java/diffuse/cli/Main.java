@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
       SweepCommand.class,
       TrainCommand.class,
       InfoCommand.class,
+      EvaluateCommand.class,
+      TrainClassifierCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

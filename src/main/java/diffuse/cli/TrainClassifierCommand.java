@@ -1,0 +1,49 @@
+package diffuse.cli;
+
+import diffuse.data.Dataset;
+import diffuse.data.DatasetSpec;
+import diffuse.data.Datasets;
+import diffuse.eval.ClassifierInfo;
+import diffuse.eval.ClassifierTrainer;
+import diffuse.io.AtomicFiles;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code diffuse train-classifier}: the classifier that {@code evaluate} judges samples with. */
+@Command(name = "train-classifier", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Train the evaluation classifier of a data set (a small CNN).",
+        "", "Its accuracy judges whether samples show the requested class; its penultimate-layer",
+        "features are the space of the Fréchet distance and the diversity measure."})
+final class TrainClassifierCommand implements Callable<Integer> {
+  @Option(names = "--dataset", defaultValue = "mnist", paramLabel = "NAME", description = "mnist, fashion-mnist or folder:PATH (default: ${DEFAULT-VALUE}).")
+  String dataset;
+  @Option(names = "--out", paramLabel = "DIR", description = "Where to save it (default: models/<dataset>-classifier).")
+  Path out;
+  @Option(names = "--epochs", defaultValue = "3", paramLabel = "N", description = "Passes over the data (default: ${DEFAULT-VALUE}).")
+  int epochs;
+  @Option(names = "--batch-size", defaultValue = "128", paramLabel = "N") int batch;
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "N") long seed;
+  @Option(names = "--image-size", defaultValue = "32", paramLabel = "PX", description = "Side of folder images (default: ${DEFAULT-VALUE}).") int imageSize;
+  @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
+  @Mixin DeviceOptions device;
+
+  @Override
+  public Integer call() throws Exception {
+    if (epochs < 1 || batch < 1) {
+      throw new IllegalArgumentException("--epochs and --batch-size must be >= 1");
+    }
+    DatasetSpec spec = DatasetSpec.parse(dataset);
+    Path dir = out != null ? out : EvaluateCommand.defaultClassifierDir(spec.toString());
+    AtomicFiles.checkWritable(dir.resolve("classifier.json"));
+    var d = device.resolve();
+    Dataset train = Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize);
+    Dataset test = spec.kind() == DatasetSpec.Kind.FOLDER ? train : Datasets.load(spec, Datasets.Split.TEST, dataDir, imageSize);
+    ClassifierInfo info = ClassifierTrainer.train(train, test, epochs, batch, seed, dir, Main.commandLine(), d.config());
+    System.out.printf("saved %s: test accuracy %.2f%% on %,d images (%s of training)%n", dir, 100 * info.testAccuracy(),
+        test.size(), diffuse.io.ProgressBar.format(info.trainSeconds()));
+    return 0;
+  }
+}

@@ -1,0 +1,89 @@
+package diffuse.eval;
+
+import diffuse.data.Dataset;
+import diffuse.io.Json;
+import diffuse.io.ProgressBar;
+import diffuse.model.ClassifierConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.tensorflow.proto.ConfigProto;
+
+/** Trains the evaluation classifier on a labelled data set and measures its test accuracy. */
+public final class ClassifierTrainer {
+  private ClassifierTrainer() {}
+
+  /** Fraction of {@code data} the classifier labels correctly. */
+  public static double accuracy(ClassifierModel model, Dataset data) {
+    int[] all = new int[data.size()];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = i;
+    }
+    float[] x = new float[data.size() * data.imageSize()];
+    data.fill(all, x);
+    ClassifierModel.Prediction p = model.predict(x, data.size());
+    int hits = 0;
+    for (int i = 0; i < data.size(); i++) {
+      hits += p.argmax(i) == data.labels()[i] ? 1 : 0;
+    }
+    return (double) hits / data.size();
+  }
+
+  /**
+   * Trains for {@code epochs} with Adam (lr 1e-3, batch {@code batch}), saves to {@code out} and
+   * returns the saved description including the test accuracy.
+   */
+  public static ClassifierInfo train(Dataset train, Dataset test, int epochs, int batch, long seed, Path out,
+      String command, ConfigProto session) throws IOException {
+    ClassifierConfig c = ClassifierConfig.defaults(train.height(), train.width(), train.channels(), train.numClasses());
+    long stepsPerEpoch = train.size() / batch;
+    ProgressBar bar = ProgressBar.stderr("train-classifier", stepsPerEpoch * epochs);
+    ClassifierInfo info;
+    try (ClassifierModel.Training t = new ClassifierModel.Training(c, session)) {
+      t.initialize(seed);
+      long step = 0;
+      double ema = Double.NaN;
+      float[] x = new float[batch * train.imageSize()];
+      int[] idx = new int[batch];
+      int[] y = new int[batch];
+      for (int e = 0; e < epochs; e++) {
+        int[] perm = permutation(train.size(), new SplittableRandom(seed * 31 + e));
+        for (int k = 0; k < stepsPerEpoch; k++) {
+          System.arraycopy(perm, k * batch, idx, 0, batch);
+          train.fill(idx, x);
+          for (int i = 0; i < batch; i++) {
+            y[i] = train.labels()[idx[i]];
+          }
+          step++;
+          float loss = t.step(x, y, 1e-3, step);
+          ema = Double.isNaN(ema) ? loss : 0.98 * ema + 0.02 * loss;
+          bar.update(step, String.format("epoch %d  loss %.4f", e + 1, ema));
+        }
+      }
+      bar.finish();
+      info = new ClassifierInfo(c, train.labelNames(), train.name(), Double.NaN, epochs, bar.elapsedSeconds(), command);
+      ClassifierModel.save(out, info, t.weights());
+    }
+    try (ClassifierModel m = ClassifierModel.load(out, session)) {
+      double acc = accuracy(m, test);
+      info = new ClassifierInfo(info.architecture(), info.labels(), info.dataset(), acc, info.epochs(),
+          info.trainSeconds(), info.command());
+    }
+    Json.writeAtomically(out.resolve(ClassifierModel.INFO_JSON), info);
+    return info;
+  }
+
+  static int[] permutation(int n, SplittableRandom rng) {
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int tmp = p[i];
+      p[i] = p[j];
+      p[j] = tmp;
+    }
+    return p;
+  }
+}

@@ -1,0 +1,144 @@
+package diffuse.eval;
+
+import diffuse.data.Dataset;
+import diffuse.io.ProgressBar;
+import diffuse.sampling.Generator;
+import diffuse.sampling.SamplerSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Measures what guidance does. For every (class, scale) it samples n images and reports, with the
+ * evaluation classifier: accuracy for the requested class, mean confidence in it, the Fréchet
+ * distance of the samples' features to the real test images of that class and to the whole test
+ * set, and the diversity (mean pairwise feature distance) with its ratio to real images of the
+ * class. The same figures for n real held-out images are the baseline: at small n the Fréchet
+ * distance is biased upwards and only means something next to it.
+ *
+ * <p>Each class's test images are dealt alternately into a reference half and a baseline half, so
+ * the baseline never compares a set with itself.
+ */
+public final class Evaluator {
+  /** Figures for one class at one scale; {@code scale} is null for the real-image baseline. */
+  public record Metrics(int label, String labelName, Double scale, int n, double accuracy, double confidence,
+      double fdClass, double fdAll, double diversity, double diversityRatio) {
+    public boolean isBaseline() {
+      return scale == null;
+    }
+  }
+
+  /** What came out: one row per (class, scale), the baseline rows, and timing. */
+  public record Report(List<Metrics> rows, List<Metrics> baseline, List<float[]> firstSamples, double seconds,
+      long imagesGenerated) {}
+
+  private final ClassifierModel classifier;
+  private final Dataset test;
+  private final double[][] referenceAll;
+  private final List<double[][]> referenceByClass = new ArrayList<>();
+  private final List<float[]> baselineImages = new ArrayList<>();
+
+  public Evaluator(ClassifierModel classifier, Dataset test, int n) {
+    this.classifier = classifier;
+    this.test = test;
+    int k = test.numClasses();
+    List<List<Integer>> even = new ArrayList<>(), odd = new ArrayList<>();
+    for (int c = 0; c < k; c++) {
+      even.add(new ArrayList<>());
+      odd.add(new ArrayList<>());
+    }
+    for (int i = 0; i < test.size(); i++) {
+      int c = test.labels()[i];
+      (even.get(c).size() <= odd.get(c).size() ? even : odd).get(c).add(i);
+    }
+    List<double[]> all = new ArrayList<>();
+    for (int c = 0; c < k; c++) {
+      double[][] f = features(images(even.get(c)), even.get(c).size());
+      referenceByClass.add(f);
+      all.addAll(List.of(f));
+      List<Integer> base = odd.get(c).subList(0, Math.min(n, odd.get(c).size()));
+      baselineImages.add(images(base));
+    }
+    referenceAll = all.toArray(double[][]::new);
+  }
+
+  private float[] images(List<Integer> idx) {
+    float[] x = new float[idx.size() * test.imageSize()];
+    test.fill(idx.stream().mapToInt(Integer::intValue).toArray(), x);
+    return x;
+  }
+
+  private double[][] features(float[] x, int n) {
+    ClassifierModel.Prediction p = classifier.predict(x, n);
+    double[][] f = new double[n][];
+    for (int i = 0; i < n; i++) {
+      f[i] = p.feature(i);
+    }
+    return f;
+  }
+
+  /** Metrics of n images [n·dim] meant to be of class {@code label}. */
+  public Metrics measure(int label, Double scale, float[] x, int n) {
+    ClassifierModel.Prediction p = classifier.predict(x, n);
+    int hits = 0;
+    double conf = 0;
+    double[][] f = new double[n][];
+    for (int i = 0; i < n; i++) {
+      hits += p.argmax(i) == label ? 1 : 0;
+      conf += p.prob(i, label);
+      f[i] = p.feature(i);
+    }
+    double diversity = FrechetDistance.meanPairwiseDistance(f);
+    double[][] real = baselineFeatures(label, n);
+    double realDiversity = FrechetDistance.meanPairwiseDistance(real);
+    return new Metrics(label, test.labelNames().get(label), scale, n, (double) hits / n, conf / n,
+        FrechetDistance.between(f, referenceByClass.get(label)), FrechetDistance.between(f, referenceAll),
+        diversity, realDiversity > 0 ? diversity / realDiversity : Double.NaN);
+  }
+
+  private double[][] baselineFeatures(int label, int n) {
+    float[] imgs = baselineImages.get(label);
+    int m = Math.min(n, imgs.length / test.imageSize());
+    return features(java.util.Arrays.copyOf(imgs, m * test.imageSize()), m);
+  }
+
+  /** The real-image baseline of a class: n held-out test images measured like samples. */
+  public Metrics baseline(int label, int n) {
+    float[] imgs = baselineImages.get(label);
+    int m = Math.min(n, imgs.length / test.imageSize());
+    Metrics r = measure(label, null, java.util.Arrays.copyOf(imgs, m * test.imageSize()), m);
+    return r;
+  }
+
+  /**
+   * Samples n images per (class, scale) in batches of {@code batch} and measures them; keeps the
+   * first {@code keep} samples of each (class, scale) for pictures.
+   */
+  public Report run(Generator generator, List<Integer> labels, List<Double> scales, SamplerSpec spec, int n,
+      int batch, long seed, int keep) {
+    ProgressBar bar = ProgressBar.stderr("evaluate", (long) labels.size() * scales.size() * n);
+    List<Metrics> rows = new ArrayList<>();
+    List<float[]> kept = new ArrayList<>();
+    long done = 0;
+    int dim = test.imageSize();
+    for (double s : scales) {
+      for (int label : labels) {
+        float[] x = new float[n * dim];
+        for (int first = 0; first < n; first += batch) {
+          int b = Math.min(batch, n - first);
+          float[] part = generator.sample(label, s, spec, seed, first, b, diffuse.sampling.StepListener.NONE);
+          System.arraycopy(part, 0, x, first * dim, part.length);
+          done += b;
+          bar.update(done, String.format("s = %s, class %s", s, test.labelNames().get(label)));
+        }
+        rows.add(measure(label, s, x, n));
+        kept.add(java.util.Arrays.copyOf(x, Math.min(keep, n) * dim));
+      }
+    }
+    bar.finish();
+    List<Metrics> base = new ArrayList<>();
+    for (int label : labels) {
+      base.add(baseline(label, n));
+    }
+    return new Report(rows, base, kept, bar.elapsedSeconds(), done);
+  }
+}

