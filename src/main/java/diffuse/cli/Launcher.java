@@ -23,7 +23,8 @@ final class Launcher {
   private static final Pattern NATIVE_LOG =
       Pattern.compile("^(WARNING: All log messages before absl::InitializeLog\\(\\).*"
           + "|[IWE]\\d{4} \\d\\d:\\d\\d:\\d+\\.\\d+\\s+\\d+ \\S+:\\d+\\] .*"
-          + "|\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d+: [IW] tensorflow/.*)$");
+          + "|\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d+: [IWEF] \\S+:\\d+\\] .*"
+          + "|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\\.)$");
 
   private Launcher() {}
 

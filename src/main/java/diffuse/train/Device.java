@@ -41,7 +41,7 @@ public enum Device {
     if (this == GPU) {
       throw new UnavailableException("a GPU was asked for (--device gpu) but none is usable: " + problem
           + ". Build with `mvn -Pgpu package` and install the CUDA/cuDNN that TensorFlow Java's release"
-          + " needs (see README), or use --device cpu.");
+          + " needs (see README), or use --device cpu. TF_CPP_MIN_LOG_LEVEL=0 shows TensorFlow's own CUDA messages.");
     }
     return cpu(cores, "cpu (" + cores + " threads; no usable GPU)");
   }
