@@ -52,17 +52,20 @@ final class Launcher {
     } catch (IOException e) {
       return Main.execute(args); // cannot start a JVM: run here, with the log lines
     }
-    // Ctrl-C reaches the child too (same process group); wait for it to save and finish.
+    // On Ctrl-C the terminal signals the child too; a signal sent to this process alone is passed
+    // on (SIGTERM). Either way the child saves what it must, and this process waits for it.
+    Thread pump = new Thread(() -> filter(child.getErrorStream(), System.err), "stderr-filter");
+    pump.start();
     Thread waiter = new Thread(() -> {
       try {
+        child.toHandle().destroy(); // SIGTERM; unlike Process.destroy() it leaves the pipes open
         child.waitFor();
+        pump.join(5000);
       } catch (InterruptedException ignored) {
         Thread.currentThread().interrupt();
       }
     });
     Runtime.getRuntime().addShutdownHook(waiter);
-    Thread pump = new Thread(() -> filter(child.getErrorStream(), System.err), "stderr-filter");
-    pump.start();
     try {
       int code = child.waitFor();
       pump.join();

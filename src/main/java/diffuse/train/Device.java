@@ -68,7 +68,7 @@ public enum Device {
       }
     } catch (RuntimeException | UnsatisfiedLinkError e) {
       String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      return m.lines().findFirst().orElse(m).trim();
+      return m.lines().findFirst().orElse(m).trim().replaceAll("\\.+$", "");
     }
   }
 
