@@ -35,7 +35,7 @@ class ModelStoreTest {
   static final Dataset DATA = TestData.bars(64, 8, 2);
 
   static ModelInfo info(long step) {
-    return new ModelInfo(ModelInfo.FORMAT, NET, new ModelInfo.Schedule(ScheduleKind.LINEAR, 1000), List.of("h", "v"),
+    return new ModelInfo(ModelInfo.FORMAT, NET, null, new ModelInfo.Schedule(ScheduleKind.LINEAR, 1000), List.of("h", "v"),
         2, new ModelInfo.Data("bars", 64, 8, 8, 1, List.of(32, 32)),
         new ModelInfo.Training(SETTINGS, step, step / 4.0, 1.5, 100, "cpu", List.of("test")), null);
   }

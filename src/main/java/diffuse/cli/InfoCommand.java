@@ -3,7 +3,6 @@ package diffuse.cli;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.io.ProgressBar;
-import diffuse.model.UNet;
 import diffuse.schedule.NoiseSchedule;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -25,15 +24,21 @@ final class InfoCommand implements Callable<Integer> {
   public Integer call() {
     ModelStore.StoredModel m = ModelStore.open(dir != null ? dir : GenerateOptions.defaultModel());
     ModelInfo i = m.info();
-    var a = i.architecture();
     var t = i.training();
     NoiseSchedule s = i.schedule().build();
     PrintStream out = System.out;
     out.printf("model        %s%n", m.dir());
     out.printf("checkpoint   %s (%s)%n", i.checkpoint(), m.statePrefix() != null ? "with training state, resumable" : "exported weights only");
-    out.printf("architecture U-Net %dx%dx%d, widths %s, %d res block(s)/level, embed %d, GroupNorm %d groups%n",
-        a.height(), a.width(), a.channels(), a.widths(), a.resBlocks(), a.embedDim(), a.groups());
-    out.printf("parameters   %,d%n", new UNet(a).paramSpecs().stream().mapToLong(p -> p.size()).sum());
+    if (i.isToy()) {
+      var mlp = i.mlp();
+      out.printf("architecture toy MLP for %d-D points, %d hidden layers of %d, embed %d%n", mlp.dim(), mlp.layers(),
+          mlp.hidden(), mlp.embedDim());
+    } else {
+      var a = i.architecture();
+      out.printf("architecture U-Net %dx%dx%d, widths %s, %d res block(s)/level, embed %d, GroupNorm %d groups%n",
+          a.height(), a.width(), a.channels(), a.widths(), a.resBlocks(), a.embedDim(), a.groups());
+    }
+    out.printf("parameters   %,d%n", i.network().paramSpecs().stream().mapToLong(p -> p.size()).sum());
     out.printf("schedule     %s, T = %d, ᾱ_T = %.3g%n", i.schedule().kind().name().toLowerCase(), s.numSteps(), s.alphaCumprod(s.numSteps() - 1));
     out.printf("labels       %s (null label = %d)%n", String.join(", ", i.labels()), i.nullLabel());
     out.printf("data         %s, %,d images %dx%dx%d%n", i.data().dataset(), i.data().images(), i.data().height(), i.data().width(), i.data().channels());

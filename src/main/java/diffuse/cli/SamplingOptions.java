@@ -53,7 +53,11 @@ final class SamplingOptions {
   }
 
   ModelStore.StoredModel openModel() {
-    return ModelStore.open(model != null ? model : GenerateOptions.defaultModel());
+    ModelStore.StoredModel m = ModelStore.open(model != null ? model : GenerateOptions.defaultModel());
+    if (m.info().isToy()) {
+      throw new IllegalArgumentException(m.dir() + " is a two-pixel toy model; use `diffuse toy sample` or `diffuse toy field`");
+    }
+    return m;
   }
 
   /** A loaded network and the generator around it. */
@@ -67,8 +71,7 @@ final class SamplingOptions {
   Loaded load(ModelStore.StoredModel m) {
     Device.Choice d = device.resolve();
     ModelInfo info = m.info();
-    SavedModelDenoiser net = new SavedModelDenoiser(m.savedModel(), info.architecture(), d.config());
-    var a = info.architecture();
-    return new Loaded(net, new Generator(net, info.schedule().build(), info.nullLabel(), a.height() * a.width() * a.channels()));
+    SavedModelDenoiser net = new SavedModelDenoiser(m.savedModel(), info.network(), d.config());
+    return new Loaded(net, new Generator(net, info.schedule().build(), info.nullLabel(), info.network().sampleSize()));
   }
 }

@@ -91,6 +91,9 @@ final class TrainCommand implements Callable<Integer> {
       }
       runDir = resume;
       info = ModelStore.open(runDir).info();
+      if (info.isToy()) {
+        throw new IllegalArgumentException(runDir + " is a toy model; resume it with `diffuse toy train --resume`");
+      }
       DatasetSpec spec = DatasetSpec.parse(dataset != null ? dataset : info.data().dataset());
       data = limit(Datasets.load(spec, Datasets.Split.TRAIN, dataDir, info.architecture().height()));
       checkMatches(info, data);
@@ -114,7 +117,7 @@ final class TrainCommand implements Callable<Integer> {
       data = limit(Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize));
       UNetConfig arch = new UNetConfig(data.height(), data.width(), data.channels(), data.numClasses(),
           widths, resBlocks, embedDim, groups);
-      info = new ModelInfo(ModelInfo.FORMAT, arch, new ModelInfo.Schedule(schedule, timesteps),
+      info = new ModelInfo(ModelInfo.FORMAT, arch, null, new ModelInfo.Schedule(schedule, timesteps),
           data.labelNames(), arch.nullLabel(),
           new ModelInfo.Data(spec.toString(), data.size(), data.height(), data.width(), data.channels(),
               Arrays.stream(data.classCounts()).boxed().toList()),

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public record Dataset(
     String name, byte[] pixels, int[] labels, int height, int width, int channels,
-    List<String> labelNames) {
+    List<String> labelNames) implements diffuse.train.TrainingData {
 
   public Dataset {
     labelNames = List.copyOf(labelNames);
@@ -32,6 +32,7 @@ public record Dataset(
     }
   }
 
+  @Override
   public int size() {
     return labels.length;
   }
@@ -45,7 +46,13 @@ public record Dataset(
     return height * width * channels;
   }
 
+  @Override
+  public int sampleSize() {
+    return imageSize();
+  }
+
   /** Copies images {@code indices} into {@code out}, scaled from [0, 255] to [−1, 1]. */
+  @Override
   public void fill(int[] indices, float[] out) {
     int per = imageSize();
     for (int b = 0; b < indices.length; b++) {

@@ -1,5 +1,9 @@
 package diffuse.io;
 
+import diffuse.model.MlpConfig;
+import diffuse.model.NoiseNet;
+import diffuse.model.ToyMlp;
+import diffuse.model.UNet;
 import diffuse.model.UNetConfig;
 import diffuse.schedule.NoiseSchedule;
 import diffuse.schedule.ScheduleKind;
@@ -11,7 +15,8 @@ import java.util.List;
  * (nanoGPT's "model_args in the checkpoint").
  *
  * @param format version of this file's layout
- * @param architecture the U-Net config
+ * @param architecture the U-Net config (image models), or null
+ * @param mlp the toy MLP config (two-pixel models), or null
  * @param schedule the noise schedule trained with
  * @param labels class names, index = label
  * @param nullLabel the label value meaning "no class" (= labels.size())
@@ -22,6 +27,7 @@ import java.util.List;
 public record ModelInfo(
     int format,
     UNetConfig architecture,
+    MlpConfig mlp,
     Schedule schedule,
     List<String> labels,
     int nullLabel,
@@ -57,10 +63,20 @@ public record ModelInfo(
       String device, List<String> commands) {}
 
   public ModelInfo withCheckpoint(String name) {
-    return new ModelInfo(format, architecture, schedule, labels, nullLabel, data, training, name);
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, name);
   }
 
   public ModelInfo withTraining(Training t) {
-    return new ModelInfo(format, architecture, schedule, labels, nullLabel, data, t, checkpoint);
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, t, checkpoint);
+  }
+
+  /** True for a two-pixel toy model, false for an image model. */
+  public boolean isToy() {
+    return mlp != null;
+  }
+
+  /** The network this file describes. */
+  public NoiseNet network() {
+    return mlp != null ? new ToyMlp(mlp) : new UNet(architecture);
   }
 }

@@ -72,7 +72,7 @@ public final class ModelStore {
     boolean ok = false;
     try {
       Files.createDirectories(tmp);
-      try (EpsilonGraph eg = new EpsilonGraph(info.architecture())) {
+      try (EpsilonGraph eg = new EpsilonGraph(info.network())) {
         eg.exportSavedModel(tmp.resolve(SAVED_MODEL), content.emaWeights());
       }
       if (withState) {
@@ -140,20 +140,25 @@ public final class ModelStore {
       throw new ModelException(json + " has format " + info.format() + "; this version reads format "
           + ModelInfo.FORMAT);
     }
-    if (info.architecture() == null || info.schedule() == null || info.labels() == null
+    if ((info.architecture() == null) == (info.mlp() == null) || info.schedule() == null || info.labels() == null
         || info.checkpoint() == null || info.training() == null) {
       throw new ModelException(json + " is corrupt: missing architecture, schedule, labels, training or checkpoint");
     }
+    int classes;
     try {
-      // re-run the record's checks on what was read
-      var a = info.architecture();
-      new diffuse.model.UNetConfig(a.height(), a.width(), a.channels(), a.numClasses(), a.widths(),
-          a.resBlocks(), a.embedDim(), a.groups());
+      // re-run the records' checks on what was read
+      if (info.architecture() != null) {
+        var a = info.architecture();
+        classes = new diffuse.model.UNetConfig(a.height(), a.width(), a.channels(), a.numClasses(), a.widths(),
+            a.resBlocks(), a.embedDim(), a.groups()).numClasses();
+      } else {
+        var m = info.mlp();
+        classes = new diffuse.model.MlpConfig(m.dim(), m.numClasses(), m.hidden(), m.layers(), m.embedDim()).numClasses();
+      }
     } catch (RuntimeException e) {
       throw new ModelException(json + " has an invalid architecture: " + e.getMessage(), e);
     }
-    if (info.labels().size() != info.architecture().numClasses()
-        || info.nullLabel() != info.architecture().numClasses()) {
+    if (info.labels().size() != classes || info.nullLabel() != classes) {
       throw new ModelException(json + " is corrupt: labels and classes disagree");
     }
     Path ckpt = dir.getFileName() != null && dir.getFileName().toString().equals(info.checkpoint())

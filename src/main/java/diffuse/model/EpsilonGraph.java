@@ -25,12 +25,11 @@ public final class EpsilonGraph implements AutoCloseable {
   private final Placeholder<TFloat32> t;
   private final Placeholder<TInt32> y;
   private final Operand<TFloat32> eps;
-  private final UNetConfig config;
+  private final NoiseNet net;
 
-  public EpsilonGraph(UNetConfig config) {
-    this.config = config;
+  public EpsilonGraph(NoiseNet net) {
+    this.net = net;
     Ops tf = Ops.create(graph);
-    UNet net = new UNet(config);
     params = new Parameters(tf, "");
     x = tf.withName(GraphNames.INPUT_X).placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
     t = tf.withName(GraphNames.INPUT_T).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
@@ -63,13 +62,12 @@ public final class EpsilonGraph implements AutoCloseable {
 
   /** ε for one batch with the given weights, computed in memory (no files). */
   public float[] predict(Map<String, float[]> weights, float[] xs, int batch, float timestep, int[] labels) {
-    UNetConfig c = config;
     float[] ts = new float[batch];
     java.util.Arrays.fill(ts, timestep);
     float[] out = new float[xs.length];
     try (Session session = new Session(graph)) {
       params.load(session, weights);
-      try (TFloat32 xT = TFloat32.tensorOf(Shape.of(batch, c.height(), c.width(), c.channels()),
+      try (TFloat32 xT = TFloat32.tensorOf(SavedModelDenoiser.batchShape(net, batch),
               org.tensorflow.ndarray.buffer.DataBuffers.of(xs, true, false));
           TFloat32 tT = TFloat32.vectorOf(ts);
           TInt32 yT = TInt32.vectorOf(labels);

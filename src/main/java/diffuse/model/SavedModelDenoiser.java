@@ -17,10 +17,10 @@ import org.tensorflow.types.TInt32;
  */
 public final class SavedModelDenoiser implements Denoiser, AutoCloseable {
   private final SavedModelBundle bundle;
-  private final UNetConfig config;
+  private final NoiseNet net;
 
-  public SavedModelDenoiser(Path savedModel, UNetConfig config, ConfigProto session) {
-    this.config = config;
+  public SavedModelDenoiser(Path savedModel, NoiseNet net, ConfigProto session) {
+    this.net = net;
     try {
       bundle = SavedModelBundle.loader(savedModel.toString()).withTags(GraphNames.TAG)
           .withConfigProto(session).load();
@@ -36,7 +36,7 @@ public final class SavedModelDenoiser implements Denoiser, AutoCloseable {
 
   @Override
   public float[] predictNoise(float[] x, int batch, int t, int[] labels) {
-    Shape shape = Shape.of(batch, config.height(), config.width(), config.channels());
+    Shape shape = batchShape(net, batch);
     float[] ts = new float[batch];
     java.util.Arrays.fill(ts, t);
     float[] out = new float[x.length];
@@ -52,6 +52,13 @@ public final class SavedModelDenoiser implements Denoiser, AutoCloseable {
       ((TFloat32) r.get(0)).copyTo(DataBuffers.of(out, false, false));
     }
     return out;
+  }
+
+  /** The network's input shape with the batch dimension set. */
+  public static Shape batchShape(NoiseNet net, int batch) {
+    long[] dims = net.inputShape().asArray();
+    dims[0] = batch;
+    return Shape.of(dims);
   }
 
   @Override

@@ -32,7 +32,7 @@ import org.tensorflow.types.TInt32;
  * This class only builds ops. Where its weights live is decided by the {@code params} function
  * given to {@link #build}: the trainer passes variables, tests may pass anything.
  */
-public final class UNet {
+public final class UNet implements NoiseNet {
   private final UNetConfig config;
 
   public UNet(UNetConfig config) {
@@ -43,7 +43,13 @@ public final class UNet {
     return config;
   }
 
+  @Override
+  public int numClasses() {
+    return config.numClasses();
+  }
+
   /** The specs of every parameter, in creation order, without building a graph. */
+  @Override
   public List<ParamSpec> paramSpecs() {
     List<ParamSpec> specs = new ArrayList<>();
     try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
@@ -61,6 +67,7 @@ public final class UNet {
   }
 
   /** Shape of x_t and of the output: [-1, H, W, C]. */
+  @Override
   public Shape inputShape() {
     return Shape.of(-1, config.height(), config.width(), config.channels());
   }
@@ -74,6 +81,7 @@ public final class UNet {
    * @param y labels, int32 [B]
    * @return predicted noise, float32 [B, H, W, C]
    */
+  @Override
   public Operand<TFloat32> build(
       Ops tf,
       Function<ParamSpec, Operand<TFloat32>> params,

@@ -1,6 +1,5 @@
 package diffuse.train;
 
-import diffuse.data.Dataset;
 import diffuse.sampling.ClassifierFreeGuidance;
 import diffuse.schedule.NoiseSchedule;
 import java.util.SplittableRandom;
@@ -17,16 +16,16 @@ import java.util.SplittableRandom;
 public final class Trainer {
   private final TrainingGraph graph;
   private final NoiseSchedule schedule;
-  private final Dataset data;
+  private final TrainingData data;
   private final TrainSettings settings;
   private final int nullLabel;
   private int[] permutation;
   private long permutationEpoch = -1;
 
-  public Trainer(TrainingGraph graph, NoiseSchedule schedule, Dataset data, TrainSettings settings, int nullLabel) {
+  public Trainer(TrainingGraph graph, NoiseSchedule schedule, TrainingData data, TrainSettings settings, int nullLabel) {
     if (data.size() < settings.batchSize()) {
       throw new IllegalArgumentException("the data set has " + data.size()
-          + " images, fewer than one batch of " + settings.batchSize() + "; lower --batch-size");
+          + " samples, fewer than one batch of " + settings.batchSize() + "; lower --batch-size");
     }
     this.graph = graph;
     this.schedule = schedule;
@@ -55,7 +54,7 @@ public final class Trainer {
     int[] idx = new int[b];
     System.arraycopy(permutation, k * b, idx, 0, b);
     SplittableRandom rng = new SplittableRandom(settings.seed() ^ (step * 0x9E3779B97F4A7C15L));
-    float[] x0 = new float[b * data.imageSize()];
+    float[] x0 = new float[b * data.sampleSize()];
     data.fill(idx, x0);
     int[] t = new int[b];
     int[] y = new int[b];

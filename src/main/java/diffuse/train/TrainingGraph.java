@@ -3,7 +3,7 @@ package diffuse.train;
 import diffuse.model.GraphNames;
 import diffuse.model.ParamSpec;
 import diffuse.model.Parameters;
-import diffuse.model.UNet;
+import diffuse.model.NoiseNet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +23,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * The training graph: the U-Net on trainable variables, the ε-prediction loss
+ * The training graph: a {@link NoiseNet} (the U-Net or the toy MLP) on trainable variables, the ε-prediction loss
  * L = E‖ε − ε_θ(x_t, t, y)‖² (Ho et al. 2020, Eq. 14), gradient clipping by global norm, Adam
  * (Kingma &amp; Ba 2015, the fused {@code ApplyAdam} kernel) and an exponential moving average of
  * the weights updated after each Adam step.
@@ -38,7 +38,7 @@ import org.tensorflow.types.TInt32;
 public final class TrainingGraph implements AutoCloseable {
   private final Graph graph = new Graph();
   private final Session session;
-  private final UNet net;
+  private final NoiseNet net;
   private final Parameters weights;
   private final Parameters ema;
   private final Adam adam;
@@ -55,7 +55,7 @@ public final class TrainingGraph implements AutoCloseable {
    * @param gradClip global-norm clipping threshold
    * @param config TensorFlow session options (threads, device)
    */
-  public TrainingGraph(UNet net, double gradClip, ConfigProto config) {
+  public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config) {
     this.net = net;
     Ops tf = Ops.create(graph);
     weights = new Parameters(tf, "");
@@ -66,7 +66,8 @@ public final class TrainingGraph implements AutoCloseable {
     emaDecay = Adam.scalar(tf, "ema_decay");
 
     Operand<TFloat32> eps = net.build(tf, weights::create, x, t, y);
-    loss = tf.withName("loss").math.mean(tf.math.squaredDifference(eps, target), Adam.allAxes(tf, 4));
+    loss = tf.withName("loss").math.mean(tf.math.squaredDifference(eps, target),
+        Adam.allAxes(tf, net.inputShape().numDimensions()));
     adam = new Adam(tf, weights, loss, gradClip);
     // EMA shadows come after the optimizer's variables and are updated once the Adam step is done
     ema = new Parameters(tf, "ema.").createAll(weights.specs());
@@ -106,7 +107,7 @@ public final class TrainingGraph implements AutoCloseable {
       float[] xt, int[] timesteps, int[] labels, float[] noise, double learningRate, long step,
       double decay) {
     int b = labels.length;
-    Shape img = Shape.of(b, net.config().height(), net.config().width(), net.config().channels());
+    Shape img = diffuse.model.SavedModelDenoiser.batchShape(net, b);
     float[] tf = new float[b];
     for (int i = 0; i < b; i++) {
       tf[i] = timesteps[i];
@@ -131,7 +132,7 @@ public final class TrainingGraph implements AutoCloseable {
   /** ε_θ and per-parameter gradients of the loss for one batch, without updating anything. */
   public List<float[]> gradients(float[] xt, int[] timesteps, int[] labels, float[] noise) {
     int b = labels.length;
-    Shape img = Shape.of(b, net.config().height(), net.config().width(), net.config().channels());
+    Shape img = diffuse.model.SavedModelDenoiser.batchShape(net, b);
     float[] tf = new float[b];
     for (int i = 0; i < b; i++) {
       tf[i] = timesteps[i];

@@ -1,10 +1,9 @@
 package diffuse.train;
 
-import diffuse.data.Dataset;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.io.ProgressBar;
-import diffuse.model.UNet;
+import diffuse.model.NoiseNet;
 import diffuse.schedule.NoiseSchedule;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -33,7 +32,7 @@ public final class TrainingRun {
 
   private final Path runDir;
   private final ModelInfo initial;
-  private final Dataset data;
+  private final TrainingData data;
   private final boolean resume;
   private final double epochs;
   private final long checkpointEvery;
@@ -49,7 +48,7 @@ public final class TrainingRun {
    * @param epochs total passes over the data the model should have when the run ends
    * @param checkpointEvery steps between checkpoints (0: only at the end)
    */
-  public TrainingRun(Path runDir, ModelInfo info, Dataset data, boolean resume, double epochs,
+  public TrainingRun(Path runDir, ModelInfo info, TrainingData data, boolean resume, double epochs,
       long checkpointEvery, Device.Choice device, String command, PrintStream log) {
     this.runDir = runDir;
     this.initial = info;
@@ -71,7 +70,7 @@ public final class TrainingRun {
   public ModelInfo run() {
     TrainSettings settings = initial.training().settings();
     NoiseSchedule schedule = initial.schedule().build();
-    UNet net = new UNet(initial.architecture());
+    NoiseNet net = initial.network();
     try (TrainingGraph graph = new TrainingGraph(net, settings.gradClip(), device.config())) {
       long startStep = initial.training().step();
       if (resume) {
