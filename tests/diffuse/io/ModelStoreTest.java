@@ -87,10 +87,10 @@ class ModelStoreTest {
     float[] x = input(3);
     int[] y = {0, 1, 2};
     float[] expected;
-    try (EpsilonGraph eg = new EpsilonGraph(NET)) {
+    try (EpsilonGraph eg = new EpsilonGraph(new UNet(NET))) {
       expected = eg.predict(ema, x, 3, 250f, y);
     }
-    try (SavedModelDenoiser d = new SavedModelDenoiser(m.savedModel(), NET, TestData.oneThread())) {
+    try (SavedModelDenoiser d = new SavedModelDenoiser(m.savedModel(), new UNet(NET), TestData.oneThread())) {
       assertArrayEquals(expected, d.predictNoise(x, 3, 250, y), 1e-6f);
     }
   }
@@ -167,7 +167,7 @@ class ModelStoreTest {
     }
     ModelStore.StoredModel m = ModelStore.open(dir);
     assertEquals(1, m.info().training().step());
-    try (SavedModelDenoiser d = new SavedModelDenoiser(m.savedModel(), NET, TestData.oneThread())) {
+    try (SavedModelDenoiser d = new SavedModelDenoiser(m.savedModel(), new UNet(NET), TestData.oneThread())) {
       assertEquals(64, d.predictNoise(input(1), 1, 10, new int[] {0}).length);
     }
     try (Stream<Path> s = Files.list(dir)) {
@@ -198,6 +198,6 @@ class ModelStoreTest {
     Files.createDirectories(dir.resolve("ckpt-00000005/saved_model"));
     Files.writeString(dir.resolve("ckpt-00000005/saved_model/saved_model.pb"), "garbage");
     ModelStore.StoredModel m = ModelStore.open(dir);
-    assertThrows(ModelException.class, () -> new SavedModelDenoiser(m.savedModel(), NET, TestData.oneThread()));
+    assertThrows(ModelException.class, () -> new SavedModelDenoiser(m.savedModel(), new UNet(NET), TestData.oneThread()));
   }
 }

@@ -30,7 +30,7 @@ class UNetTest {
     }
     int[] y = new int[batch];
     y[0] = c.nullLabel();
-    try (EpsilonGraph g = new EpsilonGraph(c)) {
+    try (EpsilonGraph g = new EpsilonGraph(new UNet(c))) {
       float[] eps = g.predict(w, x, batch, 500f, y);
       assertEquals(x.length, eps.length);
       for (float v : eps) {
@@ -47,7 +47,7 @@ class UNetTest {
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) Math.sin(i);
     }
-    try (EpsilonGraph g = new EpsilonGraph(c)) {
+    try (EpsilonGraph g = new EpsilonGraph(new UNet(c))) {
       float[] a = g.predict(w, x, 1, 10f, new int[] {0});
       float[] b = g.predict(w, x, 1, 10f, new int[] {1});
       float[] n = g.predict(w, x, 1, 10f, new int[] {2});

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       InfoCommand.class,
       EvaluateCommand.class,
       TrainClassifierCommand.class,
+      ToyCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
