@@ -72,6 +72,9 @@ public final class Panel2D {
   }
 
   public void point(double x, double y, Color c, double radius) {
+    if (Math.abs(x) > range || Math.abs(y) > range) {
+      return;
+    }
     g.setColor(c);
     g.fill(new java.awt.geom.Ellipse2D.Double(px(x) - radius, py(y) - radius, 2 * radius, 2 * radius));
   }

@@ -18,6 +18,7 @@ public final class ToyPictures {
   static final int SIZE = 420;
   static final double RANGE = 1.5;
   static final int GRID = 21;
+  static final double PATH_RANGE = 2.5;
 
   private ToyPictures() {}
 
@@ -93,21 +94,27 @@ public final class ToyPictures {
       gen.sample(label, scale, spec, seed, 0, count, (done, total, x, x0) -> steps.add(x.clone()));
       String name = spec.kind() == SamplerKind.DDPM ? "DDPM, " + spec.steps() + " steps (stochastic)"
           : "DDIM η = 0, " + spec.steps() + " steps (deterministic)";
-      Panel2D panel = new Panel2D(g, Panel2D.panelX(p, SIZE), 50, SIZE, RANGE, name);
+      Panel2D panel = new Panel2D(g, Panel2D.panelX(p, SIZE), 50, SIZE, PATH_RANGE, name);
       drawData(panel, data, label);
-      Color line = new Color(30, 30, 120, 70);
-      for (int b = 0; b < count; b++) {
-        double[] xs = new double[2 * steps.size()];
-        for (int k = 0; k < steps.size(); k++) {
-          xs[2 * k] = steps.get(k)[2 * b];
-          xs[2 * k + 1] = steps.get(k)[2 * b + 1];
+      // a thousand noisy DDPM steps per path would hide everything: draw fewer paths, every 5th step
+      boolean ddpm = spec.kind() == SamplerKind.DDPM;
+      int every = ddpm ? 5 : 1;
+      int drawn = ddpm ? Math.min(count, 40) : count;
+      Color line = ddpm ? new Color(30, 30, 120, 90) : new Color(30, 30, 120, 70);
+      for (int b = 0; b < drawn; b++) {
+        int kept = (steps.size() - 1) / every + 1;
+        double[] xs = new double[2 * kept];
+        for (int j = 0; j < kept; j++) {
+          int k = Math.min(steps.size() - 1, j * every);
+          xs[2 * j] = steps.get(k)[2 * b];
+          xs[2 * j + 1] = steps.get(k)[2 * b + 1];
         }
         panel.path(xs, line, 1f);
         panel.point(xs[0], xs[1], new Color(150, 150, 150), 2);
         panel.point(xs[xs.length - 2], xs[xs.length - 1], Color.BLACK, 2.5);
       }
     }
-    legend(g, img, data, label, "grey: start x_T ~ N(0, I); black: end x_0; lines: the path");
+    legend(g, img, data, label, "grey: start x_T ~ N(0, I); black: end x_0; lines: the path (DDPM: 40 paths, every 5th step)");
     g.dispose();
     return img;
   }
@@ -116,8 +123,9 @@ public final class ToyPictures {
     if (data == null) {
       return;
     }
-    int stride = Math.max(1, data.size() / 1500);
-    for (int i = 0; i < data.size(); i += stride) {
+    int shown = Math.min(data.size(), 1500);
+    for (int k = 0; k < shown; k++) {
+      int i = (int) ((k * 7919L) % data.size()); // a spread-out subset, whatever the label order
       int c = data.labels()[i];
       Color base = Panel2D.CLASS_COLORS[c % Panel2D.CLASS_COLORS.length];
       Color col = c == label ? base : new Color(base.getRed(), base.getGreen(), base.getBlue(), 50);
