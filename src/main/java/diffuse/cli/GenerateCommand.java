@@ -58,6 +58,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--out-dir", paramLabel = "DIR", description = "Write one PNG per sample (with a sidecar each) into DIR.")
   Path outDir;
 
+  @Option(names = "--animate", paramLabel = "FILE.gif",
+      description = "Also write an animated GIF of the grid being denoised, step by step (at most 60 frames).")
+  Path animate;
+
   @Option(names = "--columns", defaultValue = "8", paramLabel = "N", description = "Images per grid line (default: ${DEFAULT-VALUE}).")
   int columns;
 
@@ -89,6 +93,12 @@ final class GenerateCommand implements Callable<Integer> {
     if (outDir != null) {
       AtomicFiles.checkWritable(outDir.resolve(".probe.png"));
     }
+    if (animate != null) {
+      AtomicFiles.checkWritable(animate);
+    }
+    int every = Math.max(1, (spec.steps() + 59) / 60);
+    // frames.get(k) holds, for step k of the animation, every image drawn so far in order
+    List<List<float[]>> frames = new ArrayList<>();
     var a = info.architecture();
     String command = Main.commandLine();
     try (SamplingOptions.Loaded loaded = sampling.load(model)) {
@@ -101,8 +111,23 @@ final class GenerateCommand implements Callable<Integer> {
         List<BufferedImage> images = new ArrayList<>();
         for (int first = 0; first < count; first += sampling.batchSize) {
           int n = Math.min(sampling.batchSize, count - first);
+          List<float[]> snaps = new ArrayList<>();
+          if (animate != null) {
+            snaps.add(loaded.generator().initialNoise(sampling.seed, first, n));
+          }
           float[] x = loaded.generator().sample(label, guidance, spec, sampling.seed, first, n,
-              (k, total, xs, x0) -> bar.update(++done[0], ""));
+              (k, total, xs, x0) -> {
+                bar.update(++done[0], "");
+                if (animate != null && (k % every == 0 || k == total)) {
+                  snaps.add(xs.clone());
+                }
+              });
+          for (int k = 0; k < snaps.size(); k++) {
+            if (frames.size() <= k) {
+              frames.add(new ArrayList<>());
+            }
+            frames.get(k).add(snaps.get(k));
+          }
           for (int i = 0; i < n; i++) {
             images.add(Images.toImage(x, i, a.height(), a.width(), a.channels()));
           }
@@ -132,9 +157,38 @@ final class GenerateCommand implements Callable<Integer> {
       if (outDir != null) {
         System.out.println("wrote " + prompts.size() * count + " PNGs with sidecars to " + outDir);
       }
+      if (animate != null) {
+        writeAnimation(frames, rows, spec, a.height(), a.width(), a.channels());
+        Json.writeAtomically(sidecarPath(animate), sidecar(model, spec, sampling.seed, sideRows, command));
+        System.out.println("wrote " + animate + " (" + frames.size() + " frames) and " + sidecarPath(animate));
+      }
       System.out.printf("sampling took %.1fs%n", bar.elapsedSeconds());
     }
     return 0;
+  }
+
+  private void writeAnimation(List<List<float[]>> frames, List<Images.Row> finalRows, SamplerSpec spec, int h, int w, int c)
+      throws IOException {
+    List<BufferedImage> pictures = new ArrayList<>();
+    int total = frames.size() - 1;
+    for (int k = 0; k < frames.size(); k++) {
+      List<BufferedImage> all = new ArrayList<>();
+      for (float[] chunk : frames.get(k)) {
+        for (int i = 0; i < chunk.length / (h * w * c); i++) {
+          all.add(Images.toImage(chunk, i, h, w, c));
+        }
+      }
+      List<Images.Row> rows = new ArrayList<>();
+      int at = 0;
+      for (Images.Row r : finalRows) {
+        rows.add(new Images.Row(r.label(), all.subList(at, at + r.images().size())));
+        at += r.images().size();
+      }
+      String title = k == 0 ? "x_T: pure noise" : String.format("%s step %d of %d", spec.kind().name().toLowerCase(),
+          Math.min(spec.steps(), k * Math.max(1, (spec.steps() + 59) / 60)), spec.steps());
+      pictures.add(Images.grid(title + String.format(",  guidance s = %s", fmt(guidance)), rows, columns, pixelScale));
+    }
+    AtomicFiles.write(animate, diffuse.viz.Gif.encode(pictures, total > 30 ? 80 : 150, 2500));
   }
 
   static long batches(int prompts, int count, int batchSize) {
@@ -148,7 +202,8 @@ final class GenerateCommand implements Callable<Integer> {
 
   static Path sidecarPath(Path png) {
     String name = png.getFileName().toString();
-    String base = name.toLowerCase().endsWith(".png") ? name.substring(0, name.length() - 4) : name;
+    int dot = name.lastIndexOf('.');
+    String base = dot > 0 ? name.substring(0, dot) : name;
     return png.resolveSibling(base + ".json");
   }
 

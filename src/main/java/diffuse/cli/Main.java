@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
       EvaluateCommand.class,
       TrainClassifierCommand.class,
       ToyCommand.class,
+      ScheduleCommand.class,
+      NoiseCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -44,16 +44,27 @@ public final class Generator {
   public float[] sample(int label, double scale, SamplerSpec spec, long seed, int first, int n, StepListener listener) {
     RandomGenerator[] rngs = new RandomGenerator[n];
     float[] xT = new float[n * dim];
+    drawNoise(seed, first, n, rngs, xT);
+    int[] labels = new int[n];
+    Arrays.fill(labels, label);
+    Sampler sampler = spec.create(schedule);
+    return sampler.sample(ClassifierFreeGuidance.guided(net, nullLabel, scale), xT, labels, rngs, listener);
+  }
+
+  /** The starting noise x_T of samples first … first+n−1 of a seed, [n · dim]. */
+  public float[] initialNoise(long seed, int first, int n) {
+    float[] xT = new float[n * dim];
+    drawNoise(seed, first, n, new RandomGenerator[n], xT);
+    return xT;
+  }
+
+  private void drawNoise(long seed, int first, int n, RandomGenerator[] rngs, float[] xT) {
     for (int b = 0; b < n; b++) {
       rngs[b] = streamFor(seed, first + b);
       for (int j = 0; j < dim; j++) {
         xT[b * dim + j] = (float) rngs[b].nextGaussian();
       }
     }
-    int[] labels = new int[n];
-    Arrays.fill(labels, label);
-    Sampler sampler = spec.create(schedule);
-    return sampler.sample(ClassifierFreeGuidance.guided(net, nullLabel, scale), xT, labels, rngs, listener);
   }
 
   public NoiseSchedule schedule() {

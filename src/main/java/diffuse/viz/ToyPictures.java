@@ -83,14 +83,7 @@ public final class ToyPictures {
     for (int p = 0; p < specs.size(); p++) {
       SamplerSpec spec = specs.get(p);
       List<float[]> steps = new ArrayList<>();
-      // the starting noise is the sampler's x_T: the same streams as Generator draws it from
-      float[] start = new float[2 * count];
-      for (int b = 0; b < count; b++) {
-        var rng = Generator.streamFor(seed, b);
-        start[2 * b] = (float) rng.nextGaussian();
-        start[2 * b + 1] = (float) rng.nextGaussian();
-      }
-      steps.add(start);
+      steps.add(gen.initialNoise(seed, 0, count));
       gen.sample(label, scale, spec, seed, 0, count, (done, total, x, x0) -> steps.add(x.clone()));
       String name = spec.kind() == SamplerKind.DDPM ? "DDPM, " + spec.steps() + " steps (stochastic)"
           : "DDIM η = 0, " + spec.steps() + " steps (deterministic)";
