@@ -138,6 +138,46 @@ class CliTest {
   }
 
   @Test
+  void teachingPicturesAreWritten() throws IOException {
+    Path exact = shared.resolve("pics/exact.png");
+    Run field = run("toy", "field", "--exact", "--shape", "mixture", "--classes", "3", "--class", "1",
+        "--guidance", "0,1,4", "--out", exact.toString());
+    assertEquals(0, field.code(), field.err());
+    assertTrue(javax.imageio.ImageIO.read(exact.toFile()).getWidth() > 1000);
+    Path paths = shared.resolve("pics/paths.png");
+    Run sample = run("toy", "sample", "--exact", "--shape", "mixture", "--class", "0", "--paths", "20",
+        "--out", paths.toString());
+    assertEquals(0, sample.code(), sample.err());
+    assertTrue(Files.size(paths) > 1000);
+    Run notExact = run("toy", "field", "--exact", "--shape", "spirals", "--out", exact.toString());
+    assertEquals(2, notExact.code());
+    assertTrue(notExact.err().contains("--shape mixture"), notExact.err());
+    Run imageModel = run("toy", "field", "--model", model.toString(), "--out", exact.toString());
+    assertNotEquals(0, imageModel.code());
+    assertTrue(imageModel.err().contains("image model"), imageModel.err());
+
+    Path schedule = shared.resolve("pics/schedule.png");
+    assertEquals(0, run("schedule", "--out", schedule.toString()).code());
+    assertTrue(Files.size(schedule) > 1000);
+    Path noising = shared.resolve("pics/noising.png");
+    Run noise = run("noise", "--dataset", "folder:" + shared.resolve("bars"), "--index", "3", "--t", "0,500,999",
+        "--out", noising.toString());
+    assertEquals(0, noise.code(), noise.err());
+    // three 32x32 images (folder images are resized to 32) magnified 4x, 12 px apart, 14 px margins
+    assertEquals(3 * 128 + 2 * 12 + 2 * 14, javax.imageio.ImageIO.read(noising.toFile()).getWidth());
+
+    Path gif = shared.resolve("pics/anim.gif");
+    Run anim = run("generate", "--model", model.toString(), "--prompt", "h", "-n", "2", "--steps", "4",
+        "--device", "cpu", "--animate", gif.toString(), "--out", shared.resolve("pics/anim.png").toString());
+    assertEquals(0, anim.code(), anim.err());
+    try (var in = javax.imageio.ImageIO.createImageInputStream(gif.toFile())) {
+      var reader = javax.imageio.ImageIO.getImageReaders(in).next();
+      reader.setInput(in);
+      assertEquals(5, reader.getNumImages(true)); // x_T and four steps
+    }
+  }
+
+  @Test
   void helpAndBadTrainArguments() {
     Run help = run("train", "--help");
     assertEquals(0, help.code());
