@@ -47,7 +47,7 @@ public final class ClassifierTrainer {
       int[] idx = new int[batch];
       int[] y = new int[batch];
       for (int e = 0; e < epochs; e++) {
-        int[] perm = permutation(train.size(), new SplittableRandom(seed * 31 + e));
+        int[] perm = diffuse.train.Trainer.shuffle(train.size(), new SplittableRandom(seed * 31 + e));
         for (int k = 0; k < stepsPerEpoch; k++) {
           System.arraycopy(perm, k * batch, idx, 0, batch);
           train.fill(idx, x);
@@ -71,19 +71,5 @@ public final class ClassifierTrainer {
     }
     Json.writeAtomically(out.resolve(ClassifierModel.INFO_JSON), info);
     return info;
-  }
-
-  static int[] permutation(int n, SplittableRandom rng) {
-    int[] p = new int[n];
-    for (int i = 0; i < n; i++) {
-      p[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int tmp = p[i];
-      p[i] = p[j];
-      p[j] = tmp;
-    }
-    return p;
   }
 }

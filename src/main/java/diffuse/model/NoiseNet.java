@@ -28,8 +28,20 @@ public interface NoiseNet {
     return Math.toIntExact(n);
   }
 
-  /** Every parameter, in creation order. */
-  List<ParamSpec> paramSpecs();
+  /** Every parameter, in creation order (found by building the network once in a scratch graph). */
+  default List<ParamSpec> paramSpecs() {
+    List<ParamSpec> specs = new java.util.ArrayList<>();
+    try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
+      Ops tf = Ops.create(g);
+      build(tf, s -> {
+        specs.add(s);
+        return tf.zeros(tf.constant(s.shape()), TFloat32.class);
+      }, tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(inputShape())),
+          tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(-1))),
+          tf.placeholder(TInt32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(-1))));
+    }
+    return specs;
+  }
 
   /**
    * Adds the network to the graph.

@@ -7,8 +7,6 @@ import java.util.function.Function;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.math.Mean;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -46,24 +44,6 @@ public final class UNet implements NoiseNet {
   @Override
   public int numClasses() {
     return config.numClasses();
-  }
-
-  /** The specs of every parameter, in creation order, without building a graph. */
-  @Override
-  public List<ParamSpec> paramSpecs() {
-    List<ParamSpec> specs = new ArrayList<>();
-    try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
-      Ops tf = Ops.create(g);
-      Placeholder<TFloat32> x =
-          tf.placeholder(TFloat32.class, Placeholder.shape(inputShape()));
-      Placeholder<TFloat32> t = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
-      Placeholder<TInt32> y = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
-      build(tf, s -> {
-        specs.add(s);
-        return tf.zeros(tf.constant(s.shape()), TFloat32.class);
-      }, x, t, y);
-    }
-    return specs;
   }
 
   /** Shape of x_t and of the output: [-1, H, W, C]. */
@@ -141,26 +121,7 @@ public final class UNet implements NoiseNet {
 
     /** e = MLP(sinusoid(t)) + E[y]: [B, embedDim]. */
     Operand<TFloat32> embedding(Operand<TFloat32> t, Operand<TInt32> y) {
-      int d = config.embedDim();
-      int half = d / 2;
-      float[] freqs = new float[half];
-      for (int k = 0; k < half; k++) {
-        freqs[k] = (float) Math.exp(-Math.log(10000.0) * k / half);
-      }
-      Operand<TFloat32> args =
-          tf.math.mul(
-              tf.expandDims(t, tf.constant(1)), tf.reshape(tf.constant(freqs), tf.constant(new int[] {1, half})));
-      Operand<TFloat32> sinusoid =
-          tf.concat(Arrays.asList(tf.math.sin(args), tf.math.cos(args)), tf.constant(1));
-      Operand<TFloat32> temb = dense(sinusoid, "temb.fc0", d, d);
-      temb = dense(silu(temb), "temb.fc1", d, d);
-      Operand<TFloat32> table =
-          params.apply(
-              new ParamSpec("class_emb", new long[] {config.numClasses() + 1, d},
-                  ParamSpec.Init.NORMAL, 1.0));
-      Operand<TFloat32> oneHot =
-          tf.oneHot(y, tf.constant(config.numClasses() + 1), tf.constant(1f), tf.constant(0f));
-      return tf.math.add(temb, tf.linalg.matMul(oneHot, table));
+      return Conditioning.embed(tf, params, t, y, config.numClasses(), config.embedDim());
     }
 
     Operand<TFloat32> resBlock(Operand<TFloat32> h, Operand<TFloat32> emb, String name, int cin, int cout) {
@@ -201,9 +162,8 @@ public final class UNet implements NoiseNet {
       return tf.math.add(tf.math.mul(tf.math.mul(centred, inv), gamma), beta);
     }
 
-    /** x·σ(x). */
     Operand<TFloat32> silu(Operand<TFloat32> x) {
-      return tf.math.mul(x, tf.math.sigmoid(x));
+      return Conditioning.silu(tf, x);
     }
 
     /** k×k SAME convolution with bias, He-normal weights scaled by {@code gain}. */
@@ -214,11 +174,8 @@ public final class UNet implements NoiseNet {
       return tf.nn.biasAdd(tf.nn.conv2d(x, w, List.of(1L, 1L, 1L, 1L), "SAME"), b);
     }
 
-    /** x·W + b for x [B, in]. */
     Operand<TFloat32> dense(Operand<TFloat32> x, String name, int in, int out) {
-      Operand<TFloat32> w = params.apply(new ParamSpec(name + ".w", new long[] {in, out}, ParamSpec.Init.NORMAL, Math.sqrt(1.0 / in)));
-      Operand<TFloat32> b = params.apply(new ParamSpec(name + ".b", new long[] {out}, ParamSpec.Init.ZEROS, 0));
-      return tf.math.add(tf.linalg.matMul(x, w), b);
+      return Conditioning.dense(tf, params, x, name, in, out);
     }
   }
 }

@@ -1,6 +1,7 @@
 package diffuse.sampling;
 
 import diffuse.schedule.NoiseSchedule;
+import java.util.Arrays;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
@@ -54,17 +55,21 @@ public final class GaussianMixture {
 
   /** log p_t(x | y) at ᾱ (ᾱ = 1 is the data density); y = null label for the marginal. */
   public double logDensity(double[] x, double alphaBar, int label) {
-    double[] logs = new double[components.size()];
-    double max = Double.NEGATIVE_INFINITY;
-    for (int k = 0; k < components.size(); k++) {
-      logs[k] = logTerm(k, x, alphaBar, label);
-      max = Math.max(max, logs[k]);
-    }
+    double[] logs = logTerms(x, alphaBar, label);
+    double max = Arrays.stream(logs).max().orElseThrow();
     double sum = 0;
     for (double l : logs) {
       sum += Math.exp(l - max);
     }
     return max + Math.log(sum);
+  }
+
+  private double[] logTerms(double[] x, double alphaBar, int label) {
+    double[] logs = new double[components.size()];
+    for (int k = 0; k < components.size(); k++) {
+      logs[k] = logTerm(k, x, alphaBar, label);
+    }
+    return logs;
   }
 
   /** log(w_k N(x; √ᾱ μ_k, v_k I)), −∞ for components outside the class. */
@@ -85,12 +90,8 @@ public final class GaussianMixture {
 
   /** ∇_x log p_t(x | y) at ᾱ. */
   public double[] score(double[] x, double alphaBar, int label) {
-    double[] logs = new double[components.size()];
-    double max = Double.NEGATIVE_INFINITY;
-    for (int k = 0; k < components.size(); k++) {
-      logs[k] = logTerm(k, x, alphaBar, label);
-      max = Math.max(max, logs[k]);
-    }
+    double[] logs = logTerms(x, alphaBar, label);
+    double max = Arrays.stream(logs).max().orElseThrow();
     double norm = 0;
     for (int k = 0; k < logs.length; k++) {
       logs[k] = Math.exp(logs[k] - max);

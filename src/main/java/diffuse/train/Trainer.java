@@ -79,7 +79,8 @@ public final class Trainer {
         settings.learningRateAt(step), step, settings.emaDecayAt(step));
   }
 
-  private static int[] shuffle(int n, SplittableRandom rng) {
+  /** A uniformly random permutation of 0 … n−1 (Fisher–Yates). */
+  public static int[] shuffle(int n, SplittableRandom rng) {
     int[] p = new int[n];
     for (int i = 0; i < n; i++) {
       p[i] = i;
