@@ -138,6 +138,23 @@ class CliTest {
   }
 
   @Test
+  void anExportedModelDrawsTheSameImagesAndCannotBeResumed() throws IOException {
+    Path exported = shared.resolve("exported");
+    Run ex = run("export", model.toString(), "--out", exported.toString());
+    assertEquals(0, ex.code(), ex.err());
+    assertTrue(run("info", exported.toString()).out().contains("exported weights only"));
+    Path a = shared.resolve("exp/a.png"), b = shared.resolve("exp/b.png");
+    assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "v", "-n", "2", "--steps", "3",
+        "--device", "cpu", "--out", a.toString()).code());
+    assertEquals(0, run("generate", "--model", exported.toString(), "--prompt", "v", "-n", "2", "--steps", "3",
+        "--device", "cpu", "--out", b.toString()).code());
+    assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+    Run resume = run("train", "--resume", exported.toString(), "--epochs", "9", "--device", "cpu");
+    assertNotEquals(0, resume.code());
+    assertTrue(resume.err().contains("no training state"), resume.err());
+  }
+
+  @Test
   void teachingPicturesAreWritten() throws IOException {
     Path exact = shared.resolve("pics/exact.png");
     Run field = run("toy", "field", "--exact", "--shape", "mixture", "--classes", "3", "--class", "1",

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       SweepCommand.class,
       TrainCommand.class,
       InfoCommand.class,
+      ExportCommand.class,
       EvaluateCommand.class,
       TrainClassifierCommand.class,
       ToyCommand.class,

@@ -170,6 +170,47 @@ public final class ModelStore {
     return new StoredModel(dir, info, ckpt);
   }
 
+  /**
+   * Copies the current checkpoint of {@code source} to {@code target} without its training state:
+   * model.json and the SavedModel, a few MB, what the repository ships. The copy is assembled under
+   * a temporary name and renamed into place, replacing an existing {@code target} only at the end.
+   */
+  public static StoredModel export(Path source, Path target) throws IOException {
+    StoredModel m = open(source);
+    Path abs = target.toAbsolutePath();
+    Path tmp = abs.resolveSibling("." + abs.getFileName() + ".writing");
+    Path old = abs.resolveSibling("." + abs.getFileName() + ".old");
+    AtomicFiles.deleteTree(tmp);
+    try {
+      Path ckpt = tmp.resolve(m.info().checkpoint());
+      copyTree(m.savedModel(), ckpt.resolve(SAVED_MODEL));
+      Json.writeAtomically(ckpt.resolve(MODEL_JSON), m.info());
+      Json.writeAtomically(tmp.resolve(MODEL_JSON), m.info());
+      AtomicFiles.deleteTree(old);
+      if (Files.exists(abs)) {
+        Files.move(abs, old);
+      }
+      Files.move(tmp, abs);
+      AtomicFiles.deleteTree(old);
+    } finally {
+      AtomicFiles.deleteTree(tmp);
+    }
+    return open(target);
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path dest = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(dest);
+        } else {
+          Files.copy(p, dest);
+        }
+      }
+    }
+  }
+
   /** Names of the checkpoint directories present, oldest first. */
   public static List<String> checkpoints(Path dir) throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
