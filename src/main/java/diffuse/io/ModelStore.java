@@ -171,9 +171,10 @@ public final class ModelStore {
   }
 
   /**
-   * Copies the current checkpoint of {@code source} to {@code target} without its training state:
-   * model.json and the SavedModel, a few MB, what the repository ships. The copy is assembled under
-   * a temporary name and renamed into place, replacing an existing {@code target} only at the end.
+   * Writes the current model of {@code source} to {@code target} without its training state:
+   * model.json and a SavedModel rebuilt by this version's graph code from the source's weights (a
+   * few MB, what the repository ships). The copy is assembled under a temporary name and renamed
+   * into place, replacing an existing {@code target} only at the end.
    */
   public static StoredModel export(Path source, Path target) throws IOException {
     StoredModel m = open(source);
@@ -183,7 +184,11 @@ public final class ModelStore {
     AtomicFiles.deleteTree(tmp);
     try {
       Path ckpt = tmp.resolve(m.info().checkpoint());
-      copyTree(m.savedModel(), ckpt.resolve(SAVED_MODEL));
+      try (EpsilonGraph eg = new EpsilonGraph(m.info().network())) {
+        eg.exportSavedModel(ckpt.resolve(SAVED_MODEL), readWeights(m));
+      } catch (RuntimeException e) {
+        throw new IOException("cannot export " + source + ": " + e.getMessage(), e);
+      }
       Json.writeAtomically(ckpt.resolve(MODEL_JSON), m.info());
       Json.writeAtomically(tmp.resolve(MODEL_JSON), m.info());
       AtomicFiles.deleteTree(old);
@@ -198,17 +203,20 @@ public final class ModelStore {
     return open(target);
   }
 
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> s = Files.walk(from)) {
-      for (Path p : s.toList()) {
-        Path dest = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(dest);
-        } else {
-          Files.copy(p, dest);
+  /** The weights stored in a model's SavedModel, keyed by parameter name. */
+  static java.util.Map<String, float[]> readWeights(StoredModel m) {
+    java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
+    try (org.tensorflow.SavedModelBundle b = org.tensorflow.SavedModelBundle.load(m.savedModel().toString(),
+        diffuse.model.GraphNames.TAG)) {
+      for (diffuse.model.ParamSpec spec : m.info().network().paramSpecs()) {
+        float[] a = new float[spec.size()];
+        try (org.tensorflow.Result r = b.session().runner().fetch(spec.name()).run()) {
+          ((org.tensorflow.types.TFloat32) r.get(0)).copyTo(org.tensorflow.ndarray.buffer.DataBuffers.of(a, false, false));
         }
+        out.put(spec.name(), a);
       }
     }
+    return out;
   }
 
   /** Names of the checkpoint directories present, oldest first. */

@@ -74,6 +74,8 @@ public final class UNet implements NoiseNet {
   private final class Builder {
     private final Ops tf;
     private final Function<ParamSpec, Operand<TFloat32>> params;
+    /** One group-averaging matrix per channel count, shared by every GroupNorm of that width. */
+    private final java.util.Map<Integer, Operand<TFloat32>> groupAverages = new java.util.HashMap<>();
 
     Builder(Ops tf, Function<ParamSpec, Operand<TFloat32>> params) {
       this.tf = tf;
@@ -138,18 +140,10 @@ public final class UNet implements NoiseNet {
      * constant [C, C] matrix, which avoids a 5-D reshape and is faster on CPU.
      */
     Operand<TFloat32> groupNorm(Operand<TFloat32> x, String name, int c) {
-      int groups = config.groups();
-      int per = c / groups;
-      float[][] avg = new float[c][c];
-      for (int i = 0; i < c; i++) {
-        for (int j = 0; j < c; j++) {
-          avg[i][j] = (i / per == j / per) ? 1f / per : 0f;
-        }
-      }
       Operand<TInt32> hw = tf.constant(new int[] {1, 2});
       Operand<TFloat32> mean = tf.math.mean(x, hw); // [B, C]
       Operand<TFloat32> meanSq = tf.math.mean(tf.math.mul(x, x), hw);
-      Operand<TFloat32> avgOp = tf.constant(avg);
+      Operand<TFloat32> avgOp = groupAverages.computeIfAbsent(c, this::groupAverage);
       Operand<TFloat32> gMean = tf.linalg.matMul(mean, avgOp);
       Operand<TFloat32> gMeanSq = tf.linalg.matMul(meanSq, avgOp);
       Operand<TFloat32> var = tf.math.sub(gMeanSq, tf.math.mul(gMean, gMean));
@@ -160,6 +154,18 @@ public final class UNet implements NoiseNet {
       Operand<TFloat32> beta = params.apply(new ParamSpec(name + ".beta", new long[] {c}, ParamSpec.Init.ZEROS, 0));
       Operand<TFloat32> centred = tf.math.sub(x, tf.reshape(gMean, bhwc));
       return tf.math.add(tf.math.mul(tf.math.mul(centred, inv), gamma), beta);
+    }
+
+    /** [C, C] matrix averaging the channels of each group: A[i][j] = 1/(C/G) if i, j share a group. */
+    private Operand<TFloat32> groupAverage(int c) {
+      int per = c / config.groups();
+      float[][] avg = new float[c][c];
+      for (int i = 0; i < c; i++) {
+        for (int j = 0; j < c; j++) {
+          avg[i][j] = (i / per == j / per) ? 1f / per : 0f;
+        }
+      }
+      return tf.constant(avg);
     }
 
     Operand<TFloat32> silu(Operand<TFloat32> x) {
