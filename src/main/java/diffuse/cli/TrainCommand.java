@@ -92,7 +92,7 @@ final class TrainCommand implements Callable<Integer> {
       runDir = resume;
       info = ModelStore.open(runDir).info();
       if (info.isToy()) {
-        throw new IllegalArgumentException(runDir + " is a toy model; resume it with `diffuse toy train --resume`");
+        throw new IllegalArgumentException(runDir + " is a two-pixel toy model; train a new one with `diffuse toy train` (seconds)");
       }
       DatasetSpec spec = DatasetSpec.parse(dataset != null ? dataset : info.data().dataset());
       data = limit(Datasets.load(spec, Datasets.Split.TRAIN, dataDir, info.architecture().height()));
