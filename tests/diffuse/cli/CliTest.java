@@ -98,7 +98,7 @@ class CliTest {
   void outDirWritesOnePngAndSidecarPerSampleAndSweepWritesARowPerScale() throws IOException {
     Path dir = shared.resolve("each");
     Run r = run("generate", "--model", model.toString(), "--prompt", "v", "-n", "3", "--steps", "4",
-        "--sampler", "ddpm", "--device", "cpu", "--out-dir", dir.toString());
+        "--sampler", "ddpm", "--guidance", "3", "--device", "cpu", "--out-dir", dir.toString());
     assertEquals(0, r.code(), r.err());
     try (Stream<Path> s = Files.list(dir)) {
       assertEquals(6, s.count());

@@ -23,8 +23,8 @@ public final class TradeoffPlot {
 
   public static BufferedImage render(String title, List<Evaluator.Metrics> rows, List<Evaluator.Metrics> baseline) {
     BufferedImage a = chart("Accuracy for the requested class", "accuracy (%)", rows, baseline, m -> 100 * m.accuracy());
-    BufferedImage b = chart("Fréchet distance to real images of the class", "FD (classifier features)", rows, baseline,
-        Evaluator.Metrics::fdClass);
+    BufferedImage b = chart("Fréchet distance to real images of the class", "FD (classifier features), log scale",
+        rows, baseline, Evaluator.Metrics::fdClass);
     BufferedImage c = chart("Diversity relative to real images", "mean pairwise distance / real", rows, baseline,
         Evaluator.Metrics::diversityRatio);
     int titleH = 34;
@@ -51,6 +51,8 @@ public final class TradeoffPlot {
     chart.getStyler().setChartBackgroundColor(Color.WHITE);
     chart.getStyler().setPlotGridLinesVisible(true);
     chart.getStyler().setLegendFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 10));
+    // the unconditional samples' distance to one class dwarfs the rest on a linear axis
+    chart.getStyler().setYAxisLogarithmic(yTitle.contains("log scale"));
     double[] scales = rows.stream().mapToDouble(Evaluator.Metrics::scale).distinct().sorted().toArray();
     List<Integer> labels = rows.stream().map(Evaluator.Metrics::label).distinct().sorted().toList();
     double[] mean = new double[scales.length];

@@ -21,6 +21,10 @@ public final class Trainer {
   private final int nullLabel;
   private int[] permutation;
   private long permutationEpoch = -1;
+  // per-step buffers, reused: a long run allocates nothing of image size per step
+  private final float[] x0;
+  private final float[] eps;
+  private final float[] xt;
 
   public Trainer(TrainingGraph graph, NoiseSchedule schedule, TrainingData data, TrainSettings settings, int nullLabel) {
     if (data.size() < settings.batchSize()) {
@@ -32,6 +36,10 @@ public final class Trainer {
     this.data = data;
     this.settings = settings;
     this.nullLabel = nullLabel;
+    int n = settings.batchSize() * data.sampleSize();
+    x0 = new float[n];
+    eps = new float[n];
+    xt = new float[n];
   }
 
   /** Full batches per pass over the data (the last partial batch is dropped). */
@@ -42,7 +50,7 @@ public final class Trainer {
   /** One training batch: x_t, t, (dropped) y and the ε that made x_t. */
   public record Batch(float[] xt, int[] t, int[] labels, float[] noise) {}
 
-  /** The batch of 1-based global step {@code step}. */
+  /** The batch of 1-based global step {@code step}; its arrays are reused by the next call. */
   public Batch batch(long step) {
     int b = settings.batchSize();
     long epoch = (step - 1) / stepsPerEpoch();
@@ -54,7 +62,6 @@ public final class Trainer {
     int[] idx = new int[b];
     System.arraycopy(permutation, k * b, idx, 0, b);
     SplittableRandom rng = new SplittableRandom(settings.seed() ^ (step * 0x9E3779B97F4A7C15L));
-    float[] x0 = new float[b * data.sampleSize()];
     data.fill(idx, x0);
     int[] t = new int[b];
     int[] y = new int[b];
@@ -62,11 +69,9 @@ public final class Trainer {
       t[i] = rng.nextInt(schedule.numSteps());
       y[i] = data.labels()[idx[i]];
     }
-    float[] eps = new float[x0.length];
     for (int i = 0; i < eps.length; i++) {
       eps[i] = (float) rng.nextGaussian();
     }
-    float[] xt = new float[x0.length];
     schedule.qSample(x0, t, eps, xt);
     int[] dropped = ClassifierFreeGuidance.dropLabels(y, settings.pUncond(), nullLabel, rng);
     return new Batch(xt, t, dropped, eps);
