@@ -163,8 +163,10 @@ final class GenerateCommand implements Callable<Integer> {
       }
       if (animate != null) {
         writeAnimation(frames, rows, spec, a.height(), a.width(), a.channels());
-        Json.writeAtomically(sidecarPath(animate), sidecar(model, spec, sampling.seed, sideRows, command));
-        System.out.println("wrote " + animate + " (" + frames.size() + " frames) and " + sidecarPath(animate));
+        // FILE.gif.json, so it never replaces the sidecar of a PNG grid of the same name
+        Path gifSidecar = animate.resolveSibling(animate.getFileName() + ".json");
+        Json.writeAtomically(gifSidecar, sidecar(model, spec, sampling.seed, sideRows, command));
+        System.out.println("wrote " + animate + " (" + frames.size() + " frames) and " + gifSidecar);
       }
       System.out.printf("sampling took %.1fs%n", bar.elapsedSeconds());
     }
