@@ -36,15 +36,8 @@ public final class DdpmSampler implements Sampler {
 
   @Override
   public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, StepListener listener) {
-    float[] x = xT.clone();
-    int n = schedule.numSteps();
-    float[][] x0 = new float[1][];
-    for (int i = n - 1; i >= 0; i--) {
-      float[] eps = denoiser.predictNoise(x, labels.length, schedule.timestep(i), labels);
-      x = step(schedule, i, x, eps, clip, rngs, x0);
-      listener.onStep(n - i, n, x, x0[0]);
-    }
-    return x;
+    return Steps.walk(schedule, denoiser, xT, labels, listener, (i, x, eps, x0) ->
+        step(schedule, i, x, eps, clip, rngs, x0));
   }
 
   @Override

@@ -32,6 +32,29 @@ final class Steps {
     return eps;
   }
 
+  /** One update x_t → x_{t−1} at step index i given ε̂; writes the x̂_0 it used into {@code x0Out[0]}. */
+  @FunctionalInterface
+  interface Update {
+    float[] apply(int i, float[] x, float[] eps, float[][] x0Out);
+  }
+
+  /**
+   * The loop every sampler shares: from x_T, for step index i = n−1 … 0, ask the denoiser for ε̂ at
+   * the step's training timestep and apply the update; the listener sees each step.
+   */
+  static float[] walk(diffuse.schedule.NoiseSchedule schedule, Denoiser denoiser, float[] xT, int[] labels,
+      StepListener listener, Update update) {
+    float[] x = xT.clone();
+    int n = schedule.numSteps();
+    float[][] x0 = new float[1][];
+    for (int i = n - 1; i >= 0; i--) {
+      float[] eps = denoiser.predictNoise(x, labels.length, schedule.timestep(i), labels);
+      x = update.apply(i, x, eps, x0);
+      listener.onStep(n - i, n, x, x0[0]);
+    }
+    return x;
+  }
+
   /** Adds σ·z to {@code x}, z ~ N(0, I) drawn per sample from its own generator. */
   static void addNoise(float[] x, double sigma, RandomGenerator[] rngs) {
     if (sigma == 0) {
