@@ -33,8 +33,10 @@ public final class Evaluator {
 
   private final ClassifierModel classifier;
   private final Dataset test;
-  private final double[][] referenceAll;
-  private final List<double[][]> referenceByClass = new ArrayList<>();
+  // reference statistics and real-image diversities are computed once, not per (class, scale)
+  private final FrechetDistance.Stats referenceAll;
+  private final List<FrechetDistance.Stats> referenceByClass = new ArrayList<>();
+  private final java.util.Map<List<Integer>, Double> realDiversity = new java.util.HashMap<>();
   private final List<float[]> baselineImages = new ArrayList<>();
 
   public Evaluator(ClassifierModel classifier, Dataset test, int n) {
@@ -53,12 +55,12 @@ public final class Evaluator {
     List<double[]> all = new ArrayList<>();
     for (int c = 0; c < k; c++) {
       double[][] f = features(images(even.get(c)), even.get(c).size());
-      referenceByClass.add(f);
+      referenceByClass.add(FrechetDistance.Stats.of(f));
       all.addAll(List.of(f));
       List<Integer> base = odd.get(c).subList(0, Math.min(n, odd.get(c).size()));
       baselineImages.add(images(base));
     }
-    referenceAll = all.toArray(double[][]::new);
+    referenceAll = FrechetDistance.Stats.of(all.toArray(double[][]::new));
   }
 
   private float[] images(List<Integer> idx) {
@@ -88,11 +90,12 @@ public final class Evaluator {
       f[i] = p.feature(i);
     }
     double diversity = FrechetDistance.meanPairwiseDistance(f);
-    double[][] real = baselineFeatures(label, n);
-    double realDiversity = FrechetDistance.meanPairwiseDistance(real);
+    double real = realDiversity.computeIfAbsent(List.of(label, n),
+        k -> FrechetDistance.meanPairwiseDistance(baselineFeatures(label, n)));
+    FrechetDistance.Stats samples = FrechetDistance.Stats.of(f);
     return new Metrics(label, test.labelNames().get(label), scale, n, (double) hits / n, conf / n,
-        FrechetDistance.between(f, referenceByClass.get(label)), FrechetDistance.between(f, referenceAll),
-        diversity, realDiversity > 0 ? diversity / realDiversity : Double.NaN);
+        FrechetDistance.between(samples, referenceByClass.get(label)), FrechetDistance.between(samples, referenceAll),
+        diversity, real > 0 ? diversity / real : Double.NaN);
   }
 
   private double[][] baselineFeatures(int label, int n) {
@@ -105,8 +108,7 @@ public final class Evaluator {
   public Metrics baseline(int label, int n) {
     float[] imgs = baselineImages.get(label);
     int m = Math.min(n, imgs.length / test.imageSize());
-    Metrics r = measure(label, null, java.util.Arrays.copyOf(imgs, m * test.imageSize()), m);
-    return r;
+    return measure(label, null, java.util.Arrays.copyOf(imgs, m * test.imageSize()), m);
   }
 
   /**
