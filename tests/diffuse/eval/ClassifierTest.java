@@ -23,15 +23,28 @@ class ClassifierTest {
   @BeforeAll
   static void train() throws IOException {
     info = ClassifierTrainer.train(TestData.bars(512, 8, 1), TEST, 2, 32, 1, dir.resolve("c"), "test",
-        TestData.oneThread());
+        "test bars", TestData.oneThread());
   }
 
   @Test
   void aSmallClassifierLearns() {
     assertTrue(info.testAccuracy() > 0.95, "held-out accuracy " + info.testAccuracy());
     try (ClassifierModel m = ClassifierModel.load(dir.resolve("c"), TestData.oneThread())) {
-      assertEquals(info.testAccuracy(), ClassifierTrainer.accuracy(m, TEST), 1e-12);
       assertEquals(java.util.List.of("h", "v"), m.info().labels());
+      assertEquals("test bars", m.info().accuracyOn());
+      // counted by hand from the predicted classes
+      float[] x = new float[TEST.size() * TEST.imageSize()];
+      TEST.fill(java.util.stream.IntStream.range(0, TEST.size()).toArray(), x);
+      ClassifierModel.Prediction p = m.predict(x, TEST.size());
+      int hits = 0;
+      for (int i = 0; i < TEST.size(); i++) {
+        hits += p.argmax(i) == TEST.labels()[i] ? 1 : 0;
+      }
+      assertEquals(hits / 200.0, info.testAccuracy(), 1e-12);
+      // with every label swapped, exactly the other images are right
+      int[] swapped = java.util.Arrays.stream(TEST.labels()).map(y -> 1 - y).toArray();
+      Dataset flipped = new Dataset("flipped", TEST.pixels(), swapped, 8, 8, 1, TEST.labelNames());
+      assertEquals(1 - info.testAccuracy(), ClassifierTrainer.accuracy(m, flipped), 1e-12);
     }
   }
 
@@ -77,7 +90,7 @@ class ClassifierTest {
     Dataset train = Datasets.load(spec, Datasets.Split.TRAIN, null, 28);
     Dataset test = Datasets.load(spec, Datasets.Split.TEST, null, 28);
     ClassifierInfo i = ClassifierTrainer.train(train, test, 3, 128, 0, out.resolve("mnist"), "test",
-        org.tensorflow.proto.ConfigProto.getDefaultInstance());
+        "the test split", org.tensorflow.proto.ConfigProto.getDefaultInstance());
     assertTrue(i.testAccuracy() >= 0.99, "MNIST test accuracy " + i.testAccuracy());
   }
 }

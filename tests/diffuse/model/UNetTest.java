@@ -1,5 +1,6 @@
 package diffuse.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -31,9 +32,9 @@ class UNetTest {
     int[] y = new int[batch];
     y[0] = c.nullLabel();
     try (EpsilonGraph g = new EpsilonGraph(new UNet(c))) {
-      float[] eps = g.predict(w, x, batch, 500f, y);
-      assertEquals(x.length, eps.length);
-      for (float v : eps) {
+      diffuse.model.SavedModelDenoiser.Output out = g.predictShaped(w, x, batch, 500f, y);
+      assertArrayEquals(new long[] {batch, size, size, channels}, out.shape());
+      for (float v : out.values()) {
         assertTrue(Float.isFinite(v));
       }
     }

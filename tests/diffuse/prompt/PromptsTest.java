@@ -63,6 +63,20 @@ class PromptsTest {
   }
 
   @Test
+  void aLabelThatContainsAFillerWordIsNeverTakenForTheShorterOne() {
+    Prompts p = new Prompts(List.of("picture frame", "frame", "photo"));
+    assertEquals(0, p.resolve("picture frame"));
+    assertEquals(0, p.resolve("a picture frame"));
+    assertEquals(0, p.resolve("Picture frames"));
+    assertEquals(1, p.resolve("frame"));
+    assertEquals(1, p.resolve("the frames"));
+    assertEquals(2, p.resolve("photo"));
+    // once fillers are dropped both labels read "frame": ambiguous, not a guess
+    assertTrue(assertThrows(PromptException.class, () -> p.resolve("a picture of a frame")).getMessage()
+        .contains("ambiguous"));
+  }
+
+  @Test
   void promptFilesSkipCommentsAndBlankLines(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("p.txt");
     Files.writeString(f, "# digits\ndigit 1\n\n  seven  # the usual\n#x\n");

@@ -52,14 +52,27 @@ class GuidanceTest {
   }
 
   @Test
-  void scalesZeroAndOneGiveExactlyTheUnconditionalAndConditionalPredictions() {
-    Recorder net = new Recorder();
-    float[] x = {0.25f, -1f};
-    int[] y = {3};
-    float[] cond = net.predictNoise(x, 1, 0, y);
-    float[] uncond = net.predictNoise(x, 1, 0, new int[] {7});
-    assertArrayEquals(cond, ClassifierFreeGuidance.guided(net, 7, 1.0).predictNoise(x, 1, 0, y));
-    assertArrayEquals(uncond, ClassifierFreeGuidance.guided(net, 7, 0.0).predictNoise(x, 1, 0, y));
+  void scalesZeroAndOneComputeOnlyTheHalfTheyNeed() {
+    float[] x = {0.25f, -1f, 2f, 0.5f}; // 2 samples of dim 2
+    int[] y = {3, 5};
+    Recorder one = new Recorder();
+    float[] cond = ClassifierFreeGuidance.guided(one, 7, 1.0).predictNoise(x, 2, 0, y);
+    assertEquals(1, one.calls.size(), "s = 1 is one call");
+    assertArrayEquals(new int[] {3, 5}, one.calls.get(0), "s = 1 computes the conditional half only");
+    // ε = 10·y + x, by hand
+    assertArrayEquals(new float[] {30.25f, 29f, 52f, 50.5f}, cond, 1e-5f);
+    Recorder zero = new Recorder();
+    float[] uncond = ClassifierFreeGuidance.guided(zero, 7, 0.0).predictNoise(x, 2, 0, y);
+    assertEquals(1, zero.calls.size(), "s = 0 is one call");
+    assertArrayEquals(new int[] {7, 7}, zero.calls.get(0), "s = 0 computes the unconditional half only");
+    assertArrayEquals(new float[] {70.25f, 69f, 72f, 70.5f}, uncond, 1e-5f);
+    // and they agree with the doubled batch's halves at a scale that needs both (s = 0.5: the midpoint)
+    Recorder half = new Recorder();
+    float[] mid = ClassifierFreeGuidance.guided(half, 7, 0.5).predictNoise(x, 2, 0, y);
+    assertArrayEquals(new int[] {3, 5, 7, 7}, half.calls.get(0));
+    for (int i = 0; i < x.length; i++) {
+      assertEquals((cond[i] + uncond[i]) / 2, mid[i], 1e-5f);
+    }
   }
 
   @Test

@@ -48,6 +48,7 @@ final class EvaluateCommand implements Callable<Integer> {
   Path classifierDir;
   @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
   @Mixin SamplingOptions sampling;
+  private String reference;
 
   static Path defaultClassifierDir(String dataset) {
     String name = dataset.startsWith("folder:") ? "folder" : dataset;
@@ -69,6 +70,13 @@ final class EvaluateCommand implements Callable<Integer> {
     Path cdir = classifierDir != null ? classifierDir : defaultClassifierDir(info.data().dataset());
     var device = sampling.device.resolve();
     DatasetSpec ds = DatasetSpec.parse(info.data().dataset());
+    boolean folder = ds.kind() == DatasetSpec.Kind.FOLDER;
+    reference = folder ? "the model's own training images (a folder data set has no held-out split)"
+        : "the test split, held out of training";
+    if (folder) {
+      System.out.println("note: the reference and baseline images are " + reference
+          + "; the Fréchet distance then rewards memorising them");
+    }
     Dataset test = Datasets.load(ds, ds.kind() == DatasetSpec.Kind.FOLDER ? Datasets.Split.TRAIN : Datasets.Split.TEST,
         dataDir, info.architecture().height());
     try (ClassifierModel classifier = ClassifierModel.load(cdir, device.config());
@@ -95,10 +103,21 @@ final class EvaluateCommand implements Callable<Integer> {
           m.confidence(), m.fdClass(), m.fdAll(), m.diversity(), m.diversityRatio()));
     }
     AtomicFiles.write(out.resolve("metrics.csv"), csv.toString().getBytes(StandardCharsets.UTF_8));
-    Json.writeAtomically(out.resolve("metrics.json"), Map.of(
-        "model", sampling.openModel().dir().toString(), "checkpoint", info.checkpoint(), "classifier", cdir.toString(),
-        "sampler", spec, "seed", sampling.seed, "n", count, "seconds", r.seconds(), "imagesGenerated", r.imagesGenerated(),
-        "rows", r.rows(), "baseline", r.baseline()));
+    Map<String, Object> json = new java.util.LinkedHashMap<>();
+    json.put("model", sampling.openModel().dir().toString());
+    json.put("checkpoint", info.checkpoint());
+    json.put("classifier", cdir.toString());
+    json.put("sampler", spec);
+    json.put("seed", sampling.seed);
+    json.put("n", count);
+    json.put("seconds", r.seconds());
+    json.put("imagesGenerated", r.imagesGenerated());
+    json.put("reference", reference);
+    json.put("rows", r.rows());
+    json.put("baseline", r.baseline());
+    json.put("unconditionalShares", r.unconditionalShares());
+    json.put("trainingShares", trainingShares(info));
+    Json.writeAtomically(out.resolve("metrics.json"), json);
     String title = String.format("%s, %d samples per class and scale, %s %d steps", info.data().dataset(), count,
         spec.kind().name().toLowerCase(), spec.steps());
     Images.writePng(TradeoffPlot.render(title, r.rows(), r.baseline()), out.resolve("tradeoff.png"));
@@ -119,8 +138,24 @@ final class EvaluateCommand implements Callable<Integer> {
           out.resolve("samples-s" + GenerateCommand.fmt(scales.get(si)) + ".png"));
     }
     printTable(r);
+    if (r.unconditionalShares() != null) {
+      double[] train = trainingShares(info);
+      StringBuilder sb = new StringBuilder("s = 0 ignores the prompt, so its accuracy is the share of each class among"
+          + " unconditional samples. The classifier labels them (share; training data's share):");
+      for (int k = 0; k < train.length; k++) {
+        sb.append(String.format(Locale.ROOT, "%s %s %.1f%% (%.1f%%)", k == 0 ? "" : ",", info.labels().get(k),
+            100 * r.unconditionalShares()[k], 100 * train[k]));
+      }
+      System.out.println(sb);
+    }
     System.out.printf("evaluated %,d generated images in %.0f s; wrote %s (metrics.csv, metrics.json, tradeoff.png, samples-s*.png)%n",
         r.imagesGenerated(), r.seconds(), out);
+  }
+
+  private static double[] trainingShares(ModelInfo info) {
+    List<Integer> c = info.data().classCounts();
+    double total = c.stream().mapToInt(Integer::intValue).sum();
+    return c.stream().mapToDouble(v -> v / total).toArray();
   }
 
   private void printTable(Evaluator.Report r) {
@@ -138,7 +173,7 @@ final class EvaluateCommand implements Callable<Integer> {
           avg(ms, Evaluator.Metrics::fdClass), avg(ms, Evaluator.Metrics::fdAll), avg(ms, Evaluator.Metrics::diversity),
           avg(ms, Evaluator.Metrics::diversityRatio));
     }
-    System.out.println("(means over classes; 'real' = held-out test images, the baseline for the Fréchet distance at this n)");
+    System.out.println("(means over classes; 'real' = " + reference + ", the baseline for the Fréchet distance at this n)");
   }
 
   private static double avg(List<Evaluator.Metrics> ms, java.util.function.ToDoubleFunction<Evaluator.Metrics> f) {

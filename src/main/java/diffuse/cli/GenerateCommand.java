@@ -203,7 +203,7 @@ final class GenerateCommand implements Callable<Integer> {
 
   static Sidecar sidecar(ModelStore.StoredModel model, SamplerSpec spec, long seed, List<Sidecar.Row> rows, String command) {
     return new Sidecar(model.dir().toString(), model.info().checkpoint(), spec.kind().name().toLowerCase(),
-        spec.steps(), spec.eta(), spec.clip(), seed, rows, command);
+        spec.steps(), spec.kind() == diffuse.sampling.SamplerKind.DDIM ? spec.eta() : null, spec.clip(), seed, rows, command);
   }
 
   static Path sidecarPath(Path png) {

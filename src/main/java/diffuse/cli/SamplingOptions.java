@@ -27,9 +27,9 @@ final class SamplingOptions {
       description = "Sampling steps (default: " + DEFAULT_DDIM_STEPS + " for ddim, T for ddpm).")
   Integer steps;
 
-  @Option(names = "--eta", defaultValue = "0", paramLabel = "η",
-      description = "DDIM noise: 0 deterministic, 1 = DDPM variance (default: ${DEFAULT-VALUE}).")
-  double eta;
+  @Option(names = "--eta", paramLabel = "η",
+      description = "DDIM noise within [0, 1]: 0 deterministic, 1 = DDPM variance (default: 0; ddim only).")
+  Double eta;
 
   @Option(names = "--clip", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "Clip the predicted x_0 to the data range [-1, 1] at every step (default: on).")
@@ -49,7 +49,7 @@ final class SamplingOptions {
     if (batchSize < 1) {
       throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
     }
-    return new SamplerSpec(sampler, n, eta, clip);
+    return new SamplerSpec(sampler, n, eta == null ? 0 : eta, clip);
   }
 
   ModelStore.StoredModel openModel() {

@@ -57,7 +57,7 @@ final class ToyCommand {
       ToyShapes.Shape s = ToyShapes.Shape.parse(shape);
       PointSet data = ToyShapes.sample(s, classes, points, seed);
       MlpConfig mlp = MlpConfig.defaults(classes);
-      TrainSettings settings = new TrainSettings(256, 2e-3, 100, pUncond, 0.995, 1.0, seed);
+      TrainSettings settings = new TrainSettings(256, 2e-3, 100, pUncond, 0.995, 1.0, seed, 0L);
       int[] counts = new int[classes];
       for (int y : data.labels()) {
         counts[y]++;
@@ -66,7 +66,7 @@ final class ToyCommand {
           data.labelNames(), classes, new ModelInfo.Data(data.name(), points, 1, 2, 1,
               Arrays.stream(counts).boxed().toList()),
           new ModelInfo.Training(settings, 0, 0, 0, 0, "", List.of()), null);
-      new TrainingRun(out, info, data, false, epochs, 0, device.resolve(), Main.commandLine(), System.err).run();
+      new TrainingRun(out, info, data, false, epochs, device.resolve(), Main.commandLine(), System.err).run();
       return 0;
     }
   }

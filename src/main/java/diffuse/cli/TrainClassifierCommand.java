@@ -26,7 +26,7 @@ final class TrainClassifierCommand implements Callable<Integer> {
   int epochs;
   @Option(names = "--batch-size", defaultValue = "128", paramLabel = "N") int batch;
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N") long seed;
-  @Option(names = "--image-size", defaultValue = "32", paramLabel = "PX", description = "Side of folder images (default: ${DEFAULT-VALUE}).") int imageSize;
+  @Option(names = "--image-size", paramLabel = "PX", description = "Side of folder images (default: 32; folder data sets only).") Integer imageSizeOption;
   @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
   @Mixin DeviceOptions device;
 
@@ -39,11 +39,28 @@ final class TrainClassifierCommand implements Callable<Integer> {
     Path dir = out != null ? out : EvaluateCommand.defaultClassifierDir(spec.toString());
     AtomicFiles.checkWritable(dir.resolve("classifier.json"));
     var d = device.resolve();
-    Dataset train = Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize);
-    Dataset test = spec.kind() == DatasetSpec.Kind.FOLDER ? train : Datasets.load(spec, Datasets.Split.TEST, dataDir, imageSize);
-    ClassifierInfo info = ClassifierTrainer.train(train, test, epochs, batch, seed, dir, Main.commandLine(), d.config());
-    System.out.printf("saved %s: test accuracy %.2f%% on %,d images (%s of training)%n", dir, 100 * info.testAccuracy(),
-        test.size(), diffuse.io.ProgressBar.format(info.trainSeconds()));
+    int imageSize = TrainCommand.folderImageSize(spec, imageSizeOption);
+    Dataset train;
+    Dataset test;
+    String accuracyOn;
+    if (spec.kind() == DatasetSpec.Kind.FOLDER) {
+      // a folder has no test split: hold out every 10th image of each class, never trained on
+      Dataset[] parts = Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize).holdOut(10);
+      train = parts[0];
+      test = parts[1];
+      accuracyOn = "every 10th image of each class, held out of the classifier's training";
+      if (test.size() == 0) {
+        throw new IllegalArgumentException("each class of " + spec + " needs at least 10 images to hold some out");
+      }
+    } else {
+      train = Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize);
+      test = Datasets.load(spec, Datasets.Split.TEST, dataDir, imageSize);
+      accuracyOn = "the test split";
+    }
+    ClassifierInfo info = ClassifierTrainer.train(train, test, epochs, batch, seed, dir, Main.commandLine(), accuracyOn,
+        d.config());
+    System.out.printf("saved %s: accuracy %.2f%% on %,d images (%s), %s of training%n", dir, 100 * info.testAccuracy(),
+        test.size(), accuracyOn, diffuse.io.ProgressBar.format(info.trainSeconds()));
     return 0;
   }
 }

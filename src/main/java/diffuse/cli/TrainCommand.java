@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code diffuse train}: trains a class-conditional U-Net with label dropout. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -61,12 +63,14 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--embed-dim", defaultValue = "128", paramLabel = "N", description = "Timestep/class embedding width (default: ${DEFAULT-VALUE}).") int embedDim;
   @Option(names = "--groups", defaultValue = "8", paramLabel = "N", description = "GroupNorm groups (default: ${DEFAULT-VALUE}).") int groups;
 
-  @Option(names = "--image-size", defaultValue = "32", paramLabel = "PX", description = "Side of folder images after resizing (default: ${DEFAULT-VALUE}).") int imageSize;
+  @Option(names = "--image-size", paramLabel = "PX", description = "Side of folder images after resizing (default: 32; folder data sets only).") Integer imageSize;
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Where MNIST is cached / Fashion-MNIST is read (default: ~/.cache/diffuse/mnist, /usr/share/datasets/fashion-mnist).") Path dataDir;
   @Option(names = "--limit", paramLabel = "N", description = "Train on the first N images only (quick experiments).") Integer limit;
-  @Option(names = "--checkpoint-every", defaultValue = "1000", paramLabel = "STEPS", description = "Steps between checkpoints; 0 = only at the end (default: ${DEFAULT-VALUE}).") long checkpointEvery;
+  @Option(names = "--checkpoint-every", defaultValue = "1000", paramLabel = "STEPS", description = "Steps between checkpoints; 0 = only at the end (default: ${DEFAULT-VALUE}; kept in model.json, so --resume keeps it unless given).") long checkpointEvery;
 
   @Mixin DeviceOptions deviceOptions;
+
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
@@ -90,13 +94,39 @@ final class TrainCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--resume continues a run in place; drop --out");
       }
       runDir = resume;
+      if (Files.isDirectory(runDir) && !Files.exists(runDir.resolve(ModelStore.MODEL_JSON))
+          && hasLeftovers(runDir)) {
+        throw new diffuse.io.ModelException(runDir + " holds no saved model yet (the run stopped before its first"
+            + " checkpoint); start it again with --out " + runDir);
+      }
       info = ModelStore.open(runDir).info();
       if (info.isToy()) {
         throw new IllegalArgumentException(runDir + " is a two-pixel toy model; train a new one with `diffuse toy train` (seconds)");
       }
-      DatasetSpec spec = DatasetSpec.parse(dataset != null ? dataset : info.data().dataset());
-      data = limit(Datasets.load(spec, Datasets.Split.TRAIN, dataDir, info.architecture().height()));
+      checkNoConflicts(info);
+      if (given("--checkpoint-every") && checkpointEvery != info.training().settings().checkpointInterval()) {
+        System.err.printf("checkpoints every %d steps from now on (the run had %d)%n", checkpointEvery,
+            info.training().settings().checkpointInterval());
+        info = info.withTraining(withSettings(info.training(), info.training().settings().withCheckpointEvery(checkpointEvery)));
+      }
+      DatasetSpec recorded = DatasetSpec.parse(info.data().dataset());
+      DatasetSpec dspec = dataset != null ? DatasetSpec.parse(dataset) : recorded;
+      int size = info.architecture().height();
+      Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, dataDir, size);
+      // the run used the first data().images() images (all of them unless it was started with --limit)
+      if (full.size() < info.data().images()) {
+        throw new IllegalArgumentException(dspec + " has " + full.size() + " images; the run trained on "
+            + info.data().images());
+      }
+      data = firstImages(full, info.data().images());
       checkMatches(info, data);
+      if (!dspec.toString().equals(recorded.toString())) {
+        System.err.printf("data: %s in place of the recorded %s (same labels, size and class counts)%n", dspec, recorded);
+        var d = info.data();
+        info = new ModelInfo(info.format(), info.architecture(), info.mlp(), info.schedule(), info.labels(),
+            info.nullLabel(), new ModelInfo.Data(dspec.toString(), d.images(), d.height(), d.width(), d.channels(),
+                d.classCounts()), info.training(), info.checkpoint(), info.files());
+      }
     } else {
       if (dataset == null) {
         throw new IllegalArgumentException("--dataset is required (mnist, fashion-mnist or folder:PATH), or --resume DIR");
@@ -109,21 +139,22 @@ final class TrainCommand implements Callable<Integer> {
             + " or choose another --out");
       }
       runDir = out;
-      TrainSettings settings = new TrainSettings(batchSize, lr, warmup, pUncond, emaDecay, gradClip, seed);
+      TrainSettings settings = new TrainSettings(batchSize, lr, warmup, pUncond, emaDecay, gradClip, seed, checkpointEvery);
       if (timesteps < 2) {
         throw new IllegalArgumentException("--timesteps must be >= 2, got " + timesteps);
       }
-      DatasetSpec spec = DatasetSpec.parse(dataset);
-      data = limit(Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize));
+      DatasetSpec dspec = DatasetSpec.parse(dataset);
+      Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, dataDir, folderImageSize(dspec, imageSize));
+      data = limit == null ? full : firstImages(full, limit);
       UNetConfig arch = new UNetConfig(data.height(), data.width(), data.channels(), data.numClasses(),
           widths, resBlocks, embedDim, groups);
       info = new ModelInfo(ModelInfo.FORMAT, arch, null, new ModelInfo.Schedule(schedule, timesteps),
           data.labelNames(), arch.nullLabel(),
-          new ModelInfo.Data(spec.toString(), data.size(), data.height(), data.width(), data.channels(),
+          new ModelInfo.Data(dspec.toString(), data.size(), data.height(), data.width(), data.channels(),
               Arrays.stream(data.classCounts()).boxed().toList()),
           new ModelInfo.Training(settings, 0, 0, 0, 0, "", List.of()), null);
     }
-    TrainingRun run = new TrainingRun(runDir, info, data, resuming, epochs, checkpointEvery, device, command, System.err);
+    TrainingRun run = new TrainingRun(runDir, info, data, resuming, epochs, device, command, System.err);
     CountDownLatch finished = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       run.requestStop();
@@ -147,19 +178,88 @@ final class TrainCommand implements Callable<Integer> {
     return 0;
   }
 
-  private Dataset limit(Dataset d) {
-    if (limit == null || limit >= d.size()) {
+  private boolean given(String option) {
+    return spec.commandLine().getParseResult().hasMatchedOption(option);
+  }
+
+  private static boolean hasLeftovers(Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      return s.anyMatch(p -> p.getFileName().toString().startsWith(diffuse.io.VersionedDir.TEMP_PREFIX)
+          || p.getFileName().toString().startsWith("ckpt-") || p.getFileName().toString().equals("loss.csv"));
+    }
+  }
+
+  private static ModelInfo.Training withSettings(ModelInfo.Training t, TrainSettings s) {
+    return new ModelInfo.Training(s, t.step(), t.epochs(), t.wallSeconds(), t.imagesPerSecond(), t.device(), t.commands());
+  }
+
+  /**
+   * A resumed run keeps the settings it was started with (model.json): a flag that would change one
+   * is an error rather than silently ignored. The same value again is accepted.
+   */
+  private void checkNoConflicts(ModelInfo info) {
+    TrainSettings s = info.training().settings();
+    UNetConfig a = info.architecture();
+    List<String> conflicts = new java.util.ArrayList<>();
+    conflict(conflicts, "--batch-size", batchSize, s.batchSize());
+    conflict(conflicts, "--lr", lr, s.learningRate());
+    conflict(conflicts, "--warmup", warmup, s.warmupSteps());
+    conflict(conflicts, "--p-uncond", pUncond, s.pUncond());
+    conflict(conflicts, "--ema-decay", emaDecay, s.emaDecay());
+    conflict(conflicts, "--grad-clip", gradClip, s.gradClip());
+    conflict(conflicts, "--seed", seed, s.seed());
+    conflict(conflicts, "--schedule", schedule, info.schedule().kind());
+    conflict(conflicts, "--timesteps", timesteps, info.schedule().steps());
+    conflict(conflicts, "--widths", widths, a.widths());
+    conflict(conflicts, "--res-blocks", resBlocks, a.resBlocks());
+    conflict(conflicts, "--embed-dim", embedDim, a.embedDim());
+    conflict(conflicts, "--groups", groups, a.groups());
+    conflict(conflicts, "--image-size", imageSize, a.height());
+    conflict(conflicts, "--limit", limit, info.data().images());
+    if (!conflicts.isEmpty()) {
+      throw new IllegalArgumentException("a resumed run keeps its settings (" + resume.resolve(ModelStore.MODEL_JSON)
+          + "): " + String.join(", ", conflicts) + "; drop the flag, or start a new run with --out");
+    }
+  }
+
+  private void conflict(List<String> out, String option, Object given, Object recorded) {
+    if (given(option) && !java.util.Objects.equals(normalise(given), normalise(recorded))) {
+      out.add(option + " " + given + " differs from the run's " + recorded);
+    }
+  }
+
+  private static Object normalise(Object v) {
+    return v instanceof Number n && !(v instanceof Double) && !(v instanceof Float) ? (Object) n.longValue()
+        : v instanceof Float f ? (Object) f.doubleValue() : v;
+  }
+
+  /** The first {@code n} images of a data set (the --limit of quick runs, kept by a resumed one). */
+  private static Dataset firstImages(Dataset d, int n) {
+    if (n >= d.size()) {
       return d;
     }
     int per = d.imageSize();
-    return new Dataset(d.name(), Arrays.copyOf(d.pixels(), limit * per), Arrays.copyOf(d.labels(), limit),
+    return new Dataset(d.name(), Arrays.copyOf(d.pixels(), n * per), Arrays.copyOf(d.labels(), n),
         d.height(), d.width(), d.channels(), d.labelNames());
+  }
+
+  /** The side folder images are resized to; {@code --image-size} with MNIST-style data is an error, not ignored. */
+  static int folderImageSize(DatasetSpec spec, Integer given) {
+    if (given == null) {
+      return 32;
+    }
+    if (spec.kind() != DatasetSpec.Kind.FOLDER) {
+      throw new IllegalArgumentException("--image-size applies to folder:PATH data sets only; " + spec
+          + " images are 28x28 and are used as they are");
+    }
+    return given;
   }
 
   private static void checkMatches(ModelInfo info, Dataset data) {
     var a = info.architecture();
     if (a.height() != data.height() || a.width() != data.width() || a.channels() != data.channels()
-        || !info.labels().equals(data.labelNames())) {
+        || !info.labels().equals(data.labelNames())
+        || !Arrays.stream(data.classCounts()).boxed().toList().equals(info.data().classCounts())) {
       throw new IllegalArgumentException("the data (" + data.height() + "x" + data.width() + "x" + data.channels()
           + ", labels " + data.labelNames() + ") does not match the model (" + a.height() + "x" + a.width()
           + "x" + a.channels() + ", labels " + info.labels() + ")");

@@ -72,4 +72,30 @@ public record Dataset(
     }
     return c;
   }
+
+  /**
+   * Splits off every {@code k}-th image of each class (the k-th, 2k-th, … in file order) as a
+   * held-out set; classes with fewer than k images give none.
+   *
+   * @return {kept, heldOut}
+   */
+  public Dataset[] holdOut(int k) {
+    int[] seen = new int[numClasses()];
+    java.util.List<Integer> keep = new java.util.ArrayList<>(), out = new java.util.ArrayList<>();
+    for (int i = 0; i < labels.length; i++) {
+      (++seen[labels[i]] % k == 0 ? out : keep).add(i);
+    }
+    return new Dataset[] {subset(keep, name), subset(out, name + " (held out)")};
+  }
+
+  private Dataset subset(java.util.List<Integer> idx, String subsetName) {
+    int per = imageSize();
+    byte[] px = new byte[idx.size() * per];
+    int[] ys = new int[idx.size()];
+    for (int j = 0; j < idx.size(); j++) {
+      System.arraycopy(pixels, idx.get(j) * per, px, j * per, per);
+      ys[j] = labels[idx.get(j)];
+    }
+    return new Dataset(subsetName, px, ys, height, width, channels, labelNames);
+  }
 }

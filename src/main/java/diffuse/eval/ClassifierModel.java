@@ -1,8 +1,8 @@
 package diffuse.eval;
 
-import diffuse.io.AtomicFiles;
 import diffuse.io.Json;
 import diffuse.io.ModelException;
+import diffuse.io.VersionedDir;
 import diffuse.model.Classifier;
 import diffuse.model.ClassifierConfig;
 import diffuse.model.Parameters;
@@ -35,6 +35,7 @@ import org.tensorflow.types.TInt32;
 public final class ClassifierModel implements AutoCloseable {
   public static final String INFO_JSON = "classifier.json";
   public static final String INPUT = "x";
+  static final String SAVED_MODEL = "saved_model";
   private static final int BATCH = 500;
 
   private final SavedModelBundle bundle;
@@ -61,10 +62,11 @@ public final class ClassifierModel implements AutoCloseable {
       throw new ModelException(json + " is corrupt: no architecture or labels");
     }
     try {
-      return new ClassifierModel(SavedModelBundle.loader(dir.resolve("saved_model").toString())
+      return new ClassifierModel(SavedModelBundle.loader(dir.resolve(info.savedModelDir()).toString())
           .withTags("serve").withConfigProto(config).load(), info);
     } catch (RuntimeException e) {
-      throw new ModelException("cannot load the classifier in " + dir + ": " + e.getMessage(), e);
+      throw new ModelException("cannot load the classifier in " + dir.resolve(info.savedModelDir()) + ": "
+          + ModelException.firstLine(e.getMessage()), e);
     }
   }
 
@@ -139,13 +141,27 @@ public final class ClassifierModel implements AutoCloseable {
     bundle.close();
   }
 
-  /** Writes a classifier directory atomically (a complete new directory replaces the old one). */
-  public static void save(Path dir, ClassifierInfo info, Map<String, float[]> weights) throws IOException {
-    Path abs = dir.toAbsolutePath();
-    Path tmp = abs.resolveSibling("." + abs.getFileName() + ".writing");
-    Path old = abs.resolveSibling("." + abs.getFileName() + ".old");
-    AtomicFiles.deleteTree(tmp);
-    Files.createDirectories(tmp);
+  /**
+   * Writes a classifier directory: the SavedModel as a new version ({@link VersionedDir}), then
+   * {@code classifier.json} naming it; a classifier already there stays usable until then.
+   *
+   * @return the description as written (with the SavedModel's directory name)
+   */
+  public static ClassifierInfo save(Path dir, ClassifierInfo info, Map<String, float[]> weights) throws IOException {
+    ClassifierInfo[] written = new ClassifierInfo[1];
+    try {
+      VersionedDir.publish(dir, SAVED_MODEL, SAVED_MODEL, (tmp, name) -> exportSavedModel(tmp, info, weights),
+          name -> {
+            written[0] = info.withSavedModel(name);
+            Json.writeAtomically(dir.resolve(INFO_JSON), written[0]);
+          });
+    } catch (RuntimeException e) {
+      throw new IOException(ModelException.firstLine(e.getMessage()), e);
+    }
+    return written[0];
+  }
+
+  private static void exportSavedModel(Path target, ClassifierInfo info, Map<String, float[]> weights) throws IOException {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Classifier net = new Classifier(info.architecture());
@@ -156,21 +172,12 @@ public final class ClassifierModel implements AutoCloseable {
       Classifier.Outputs out = net.build(tf, params::create, x);
       try (Session s = new Session(g)) {
         params.load(s, weights);
-        SavedModelBundle.exporter(tmp.resolve("saved_model").toString()).withTags("serve").withSession(s)
+        // the version directory is the SavedModel
+        SavedModelBundle.exporter(target.toString()).withTags("serve").withSession(s)
             .withSignature(Signature.builder().key("serving_default").input(INPUT, x)
                 .output(Classifier.OUTPUT_LOGITS, out.logits()).output(Classifier.OUTPUT_FEATURES, out.features()).build())
             .export();
       }
-      Json.writeAtomically(tmp.resolve(INFO_JSON), info);
-      AtomicFiles.deleteTree(old);
-      if (Files.exists(abs)) {
-        Files.move(abs, old);
-      }
-      Files.move(tmp, abs);
-      AtomicFiles.deleteTree(old);
-    } catch (RuntimeException e) {
-      AtomicFiles.deleteTree(tmp);
-      throw new IOException(e.getMessage(), e);
     }
   }
 
@@ -188,18 +195,26 @@ public final class ClassifierModel implements AutoCloseable {
 
     public Training(ClassifierConfig config, ConfigProto session) {
       this.config = config;
-      Ops tf = Ops.create(graph);
-      x = tf.withName(INPUT).placeholder(TFloat32.class,
-          Placeholder.shape(Shape.of(-1, config.height(), config.width(), config.channels())));
-      y = tf.withName("y").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
-      params = new Parameters(tf, "");
-      Classifier.Outputs out = new Classifier(config).build(tf, params::create, x);
-      Operand<TFloat32> onehot = tf.oneHot(y, tf.constant(config.numClasses()), tf.constant(1f), tf.constant(0f));
-      Operand<TFloat32> nll = tf.math.neg(tf.sum(tf.math.mul(onehot, tf.nn.logSoftmax(out.logits())), tf.constant(1)));
-      loss = tf.math.mean(nll, tf.constant(0));
-      adam = new Adam(tf, params, loss, 5.0);
-      step = tf.withControlDependencies(adam.updates()).noOp();
-      this.session = new Session(graph, session);
+      boolean built = false;
+      try {
+        Ops tf = Ops.create(graph);
+        x = tf.withName(INPUT).placeholder(TFloat32.class,
+            Placeholder.shape(Shape.of(-1, config.height(), config.width(), config.channels())));
+        y = tf.withName("y").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+        params = new Parameters(tf, "");
+        Classifier.Outputs out = new Classifier(config).build(tf, params::create, x);
+        Operand<TFloat32> onehot = tf.oneHot(y, tf.constant(config.numClasses()), tf.constant(1f), tf.constant(0f));
+        Operand<TFloat32> nll = tf.math.neg(tf.sum(tf.math.mul(onehot, tf.nn.logSoftmax(out.logits())), tf.constant(1)));
+        loss = tf.math.mean(nll, tf.constant(0));
+        adam = new Adam(tf, params, loss, 5.0);
+        step = tf.withControlDependencies(adam.updates()).noOp();
+        this.session = new Session(graph, session);
+        built = true;
+      } finally {
+        if (!built) {
+          graph.close(); // a failed construction leaves no native graph behind
+        }
+      }
     }
 
     public void initialize(long seed) {

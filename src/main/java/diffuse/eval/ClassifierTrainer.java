@@ -34,7 +34,7 @@ public final class ClassifierTrainer {
    * returns the saved description including the test accuracy.
    */
   public static ClassifierInfo train(Dataset train, Dataset test, int epochs, int batch, long seed, Path out,
-      String command, ConfigProto session) throws IOException {
+      String command, String accuracyOn, ConfigProto session) throws IOException {
     ClassifierConfig c = ClassifierConfig.defaults(train.height(), train.width(), train.channels(), train.numClasses());
     long stepsPerEpoch = train.size() / batch;
     ProgressBar bar = ProgressBar.stderr("train-classifier", stepsPerEpoch * epochs);
@@ -61,13 +61,12 @@ public final class ClassifierTrainer {
         }
       }
       bar.finish();
-      info = new ClassifierInfo(c, train.labelNames(), train.name(), Double.NaN, epochs, bar.elapsedSeconds(), command);
-      ClassifierModel.save(out, info, t.weights());
+      info = new ClassifierInfo(c, train.labelNames(), train.name(), Double.NaN, epochs, bar.elapsedSeconds(), command,
+          accuracyOn, null);
+      info = ClassifierModel.save(out, info, t.weights());
     }
     try (ClassifierModel m = ClassifierModel.load(out, session)) {
-      double acc = accuracy(m, test);
-      info = new ClassifierInfo(info.architecture(), info.labels(), info.dataset(), acc, info.epochs(),
-          info.trainSeconds(), info.command());
+      info = info.withAccuracy(accuracy(m, test));
     }
     Json.writeAtomically(out.resolve(ClassifierModel.INFO_JSON), info);
     return info;

@@ -27,9 +27,23 @@ public final class Evaluator {
     }
   }
 
-  /** What came out: one row per (class, scale), the baseline rows, and timing. */
+  /**
+   * What came out: one row per (class, scale), the baseline rows, and timing.
+   *
+   * @param unconditionalShares if the scales include 0: the share of each class, as the classifier
+   *     labels them, among all samples drawn at s = 0 (which ignore the prompt); else null
+   */
   public record Report(List<Metrics> rows, List<Metrics> baseline, List<float[]> firstSamples, double seconds,
-      long imagesGenerated) {}
+      long imagesGenerated, double[] unconditionalShares) {}
+
+  /**
+   * The seed class {@code label} is sampled from: every class gets its own noise, so that at s = 0,
+   * where the prompt is ignored, the classes are independent unconditional samples rather than the
+   * same images measured K times.
+   */
+  public static long classSeed(long seed, int label) {
+    return seed ^ ((label + 1L) * 0xD1B54A32D192ED03L);
+  }
 
   private final ClassifierModel classifier;
   private final Dataset test;
@@ -122,17 +136,27 @@ public final class Evaluator {
     List<float[]> kept = new ArrayList<>();
     long done = 0;
     int dim = test.imageSize();
+    long[] uncond = new long[test.numClasses()];
+    long uncondTotal = 0;
     for (double s : scales) {
       for (int label : labels) {
         float[] x = new float[n * dim];
         for (int first = 0; first < n; first += batch) {
           int b = Math.min(batch, n - first);
-          float[] part = generator.sample(label, s, spec, seed, first, b, diffuse.sampling.StepListener.NONE);
+          float[] part = generator.sample(label, s, spec, classSeed(seed, label), first, b,
+              diffuse.sampling.StepListener.NONE);
           System.arraycopy(part, 0, x, first * dim, part.length);
           done += b;
           bar.update(done, String.format("s = %s, class %s", s, test.labelNames().get(label)));
         }
         rows.add(measure(label, s, x, n));
+        if (s == 0) {
+          ClassifierModel.Prediction p = classifier.predict(x, n);
+          for (int i = 0; i < n; i++) {
+            uncond[p.argmax(i)]++;
+          }
+          uncondTotal += n;
+        }
         kept.add(java.util.Arrays.copyOf(x, Math.min(keep, n) * dim));
       }
     }
@@ -141,6 +165,13 @@ public final class Evaluator {
     for (int label : labels) {
       base.add(baseline(label, n));
     }
-    return new Report(rows, base, kept, bar.elapsedSeconds(), done);
+    double[] shares = null;
+    if (uncondTotal > 0) {
+      shares = new double[uncond.length];
+      for (int k = 0; k < uncond.length; k++) {
+        shares[k] = (double) uncond[k] / uncondTotal;
+      }
+    }
+    return new Report(rows, base, kept, bar.elapsedSeconds(), done, shares);
   }
 }

@@ -35,9 +35,15 @@ public final class AtomicFiles {
         // not a POSIX file system
       }
       move(tmp, abs);
+      VersionedDir.forceDirectory(dir);
     } finally {
       Files.deleteIfExists(tmp);
     }
+  }
+
+  /** True for the name of a temporary file that {@link #write} or {@link #checkWritable} makes. */
+  public static boolean isTemporary(String name) {
+    return name.startsWith(".") && (name.endsWith(".tmp") || name.endsWith(".probe"));
   }
 
   /** Renames atomically where the file system can, else replaces. */

@@ -38,7 +38,7 @@ public final class Json {
       }
       return value;
     } catch (JsonParseException | IllegalArgumentException | NullPointerException e) {
-      throw new ModelException(file + " is corrupt: " + e.getMessage(), e);
+      throw new ModelException(file + " is corrupt: " + ModelException.firstLine(e.getMessage()), e);
     }
   }
 

@@ -9,4 +9,9 @@ public class ModelException extends RuntimeException {
   public ModelException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /** The first line of a (TensorFlow's, Gson's) message, for one-line errors. */
+  public static String firstLine(String s) {
+    return s == null ? "unknown error" : s.lines().findFirst().orElse(s).trim();
+  }
 }

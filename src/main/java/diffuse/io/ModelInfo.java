@@ -9,6 +9,7 @@ import diffuse.schedule.NoiseSchedule;
 import diffuse.schedule.ScheduleKind;
 import diffuse.train.TrainSettings;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Everything {@code model.json} says about a model: enough to rebuild and use it without flags
@@ -23,6 +24,8 @@ import java.util.List;
  * @param data what it was trained on
  * @param training how and how long it was trained
  * @param checkpoint subdirectory holding the current checkpoint
+ * @param files size and CRC-32C of every file of that checkpoint (relative to it), checked when the
+ *     model is opened; null in models written before this was recorded
  */
 public record ModelInfo(
     int format,
@@ -33,9 +36,16 @@ public record ModelInfo(
     int nullLabel,
     Data data,
     Training training,
-    String checkpoint) {
+    String checkpoint,
+    Map<String, Manifest.FileSum> files) {
 
   public static final int FORMAT = 1;
+
+  /** A description with no checkpoint files recorded yet (a new model, before its first save). */
+  public ModelInfo(int format, UNetConfig architecture, MlpConfig mlp, Schedule schedule, List<String> labels,
+      int nullLabel, Data data, Training training, String checkpoint) {
+    this(format, architecture, mlp, schedule, labels, nullLabel, data, training, checkpoint, null);
+  }
 
   /** The schedule: kind and number of training steps T. */
   public record Schedule(ScheduleKind kind, int steps) {
@@ -63,11 +73,15 @@ public record ModelInfo(
       String device, List<String> commands) {}
 
   public ModelInfo withCheckpoint(String name) {
-    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, name);
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, name, files);
+  }
+
+  public ModelInfo withFiles(Map<String, Manifest.FileSum> sums) {
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, checkpoint, sums);
   }
 
   public ModelInfo withTraining(Training t) {
-    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, t, checkpoint);
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, t, checkpoint, files);
   }
 
   /** True for a two-pixel toy model, false for an image model. */

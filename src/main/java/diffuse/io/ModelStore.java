@@ -19,16 +19,19 @@ import java.util.stream.Stream;
  * DIR/loss.csv                   the loss log
  * </pre>
  *
- * <p>Saving is atomic: the new checkpoint is written completely under a temporary name, renamed,
- * and only then does {@code model.json} (itself replaced by an atomic rename) point at it; older
- * checkpoints are deleted last. A crash at any point leaves {@code model.json} naming a complete
- * checkpoint.
+ * <p>Saving is atomic ({@link VersionedDir}): the new checkpoint is written completely under a
+ * temporary name, forced to disk and renamed to a name no directory has (a second save of the same
+ * step gets {@code ckpt-00001234-2}); only then does {@code model.json}, itself replaced by an atomic
+ * rename, point at it, and older checkpoints are deleted last. A crash at any point leaves
+ * {@code model.json} naming a complete checkpoint. {@code model.json} records the size and CRC-32C
+ * of each checkpoint file, and {@link #open} checks them, so a damaged file is reported by name.
  */
 public final class ModelStore {
   public static final String MODEL_JSON = "model.json";
   public static final String SAVED_MODEL = "saved_model";
   public static final String STATE = "state";
   static final String STATE_PREFIX = "state";
+  static final String CKPT_PREFIX = "ckpt-";
 
   private ModelStore() {}
 
@@ -59,71 +62,61 @@ public final class ModelStore {
   }
 
   /**
-   * Writes a complete checkpoint into {@code dir/<name>} and returns its name; {@code model.json}
-   * is not touched, so until {@link #commit} the previous checkpoint stays current.
+   * Writes a complete checkpoint of {@code info}'s step into {@code dir} ({@link VersionedDir#stage}:
+   * a new directory, never replacing one) and returns the description naming it, with the size and
+   * checksum of each of its files; {@code model.json} is not touched, so until {@link #commit} the
+   * previous checkpoint stays current.
    */
-  public static String writeCheckpoint(Path dir, ModelInfo info, CheckpointContent content, boolean withState)
+  public static ModelInfo writeCheckpoint(Path dir, ModelInfo info, CheckpointContent content, boolean withState)
       throws IOException {
-    String name = checkpointName(info.training().step());
-    Path tmp = dir.resolve(".writing-" + name);
-    Path done = dir.resolve(name);
-    Files.createDirectories(dir);
-    AtomicFiles.deleteTree(tmp);
-    boolean ok = false;
+    ModelInfo[] staged = new ModelInfo[1];
     try {
-      Files.createDirectories(tmp);
-      try (EpsilonGraph eg = new EpsilonGraph(info.network())) {
-        eg.exportSavedModel(tmp.resolve(SAVED_MODEL), content.emaWeights());
-      }
-      if (withState) {
-        Files.createDirectories(tmp.resolve(STATE));
-        content.saveState(tmp.resolve(STATE).resolve(STATE_PREFIX).toString());
-      }
-      Json.writeAtomically(tmp.resolve(MODEL_JSON), info.withCheckpoint(name));
-      if (Files.exists(done)) {
-        // same step saved twice (e.g. Ctrl-C right after a periodic save): current one is complete
-        Path old = dir.resolve(".old-" + name);
-        AtomicFiles.deleteTree(old);
-        Files.move(done, old);
-        Files.move(tmp, done);
-        AtomicFiles.deleteTree(old);
-      } else {
-        Files.move(tmp, done);
-      }
-      ok = true;
-      return name;
+      VersionedDir.stage(dir, checkpointName(info.training().step()), (tmp, name) -> {
+        try (EpsilonGraph eg = new EpsilonGraph(info.network())) {
+          eg.exportSavedModel(tmp.resolve(SAVED_MODEL), content.emaWeights());
+        }
+        if (withState) {
+          Files.createDirectories(tmp.resolve(STATE));
+          content.saveState(tmp.resolve(STATE).resolve(STATE_PREFIX).toString());
+        }
+        staged[0] = info.withCheckpoint(name).withFiles(Manifest.of(tmp, MODEL_JSON));
+        Json.writeAtomically(tmp.resolve(MODEL_JSON), staged[0]);
+      });
     } catch (RuntimeException e) {
       // TensorFlow reports I/O failures (disk full, permissions) as unchecked exceptions
-      throw new IOException(e.getMessage(), e);
-    } finally {
-      if (!ok) {
-        try {
-          AtomicFiles.deleteTree(tmp);
-        } catch (IOException ignored) {
-          // the partial directory has a temporary name and is never loaded
-        }
-      }
+      throw new IOException(ModelException.firstLine(e.getMessage()), e);
     }
+    return staged[0];
   }
 
-  /** Points {@code model.json} at checkpoint {@code name} and deletes the other checkpoints. */
-  public static void commit(Path dir, ModelInfo info, String name) throws IOException {
-    Json.writeAtomically(dir.resolve(MODEL_JSON), info.withCheckpoint(name));
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.toList()) {
-        String n = p.getFileName().toString();
-        if ((n.startsWith("ckpt-") && !n.equals(name)) || n.startsWith(".writing-") || n.startsWith(".old-")) {
-          AtomicFiles.deleteTree(p);
-        }
-      }
-    }
+  /**
+   * Points {@code model.json} at the staged checkpoint (the commit: one atomic rename), then deletes
+   * the other checkpoints and any leftovers of interrupted saves.
+   */
+  public static void commit(Path dir, ModelInfo staged) throws IOException {
+    VersionedDir.commit(dir, CKPT_PREFIX, staged.checkpoint(),
+        name -> Json.writeAtomically(dir.resolve(MODEL_JSON), staged));
   }
 
-  /** Saves atomically: {@link #writeCheckpoint} then {@link #commit}. */
-  public static void save(Path dir, ModelInfo info, CheckpointContent content, boolean withState)
+  /** Saves atomically: {@link #writeCheckpoint} then {@link #commit}; returns what model.json now says. */
+  public static ModelInfo save(Path dir, ModelInfo info, CheckpointContent content, boolean withState)
       throws IOException {
-    String name = writeCheckpoint(dir, info, content, withState);
-    commit(dir, info, name);
+    ModelInfo staged = writeCheckpoint(dir, info, content, withState);
+    commit(dir, staged);
+    return staged;
+  }
+
+  /**
+   * Deletes what a crash can leave in a model directory besides its current checkpoint: temporary
+   * directories and files of an interrupted save, and checkpoints written but never committed.
+   *
+   * @return the names removed
+   */
+  public static List<String> removeLeftovers(StoredModel m) throws IOException {
+    if (!m.checkpointDir().getParent().equals(m.dir())) {
+      return List.of(); // opened as a checkpoint directory: nothing of the run to tidy
+    }
+    return VersionedDir.deleteAllBut(m.dir(), CKPT_PREFIX, m.info().checkpoint());
   }
 
   /** Opens a model directory (a run directory, or a checkpoint directory inside one). */
@@ -163,6 +156,13 @@ public final class ModelStore {
     }
     Path ckpt = dir.getFileName() != null && dir.getFileName().toString().equals(info.checkpoint())
         ? dir : dir.resolve(info.checkpoint());
+    if (!Files.isDirectory(ckpt)) {
+      throw new ModelException("model " + dir + " is incomplete: " + json + " names checkpoint " + info.checkpoint()
+          + ", which is missing");
+    }
+    if (info.files() != null) {
+      Manifest.verify(ckpt, info.files(), ckpt.toString());
+    }
     if (!Files.isRegularFile(ckpt.resolve(SAVED_MODEL).resolve("saved_model.pb"))) {
       throw new ModelException("model " + dir + " is incomplete: " + ckpt.resolve(SAVED_MODEL)
           + " has no saved_model.pb");
@@ -173,32 +173,38 @@ public final class ModelStore {
   /**
    * Writes the current model of {@code source} to {@code target} without its training state:
    * model.json and a SavedModel rebuilt by this version's graph code from the source's weights (a
-   * few MB, what the repository ships). The copy is assembled under a temporary name and renamed
-   * into place, replacing an existing {@code target} only at the end.
+   * few MB, what the repository ships). Published like a checkpoint ({@link VersionedDir}): a model
+   * already in {@code target} stays current until the new one is complete. A {@code target} that
+   * exists and is not a model directory is refused rather than replaced.
    */
   public static StoredModel export(Path source, Path target) throws IOException {
     StoredModel m = open(source);
-    Path abs = target.toAbsolutePath();
-    Path tmp = abs.resolveSibling("." + abs.getFileName() + ".writing");
-    Path old = abs.resolveSibling("." + abs.getFileName() + ".old");
-    AtomicFiles.deleteTree(tmp);
+    if (Files.isDirectory(target) && !Files.exists(target.resolve(MODEL_JSON))) {
+      try (Stream<Path> s = Files.list(target)) {
+        if (s.findAny().isPresent()) {
+          throw new ModelException(target + " exists and is not a model directory; export into a new or empty one");
+        }
+      }
+    }
+    ModelInfo info = m.info();
+    ModelInfo[] staged = new ModelInfo[1];
+    Map<String, float[]> weights;
     try {
-      Path ckpt = tmp.resolve(m.info().checkpoint());
-      try (EpsilonGraph eg = new EpsilonGraph(m.info().network())) {
-        eg.exportSavedModel(ckpt.resolve(SAVED_MODEL), readWeights(m));
-      } catch (RuntimeException e) {
-        throw new IOException("cannot export " + source + ": " + e.getMessage(), e);
-      }
-      Json.writeAtomically(ckpt.resolve(MODEL_JSON), m.info());
-      Json.writeAtomically(tmp.resolve(MODEL_JSON), m.info());
-      AtomicFiles.deleteTree(old);
-      if (Files.exists(abs)) {
-        Files.move(abs, old);
-      }
-      Files.move(tmp, abs);
-      AtomicFiles.deleteTree(old);
-    } finally {
-      AtomicFiles.deleteTree(tmp);
+      weights = readWeights(m);
+    } catch (RuntimeException e) {
+      throw new ModelException("cannot read the weights of " + m.savedModel() + ": " + ModelException.firstLine(e.getMessage()), e);
+    }
+    try {
+      String name = VersionedDir.stage(target, checkpointName(info.training().step()), (tmp, n) -> {
+        try (EpsilonGraph eg = new EpsilonGraph(info.network())) {
+          eg.exportSavedModel(tmp.resolve(SAVED_MODEL), weights);
+        }
+        staged[0] = info.withCheckpoint(n).withFiles(Manifest.of(tmp, MODEL_JSON));
+        Json.writeAtomically(tmp.resolve(MODEL_JSON), staged[0]);
+      });
+      VersionedDir.commit(target, CKPT_PREFIX, name, n -> Json.writeAtomically(target.resolve(MODEL_JSON), staged[0]));
+    } catch (RuntimeException e) {
+      throw new IOException("cannot export " + source + ": " + ModelException.firstLine(e.getMessage()), e);
     }
     return open(target);
   }
@@ -222,7 +228,7 @@ public final class ModelStore {
   /** Names of the checkpoint directories present, oldest first. */
   public static List<String> checkpoints(Path dir) throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
-      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("ckpt-")).sorted().toList();
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(CKPT_PREFIX)).sorted().toList();
     }
   }
 }

@@ -9,14 +9,14 @@ import java.util.List;
  * @param checkpoint checkpoint of that model
  * @param sampler ddpm or ddim
  * @param steps sampling steps
- * @param eta DDIM η
+ * @param eta DDIM η; null for DDPM, which has none
  * @param clip whether x̂_0 was clipped to [−1, 1]
  * @param seed seed; sample i of a row used the random stream (seed, firstIndex + i)
  * @param rows the rows of the picture, top to bottom
  * @param command the command line that made it
  */
 public record Sidecar(
-    String model, String checkpoint, String sampler, int steps, double eta, boolean clip, long seed,
+    String model, String checkpoint, String sampler, int steps, Double eta, boolean clip, long seed,
     List<Row> rows, String command) {
 
   /**

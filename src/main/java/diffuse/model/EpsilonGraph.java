@@ -29,12 +29,20 @@ public final class EpsilonGraph implements AutoCloseable {
 
   public EpsilonGraph(NoiseNet net) {
     this.net = net;
-    Ops tf = Ops.create(graph);
-    params = new Parameters(tf, "");
-    x = tf.withName(GraphNames.INPUT_X).placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
-    t = tf.withName(GraphNames.INPUT_T).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
-    y = tf.withName(GraphNames.INPUT_Y).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
-    eps = net.build(tf, params::create, x, t, y);
+    boolean built = false;
+    try {
+      Ops tf = Ops.create(graph);
+      params = new Parameters(tf, "");
+      x = tf.withName(GraphNames.INPUT_X).placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
+      t = tf.withName(GraphNames.INPUT_T).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+      y = tf.withName(GraphNames.INPUT_Y).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      eps = net.build(tf, params::create, x, t, y);
+      built = true;
+    } finally {
+      if (!built) {
+        graph.close(); // a failed construction leaves no native graph behind
+      }
+    }
   }
 
   /**
@@ -60,11 +68,16 @@ public final class EpsilonGraph implements AutoCloseable {
     }
   }
 
-  /** ε for one batch with the given weights, computed in memory (no files). */
+  /** ε for one batch with the given weights, computed in memory (no files); [B·H·W·C] like {@code xs}. */
   public float[] predict(Map<String, float[]> weights, float[] xs, int batch, float timestep, int[] labels) {
+    return predictShaped(weights, xs, batch, timestep, labels).values();
+  }
+
+  /** ε and the shape of the tensor the graph returned (expected: [B, H, W, C]). */
+  public SavedModelDenoiser.Output predictShaped(Map<String, float[]> weights, float[] xs, int batch, float timestep,
+      int[] labels) {
     float[] ts = new float[batch];
     java.util.Arrays.fill(ts, timestep);
-    float[] out = new float[xs.length];
     try (Session session = new Session(graph)) {
       params.load(session, weights);
       try (TFloat32 xT = TFloat32.tensorOf(SavedModelDenoiser.batchShape(net, batch),
@@ -72,10 +85,9 @@ public final class EpsilonGraph implements AutoCloseable {
           TFloat32 tT = TFloat32.vectorOf(ts);
           TInt32 yT = TInt32.vectorOf(labels);
           org.tensorflow.Result r = session.runner().feed(x, xT).feed(t, tT).feed(y, yT).fetch(eps).run()) {
-        ((TFloat32) r.get(0)).copyTo(org.tensorflow.ndarray.buffer.DataBuffers.of(out, false, false));
+        return SavedModelDenoiser.Output.of((TFloat32) r.get(0), SavedModelDenoiser.batchShape(net, batch));
       }
     }
-    return out;
   }
 
   @Override

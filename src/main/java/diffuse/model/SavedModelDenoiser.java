@@ -34,12 +34,35 @@ public final class SavedModelDenoiser implements Denoiser, AutoCloseable {
     return s == null ? "unknown error" : s.lines().findFirst().orElse(s).trim();
   }
 
+  /**
+   * A network output copied out of its tensor, with the tensor's shape.
+   *
+   * @param values the elements, row-major
+   * @param shape the tensor's dimensions
+   */
+  public record Output(float[] values, long[] shape) {
+    /** Copies {@code t} out, failing if its shape is not {@code expected} (a wrong graph, not a user error). */
+    static Output of(TFloat32 t, Shape expected) {
+      long[] got = t.shape().asArray();
+      if (!t.shape().equals(expected)) {
+        throw new IllegalStateException("the network returned shape " + t.shape() + ", expected " + expected);
+      }
+      float[] out = new float[(int) t.shape().size()];
+      t.copyTo(DataBuffers.of(out, false, false));
+      return new Output(out, got);
+    }
+  }
+
   @Override
   public float[] predictNoise(float[] x, int batch, int t, int[] labels) {
+    return predictShaped(x, batch, t, labels).values();
+  }
+
+  /** ε for a batch, with the shape of the tensor the SavedModel returned (expected: [B, H, W, C]). */
+  public Output predictShaped(float[] x, int batch, int t, int[] labels) {
     Shape shape = batchShape(net, batch);
     float[] ts = new float[batch];
     java.util.Arrays.fill(ts, t);
-    float[] out = new float[x.length];
     try (TFloat32 xT = TFloat32.tensorOf(shape, DataBuffers.of(x, true, false));
         TFloat32 tT = TFloat32.vectorOf(ts);
         TInt32 yT = TInt32.vectorOf(labels);
@@ -49,9 +72,8 @@ public final class SavedModelDenoiser implements Denoiser, AutoCloseable {
             .feed(GraphNames.INPUT_Y, yT)
             .fetch(GraphNames.OUTPUT_EPS)
             .run()) {
-      ((TFloat32) r.get(0)).copyTo(DataBuffers.of(out, false, false));
+      return Output.of((TFloat32) r.get(0), shape);
     }
-    return out;
   }
 
   /** The network's input shape with the batch dimension set. */

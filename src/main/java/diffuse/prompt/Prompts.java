@@ -25,34 +25,47 @@ public final class Prompts {
   private static final Map<String, String> NUMBER_WORDS = Map.of("zero", "0", "one", "1", "two", "2",
       "three", "3", "four", "4", "five", "5", "six", "6", "seven", "7", "eight", "8", "nine", "9");
 
+  private static final Set<String> ARTICLES = Set.of("a", "an", "the");
+
   private final List<String> labels;
-  private final List<Set<String>> forms = new ArrayList<>();
+  /** Per label: its names with only articles dropped (tier 1), and with every filler word dropped (tier 2). */
+  private final List<Set<String>> exactForms = new ArrayList<>();
+  private final List<Set<String>> looseForms = new ArrayList<>();
 
   /** @param labels the model's label names, index = label */
   public Prompts(List<String> labels) {
     this.labels = List.copyOf(labels);
     for (String label : labels) {
-      Set<String> f = new LinkedHashSet<>();
-      f.add(normalize(label, false));
-      for (String part : label.split("/")) {
-        f.add(normalize(part, false));
+      Set<String> exact = new LinkedHashSet<>();
+      Set<String> loose = new LinkedHashSet<>();
+      List<String> names = new ArrayList<>(List.of(label));
+      names.addAll(List.of(label.split("/")));
+      for (String name : names) {
+        exact.add(normalize(name, false, ARTICLES));
+        loose.add(normalize(name, false, FILLER));
       }
-      f.remove("");
-      forms.add(f);
+      exact.remove("");
+      loose.remove("");
+      exactForms.add(exact);
+      looseForms.add(loose);
     }
   }
 
-  /** The label index a prompt names. */
+  /**
+   * The label index a prompt names. A prompt that is a label's name (up to case, punctuation,
+   * articles and plurals) names that label, even when another label is the same name without a
+   * filler word ("picture frame" next to "frame"); otherwise filler words are dropped from the
+   * prompt and from the labels, and the result must name exactly one label.
+   */
   public int resolve(String prompt) {
-    String p = normalize(prompt, true);
-    if (p.isEmpty()) {
+    String exact = normalize(prompt, true, ARTICLES);
+    String loose = normalize(prompt, true, FILLER);
+    if (loose.isEmpty() && exact.isEmpty()) {
       throw new PromptException("empty prompt; " + validLabels());
     }
-    List<Integer> hits = new ArrayList<>();
-    for (int i = 0; i < forms.size(); i++) {
-      if (forms.get(i).contains(p)) {
-        hits.add(i);
-      }
+    List<Integer> hits = matches(exactForms, exact);
+    if (hits.isEmpty()) {
+      hits = matches(looseForms, loose);
     }
     if (hits.size() == 1) {
       return hits.get(0);
@@ -62,6 +75,19 @@ public final class Prompts {
     }
     throw new PromptException("ambiguous prompt '" + prompt.strip() + "' matches "
         + hits.stream().map(labels::get).toList() + "; " + validLabels());
+  }
+
+  private static List<Integer> matches(List<Set<String>> forms, String p) {
+    List<Integer> hits = new ArrayList<>();
+    if (p.isEmpty()) {
+      return hits;
+    }
+    for (int i = 0; i < forms.size(); i++) {
+      if (forms.get(i).contains(p)) {
+        hits.add(i);
+      }
+    }
+    return hits;
   }
 
   /** The label names. */
@@ -76,15 +102,15 @@ public final class Prompts {
         : "valid labels: " + list;
   }
 
-  /** Lower-case words, punctuation removed; for prompts also fillers, number words and plurals. */
-  private String normalize(String text, boolean prompt) {
+  /** Lower-case words, punctuation and {@code drop} words removed, plurals made singular; for prompts also number words. */
+  private String normalize(String text, boolean prompt, Set<String> drop) {
     String s = text.toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N}]+", " ").trim();
     if (s.isEmpty()) {
       return s;
     }
     List<String> words = new ArrayList<>();
     for (String w : s.split(" ")) {
-      if (prompt && FILLER.contains(w)) {
+      if (drop.contains(w)) {
         continue;
       }
       words.add(singular(prompt && NUMBER_WORDS.containsKey(w) ? NUMBER_WORDS.get(w) : numberPlural(w)));

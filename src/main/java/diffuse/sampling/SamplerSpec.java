@@ -7,7 +7,8 @@ import diffuse.schedule.NoiseSchedule;
  *
  * @param kind DDPM or DDIM
  * @param steps network evaluations; DDPM with fewer than T steps runs on the respaced schedule
- * @param eta DDIM's η: 0 deterministic, 1 the DDPM posterior variance
+ * @param eta DDIM's η within [0, 1]: 0 deterministic, 1 the DDPM posterior variance (Song et al.
+ *     2021, Eq. 16); DDPM has no η and takes 0 here
  * @param clip clip the predicted x_0 to the data range [−1, 1]
  */
 public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip) {
@@ -15,8 +16,13 @@ public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip)
     if (steps < 1) {
       throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
     }
-    if (!(eta >= 0) || !Double.isFinite(eta)) {
-      throw new IllegalArgumentException("--eta must be a finite number >= 0, got " + eta);
+    if (kind == SamplerKind.DDPM && eta != 0) {
+      throw new IllegalArgumentException("--eta applies to --sampler ddim only; ddpm always adds the posterior noise"
+          + " (what ddim does at --eta 1)");
+    }
+    if (!(eta >= 0 && eta <= 1)) {
+      throw new IllegalArgumentException("--eta must be a number within [0, 1] (0 deterministic, 1 DDPM-like noise), got "
+          + eta);
     }
   }
 

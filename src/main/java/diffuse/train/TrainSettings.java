@@ -10,10 +10,21 @@ package diffuse.train;
  * @param emaDecay decay of the weight EMA used for sampling
  * @param gradClip global gradient-norm clipping threshold
  * @param seed seed of every random choice (weights, data order, t, ε, label dropout)
+ * @param checkpointEvery steps between periodic checkpoints, 0 = only at the end; null in runs
+ *     recorded before it was kept, which {@link #checkpointInterval} reads as the old default
  */
 public record TrainSettings(
     int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
-    double gradClip, long seed) {
+    double gradClip, long seed, Long checkpointEvery) {
+
+  /** The checkpoint interval of runs that did not record one: the CLI's default then and now. */
+  public static final long DEFAULT_CHECKPOINT_EVERY = 1000;
+
+  /** Settings with the default checkpoint interval. */
+  public TrainSettings(int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
+      double gradClip, long seed) {
+    this(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, DEFAULT_CHECKPOINT_EVERY);
+  }
 
   public TrainSettings {
     require(batchSize >= 1, "batch size must be >= 1, got " + batchSize);
@@ -22,6 +33,16 @@ public record TrainSettings(
     require(pUncond >= 0 && pUncond <= 1, "--p-uncond must be within [0, 1], got " + pUncond);
     require(emaDecay >= 0 && emaDecay < 1, "EMA decay must be within [0, 1), got " + emaDecay);
     require(gradClip > 0 && Double.isFinite(gradClip), "gradient clip must be > 0, got " + gradClip);
+    require(checkpointEvery == null || checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
+  }
+
+  /** Steps between periodic checkpoints (0: only at the end). */
+  public long checkpointInterval() {
+    return checkpointEvery == null ? DEFAULT_CHECKPOINT_EVERY : checkpointEvery;
+  }
+
+  public TrainSettings withCheckpointEvery(long steps) {
+    return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, steps);
   }
 
   public static TrainSettings defaults(long seed) {

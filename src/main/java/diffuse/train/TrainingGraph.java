@@ -57,30 +57,38 @@ public final class TrainingGraph implements AutoCloseable {
    */
   public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config) {
     this.net = net;
-    Ops tf = Ops.create(graph);
-    weights = new Parameters(tf, "");
-    x = tf.withName(GraphNames.INPUT_X).placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
-    t = tf.withName(GraphNames.INPUT_T).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
-    y = tf.withName(GraphNames.INPUT_Y).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
-    target = tf.withName("eps_target").placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
-    emaDecay = Adam.scalar(tf, "ema_decay");
+    boolean built = false;
+    try {
+      Ops tf = Ops.create(graph);
+      weights = new Parameters(tf, "");
+      x = tf.withName(GraphNames.INPUT_X).placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
+      t = tf.withName(GraphNames.INPUT_T).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+      y = tf.withName(GraphNames.INPUT_Y).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      target = tf.withName("eps_target").placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
+      emaDecay = Adam.scalar(tf, "ema_decay");
 
-    Operand<TFloat32> eps = net.build(tf, weights::create, x, t, y);
-    loss = tf.withName("loss").math.mean(tf.math.squaredDifference(eps, target),
-        Adam.allAxes(tf, net.inputShape().numDimensions()));
-    adam = new Adam(tf, weights, loss, gradClip);
-    // EMA shadows come after the optimizer's variables and are updated once the Adam step is done
-    ema = new Parameters(tf, "ema.").createAll(weights.specs());
-    Ops after = tf.withControlDependencies(adam.updates());
-    List<Op> emaUpdates = new ArrayList<>();
-    Operand<TFloat32> oneMinusDecay = after.math.sub(after.constant(1f), emaDecay);
-    List<Variable<TFloat32>> vars = weights.variables();
-    for (int i = 0; i < vars.size(); i++) {
-      Variable<TFloat32> e = ema.variables().get(i);
-      emaUpdates.add(after.assignSub(e, after.math.mul(after.math.sub(e, vars.get(i)), oneMinusDecay)));
+      Operand<TFloat32> eps = net.build(tf, weights::create, x, t, y);
+      loss = tf.withName("loss").math.mean(tf.math.squaredDifference(eps, target),
+          Adam.allAxes(tf, net.inputShape().numDimensions()));
+      adam = new Adam(tf, weights, loss, gradClip);
+      // EMA shadows come after the optimizer's variables and are updated once the Adam step is done
+      ema = new Parameters(tf, "ema.").createAll(weights.specs());
+      Ops after = tf.withControlDependencies(adam.updates());
+      List<Op> emaUpdates = new ArrayList<>();
+      Operand<TFloat32> oneMinusDecay = after.math.sub(after.constant(1f), emaDecay);
+      List<Variable<TFloat32>> vars = weights.variables();
+      for (int i = 0; i < vars.size(); i++) {
+        Variable<TFloat32> e = ema.variables().get(i);
+        emaUpdates.add(after.assignSub(e, after.math.mul(after.math.sub(e, vars.get(i)), oneMinusDecay)));
+      }
+      trainOp = tf.withControlDependencies(emaUpdates).withName("train").noOp();
+      session = new Session(graph, config);
+      built = true;
+    } finally {
+      if (!built) {
+        graph.close(); // a failed construction leaves no native graph behind
+      }
     }
-    trainOp = tf.withControlDependencies(emaUpdates).withName("train").noOp();
-    session = new Session(graph, config);
   }
 
   /** Fresh weights drawn with {@code seed}; EMA starts equal to them, Adam moments at zero. */

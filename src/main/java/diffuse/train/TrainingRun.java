@@ -40,25 +40,38 @@ public final class TrainingRun {
   private final String command;
   private final PrintStream log;
   private final AtomicBoolean stop = new AtomicBoolean();
+  private Saver saver = (dir, info, content) -> ModelStore.save(dir, info, content, true);
+
+  /** Writes a checkpoint and returns what model.json then says; the seam where tests inject a failing disk. */
+  @FunctionalInterface
+  public interface Saver {
+    ModelInfo save(Path dir, ModelInfo info, ModelStore.CheckpointContent content) throws IOException;
+  }
 
   /**
    * @param runDir the model directory written to
-   * @param info the model's description; its training step is where this run starts
+   * @param info the model's description; its training step is where this run starts, and its
+   *     settings say how often to checkpoint ({@link TrainSettings#checkpointInterval})
    * @param resume restore weights, Adam state and EMA from {@code info}'s checkpoint
    * @param epochs total passes over the data the model should have when the run ends
-   * @param checkpointEvery steps between checkpoints (0: only at the end)
    */
   public TrainingRun(Path runDir, ModelInfo info, TrainingData data, boolean resume, double epochs,
-      long checkpointEvery, Device.Choice device, String command, PrintStream log) {
+      Device.Choice device, String command, PrintStream log) {
     this.runDir = runDir;
     this.initial = info;
     this.data = data;
     this.resume = resume;
     this.epochs = epochs;
-    this.checkpointEvery = checkpointEvery;
+    this.checkpointEvery = info.training().settings().checkpointInterval();
     this.device = device;
     this.command = command;
     this.log = log;
+  }
+
+  /** Replaces how checkpoints are written (tests: a disk that fails). */
+  public TrainingRun withSaver(Saver s) {
+    this.saver = s;
+    return this;
   }
 
   /** Asks the loop to stop after the current step and save. Safe from any thread. */
@@ -74,12 +87,20 @@ public final class TrainingRun {
     try (TrainingGraph graph = new TrainingGraph(net, settings.gradClip(), device.config())) {
       long startStep = initial.training().step();
       if (resume) {
-        String prefix = ModelStore.open(runDir).statePrefix();
+        ModelStore.StoredModel stored = ModelStore.open(runDir);
+        String prefix = stored.statePrefix();
         if (prefix == null) {
           throw new TrainingException(runDir + " holds no training state (only the exported model), so it cannot be resumed", null);
         }
-        graph.restoreState(prefix);
+        removeLeftovers(stored);
+        try {
+          graph.restoreState(prefix);
+        } catch (RuntimeException e) {
+          throw new TrainingException("cannot read the training state " + prefix + ": "
+              + diffuse.io.ModelException.firstLine(e.getMessage()), e);
+        }
       } else {
+        removeLeftovers(null);
         graph.initialize(settings.seed());
       }
       Trainer trainer = new Trainer(graph, schedule, data, settings, initial.nullLabel());
@@ -93,6 +114,19 @@ public final class TrainingRun {
         return initial;
       }
       return loop(graph, trainer, startStep, totalSteps, spe);
+    }
+  }
+
+  /** Deletes temporary directories and uncommitted checkpoints that a crash left in the run directory. */
+  private void removeLeftovers(ModelStore.StoredModel stored) {
+    try {
+      List<String> removed = stored != null ? ModelStore.removeLeftovers(stored)
+          : diffuse.io.VersionedDir.deleteAllBut(runDir, "ckpt-", null);
+      if (!removed.isEmpty()) {
+        log.println("removed what an interrupted save left in " + runDir + ": " + String.join(", ", removed));
+      }
+    } catch (IOException e) {
+      throw new TrainingException("cannot tidy " + runDir + ": " + e.getMessage(), e);
     }
   }
 
@@ -122,11 +156,9 @@ public final class TrainingRun {
         }
         ema = Double.isNaN(ema) ? r.loss() : 0.98 * ema + 0.02 * r.loss();
         double elapsed = bar.elapsedSeconds();
-        csv.write(String.format("%d,%.4f,%.6f,%.5f,%.6g,%.1f,%.1f%n", step, (double) step / spe, r.loss(),
+        csv.write(String.format(java.util.Locale.ROOT, "%d,%.4f,%.6f,%.5f,%.6g,%.1f,%.1f%n", step, (double) step / spe, r.loss(),
             r.gradNorm(), before.settings().learningRateAt(step), throughput, elapsed));
-        if (step % 50 == 0) {
-          csv.flush();
-        }
+        csv.flush(); // to the OS each step (no fsync): a crash loses no row of a step that a checkpoint kept
         bar.update(step, String.format("epoch %d  loss %.4f  %.0f img/s", (step - 1) / spe + 1, ema, throughput));
         if (checkpointEvery > 0 && step % checkpointEvery == 0 && step < totalSteps) {
           csv.flush();
@@ -155,7 +187,7 @@ public final class TrainingRun {
     ModelInfo next = current.withTraining(new ModelInfo.Training(before.settings(), step,
         (double) step / spe, before.wallSeconds() + runSeconds, throughput, device.description(), commands));
     try {
-      ModelStore.save(runDir, next, new ModelStore.CheckpointContent() {
+      saver.save(runDir, next, new ModelStore.CheckpointContent() {
         @Override
         public Map<String, float[]> emaWeights() {
           return graph.emaWeights();
@@ -165,7 +197,7 @@ public final class TrainingRun {
         public void saveState(String prefix) {
           graph.saveState(prefix);
         }
-      }, true);
+      });
       return ModelStore.open(runDir).info();
     } catch (IOException | RuntimeException e) {
       String kept = current.checkpoint() == null ? "no earlier checkpoint exists"
@@ -180,15 +212,59 @@ public final class TrainingRun {
     }
   }
 
+  private static final String LOSS_HEADER = "step,epoch,loss,grad_norm,learning_rate,images_per_second,elapsed_seconds";
+
+  /**
+   * Opens loss.csv for appending. A new run starts it afresh; a resumed run first cuts it back to
+   * the checkpoint's step, since rows after it belong to steps a crash lost and the run does again.
+   */
   private BufferedWriter openLossLog() throws IOException {
     Files.createDirectories(runDir);
     Path file = runDir.resolve("loss.csv");
-    boolean fresh = !Files.exists(file) || !resume;
-    BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-        fresh ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-    if (fresh) {
-      w.write("step,epoch,loss,grad_norm,learning_rate,images_per_second,elapsed_seconds\n");
+    long keepTo = initial.training().step();
+    StringBuilder kept = new StringBuilder(LOSS_HEADER).append('\n');
+    if (resume && Files.exists(file)) {
+      int dropped = 0;
+      int unreadable = 0;
+      for (String line : Files.readAllLines(file, StandardCharsets.ISO_8859_1)) {
+        if (line.equals(LOSS_HEADER) || line.isBlank()) {
+          continue;
+        }
+        long step = rowStep(line);
+        if (step < 0) {
+          unreadable++;
+        } else if (step > keepTo) {
+          dropped++;
+        } else {
+          kept.append(line).append('\n');
+        }
+      }
+      if (unreadable > 0) {
+        log.printf("warning: %s had %d unreadable row(s); they were dropped%n", file, unreadable);
+      }
+      if (dropped > 0 || unreadable > 0) {
+        diffuse.io.AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
+      }
+    } else {
+      diffuse.io.AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
     }
-    return w;
+    return Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+  }
+
+  /** The step of a loss.csv row, or −1 if the row is not one this class wrote. */
+  static long rowStep(String line) {
+    String[] f = line.split(",", -1);
+    if (f.length != 7) {
+      return -1;
+    }
+    try {
+      long step = Long.parseLong(f[0]);
+      for (int i = 1; i < f.length; i++) {
+        Double.parseDouble(f[i]);
+      }
+      return step >= 1 ? step : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 }
