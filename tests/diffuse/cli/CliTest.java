@@ -85,6 +85,7 @@ class CliTest {
         "-n", "" + s.rows().get(0).count(), "--sampler", s.sampler(), "--steps", "" + s.steps(), "--eta", "" + s.eta(),
         "--guidance", "" + s.rows().get(0).guidance(), "--seed", "" + s.seed(), "--device", "cpu", "--out", again.toString()));
     args.add(s.clip() ? "--clip" : "--no-clip");
+    assertEquals(0.0, s.eta());
     assertEquals(0, run(args.toArray(String[]::new)).code());
     assertArrayEquals(Files.readAllBytes(out), Files.readAllBytes(again));
     // another seed, other pixels
@@ -106,6 +107,7 @@ class CliTest {
     Sidecar one = Json.read(dir.resolve("v-3-0002.json"), Sidecar.class);
     assertEquals(2, one.rows().get(0).firstIndex());
     assertEquals("ddpm", one.sampler());
+    assertEquals(null, one.eta(), "DDPM has no η; the sidecar must not claim one");
     Path sweep = shared.resolve("sweep.png");
     Run sw = run("sweep", "--model", model.toString(), "--prompt", "h", "--guidance", "0,1,3", "-n", "2",
         "--steps", "3", "--device", "cpu", "--out", sweep.toString());
@@ -229,5 +231,143 @@ class CliTest {
     assertEquals(2, typo.code());
     assertEquals(1, typo.err().strip().lines().count(), typo.err());
     assertTrue(ModelStore.open(model).info().training().step() > 0);
+  }
+
+  static Path trainBars(String name, String epochs, String... more) {
+    Path dir = shared.resolve(name);
+    List<String> args = new ArrayList<>(List.of("train", "--dataset", "folder:" + shared.resolve("bars"), "--image-size",
+        "8", "--widths", "8,16", "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", epochs,
+        "--timesteps", "50", "--warmup", "2", "--checkpoint-every", "3", "--device", "cpu", "--out", dir.toString()));
+    args.addAll(List.of(more));
+    Run r = run(args.toArray(String[]::new));
+    assertEquals(0, r.code(), r.err());
+    return dir;
+  }
+
+  /** The first five columns of loss.csv (step, epoch, loss, grad norm, lr); the rest are timings. */
+  static List<String> lossRows(Path dir) throws IOException {
+    return Files.readAllLines(dir.resolve("loss.csv")).stream().skip(1)
+        .map(l -> String.join(",", java.util.Arrays.asList(l.split(",")).subList(0, 5))).toList();
+  }
+
+  /** Checksums of the files that hold numbers: weights, Adam moments and EMA (state), EMA weights (SavedModel). */
+  static java.util.Map<String, String> dataSums(Path dir) {
+    var out = new java.util.TreeMap<String, String>();
+    ModelStore.open(dir).info().files().forEach((k, v) -> {
+      if (k.contains(".data-")) {
+        out.put(k, v.bytes() + ":" + v.crc32c());
+      }
+    });
+    return out;
+  }
+
+  @Test
+  void resumingTrainsOnExactlyAsAStraightRunWould() throws IOException {
+    Path straight = trainBars("straight", "3");
+    Path split = trainBars("split", "2");
+    Run resume = run("train", "--resume", split.toString(), "--epochs", "3", "--device", "cpu");
+    assertEquals(0, resume.code(), resume.err());
+    assertEquals(12, ModelStore.open(split).info().training().step());
+    // bit for bit: weights, both Adam moments and the EMA (the checkpoint's bytes), and every logged loss
+    assertEquals(2, dataSums(straight).size(), dataSums(straight).toString());
+    assertEquals(dataSums(straight), dataSums(split));
+    assertEquals(lossRows(straight), lossRows(split));
+    assertEquals(12, lossRows(split).size());
+    // the resumed run kept the run's --checkpoint-every 3 (it saved at step 9, then at the end)
+    assertEquals(3L, ModelStore.open(split).info().training().settings().checkpointEvery());
+    assertEquals(2, ModelStore.open(split).info().training().commands().size());
+  }
+
+  @Test
+  void aResumedRunRefusesFlagsThatWouldChangeItAndStatesOverrides() throws IOException {
+    Path dir = trainBars("flags", "1");
+    Run lr = run("train", "--resume", dir.toString(), "--epochs", "2", "--lr", "0.5", "--widths", "8,32", "--device", "cpu");
+    assertEquals(2, lr.code(), lr.err());
+    assertEquals(1, lr.err().strip().lines().count(), lr.err());
+    assertTrue(lr.err().contains("--lr 0.5 differs from the run's 0.001"), lr.err());
+    assertTrue(lr.err().contains("--widths [8, 32] differs"), lr.err());
+    assertEquals(4, ModelStore.open(dir).info().training().step(), "a refused resume trained nothing");
+    Run same = run("train", "--resume", dir.toString(), "--epochs", "2", "--lr", "1e-3", "--batch-size", "16",
+        "--checkpoint-every", "5", "--device", "cpu");
+    assertEquals(0, same.code(), same.err());
+    assertTrue(same.err().contains("checkpoints every 5 steps from now on (the run had 3)"), same.err());
+    assertEquals(5L, ModelStore.open(dir).info().training().settings().checkpointEvery());
+    Run limit = run("train", "--resume", dir.toString(), "--epochs", "3", "--limit", "10", "--device", "cpu");
+    assertEquals(2, limit.code(), limit.err());
+    assertTrue(limit.err().contains("--limit 10 differs from the run's 64"), limit.err());
+  }
+
+  @Test
+  void optionsThatWouldDoNothingAreErrors() {
+    Path out = shared.resolve("opts/x.png");
+    Run ddpmEta = run("generate", "--model", model.toString(), "--prompt", "h", "--sampler", "ddpm", "--eta", "0.5",
+        "--device", "cpu", "--out", out.toString());
+    assertEquals(2, ddpmEta.code());
+    assertTrue(ddpmEta.err().contains("--eta applies to --sampler ddim only"), ddpmEta.err());
+    for (String eta : new String[] {"1.5", "-0.1", "NaN"}) {
+      Run bad = run("generate", "--model", model.toString(), "--prompt", "h", "--eta", eta, "--device", "cpu",
+          "--out", out.toString());
+      assertEquals(2, bad.code(), eta);
+      assertTrue(bad.err().contains("--eta must be a number within [0, 1]"), bad.err());
+    }
+    Run size = run("train", "--dataset", "mnist", "--image-size", "32", "--out", shared.resolve("m32").toString());
+    assertEquals(2, size.code());
+    assertTrue(size.err().contains("--image-size applies to folder:PATH data sets only"), size.err());
+    Run csize = run("train-classifier", "--dataset", "fashion-mnist", "--image-size", "16", "--out",
+        shared.resolve("c16").toString());
+    assertEquals(2, csize.code());
+    assertTrue(csize.err().contains("--image-size applies to folder:PATH"), csize.err());
+    assertFalse(Files.exists(out));
+  }
+
+  @Test
+  void trainClassifierThenEvaluateWriteTheirReports() throws IOException {
+    Path cls = shared.resolve("bars-classifier");
+    Run tc = run("train-classifier", "--dataset", "folder:" + shared.resolve("bars"), "--image-size", "8", "--epochs",
+        "2", "--batch-size", "8", "--device", "cpu", "--out", cls.toString());
+    assertEquals(0, tc.code(), tc.err());
+    assertTrue(tc.out().contains("on 6 images (every 10th image of each class, held out"), tc.out());
+    Path eval = shared.resolve("eval");
+    Run ev = run("evaluate", "--model", model.toString(), "--classifier", cls.toString(), "--guidance", "0,2", "-n", "6",
+        "--steps", "3", "--device", "cpu", "--out", eval.toString());
+    assertEquals(0, ev.code(), ev.err());
+    assertTrue(ev.out().contains("note: the reference and baseline images are the model's own training images"), ev.out());
+    assertTrue(ev.out().contains("s = 0 ignores the prompt"), ev.out());
+    List<String> csv = Files.readAllLines(eval.resolve("metrics.csv"));
+    assertEquals(1 + 2 * 2 + 2, csv.size(), csv.toString()); // header, 2 scales x 2 classes, 2 baseline rows
+    var json = com.google.gson.JsonParser.parseString(Files.readString(eval.resolve("metrics.json"))).getAsJsonObject();
+    double total = 0;
+    for (var v : json.getAsJsonArray("unconditionalShares")) {
+      total += v.getAsDouble();
+    }
+    assertEquals(1.0, total, 1e-9);
+    for (String f : new String[] {"tradeoff.png", "samples-s0.png", "samples-s2.png"}) {
+      assertTrue(Files.size(eval.resolve(f)) > 100, f);
+    }
+  }
+
+  @Test
+  void benchAndToyTrainingRunToTheEnd() throws IOException {
+    Run bt = run("bench", "train", "--steps", "2", "--batch-size", "4", "--warmup-steps", "1", "--device", "cpu");
+    assertEquals(0, bt.code(), bt.err());
+    assertTrue(bt.out().contains("training: "), bt.out());
+    Run bs = run("bench", "sample", "--model", model.toString(), "-n", "2", "--no-ddpm", "--device", "cpu");
+    assertEquals(0, bs.code(), bs.err());
+    assertTrue(bs.out().contains("ddim"), bs.out());
+    Path toy = shared.resolve("toy");
+    Run tt = run("toy", "train", "--shape", "mixture", "--classes", "2", "--points", "512", "--epochs", "2",
+        "--device", "cpu", "--out", toy.toString());
+    assertEquals(0, tt.code(), tt.err());
+    assertTrue(ModelStore.open(toy).info().isToy());
+    Path field = shared.resolve("toy/field.png");
+    Run tf = run("toy", "field", "--model", toy.toString(), "--class", "1", "--guidance", "0,3", "--device", "cpu",
+        "--out", field.toString());
+    assertEquals(0, tf.code(), tf.err());
+    assertTrue(javax.imageio.ImageIO.read(field.toFile()).getWidth() > 500);
+    Path paths = shared.resolve("toy/paths.png");
+    Run ts = run("toy", "sample", "--model", toy.toString(), "--class", "0", "--paths", "10", "--device", "cpu",
+        "--out", paths.toString());
+    assertEquals(0, ts.code(), ts.err());
+    assertTrue(Files.size(paths) > 1000);
   }
 }
