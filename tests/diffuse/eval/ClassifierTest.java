@@ -1,6 +1,8 @@
 package diffuse.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import diffuse.TestData;
@@ -79,6 +81,28 @@ class ClassifierTest {
         assertTrue(n.fdClass() > 5 * r.fdClass(), "noise FD " + n.fdClass() + " vs real " + r.fdClass());
       }
       assertTrue(noiseAcc <= 0.6, "noise accuracy " + noiseAcc);
+    }
+  }
+
+  @Test
+  void everyClassIsSampledFromItsOwnNoiseSoUnconditionalRowsAreIndependent() {
+    // a network that predicts ε = 0: DDIM then maps each x_T to its own image, so equal images mean equal noise
+    diffuse.sampling.Generator gen = new diffuse.sampling.Generator((x, b, t, y) -> new float[x.length],
+        diffuse.schedule.NoiseSchedule.of(diffuse.schedule.ScheduleKind.LINEAR, 50), 2, 64);
+    try (ClassifierModel m = ClassifierModel.load(dir.resolve("c"), TestData.oneThread())) {
+      Evaluator ev = new Evaluator(m, TEST, 10);
+      Evaluator.Report r = ev.run(gen, java.util.List.of(0, 1), java.util.List.of(0.0, 2.0),
+          new diffuse.sampling.SamplerSpec(diffuse.sampling.SamplerKind.DDIM, 3, 0, true), 10, 4, 7, 10);
+      for (int row : new int[] {0, 2}) { // (s = 0, class 0) vs (s = 0, class 1); the same at s = 2
+        assertFalse(java.util.Arrays.equals(r.firstSamples().get(row), r.firstSamples().get(row + 1)),
+            "two classes drew the same images");
+      }
+      assertEquals(2, r.unconditionalShares().length);
+      assertEquals(1.0, r.unconditionalShares()[0] + r.unconditionalShares()[1], 1e-12);
+      Evaluator.Report guidedOnly = ev.run(gen, java.util.List.of(0, 1), java.util.List.of(2.0),
+          new diffuse.sampling.SamplerSpec(diffuse.sampling.SamplerKind.DDIM, 3, 0, true), 10, 4, 7, 10);
+      assertEquals(null, guidedOnly.unconditionalShares(), "shares are only reported when s = 0 was sampled");
+      assertNotEquals(Evaluator.classSeed(7, 0), Evaluator.classSeed(7, 1));
     }
   }
 
