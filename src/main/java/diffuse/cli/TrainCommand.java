@@ -95,7 +95,7 @@ final class TrainCommand implements Callable<Integer> {
       }
       runDir = resume;
       if (Files.isDirectory(runDir) && !Files.exists(runDir.resolve(ModelStore.MODEL_JSON))
-          && hasLeftovers(runDir)) {
+          && ModelStore.lastCompleteCheckpoint(runDir) == null && hasLeftovers(runDir)) {
         throw new diffuse.io.ModelException(runDir + " holds no saved model yet (the run stopped before its first"
             + " checkpoint); start it again with --out " + runDir);
       }

@@ -28,8 +28,12 @@ public final class Json {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new ModelException(file + " is missing", e);
+    } catch (java.nio.charset.MalformedInputException e) {
+      throw new ModelException(file + " is corrupt: it is not UTF-8 text", e);
     } catch (IOException e) {
-      throw new ModelException("cannot read " + file + ": " + e.getMessage(), e);
+      throw new ModelException("cannot read " + file + ": " + AtomicFiles.describe(e), e);
     }
     try {
       T value = GSON.fromJson(text, type);

@@ -61,6 +61,17 @@ public final class Manifest {
     }
   }
 
+  /** The entries whose names {@code keep} accepts. */
+  public static Map<String, FileSum> select(Map<String, FileSum> files, java.util.function.Predicate<String> keep) {
+    Map<String, FileSum> out = new TreeMap<>();
+    files.forEach((k, v) -> {
+      if (keep.test(k)) {
+        out.put(k, v);
+      }
+    });
+    return out;
+  }
+
   static FileSum sum(Path p) throws IOException {
     CRC32C crc = new CRC32C();
     byte[] buf = new byte[1 << 16];

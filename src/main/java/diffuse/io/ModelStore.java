@@ -49,6 +49,14 @@ public final class ModelStore {
       return checkpointDir.resolve(SAVED_MODEL);
     }
 
+    /** Checks the training-state files against the sizes and checksums recorded when they were saved. */
+    public void verifyState() {
+      if (info.files() != null) {
+        Manifest.verify(checkpointDir, Manifest.select(info.files(), name -> name.startsWith(STATE + "/")),
+            checkpointDir.toString());
+      }
+    }
+
     /** Prefix of the training-state checkpoint, or null if this model has none (shipped models). */
     public String statePrefix() {
       Path state = checkpointDir.resolve(STATE);
@@ -126,6 +134,11 @@ public final class ModelStore {
     }
     Path json = dir.resolve(MODEL_JSON);
     if (!Files.isRegularFile(json)) {
+      String orphan = lastCompleteCheckpoint(dir);
+      if (orphan != null) {
+        throw new ModelException(json + " is missing; " + dir.resolve(orphan) + " holds a complete checkpoint: copy its "
+            + MODEL_JSON + " to " + json + " to use it");
+      }
       throw new ModelException(dir + " is not a model directory (no " + MODEL_JSON + ")");
     }
     ModelInfo info = Json.read(json, ModelInfo.class);
@@ -161,7 +174,15 @@ public final class ModelStore {
           + ", which is missing");
     }
     if (info.files() != null) {
-      Manifest.verify(ckpt, info.files(), ckpt.toString());
+      // what sampling reads; the training state is checked by verifyState when a run resumes
+      Manifest.verify(ckpt, Manifest.select(info.files(), name -> !name.startsWith(STATE + "/")), ckpt.toString());
+    }
+    if (!ckpt.equals(dir)) {
+      ModelInfo copy = Json.read(ckpt.resolve(MODEL_JSON), ModelInfo.class);
+      if (!info.checkpoint().equals(copy.checkpoint()) || !java.util.Objects.equals(info.architecture(), copy.architecture())
+          || !java.util.Objects.equals(info.mlp(), copy.mlp())) {
+        throw new ModelException(ckpt.resolve(MODEL_JSON) + " does not describe the checkpoint " + json + " names");
+      }
     }
     if (!Files.isRegularFile(ckpt.resolve(SAVED_MODEL).resolve("saved_model.pb"))) {
       throw new ModelException("model " + dir + " is incomplete: " + ckpt.resolve(SAVED_MODEL)
@@ -223,6 +244,21 @@ public final class ModelStore {
       }
     }
     return out;
+  }
+
+  /** The newest checkpoint directory that has its own model.json, or null. */
+  public static String lastCompleteCheckpoint(Path dir) {
+    try {
+      List<String> names = checkpoints(dir);
+      for (int i = names.size() - 1; i >= 0; i--) {
+        if (Files.isRegularFile(dir.resolve(names.get(i)).resolve(MODEL_JSON))) {
+          return names.get(i);
+        }
+      }
+    } catch (IOException e) {
+      // unreadable directory: nothing to suggest
+    }
+    return null;
   }
 
   /** Names of the checkpoint directories present, oldest first. */

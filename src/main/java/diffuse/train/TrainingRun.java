@@ -93,6 +93,7 @@ public final class TrainingRun {
           throw new TrainingException(runDir + " holds no training state (only the exported model), so it cannot be resumed", null);
         }
         removeLeftovers(stored);
+        stored.verifyState();
         try {
           graph.restoreState(prefix);
         } catch (RuntimeException e) {
