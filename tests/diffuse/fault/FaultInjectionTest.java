@@ -143,14 +143,24 @@ class FaultInjectionTest {
           assertFalse(Files.exists(run.resolve(n)), n + " was left behind after the next start\n" + c.output());
         }
         cleanedUp += left.size();
-        if (i % 2 == 0) {
-          Thread.sleep(rng.nextInt(1500));
-        } else { // aim at a checkpoint being written
-          long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-          while (!writing(run) && System.nanoTime() < until) {
-            Thread.sleep(1);
+        if (i == 0) {
+          Thread.sleep(100); // before the first checkpoint: nothing saved yet
+        } else {
+          if (!resume) { // a fresh start: let it commit one checkpoint, so the run makes progress
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.exists(run.resolve("model.json")) && System.nanoTime() < until) {
+              Thread.sleep(2);
+            }
           }
-          Thread.sleep(rng.nextInt(60));
+          if (i % 2 == 0) { // any moment
+            Thread.sleep(rng.nextInt(2500));
+          } else { // aimed at a checkpoint being written (a write of this tiny model takes a few hundred ms)
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!writing(run) && System.nanoTime() < until) {
+              Thread.sleep(1);
+            }
+            Thread.sleep(rng.nextInt(300));
+          }
         }
         if (writing(run)) {
           duringWrite++;
