@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import diffuse.TestData;
-import diffuse.cli.Main;
+import diffuse.TestCli;
+import diffuse.TestCli.Run;
 import diffuse.io.ModelStore;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,20 +56,8 @@ class FaultInjectionTest {
         "--checkpoint-every", "" + checkpointEvery, "--device", "cpu", "--out", out.toString()};
   }
 
-  record Run(int code, String out, String err) {}
-
-  static synchronized Run cli(String... args) {
-    PrintStream oldOut = System.out, oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  static Run cli(String... args) {
+    return TestCli.run(args);
   }
 
   static void report(String line) throws IOException {

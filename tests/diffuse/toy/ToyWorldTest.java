@@ -63,22 +63,11 @@ class ToyWorldTest {
     }
   }
 
-  /** Runs the CLI; returns {stderr, stdout} and fails on a non-zero exit. */
+  /** Runs the CLI; returns {error lines of stderr, stdout} and fails on a non-zero exit. */
   static String[] cli(String... args) {
-    java.io.PrintStream oldOut = System.out, oldErr = System.err;
-    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream(), e = new java.io.ByteArrayOutputStream();
-    int code;
-    try {
-      System.setOut(new java.io.PrintStream(o, true, java.nio.charset.StandardCharsets.UTF_8));
-      System.setErr(new java.io.PrintStream(e, true, java.nio.charset.StandardCharsets.UTF_8));
-      code = diffuse.cli.Main.execute(args);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-    String err = e.toString(java.nio.charset.StandardCharsets.UTF_8);
-    assertEquals(0, code, err);
-    String errors = err.lines().filter(l -> l.contains("error")).reduce("", (a, b) -> a + b);
-    return new String[] {errors, o.toString(java.nio.charset.StandardCharsets.UTF_8)};
+    diffuse.TestCli.Run r = diffuse.TestCli.run(args);
+    assertEquals(0, r.code(), r.err());
+    String errors = r.err().lines().filter(l -> l.contains("error")).reduce("", (a, b) -> a + b);
+    return new String[] {errors, r.out()};
   }
 }

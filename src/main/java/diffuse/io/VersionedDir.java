@@ -138,7 +138,7 @@ public final class VersionedDir {
     }
     for (Path p : all) {
       if (Files.isRegularFile(p)) {
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) { // fsync needs no write access
           ch.force(true);
         }
       }
