@@ -201,6 +201,13 @@ class ModelStoreTest {
     assertTrue(assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage().contains("incomplete"));
     Files.createDirectories(dir.resolve("ckpt-00000005/saved_model"));
     Files.writeString(dir.resolve("ckpt-00000005/saved_model/saved_model.pb"), "garbage");
+    // the checkpoint's own copy of model.json must be there and agree
+    assertTrue(assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage()
+        .endsWith("ckpt-00000005/model.json is missing"));
+    Json.writeAtomically(dir.resolve("ckpt-00000005/model.json"), info(5).withCheckpoint("ckpt-00000004"));
+    assertTrue(assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage()
+        .contains("does not describe the checkpoint"));
+    Json.writeAtomically(dir.resolve("ckpt-00000005/model.json"), info(5).withCheckpoint("ckpt-00000005"));
     ModelStore.StoredModel m = ModelStore.open(dir);
     assertThrows(ModelException.class, () -> new SavedModelDenoiser(m.savedModel(), new UNet(NET), TestData.oneThread()));
   }
