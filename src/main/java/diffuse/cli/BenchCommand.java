@@ -58,13 +58,15 @@ final class BenchCommand {
     @Option(names = "--batch-size", defaultValue = "128", paramLabel = "N") int batch;
     @Option(names = "--warmup-steps", defaultValue = "5", paramLabel = "N", description = "Untimed steps first (default: ${DEFAULT-VALUE}).") int warmup;
     @Mixin DeviceOptions device;
+    @Option(names = "--devices", split = ",", paramLabel = "D1,D2,...", description = "Replicate over these devices, as train does.")
+    List<String> devices;
 
     @Override
     public Integer call() {
       if (steps < 1 || batch < 1 || warmup < 0) {
         throw new IllegalArgumentException("--steps, --batch-size must be >= 1 and --warmup-steps >= 0");
       }
-      Device.Choice d = device.resolve();
+      Device.Choice d = devices == null ? device.resolve() : device.resolve().withTowers(devices);
       UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
       int n = batch * 8;
       byte[] px = new byte[n * 784];
@@ -75,7 +77,7 @@ final class BenchCommand {
       }
       Dataset data = new Dataset("random", px, labels, 28, 28, 1, diffuse.data.Datasets.DIGIT_LABELS);
       TrainSettings s = new TrainSettings(batch, 1e-4, 0, 0.1, 0.999, 1.0, 1);
-      try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config())) {
+      try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config(), d.towers())) {
         g.initialize(1);
         Trainer t = new Trainer(g, NoiseSchedule.of(ScheduleKind.LINEAR, 1000), data, s, c.nullLabel());
         System.out.printf("default U-Net (%,d parameters), batch %d, device %s, %d cores%n",

@@ -70,6 +70,11 @@ final class TrainCommand implements Callable<Integer> {
 
   @Mixin DeviceOptions deviceOptions;
 
+  @Option(names = "--devices", split = ",", paramLabel = "D1,D2,...|all",
+      description = "Replicate training over these devices (cpu:0,cpu:1 virtual CPU devices; gpu:0,gpu:1,...; all = every GPU)."
+          + " The batch is split evenly; the model and its checkpoints are the same as on one device.")
+  List<String> devices;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -85,6 +90,9 @@ final class TrainCommand implements Callable<Integer> {
     }
     String command = Main.commandLine();
     Device.Choice device = deviceOptions.resolve();
+    if (devices != null) {
+      device = device.withTowers(devices);
+    }
     ModelInfo info;
     Dataset data;
     Path runDir;

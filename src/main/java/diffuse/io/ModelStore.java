@@ -231,7 +231,7 @@ public final class ModelStore {
   }
 
   /** The weights stored in a model's SavedModel, keyed by parameter name. */
-  static java.util.Map<String, float[]> readWeights(StoredModel m) {
+  public static java.util.Map<String, float[]> readWeights(StoredModel m) {
     java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
     try (org.tensorflow.SavedModelBundle b = org.tensorflow.SavedModelBundle.load(m.savedModel().toString(),
         diffuse.model.GraphNames.TAG)) {

@@ -55,6 +55,16 @@ public final class Parameters {
     return v;
   }
 
+  /** The variable already created for {@code spec} (a second tower sharing the first one's weights). */
+  public Variable<TFloat32> existing(ParamSpec spec) {
+    for (int i = 0; i < specs.size(); i++) {
+      if (specs.get(i).name().equals(spec.name())) {
+        return variables.get(i);
+      }
+    }
+    throw new IllegalStateException("no variable " + prefix + spec.name() + " yet");
+  }
+
   /** Creates one variable per spec, in order, and returns this. */
   public Parameters createAll(List<ParamSpec> all) {
     all.forEach(this::create);

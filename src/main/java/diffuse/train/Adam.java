@@ -36,17 +36,27 @@ public final class Adam {
   private final Operand<TFloat32> gradNorm;
   private final List<Op> updates = new ArrayList<>();
 
+  /** Adam on the gradients of {@code loss} (one tower: the single-device case). */
   public Adam(Ops tf, Parameters weights, Operand<TFloat32> loss, double gradClip) {
+    this(tf, weights, gradientsOf(tf, loss, weights), gradClip);
+  }
+
+  /**
+   * Adam applied once to gradients computed elsewhere (one tower's, or several towers' reduced by
+   * {@link GradientReducer}); the moments are created with {@code tf}'s device.
+   *
+   * @param grads d loss / d weight, one per variable of {@code weights}, in order
+   */
+  public Adam(Ops tf, Parameters weights, List<Operand<TFloat32>> grads, double gradClip) {
     List<ParamSpec> specs = weights.specs();
     moments1 = new Parameters(tf, "adam_m.").createAll(specs);
     moments2 = new Parameters(tf, "adam_v.").createAll(specs);
     lr = scalar(tf, "lr");
     beta1Power = scalar(tf, "beta1_power");
     beta2Power = scalar(tf, "beta2_power");
-    Gradients grads = tf.gradients(loss, weights.operands());
     List<Operand<TFloat32>> squares = new ArrayList<>();
     for (int i = 0; i < specs.size(); i++) {
-      Operand<TFloat32> g = grads.<TFloat32>dy(i);
+      Operand<TFloat32> g = grads.get(i);
       gradients.add(g);
       squares.add(tf.sum(tf.math.mul(g, g), allAxes(tf, specs.get(i).shape().length)));
     }
@@ -59,6 +69,16 @@ public final class Adam {
           beta1Power, beta2Power, lr, tf.constant(BETA1), tf.constant(BETA2), tf.constant(EPSILON),
           tf.math.mul(gradients.get(i), scale)));
     }
+  }
+
+  /** d loss / d weight for every variable of {@code weights}, in order. */
+  public static List<Operand<TFloat32>> gradientsOf(Ops tf, Operand<TFloat32> loss, Parameters weights) {
+    Gradients grads = tf.gradients(loss, weights.operands());
+    List<Operand<TFloat32>> out = new ArrayList<>();
+    for (int i = 0; i < weights.specs().size(); i++) {
+      out.add(grads.<TFloat32>dy(i));
+    }
+    return out;
   }
 
   /** Sets both moments to zero. */

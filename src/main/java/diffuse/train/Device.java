@@ -1,5 +1,6 @@
 package diffuse.train;
 
+import java.util.List;
 import java.util.Locale;
 import org.tensorflow.Graph;
 import org.tensorflow.Session;
@@ -17,8 +18,61 @@ public enum Device {
   GPU,
   AUTO;
 
-  /** What was chosen, with the session options that enforce it. */
-  public record Choice(Device device, ConfigProto config, String description) {}
+  /**
+   * What was chosen, with the session options that enforce it.
+   *
+   * @param towers the devices training replicates over ({@code cpu:N}, {@code gpu:N}); empty: one
+   *     tower on the default device
+   */
+  public record Choice(Device device, ConfigProto config, String description, List<String> towers) {
+    public Choice(Device device, ConfigProto config, String description) {
+      this(device, config, description, List.of());
+    }
+
+    /**
+     * Training replicated over {@code devices}: {@code cpu:0,cpu:1,…} are virtual CPU devices of this
+     * process (TensorFlow's {@code device_count}), {@code gpu:N} must answer; {@code all} is every GPU
+     * that answers, or {@code cpu:0} without one. One device is the ordinary single-tower run.
+     */
+    public Choice withTowers(List<String> devices) {
+      List<String> list = devices.size() == 1 && devices.get(0).equalsIgnoreCase("all") ? allGpusOrCpu()
+          : devices.stream().map(d -> d.trim().toLowerCase(Locale.ROOT)).toList();
+      if (list.stream().distinct().count() != list.size()) {
+        throw new IllegalArgumentException("--devices names a device twice: " + String.join(",", list));
+      }
+      int cpus = 0;
+      for (String d : list) {
+        if (!d.matches("(cpu|gpu):\\d+")) {
+          throw new IllegalArgumentException("--devices takes cpu:N or gpu:N (comma-separated) or all, got '" + d + "'");
+        }
+        if (d.startsWith("cpu:")) {
+          cpus = Math.max(cpus, Integer.parseInt(d.substring(4)) + 1);
+        } else {
+          if (device != GPU) {
+            throw new UnavailableException("--devices " + d + " needs a usable GPU; this run is on " + description);
+          }
+          String problem = probeGpu(Integer.parseInt(d.substring(4)));
+          if (problem != null) {
+            throw new UnavailableException(d + " is not usable: " + problem);
+          }
+        }
+      }
+      if (list.size() <= 1 && cpus <= 1) {
+        return this; // one device: the single-tower graph
+      }
+      ConfigProto c = cpus > 0 ? config.toBuilder().putDeviceCount("CPU", cpus).build() : config;
+      return new Choice(device, c, String.join(",", list) + " (" + list.size() + " replicas; " + description + ")", list);
+    }
+  }
+
+  /** Every GPU that answers, as gpu:N, or [cpu:0] when none does. */
+  static List<String> allGpusOrCpu() {
+    List<String> out = new java.util.ArrayList<>();
+    for (int i = 0; i < 64 && probeGpu(i) == null; i++) {
+      out.add("gpu:" + i);
+    }
+    return out.isEmpty() ? List.of("cpu:0") : out;
+  }
 
   /** Thrown when a GPU was asked for and none is usable. */
   public static final class UnavailableException extends RuntimeException {
@@ -59,8 +113,13 @@ public enum Device {
 
   /** Returns null if a tiny op runs on /device:GPU:0, else why not. */
   static String probeGpu() {
+    return probeGpu(0);
+  }
+
+  /** Returns null if a tiny op runs on /device:GPU:{@code index}, else why not. */
+  static String probeGpu(int index) {
     try (Graph g = new Graph()) {
-      Ops tf = Ops.create(g).withDevice(DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.GPU).deviceIndex(0).build());
+      Ops tf = Ops.create(g).withDevice(DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.GPU).deviceIndex(index).build());
       var sum = tf.math.add(tf.constant(1f), tf.constant(2f));
       ConfigProto strict = ConfigProto.newBuilder().setAllowSoftPlacement(false).build();
       try (Session s = new Session(g, strict); var r = s.runner().fetch(sum).run()) {

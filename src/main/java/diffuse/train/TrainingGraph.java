@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -42,35 +43,64 @@ public final class TrainingGraph implements AutoCloseable {
   private final Parameters weights;
   private final Parameters ema;
   private final Adam adam;
-  private final Placeholder<TFloat32> x;
-  private final Placeholder<TFloat32> t;
-  private final Placeholder<TInt32> y;
-  private final Placeholder<TFloat32> target;
+  /** Per tower r: inputs x_t, t, y and the target ε (tower 0 uses the names of {@link GraphNames}). */
+  private final List<Placeholder<TFloat32>> x = new ArrayList<>();
+  private final List<Placeholder<TFloat32>> t = new ArrayList<>();
+  private final List<Placeholder<TInt32>> y = new ArrayList<>();
+  private final List<Placeholder<TFloat32>> target = new ArrayList<>();
   private final Placeholder<TFloat32> emaDecay;
   private final Operand<TFloat32> loss;
   private final Op trainOp;
+  private final List<String> towers;
 
   /**
+   * One tower on the session's default device.
+   *
    * @param net the network
    * @param gradClip global-norm clipping threshold
    * @param config TensorFlow session options (threads, device)
    */
   public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config) {
+    this(net, gradClip, config, List.of());
+  }
+
+  /**
+   * Synchronous data parallelism: one tower of the network per device in {@code towers}, all on the
+   * same variables, which live on the first device with Adam's moments and the EMA. Each tower
+   * computes the loss and gradients of its shard of the batch; {@link GradientReducer} averages the
+   * gradients; Adam applies them once and the EMA is updated once. The variables, their names and so
+   * the checkpoints are those of the one-tower graph, so a run saved on R devices resumes on any number.
+   *
+   * @param towers devices as {@code cpu:N} or {@code gpu:N}; an empty list is one tower that places
+   *     nothing explicitly (the single-device graph, unchanged)
+   */
+  public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers) {
     this.net = net;
+    this.towers = List.copyOf(towers);
     boolean built = false;
     try {
-      Ops tf = Ops.create(graph);
+      Ops root = Ops.create(graph);
+      int replicas = Math.max(1, towers.size());
+      Ops tf = towers.isEmpty() ? root : root.withDevice(deviceSpec(towers.get(0)));
       weights = new Parameters(tf, "");
-      x = tf.withName(GraphNames.INPUT_X).placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
-      t = tf.withName(GraphNames.INPUT_T).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
-      y = tf.withName(GraphNames.INPUT_Y).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
-      target = tf.withName("eps_target").placeholder(TFloat32.class, Placeholder.shape(net.inputShape()));
+      List<Operand<TFloat32>> losses = new ArrayList<>();
+      List<List<Operand<TFloat32>>> grads = new ArrayList<>();
+      for (int r = 0; r < replicas; r++) {
+        Ops tr = towers.isEmpty() ? root : root.withDevice(deviceSpec(towers.get(r)));
+        String sfx = r == 0 ? "" : "_" + r;
+        x.add(tr.withName(GraphNames.INPUT_X + sfx).placeholder(TFloat32.class, Placeholder.shape(net.inputShape())));
+        t.add(tr.withName(GraphNames.INPUT_T + sfx).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1))));
+        y.add(tr.withName(GraphNames.INPUT_Y + sfx).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
+        target.add(tr.withName("eps_target" + sfx).placeholder(TFloat32.class, Placeholder.shape(net.inputShape())));
+        Operand<TFloat32> eps = net.build(tr, r == 0 ? weights::create : weights::existing, x.get(r), t.get(r), y.get(r));
+        Operand<TFloat32> l = tr.withName(replicas == 1 ? "loss" : "loss" + "_tower" + r).math.mean(
+            tr.math.squaredDifference(eps, target.get(r)), Adam.allAxes(tr, net.inputShape().numDimensions()));
+        losses.add(l);
+        grads.add(Adam.gradientsOf(tr, l, weights));
+      }
       emaDecay = Adam.scalar(tf, "ema_decay");
-
-      Operand<TFloat32> eps = net.build(tf, weights::create, x, t, y);
-      loss = tf.withName("loss").math.mean(tf.math.squaredDifference(eps, target),
-          Adam.allAxes(tf, net.inputShape().numDimensions()));
-      adam = new Adam(tf, weights, loss, gradClip);
+      loss = GradientReducer.meanLoss(tf, losses);
+      adam = new Adam(tf, weights, GradientReducer.mean(tf, grads), gradClip);
       // EMA shadows come after the optimizer's variables and are updated once the Adam step is done
       ema = new Parameters(tf, "ema.").createAll(weights.specs());
       Ops after = tf.withControlDependencies(adam.updates());
@@ -89,6 +119,30 @@ public final class TrainingGraph implements AutoCloseable {
         graph.close(); // a failed construction leaves no native graph behind
       }
     }
+  }
+
+  /** {@code cpu:1} → /device:CPU:1, {@code gpu:0} → /device:GPU:0. */
+  static DeviceSpec deviceSpec(String device) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(cpu|gpu):(\\d+)").matcher(device);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("a device is cpu:N or gpu:N, got '" + device + "'");
+    }
+    return DeviceSpec.newBuilder().deviceType(m.group(1).equals("cpu") ? DeviceSpec.DeviceType.CPU : DeviceSpec.DeviceType.GPU)
+        .deviceIndex(Integer.parseInt(m.group(2))).build();
+  }
+
+  /** Number of towers (replicas) a step is split over. */
+  public int replicas() {
+    return Math.max(1, towers.size());
+  }
+
+  /** Rows [from, to) of a global batch of {@code batch} that replica {@code r} of {@code replicas} computes. */
+  public static int[] shard(int batch, int replicas, int r) {
+    if (batch % replicas != 0) {
+      throw new IllegalArgumentException("a batch of " + batch + " does not split evenly over " + replicas + " devices");
+    }
+    int per = batch / replicas;
+    return new int[] {r * per, (r + 1) * per};
   }
 
   /** Fresh weights drawn with {@code seed}; EMA starts equal to them, Adam moments at zero. */
@@ -114,43 +168,64 @@ public final class TrainingGraph implements AutoCloseable {
   public StepResult step(
       float[] xt, int[] timesteps, int[] labels, float[] noise, double learningRate, long step,
       double decay) {
-    int b = labels.length;
-    Shape img = diffuse.model.SavedModelDenoiser.batchShape(net, b);
-    float[] tf = new float[b];
-    for (int i = 0; i < b; i++) {
-      tf[i] = timesteps[i];
-    }
-    List<TFloat32> scalars = List.of();
-    try (TFloat32 xT = TFloat32.tensorOf(img, DataBuffers.of(xt, true, false));
-        TFloat32 tT = TFloat32.vectorOf(tf);
-        TInt32 yT = TInt32.vectorOf(labels);
-        TFloat32 eT = TFloat32.tensorOf(img, DataBuffers.of(noise, true, false));
-        TFloat32 dT = TFloat32.scalarOf((float) decay)) {
-      Session.Runner runner = session.runner()
-          .feed(x, xT).feed(t, tT).feed(y, yT).feed(target, eT).feed(emaDecay, dT);
-      scalars = adam.feeds(runner, learningRate, step);
+    List<AutoCloseable> open = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      feedBatch(runner, open, xt, timesteps, labels, noise);
+      TFloat32 dT = TFloat32.scalarOf((float) decay);
+      open.add(dT);
+      runner.feed(emaDecay, dT);
+      open.addAll(adam.feeds(runner, learningRate, step));
       try (Result r = runner.addTarget(trainOp).fetch(loss).fetch(adam.gradNorm()).run()) {
         return new StepResult(((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat());
       }
     } finally {
-      scalars.forEach(TFloat32::close);
+      closeAll(open);
+    }
+  }
+
+  /** Feeds each tower its shard of the global batch; the tensors made are added to {@code open}. */
+  private void feedBatch(Session.Runner runner, List<AutoCloseable> open, float[] xt, int[] timesteps, int[] labels,
+      float[] noise) {
+    int b = labels.length;
+    int dim = net.sampleSize();
+    for (int r = 0; r < replicas(); r++) {
+      int[] rows = shard(b, replicas(), r);
+      int n = rows[1] - rows[0];
+      Shape img = diffuse.model.SavedModelDenoiser.batchShape(net, n);
+      float[] tf = new float[n];
+      for (int i = 0; i < n; i++) {
+        tf[i] = timesteps[rows[0] + i];
+      }
+      TFloat32 xT = TFloat32.tensorOf(img, DataBuffers.of(xt, true, false).slice((long) rows[0] * dim, (long) n * dim));
+      open.add(xT);
+      TFloat32 tT = TFloat32.vectorOf(tf);
+      open.add(tT);
+      TInt32 yT = TInt32.vectorOf(java.util.Arrays.copyOfRange(labels, rows[0], rows[1]));
+      open.add(yT);
+      TFloat32 eT = TFloat32.tensorOf(img, DataBuffers.of(noise, true, false).slice((long) rows[0] * dim, (long) n * dim));
+      open.add(eT);
+      runner.feed(x.get(r), xT).feed(t.get(r), tT).feed(y.get(r), yT).feed(target.get(r), eT);
+    }
+  }
+
+  private static void closeAll(List<AutoCloseable> open) {
+    for (AutoCloseable c : open) {
+      try {
+        c.close();
+      } catch (Exception ignored) {
+        // tensors do not fail to close
+      }
     }
   }
 
   /** ε_θ and per-parameter gradients of the loss for one batch, without updating anything. */
   public List<float[]> gradients(float[] xt, int[] timesteps, int[] labels, float[] noise) {
-    int b = labels.length;
-    Shape img = diffuse.model.SavedModelDenoiser.batchShape(net, b);
-    float[] tf = new float[b];
-    for (int i = 0; i < b; i++) {
-      tf[i] = timesteps[i];
-    }
     List<float[]> out = new ArrayList<>();
-    try (TFloat32 xT = TFloat32.tensorOf(img, DataBuffers.of(xt, true, false));
-        TFloat32 tT = TFloat32.vectorOf(tf);
-        TInt32 yT = TInt32.vectorOf(labels);
-        TFloat32 eT = TFloat32.tensorOf(img, DataBuffers.of(noise, true, false))) {
-      Session.Runner runner = session.runner().feed(x, xT).feed(t, tT).feed(y, yT).feed(target, eT);
+    List<AutoCloseable> open = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      feedBatch(runner, open, xt, timesteps, labels, noise);
       adam.gradients().forEach(runner::fetch);
       try (Result r = runner.run()) {
         for (int i = 0; i < adam.gradients().size(); i++) {
@@ -159,6 +234,8 @@ public final class TrainingGraph implements AutoCloseable {
           out.add(a);
         }
       }
+    } finally {
+      closeAll(open);
     }
     return out;
   }

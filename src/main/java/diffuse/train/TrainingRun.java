@@ -84,7 +84,11 @@ public final class TrainingRun {
     TrainSettings settings = initial.training().settings();
     NoiseSchedule schedule = initial.schedule().build();
     NoiseNet net = initial.network();
-    try (TrainingGraph graph = new TrainingGraph(net, settings.gradClip(), device.config())) {
+    if (settings.batchSize() % Math.max(1, device.towers().size()) != 0) {
+      throw new TrainingException("the batch of " + settings.batchSize() + " does not split evenly over "
+          + device.towers().size() + " devices (" + String.join(",", device.towers()) + ")", null);
+    }
+    try (TrainingGraph graph = new TrainingGraph(net, settings.gradClip(), device.config(), device.towers())) {
       long startStep = initial.training().step();
       if (resume) {
         ModelStore.StoredModel stored = ModelStore.open(runDir);
