@@ -377,4 +377,24 @@ class CliTest {
     assertNotEquals(0, gpu.code());
     assertTrue(gpu.err().contains("needs a usable GPU"), gpu.err());
   }
+
+  @Test
+  void trainingAcrossTwoLocalServersOfAClusterSavesAModelThatResumesAlone() throws IOException {
+    List<String> hosts = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      try (java.net.ServerSocket sock = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        hosts.add("127.0.0.1:" + sock.getLocalPort());
+      }
+    }
+    diffuse.train.ClusterSession.startServer(hosts, 1); // "the other machine"; lives until the JVM exits
+    Path dir = trainBars("cluster", "1", "--cluster", String.join(",", hosts), "--task-index", "0");
+    assertTrue(ModelStore.open(dir).info().training().device().startsWith("cluster of 2 tasks"),
+        ModelStore.open(dir).info().training().device());
+    Run resume = run("train", "--resume", dir.toString(), "--epochs", "2", "--device", "cpu");
+    assertEquals(0, resume.code(), resume.err());
+    assertEquals(8, ModelStore.open(dir).info().training().step());
+    Run both = run("train", "--resume", dir.toString(), "--epochs", "3", "--devices", "cpu:0", "--cluster", "a:1");
+    assertEquals(2, both.code());
+    assertTrue(both.err().contains("not both"), both.err());
+  }
 }

@@ -110,4 +110,38 @@ class ReplicaTest {
     Map<String, float[]> back = train(List.of("cpu:0", "cpu:1"), 4, STEPS, one, null);
     assertTrue(maxDiff(back, straight) <= TOLERANCE, "1 then 2 devices: max |Δ| " + maxDiff(back, straight));
   }
+
+  static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void twoLocalServersOfTheDistributedRuntimeTrainAsOneDevice() throws Exception {
+    List<String> hosts = List.of("127.0.0.1:" + freePort(), "127.0.0.1:" + freePort());
+    org.tensorflow.Server s0 = ClusterSession.startServer(hosts, 0);
+    org.tensorflow.Server s1 = ClusterSession.startServer(hosts, 1);
+    try {
+      Map<String, float[]> cluster;
+      try (TrainingGraph g = new TrainingGraph(new UNet(TestData.tinyNet(8, 1, 2)), 1.0, TestData.oneThread(),
+          ClusterSession.towers(2), hosts.get(0))) {
+        g.initialize(SETTINGS.seed());
+        Trainer t = new Trainer(g, SCHEDULE, DATA, SETTINGS, 2);
+        for (int s = 1; s <= STEPS; s++) {
+          t.step(s);
+        }
+        cluster = new java.util.LinkedHashMap<>(g.weights());
+        g.emaWeights().forEach((k, v) -> cluster.put("ema." + k, v));
+        g.adamFirstMoments().forEach((k, v) -> cluster.put("adam_m." + k, v));
+      }
+      float d = maxDiff(train(List.of(), 1, STEPS, null, null), cluster);
+      System.out.printf("cluster: 2 tasks over grpc on 127.0.0.1, after %d steps max |Δ| %.3g%n", STEPS, d);
+      assertTrue(d <= TOLERANCE, "max |Δ| " + d);
+    } finally {
+      // TensorFlow's gRPC server has no clean shutdown ("Clean shutdown is not currently implemented"):
+      // the two servers live until this JVM exits
+      assertTrue(s0 != null && s1 != null);
+    }
+  }
 }

@@ -75,6 +75,14 @@ final class TrainCommand implements Callable<Integer> {
           + " The batch is split evenly; the model and its checkpoints are the same as on one device.")
   List<String> devices;
 
+  @Option(names = "--cluster", split = ",", paramLabel = "HOST:PORT,...",
+      description = "Train across machines with TensorFlow's distributed runtime: every task's host:port, task 0 first."
+          + " Run the same command on every machine with its --task-index; task 0 trains and saves, the others serve.")
+  List<String> cluster;
+
+  @Option(names = "--task-index", paramLabel = "I", description = "This machine's task in --cluster (default: 0).")
+  Integer taskIndex;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -90,8 +98,25 @@ final class TrainCommand implements Callable<Integer> {
     }
     String command = Main.commandLine();
     Device.Choice device = deviceOptions.resolve();
+    if (devices != null && cluster != null) {
+      throw new IllegalArgumentException("give --devices (one machine) or --cluster (several), not both");
+    }
+    if (taskIndex != null && cluster == null) {
+      throw new IllegalArgumentException("--task-index needs --cluster");
+    }
     if (devices != null) {
       device = device.withTowers(devices);
+    }
+    if (cluster != null) {
+      int task = taskIndex == null ? 0 : taskIndex;
+      org.tensorflow.Server server = diffuse.train.ClusterSession.startServer(cluster, task);
+      if (task != 0) {
+        System.err.printf("task %d of %d serving on %s for the chief (task 0, %s); stop with Ctrl-C when it is done%n",
+            task, cluster.size(), cluster.get(task), cluster.get(0));
+        server.join();
+        return 0;
+      }
+      device = device.onCluster(cluster);
     }
     ModelInfo info;
     Dataset data;

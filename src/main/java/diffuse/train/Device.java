@@ -24,9 +24,18 @@ public enum Device {
    * @param towers the devices training replicates over ({@code cpu:N}, {@code gpu:N}); empty: one
    *     tower on the default device
    */
-  public record Choice(Device device, ConfigProto config, String description, List<String> towers) {
+  public record Choice(Device device, ConfigProto config, String description, List<String> towers, String target) {
     public Choice(Device device, ConfigProto config, String description) {
-      this(device, config, description, List.of());
+      this(device, config, description, List.of(), null);
+    }
+
+    /**
+     * Training across the machines of a cluster, one tower per task ({@code worker:N}), through this
+     * process's server at {@code chief} (task 0); see {@code ClusterSession}.
+     */
+    public Choice onCluster(List<String> hosts) {
+      return new Choice(device, config, "cluster of " + hosts.size() + " tasks " + String.join(",", hosts) + " ("
+          + hosts.size() + " replicas)", ClusterSession.towers(hosts.size()), hosts.get(0));
     }
 
     /**
@@ -61,7 +70,8 @@ public enum Device {
         return this; // one device: the single-tower graph
       }
       ConfigProto c = cpus > 0 ? config.toBuilder().putDeviceCount("CPU", cpus).build() : config;
-      return new Choice(device, c, String.join(",", list) + " (" + list.size() + " replicas; " + description + ")", list);
+      return new Choice(device, c, String.join(",", list) + " (" + list.size() + " replicas; " + description + ")", list,
+          null);
     }
   }
 

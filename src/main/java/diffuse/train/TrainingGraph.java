@@ -75,6 +75,16 @@ public final class TrainingGraph implements AutoCloseable {
    *     nothing explicitly (the single-device graph, unchanged)
    */
   public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers) {
+    this(net, gradClip, config, towers, null);
+  }
+
+  /**
+   * Towers across machines: {@code towers} are {@code worker:N} (task N of the cluster's job
+   * "worker", its CPU) and the session runs on {@code grpc://target} ({@link ClusterSession}).
+   *
+   * @param sessionTarget host:port of this process's own server, or null for a local session
+   */
+  public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget) {
     this.net = net;
     this.towers = List.copyOf(towers);
     boolean built = false;
@@ -112,7 +122,7 @@ public final class TrainingGraph implements AutoCloseable {
         emaUpdates.add(after.assignSub(e, after.math.mul(after.math.sub(e, vars.get(i)), oneMinusDecay)));
       }
       trainOp = tf.withControlDependencies(emaUpdates).withName("train").noOp();
-      session = new Session(graph, config);
+      session = sessionTarget == null ? new Session(graph, config) : ClusterSession.open(graph, config, sessionTarget);
       built = true;
     } finally {
       if (!built) {
@@ -121,8 +131,13 @@ public final class TrainingGraph implements AutoCloseable {
     }
   }
 
-  /** {@code cpu:1} → /device:CPU:1, {@code gpu:0} → /device:GPU:0. */
+  /** {@code cpu:1} → /device:CPU:1, {@code gpu:0} → /device:GPU:0, {@code worker:2} → /job:worker/task:2/device:CPU:0. */
   static DeviceSpec deviceSpec(String device) {
+    java.util.regex.Matcher w = java.util.regex.Pattern.compile("worker:(\\d+)").matcher(device);
+    if (w.matches()) {
+      return DeviceSpec.newBuilder().job("worker").replica(0).task(Integer.parseInt(w.group(1)))
+          .deviceType(DeviceSpec.DeviceType.CPU).deviceIndex(0).build();
+    }
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(cpu|gpu):(\\d+)").matcher(device);
     if (!m.matches()) {
       throw new IllegalArgumentException("a device is cpu:N or gpu:N, got '" + device + "'");

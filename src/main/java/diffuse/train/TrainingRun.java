@@ -88,7 +88,7 @@ public final class TrainingRun {
       throw new TrainingException("the batch of " + settings.batchSize() + " does not split evenly over "
           + device.towers().size() + " devices (" + String.join(",", device.towers()) + ")", null);
     }
-    try (TrainingGraph graph = new TrainingGraph(net, settings.gradClip(), device.config(), device.towers())) {
+    try (TrainingGraph graph = new TrainingGraph(net, settings.gradClip(), device.config(), device.towers(), device.target())) {
       long startStep = initial.training().step();
       if (resume) {
         ModelStore.StoredModel stored = ModelStore.open(runDir);
