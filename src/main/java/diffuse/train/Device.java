@@ -103,9 +103,10 @@ public enum Device {
       return new Choice(GPU, config, "gpu:0");
     }
     if (this == GPU) {
-      throw new UnavailableException("a GPU was asked for (--device gpu) but none is usable: " + problem
-          + ". Build with `mvn -Pgpu package` and install the CUDA/cuDNN that TensorFlow Java's release"
-          + " needs (see README), or use --device cpu. TF_CPP_MIN_LOG_LEVEL=0 shows TensorFlow's own CUDA messages.");
+      String why = CudaLibraries.diagnose();
+      throw new UnavailableException("a GPU was asked for (--device gpu) but none is usable: "
+          + (why != null ? why : problem + " (TF_CPP_MIN_LOG_LEVEL=0 shows TensorFlow's own CUDA messages)")
+          + "; or use --device cpu");
     }
     return cpu(cores, "cpu (" + cores + " threads; no usable GPU)");
   }
