@@ -144,4 +144,22 @@ class ReplicaTest {
       assertTrue(s0 != null && s1 != null);
     }
   }
+
+  @Test
+  void gpuTowersSumTheirGradientsWithNcclAndOthersWithAnAddN() {
+    UNet net = new UNet(TestData.tinyNet(8, 1, 2));
+    // building needs no GPU (running does): the graph is checked, not run
+    try (TrainingGraph g = new TrainingGraph(net, 1.0, TestData.oneThread(), List.of("gpu:0", "gpu:1"), null)) {
+      assertTrue(g.opTypes().contains("NcclReduce"), "two GPUs: NCCL");
+    }
+    try (TrainingGraph g = new TrainingGraph(net, 1.0, TestData.oneThread(), List.of("gpu:0", "gpu:1"), null,
+        GradientReducer.Kind.SUM)) {
+      assertTrue(!g.opTypes().contains("NcclReduce") && g.opTypes().contains("AddN"), "the plain sum when asked");
+    }
+    try (TrainingGraph g = new TrainingGraph(net, 1.0, cpus(2), List.of("cpu:0", "cpu:1"))) {
+      assertTrue(!g.opTypes().contains("NcclReduce"), "CPUs: the plain sum");
+    }
+    assertThrows(IllegalArgumentException.class, () -> new TrainingGraph(net, 1.0, cpus(2), List.of("cpu:0", "cpu:1"),
+        null, GradientReducer.Kind.NCCL));
+  }
 }

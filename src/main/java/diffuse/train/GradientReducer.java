@@ -12,11 +12,42 @@ import org.tensorflow.types.TFloat32;
  * (the variables' device). Each tower's loss is the mean over its equal shard, so ḡ is the gradient
  * of the mean loss over the global batch, the single-device gradient up to float rounding.
  *
- * <p>NCCL all-reduce is not used: TensorFlow Java 1.1 exposes no NCCL op, and across the GPUs of one
- * machine the sum on one device moves 2·(R−1)·P·4 bytes per step, which the README puts in figures.
+ * <p>How the sum is formed: {@link Kind#SUM} copies every tower's gradients to the variables' device
+ * and adds them there (any devices); {@link Kind#NCCL} uses NCCL's reduce ({@code NcclReduce}, GPUs
+ * only) so the copies go GPU to GPU over NVLink/PCIe without the host. {@link Kind#AUTO} picks NCCL
+ * when every tower is a GPU.
  */
 final class GradientReducer {
+  /** How the towers' gradients are summed. */
+  enum Kind { AUTO, SUM, NCCL }
+
   private GradientReducer() {}
+
+  /** The kind a run uses: NCCL only for two or more towers that are all GPUs. */
+  static Kind resolve(Kind asked, List<String> towers) {
+    boolean gpus = towers.size() > 1 && towers.stream().allMatch(t -> t.startsWith("gpu:"));
+    if (asked == Kind.NCCL && !gpus) {
+      throw new IllegalArgumentException("NCCL all-reduce needs two or more gpu:N devices, got " + towers);
+    }
+    return asked == Kind.AUTO ? (gpus ? Kind.NCCL : Kind.SUM) : asked;
+  }
+
+  /** {@link #mean(Ops, List)} with NCCL's reduce when {@code kind} is NCCL. */
+  static List<Operand<TFloat32>> mean(Ops tf, List<List<Operand<TFloat32>>> perTower, Kind kind) {
+    if (kind != Kind.NCCL || perTower.size() == 1) {
+      return mean(tf, perTower);
+    }
+    Operand<TFloat32> scale = tf.constant(1f / perTower.size());
+    List<Operand<TFloat32>> out = new ArrayList<>();
+    for (int i = 0; i < perTower.get(0).size(); i++) {
+      List<Operand<TFloat32>> parts = new ArrayList<>();
+      for (List<Operand<TFloat32>> g : perTower) {
+        parts.add(g.get(i));
+      }
+      out.add(tf.math.mul(tf.distribute.ncclReduce(parts, "sum"), scale));
+    }
+    return out;
+  }
 
   /** @param perTower one list per tower, each one gradient per variable, in variable order */
   static List<Operand<TFloat32>> mean(Ops tf, List<List<Operand<TFloat32>>> perTower) {

@@ -85,6 +85,12 @@ public final class TrainingGraph implements AutoCloseable {
    * @param sessionTarget host:port of this process's own server, or null for a local session
    */
   public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget) {
+    this(net, gradClip, config, towers, sessionTarget, GradientReducer.Kind.AUTO);
+  }
+
+  /** @param reduce how the towers' gradients are summed ({@link GradientReducer.Kind}) */
+  TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget,
+      GradientReducer.Kind reduce) {
     this.net = net;
     this.towers = List.copyOf(towers);
     boolean built = false;
@@ -110,7 +116,7 @@ public final class TrainingGraph implements AutoCloseable {
       }
       emaDecay = Adam.scalar(tf, "ema_decay");
       loss = GradientReducer.meanLoss(tf, losses);
-      adam = new Adam(tf, weights, GradientReducer.mean(tf, grads), gradClip);
+      adam = new Adam(tf, weights, GradientReducer.mean(tf, grads, GradientReducer.resolve(reduce, this.towers)), gradClip);
       // EMA shadows come after the optimizer's variables and are updated once the Adam step is done
       ema = new Parameters(tf, "ema.").createAll(weights.specs());
       Ops after = tf.withControlDependencies(adam.updates());
@@ -144,6 +150,13 @@ public final class TrainingGraph implements AutoCloseable {
     }
     return DeviceSpec.newBuilder().deviceType(m.group(1).equals("cpu") ? DeviceSpec.DeviceType.CPU : DeviceSpec.DeviceType.GPU)
         .deviceIndex(Integer.parseInt(m.group(2))).build();
+  }
+
+  /** The types of the graph's operations (tests: which reduction was built). */
+  java.util.Set<String> opTypes() {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    graph.operations().forEachRemaining(op -> out.add(op.type()));
+    return out;
   }
 
   /** Number of towers (replicas) a step is split over. */
