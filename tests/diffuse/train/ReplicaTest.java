@@ -162,4 +162,29 @@ class ReplicaTest {
     assertThrows(IllegalArgumentException.class, () -> new TrainingGraph(net, 1.0, cpus(2), List.of("cpu:0", "cpu:1"),
         null, GradientReducer.Kind.NCCL));
   }
+
+  @Test
+  void theReducedGradientIsTheGradientOfTheGlobalBatch() {
+    // Adam hardly notices a gradient that is twice too large; the gradient itself must match
+    UNet net = new UNet(TestData.tinyNet(8, 1, 2));
+    List<float[]> one;
+    List<float[]> two;
+    Trainer.Batch b;
+    try (TrainingGraph g = new TrainingGraph(net, 1.0, cpus(1))) {
+      g.initialize(3);
+      b = new Trainer(g, SCHEDULE, DATA, SETTINGS, 2).batch(1);
+      one = g.gradients(b.xt(), b.t(), b.labels(), b.noise());
+    }
+    try (TrainingGraph g = new TrainingGraph(net, 1.0, cpus(2), List.of("cpu:0", "cpu:1"))) {
+      g.initialize(3);
+      two = g.gradients(b.xt(), b.t(), b.labels(), b.noise());
+    }
+    assertEquals(one.size(), two.size());
+    for (int i = 0; i < one.size(); i++) {
+      for (int j = 0; j < one.get(i).length; j++) {
+        float a = one.get(i)[j], c = two.get(i)[j];
+        assertTrue(Math.abs(a - c) <= 1e-6f + 1e-4f * Math.abs(a), "gradient " + i + "[" + j + "]: " + a + " vs " + c);
+      }
+    }
+  }
 }
