@@ -32,25 +32,12 @@ final class GradientReducer {
     return asked == Kind.AUTO ? (gpus ? Kind.NCCL : Kind.SUM) : asked;
   }
 
-  /** {@link #mean(Ops, List)} with NCCL's reduce when {@code kind} is NCCL. */
+  /**
+   * ḡ_i = (1/R)·Σ_r g_{r,i} for every variable i: NCCL's reduce when {@code kind} is NCCL, else an AddN.
+   *
+   * @param perTower one list per tower, each one gradient per variable, in variable order
+   */
   static List<Operand<TFloat32>> mean(Ops tf, List<List<Operand<TFloat32>>> perTower, Kind kind) {
-    if (kind != Kind.NCCL || perTower.size() == 1) {
-      return mean(tf, perTower);
-    }
-    Operand<TFloat32> scale = tf.constant(1f / perTower.size());
-    List<Operand<TFloat32>> out = new ArrayList<>();
-    for (int i = 0; i < perTower.get(0).size(); i++) {
-      List<Operand<TFloat32>> parts = new ArrayList<>();
-      for (List<Operand<TFloat32>> g : perTower) {
-        parts.add(g.get(i));
-      }
-      out.add(tf.math.mul(tf.distribute.ncclReduce(parts, "sum"), scale));
-    }
-    return out;
-  }
-
-  /** @param perTower one list per tower, each one gradient per variable, in variable order */
-  static List<Operand<TFloat32>> mean(Ops tf, List<List<Operand<TFloat32>>> perTower) {
     if (perTower.size() == 1) {
       return perTower.get(0); // one device: exactly the tower's gradient, no extra ops
     }
@@ -61,9 +48,15 @@ final class GradientReducer {
       for (List<Operand<TFloat32>> g : perTower) {
         parts.add(g.get(i));
       }
-      out.add(tf.math.mul(tf.math.addN(parts), scale));
+      Operand<TFloat32> sum = kind == Kind.NCCL ? tf.distribute.ncclReduce(parts, "sum") : tf.math.addN(parts);
+      out.add(tf.math.mul(sum, scale));
     }
     return out;
+  }
+
+  /** {@link #mean(Ops, List, Kind)} with an AddN. */
+  static List<Operand<TFloat32>> mean(Ops tf, List<List<Operand<TFloat32>>> perTower) {
+    return mean(tf, perTower, Kind.SUM);
   }
 
   /** The mean of the towers' losses, which is the mean loss over the global batch. */
