@@ -367,13 +367,18 @@ class CliTest {
     assertEquals(0, resume.code(), resume.err());
     assertEquals(8, ModelStore.open(dir).info().training().step());
     assertTrue(ModelStore.open(dir).info().training().device().startsWith("cpu ("), "the last run's device is recorded");
-    Run odd = run("train", "--resume", dir.toString(), "--epochs", "3", "--devices", "cpu:0,cpu:1,cpu:2", "--device", "cpu");
+    Run odd = run("train", "--resume", dir.toString(), "--epochs", "4", "--devices", "cpu:0,cpu:1,cpu:2", "--device", "cpu");
     assertNotEquals(0, odd.code());
     assertTrue(odd.err().contains("does not split evenly over 3 devices"), odd.err());
-    Run bad = run("train", "--resume", dir.toString(), "--epochs", "3", "--devices", "tpu:0", "--device", "cpu");
+    // one device other than the default is placed there, not silently replaced by cpu:0
+    Run cpu1 = run("train", "--resume", dir.toString(), "--epochs", "3", "--devices", "cpu:1", "--device", "cpu");
+    assertEquals(0, cpu1.code(), cpu1.err());
+    assertTrue(ModelStore.open(dir).info().training().device().startsWith("cpu:1 (1 device"),
+        ModelStore.open(dir).info().training().device());
+    Run bad = run("train", "--resume", dir.toString(), "--epochs", "4", "--devices", "tpu:0", "--device", "cpu");
     assertEquals(2, bad.code());
     assertTrue(bad.err().contains("--devices takes cpu:N or gpu:N"), bad.err());
-    Run gpu = run("train", "--resume", dir.toString(), "--epochs", "3", "--devices", "gpu:0,gpu:1", "--device", "cpu");
+    Run gpu = run("train", "--resume", dir.toString(), "--epochs", "4", "--devices", "gpu:0,gpu:1", "--device", "cpu");
     assertNotEquals(0, gpu.code());
     assertTrue(gpu.err().contains("needs a usable GPU"), gpu.err());
   }

@@ -66,11 +66,11 @@ public enum Device {
           }
         }
       }
-      if (list.size() <= 1 && cpus <= 1) {
-        return this; // one device: the single-tower graph
+      if (list.equals(List.of("cpu:0")) || list.equals(List.of("gpu:0"))) {
+        return this; // the default device: the single-tower graph, nothing placed
       }
       ConfigProto c = cpus > 0 ? config.toBuilder().putDeviceCount("CPU", cpus).build() : config;
-      return new Choice(device, c, String.join(",", list) + " (" + list.size() + " replicas; " + description + ")", list,
+      return new Choice(device, c, String.join(",", list) + " (" + (list.size() == 1 ? "1 device" : list.size() + " replicas") + "; " + description + ")", list,
           null);
     }
   }
