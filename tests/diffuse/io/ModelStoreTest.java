@@ -195,6 +195,11 @@ class ModelStoreTest {
     ModelException missing = assertThrows(ModelException.class, () -> ModelStore.open(dir.resolve("nope")));
     assertTrue(missing.getMessage().contains("not found"));
     assertTrue(assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage().contains("no model.json"));
+    Path early = dir.resolve("killed-before-first-save");
+    Files.createDirectories(early.resolve(".writing-ckpt-00000002-9a/saved_model"));
+    assertTrue(assertThrows(ModelException.class, () -> ModelStore.open(early)).getMessage()
+        .contains("holds no saved model yet"));
+    assertEquals(List.of(".writing-ckpt-00000002-9a"), ModelStore.removeLeftovers(early));
     Files.writeString(dir.resolve("model.json"), "{ \"format\": 1, \"architecture\": ");
     assertTrue(assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage().contains("corrupt"));
     Json.writeAtomically(dir.resolve("model.json"), info(5).withCheckpoint("ckpt-00000005"));

@@ -127,11 +127,6 @@ final class TrainCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--resume continues a run in place; drop --out");
       }
       runDir = resume;
-      if (Files.isDirectory(runDir) && !Files.exists(runDir.resolve(ModelStore.MODEL_JSON))
-          && ModelStore.lastCompleteCheckpoint(runDir) == null && hasLeftovers(runDir)) {
-        throw new diffuse.io.ModelException(runDir + " holds no saved model yet (the run stopped before its first"
-            + " checkpoint); start it again with --out " + runDir);
-      }
       info = ModelStore.open(runDir).info();
       if (info.isToy()) {
         throw new IllegalArgumentException(runDir + " is a two-pixel toy model; train a new one with `diffuse toy train` (seconds)");
@@ -140,7 +135,7 @@ final class TrainCommand implements Callable<Integer> {
       if (given("--checkpoint-every") && checkpointEvery != info.training().settings().checkpointInterval()) {
         System.err.printf("checkpoints every %d steps from now on (the run had %d)%n", checkpointEvery,
             info.training().settings().checkpointInterval());
-        info = info.withTraining(withSettings(info.training(), info.training().settings().withCheckpointEvery(checkpointEvery)));
+        info = info.withTraining(info.training().withSettings(info.training().settings().withCheckpointEvery(checkpointEvery)));
       }
       DatasetSpec recorded = DatasetSpec.parse(info.data().dataset());
       DatasetSpec dspec = dataset != null ? DatasetSpec.parse(dataset) : recorded;
@@ -156,9 +151,8 @@ final class TrainCommand implements Callable<Integer> {
       if (!dspec.toString().equals(recorded.toString())) {
         System.err.printf("data: %s in place of the recorded %s (same labels, size and class counts)%n", dspec, recorded);
         var d = info.data();
-        info = new ModelInfo(info.format(), info.architecture(), info.mlp(), info.schedule(), info.labels(),
-            info.nullLabel(), new ModelInfo.Data(dspec.toString(), d.images(), d.height(), d.width(), d.channels(),
-                d.classCounts()), info.training(), info.checkpoint(), info.files());
+        info = info.withData(new ModelInfo.Data(dspec.toString(), d.images(), d.height(), d.width(), d.channels(),
+            d.classCounts()));
       }
     } else {
       if (dataset == null) {
@@ -213,17 +207,6 @@ final class TrainCommand implements Callable<Integer> {
 
   private boolean given(String option) {
     return spec.commandLine().getParseResult().hasMatchedOption(option);
-  }
-
-  private static boolean hasLeftovers(Path dir) throws java.io.IOException {
-    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
-      return s.anyMatch(p -> p.getFileName().toString().startsWith(diffuse.io.VersionedDir.TEMP_PREFIX)
-          || p.getFileName().toString().startsWith("ckpt-") || p.getFileName().toString().equals("loss.csv"));
-    }
-  }
-
-  private static ModelInfo.Training withSettings(ModelInfo.Training t, TrainSettings s) {
-    return new ModelInfo.Training(s, t.step(), t.epochs(), t.wallSeconds(), t.imagesPerSecond(), t.device(), t.commands());
   }
 
   /**

@@ -70,7 +70,11 @@ public record ModelInfo(
    */
   public record Training(
       TrainSettings settings, long step, double epochs, double wallSeconds, double imagesPerSecond,
-      String device, List<String> commands) {}
+      String device, List<String> commands) {
+    public Training withSettings(TrainSettings s) {
+      return new Training(s, step, epochs, wallSeconds, imagesPerSecond, device, commands);
+    }
+  }
 
   public ModelInfo withCheckpoint(String name) {
     return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, name, files);
@@ -78,6 +82,10 @@ public record ModelInfo(
 
   public ModelInfo withFiles(Map<String, Manifest.FileSum> sums) {
     return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, checkpoint, sums);
+  }
+
+  public ModelInfo withData(Data d) {
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, d, training, checkpoint, files);
   }
 
   public ModelInfo withTraining(Training t) {

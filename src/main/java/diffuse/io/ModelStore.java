@@ -139,6 +139,10 @@ public final class ModelStore {
         throw new ModelException(json + " is missing; " + dir.resolve(orphan) + " holds a complete checkpoint: copy its "
             + MODEL_JSON + " to " + json + " to use it");
       }
+      if (hasTrainingLeftovers(dir)) {
+        throw new ModelException(dir + " holds no saved model yet (its training stopped before the first checkpoint);"
+            + " start the training again with --out " + dir);
+      }
       throw new ModelException(dir + " is not a model directory (no " + MODEL_JSON + ")");
     }
     ModelInfo info = Json.read(json, ModelInfo.class);
@@ -244,6 +248,24 @@ public final class ModelStore {
       }
     }
     return out;
+  }
+
+  /** True if {@code dir} holds what a training run writes before its first commit (a save under way, a log). */
+  private static boolean hasTrainingLeftovers(Path dir) {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).anyMatch(n -> n.startsWith(VersionedDir.TEMP_PREFIX)
+          || n.startsWith(CKPT_PREFIX) || n.equals("loss.csv"));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Deletes what a crash can leave in a directory that has no committed model yet: temporary
+   * directories and checkpoints of a first save that never finished.
+   */
+  public static List<String> removeLeftovers(Path dir) throws IOException {
+    return VersionedDir.deleteAllBut(dir, CKPT_PREFIX, null);
   }
 
   /** The newest checkpoint directory that has its own model.json, or null. */

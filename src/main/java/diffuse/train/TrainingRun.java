@@ -126,7 +126,7 @@ public final class TrainingRun {
   private void removeLeftovers(ModelStore.StoredModel stored) {
     try {
       List<String> removed = stored != null ? ModelStore.removeLeftovers(stored)
-          : diffuse.io.VersionedDir.deleteAllBut(runDir, "ckpt-", null);
+          : ModelStore.removeLeftovers(runDir);
       if (!removed.isEmpty()) {
         log.println("removed what an interrupted save left in " + runDir + ": " + String.join(", ", removed));
       }
