@@ -1,5 +1,6 @@
 package diffuse.io;
 
+import diffuse.error.ModelException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,7 +15,7 @@ import diffuse.model.SavedModelDenoiser;
 import diffuse.model.UNet;
 import diffuse.model.UNetConfig;
 import diffuse.schedule.ScheduleKind;
-import diffuse.train.TrainSettings;
+import diffuse.model.TrainSettings;
 import diffuse.train.Trainer;
 import diffuse.train.TrainingGraph;
 import java.io.IOException;

@@ -9,7 +9,7 @@ import diffuse.sampling.SamplerSpec;
 import diffuse.schedule.NoiseSchedule;
 import diffuse.schedule.ScheduleKind;
 import diffuse.train.Device;
-import diffuse.train.TrainSettings;
+import diffuse.model.TrainSettings;
 import diffuse.train.Trainer;
 import diffuse.train.TrainingGraph;
 import java.io.IOException;

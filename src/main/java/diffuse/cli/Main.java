@@ -1,7 +1,7 @@
 package diffuse.cli;
 
 import diffuse.data.DataException;
-import diffuse.io.ModelException;
+import diffuse.error.ModelException;
 import diffuse.prompt.PromptException;
 import diffuse.train.Device;
 import diffuse.train.TrainingRun;

@@ -13,7 +13,7 @@ import diffuse.sampling.Denoiser;
 import diffuse.sampling.GaussianMixture;
 import diffuse.schedule.NoiseSchedule;
 import diffuse.schedule.ScheduleKind;
-import diffuse.train.TrainSettings;
+import diffuse.model.TrainSettings;
 import diffuse.train.TrainingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,7 +8,7 @@ import diffuse.io.ModelStore;
 import diffuse.model.UNetConfig;
 import diffuse.schedule.ScheduleKind;
 import diffuse.train.Device;
-import diffuse.train.TrainSettings;
+import diffuse.model.TrainSettings;
 import diffuse.train.TrainingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;

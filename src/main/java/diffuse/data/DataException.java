@@ -1,12 +1,14 @@
 package diffuse.data;
 
+import diffuse.error.DiffuseException;
+
 /** A data file or data set that cannot be used, with a message meant for the user. */
-public class DataException extends RuntimeException {
+public class DataException extends DiffuseException {
   public DataException(String message) {
-    super(message);
+    super(Code.FAILED, message);
   }
 
   public DataException(String message, Throwable cause) {
-    super(message, cause);
+    super(Code.FAILED, message, cause);
   }
 }

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public record Dataset(
     String name, byte[] pixels, int[] labels, int height, int width, int channels,
-    List<String> labelNames) implements diffuse.train.TrainingData {
+    List<String> labelNames) implements TrainingData {
 
   public Dataset {
     labelNames = List.copyOf(labelNames);

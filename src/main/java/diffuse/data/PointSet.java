@@ -1,6 +1,5 @@
 package diffuse.data;
 
-import diffuse.train.TrainingData;
 import java.util.List;
 
 /**

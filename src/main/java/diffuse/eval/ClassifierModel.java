@@ -1,7 +1,8 @@
 package diffuse.eval;
 
+import diffuse.error.DiffuseException;
 import diffuse.io.Json;
-import diffuse.io.ModelException;
+import diffuse.error.ModelException;
 import diffuse.io.VersionedDir;
 import diffuse.model.Classifier;
 import diffuse.model.ClassifierConfig;
@@ -66,7 +67,7 @@ public final class ClassifierModel implements AutoCloseable {
           .withTags("serve").withConfigProto(config).load(), info);
     } catch (RuntimeException e) {
       throw new ModelException("cannot load the classifier in " + dir.resolve(info.savedModelDir()) + ": "
-          + ModelException.firstLine(e.getMessage()), e);
+          + DiffuseException.firstLine(e.getMessage()), e);
     }
   }
 
@@ -156,7 +157,7 @@ public final class ClassifierModel implements AutoCloseable {
             Json.writeAtomically(dir.resolve(INFO_JSON), written[0]);
           });
     } catch (RuntimeException e) {
-      throw new IOException(ModelException.firstLine(e.getMessage()), e);
+      throw new IOException(DiffuseException.firstLine(e.getMessage()), e);
     }
     return written[0];
   }

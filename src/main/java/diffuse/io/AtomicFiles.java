@@ -1,5 +1,6 @@
 package diffuse.io;
 
+import diffuse.error.ModelException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,5 +1,7 @@
 package diffuse.io;
 
+import diffuse.error.DiffuseException;
+import diffuse.error.ModelException;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonParseException;
@@ -42,7 +44,7 @@ public final class Json {
       }
       return value;
     } catch (JsonParseException | IllegalArgumentException | NullPointerException e) {
-      throw new ModelException(file + " is corrupt: " + ModelException.firstLine(e.getMessage()), e);
+      throw new ModelException(file + " is corrupt: " + DiffuseException.firstLine(e.getMessage()), e);
     }
   }
 

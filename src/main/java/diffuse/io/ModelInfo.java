@@ -7,7 +7,7 @@ import diffuse.model.UNet;
 import diffuse.model.UNetConfig;
 import diffuse.schedule.NoiseSchedule;
 import diffuse.schedule.ScheduleKind;
-import diffuse.train.TrainSettings;
+import diffuse.model.TrainSettings;
 import java.util.List;
 import java.util.Map;
 

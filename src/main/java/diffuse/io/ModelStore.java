@@ -1,5 +1,7 @@
 package diffuse.io;
 
+import diffuse.error.DiffuseException;
+import diffuse.error.ModelException;
 import diffuse.model.EpsilonGraph;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -92,7 +94,7 @@ public final class ModelStore {
       });
     } catch (RuntimeException e) {
       // TensorFlow reports I/O failures (disk full, permissions) as unchecked exceptions
-      throw new IOException(ModelException.firstLine(e.getMessage()), e);
+      throw new IOException(DiffuseException.firstLine(e.getMessage()), e);
     }
     return staged[0];
   }
@@ -217,7 +219,7 @@ public final class ModelStore {
     try {
       weights = readWeights(m);
     } catch (RuntimeException e) {
-      throw new ModelException("cannot read the weights of " + m.savedModel() + ": " + ModelException.firstLine(e.getMessage()), e);
+      throw new ModelException("cannot read the weights of " + m.savedModel() + ": " + DiffuseException.firstLine(e.getMessage()), e);
     }
     try {
       String name = VersionedDir.stage(target, checkpointName(info.training().step()), (tmp, n) -> {
@@ -229,7 +231,7 @@ public final class ModelStore {
       });
       VersionedDir.commit(target, CKPT_PREFIX, name, n -> Json.writeAtomically(target.resolve(MODEL_JSON), staged[0]));
     } catch (RuntimeException e) {
-      throw new IOException("cannot export " + source + ": " + ModelException.firstLine(e.getMessage()), e);
+      throw new IOException("cannot export " + source + ": " + DiffuseException.firstLine(e.getMessage()), e);
     }
     return open(target);
   }

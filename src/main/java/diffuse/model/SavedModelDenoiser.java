@@ -1,6 +1,6 @@
 package diffuse.model;
 
-import diffuse.io.ModelException;
+import diffuse.error.ModelException;
 import diffuse.sampling.Denoiser;
 import java.nio.file.Path;
 import org.tensorflow.Result;

@@ -1,8 +1,10 @@
 package diffuse.prompt;
 
+import diffuse.error.DiffuseException;
+
 /** A prompt that names no label, or more than one; the message lists the valid labels. */
-public class PromptException extends RuntimeException {
+public class PromptException extends DiffuseException {
   public PromptException(String message) {
-    super(message);
+    super(Code.UNKNOWN_NAME, "prompt", message, null);
   }
 }

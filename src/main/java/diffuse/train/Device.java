@@ -85,9 +85,9 @@ public enum Device {
   }
 
   /** Thrown when a GPU was asked for and none is usable. */
-  public static final class UnavailableException extends RuntimeException {
+  public static final class UnavailableException extends diffuse.error.DiffuseException {
     UnavailableException(String message) {
-      super(message);
+      super(Code.UNAVAILABLE, message);
     }
   }
 

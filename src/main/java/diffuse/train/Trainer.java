@@ -1,5 +1,7 @@
 package diffuse.train;
 
+import diffuse.data.TrainingData;
+import diffuse.model.TrainSettings;
 import diffuse.sampling.ClassifierFreeGuidance;
 import diffuse.schedule.NoiseSchedule;
 import java.util.SplittableRandom;

@@ -1,5 +1,8 @@
 package diffuse.train;
 
+import diffuse.data.TrainingData;
+import diffuse.model.TrainSettings;
+import diffuse.error.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.io.ProgressBar;
@@ -24,9 +27,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class TrainingRun {
   /** Raised when the run cannot go on; the message is for the user. */
-  public static final class TrainingException extends RuntimeException {
+  public static final class TrainingException extends diffuse.error.DiffuseException {
     public TrainingException(String message, Throwable cause) {
-      super(message, cause);
+      super(Code.FAILED, message, cause);
     }
   }
 
@@ -102,7 +105,7 @@ public final class TrainingRun {
           graph.restoreState(prefix);
         } catch (RuntimeException e) {
           throw new TrainingException("cannot read the training state " + prefix + ": "
-              + diffuse.io.ModelException.firstLine(e.getMessage()), e);
+              + diffuse.error.DiffuseException.firstLine(e.getMessage()), e);
         }
       } else {
         removeLeftovers(null);

@@ -1,4 +1,4 @@
-package diffuse.train;
+package diffuse.model;
 
 /**
  * Optimisation settings of a training run, recorded in {@code model.json}.

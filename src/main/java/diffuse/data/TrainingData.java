@@ -1,4 +1,4 @@
-package diffuse.train;
+package diffuse.data;
 
 import java.util.List;
 
