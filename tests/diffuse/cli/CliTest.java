@@ -290,7 +290,7 @@ class CliTest {
     Run ddpmEta = run("generate", "--model", model.toString(), "--prompt", "h", "--sampler", "ddpm", "--eta", "0.5",
         "--device", "cpu", "--out", out.toString());
     assertEquals(2, ddpmEta.code());
-    assertTrue(ddpmEta.err().contains("--eta applies to --sampler ddim only"), ddpmEta.err());
+    assertTrue(ddpmEta.err().contains("--eta applies to the ddim sampler only"), ddpmEta.err());
     for (String eta : new String[] {"1.5", "-0.1", "NaN"}) {
       Run bad = run("generate", "--model", model.toString(), "--prompt", "h", "--eta", eta, "--device", "cpu",
           "--out", out.toString());

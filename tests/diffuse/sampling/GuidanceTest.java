@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import diffuse.error.DiffuseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -78,8 +79,32 @@ class GuidanceTest {
   @Test
   void nonFiniteScalesAreRejected() {
     Recorder net = new Recorder();
-    assertThrows(IllegalArgumentException.class, () -> ClassifierFreeGuidance.guided(net, 1, Double.NaN));
-    assertThrows(IllegalArgumentException.class, () -> ClassifierFreeGuidance.guided(net, 1, Double.POSITIVE_INFINITY));
+    for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
+      DiffuseException e = assertThrows(DiffuseException.class, () -> ClassifierFreeGuidance.guided(net, 1, bad));
+      assertEquals(DiffuseException.Code.BAD_VALUE, e.code());
+      assertEquals("guidance", e.field(), "the error names the request field");
+      assertThrows(DiffuseException.class, () -> ClassifierFreeGuidance.guided(net, 1, new double[] {2, bad}));
+    }
+    assertTrue(net.calls.isEmpty());
+  }
+
+  @Test
+  void perSampleScalesGiveEachSampleWhatItsOwnScaleGives() {
+    float[] x = {0.5f, 1f, 2f, 3f, -1f, 0.25f}; // 3 samples of dim 2
+    int[] y = {1, 4, 2};
+    double[] scales = {2.0, 1.0, 0.0};
+    Recorder mixed = new Recorder();
+    float[] eps = ClassifierFreeGuidance.guided(mixed, 9, scales).predictNoise(x, 3, 10, y);
+    assertEquals(1, mixed.calls.size(), "mixed scales are still one doubled batch");
+    assertArrayEquals(new int[] {1, 4, 2, 9, 9, 9}, mixed.calls.get(0));
+    for (int b = 0; b < 3; b++) {
+      float[] alone = ClassifierFreeGuidance.guided(new Recorder(), 9, scales[b])
+          .predictNoise(Arrays.copyOfRange(x, 2 * b, 2 * b + 2), 1, 10, new int[] {y[b]});
+      assertArrayEquals(alone, Arrays.copyOfRange(eps, 2 * b, 2 * b + 2), "sample " + b + " bit for bit");
+    }
+    Recorder ones = new Recorder();
+    ClassifierFreeGuidance.guided(ones, 9, new double[] {1, 1, 1}).predictNoise(x, 3, 10, y);
+    assertArrayEquals(new int[] {1, 4, 2}, ones.calls.get(0), "all s = 1: the conditional half only");
   }
 
   @Test

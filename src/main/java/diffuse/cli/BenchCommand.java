@@ -129,7 +129,7 @@ final class BenchCommand {
               new SamplerSpec(SamplerKind.DDPM, m.info().schedule().steps(), 0, true))
           : List.of(new SamplerSpec(SamplerKind.DDIM, SamplingOptions.DEFAULT_DDIM_STEPS, 0, true));
       long t0 = System.nanoTime();
-      try (SamplingOptions.Loaded loaded = opts.load(m)) {
+      try (diffuse.app.LoadedModel loaded = opts.load(m)) {
         System.out.printf("model loaded in %.2f s%n", (System.nanoTime() - t0) / 1e9);
         loaded.generator().sample(0, 3.0, new SamplerSpec(SamplerKind.DDIM, 2, 0, true), 0, 0, count,
             diffuse.sampling.StepListener.NONE); // warm-up

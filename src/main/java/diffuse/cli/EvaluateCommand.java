@@ -65,7 +65,7 @@ final class EvaluateCommand implements Callable<Integer> {
     ModelInfo info = model.info();
     List<Integer> labels = prompt == null ? IntStream.range(0, info.labels().size()).boxed().toList()
         : List.of(new Prompts(info.labels()).resolve(prompt));
-    SamplerSpec spec = sampling.spec(info);
+    SamplerSpec spec = sampling.request().spec(info);
     AtomicFiles.checkWritable(out.resolve("metrics.csv"));
     Path cdir = classifierDir != null ? classifierDir : defaultClassifierDir(info.data().dataset());
     var device = sampling.device.resolve();
@@ -80,7 +80,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Dataset test = Datasets.load(ds, ds.kind() == DatasetSpec.Kind.FOLDER ? Datasets.Split.TRAIN : Datasets.Split.TEST,
         dataDir, info.architecture().height());
     try (ClassifierModel classifier = ClassifierModel.load(cdir, device.config());
-        SamplingOptions.Loaded loaded = sampling.load(model)) {
+        diffuse.app.LoadedModel loaded = sampling.load(model)) {
       if (!classifier.info().labels().equals(info.labels())) {
         throw new IllegalArgumentException("classifier " + cdir + " knows labels " + classifier.info().labels()
             + ", the model " + info.labels());

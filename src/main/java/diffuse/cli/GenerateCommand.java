@@ -1,14 +1,17 @@
 package diffuse.cli;
 
+import diffuse.app.GenerateRequest;
+import diffuse.app.GenerateService;
+import diffuse.app.LoadedModel;
+import diffuse.app.Progress;
+import diffuse.app.Samples;
 import diffuse.io.AtomicFiles;
 import diffuse.io.Images;
 import diffuse.io.Json;
-import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.io.ProgressBar;
-import diffuse.io.Sidecar;
 import diffuse.prompt.Prompts;
-import diffuse.sampling.ClassifierFreeGuidance;
+import diffuse.sampling.Generator;
 import diffuse.sampling.SamplerSpec;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -19,7 +22,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code diffuse generate}: images of the class a prompt names, with classifier-free guidance. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
@@ -31,12 +36,7 @@ import picocli.CommandLine.Option;
       "s = 0 is unconditional, s = 1 plain conditional, s > 1 guided (the CFG paper's w is s − 1).",
       "Writes a PNG grid (a labelled row per prompt) or one PNG per sample, each with a JSON sidecar."})
 final class GenerateCommand implements Callable<Integer> {
-  /**
-   * Default guidance scale, chosen from the evaluation of the shipped model (README, "The guidance
-   * trade-off"): the smallest scale at which every digit is recognised at least 99 % of the time;
-   * larger scales add nothing to accuracy and cost Fréchet distance and diversity.
-   */
-  static final double DEFAULT_GUIDANCE = 2.0;
+  static final double DEFAULT_GUIDANCE = GenerateRequest.DEFAULT_GUIDANCE;
 
   static final class PromptSource {
     @Option(names = "--prompt", paramLabel = "TEXT", description = "What to draw, e.g. \"digit 7\". Repeatable.")
@@ -74,23 +74,21 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Mixin SamplingOptions sampling;
 
+  @Spec CommandSpec cmd;
+
   @Override
   public Integer call() throws IOException {
-    ClassifierFreeGuidance.requireFinite(guidance);
-    if (count < 1) {
-      throw new IllegalArgumentException("-n must be >= 1, got " + count);
-    }
     if (columns < 1 || pixelScale < 1) {
       throw new IllegalArgumentException("--columns and --scale must be >= 1");
     }
     Path grid = out == null && outDir == null ? Path.of("samples.png") : out;
-    ModelStore.StoredModel model = sampling.openModel();
-    ModelInfo info = model.info();
-    Prompts parser = new Prompts(info.labels());
     List<String> prompts = source.prompts != null ? source.prompts : Prompts.readFile(source.file);
-    List<Integer> labels = prompts.stream().map(parser::resolve).toList();
-    SamplerSpec spec = sampling.spec(info);
-    // fail on an unwritable destination before any sampling
+    GenerateRequest request = new GenerateRequest(prompts, List.of(guidance), count, sampling.request());
+    ModelStore.StoredModel model = sampling.openModel();
+    SamplerSpec spec = request.sampling().spec(model.info());
+    // fail on an unknown prompt or an unwritable destination before loading or sampling anything
+    Prompts parser = new Prompts(model.info().labels());
+    prompts.forEach(parser::resolve);
     if (grid != null) {
       AtomicFiles.checkWritable(grid);
     }
@@ -100,54 +98,23 @@ final class GenerateCommand implements Callable<Integer> {
     if (animate != null) {
       AtomicFiles.checkWritable(animate);
     }
-    int every = Math.max(1, (spec.steps() + 59) / 60);
-    // frames.get(k) holds, for step k of the animation, every image drawn so far in order
-    List<List<float[]>> frames = new ArrayList<>();
-    var a = info.architecture();
-    String command = Main.commandLine();
-    try (SamplingOptions.Loaded loaded = sampling.load(model)) {
+    String command = Main.commandLine(cmd);
+    try (LoadedModel loaded = sampling.load(model)) {
       ProgressBar bar = ProgressBar.stderr("sample", (long) spec.steps() * batches(prompts.size(), count, sampling.batchSize));
+      Frames frames = new Frames(bar, animate != null, spec.steps(), loaded.generator(), sampling.seed);
+      Samples samples = GenerateService.generate(loaded, request, frames);
+      bar.finish();
       List<Images.Row> rows = new ArrayList<>();
-      List<Sidecar.Row> sideRows = new ArrayList<>();
-      long[] done = {0};
-      for (int p = 0; p < prompts.size(); p++) {
-        int label = labels.get(p);
-        List<BufferedImage> images = new ArrayList<>();
-        for (int first = 0; first < count; first += sampling.batchSize) {
-          int n = Math.min(sampling.batchSize, count - first);
-          List<float[]> snaps = new ArrayList<>();
-          if (animate != null) {
-            snaps.add(loaded.generator().initialNoise(sampling.seed, first, n));
-          }
-          float[] x = loaded.generator().sample(label, guidance, spec, sampling.seed, first, n,
-              (k, total, xs, x0) -> {
-                bar.update(++done[0], "");
-                if (animate != null && (k % every == 0 || k == total)) {
-                  snaps.add(xs.clone());
-                }
-              });
-          for (int k = 0; k < snaps.size(); k++) {
-            if (frames.size() <= k) {
-              frames.add(new ArrayList<>());
-            }
-            frames.get(k).add(snaps.get(k));
-          }
-          for (int i = 0; i < n; i++) {
-            images.add(Images.toImage(x, i, a.height(), a.width(), a.channels()));
-          }
-        }
-        bar.finish();
-        String labelName = info.labels().get(label);
-        String rowLabel = prompts.size() == 1 && prompts.get(0).equalsIgnoreCase(labelName)
-            ? labelName : prompts.get(p) + " → " + labelName;
+      for (Samples.Row r : samples.rows()) {
+        String rowLabel = prompts.size() == 1 && r.prompt().equalsIgnoreCase(r.labelName())
+            ? r.labelName() : r.prompt() + " → " + r.labelName();
+        List<BufferedImage> images = samples.images(r);
         rows.add(new Images.Row(rowLabel, images));
-        sideRows.add(new Sidecar.Row(prompts.get(p), label, labelName, guidance, 0, count));
         if (outDir != null) {
           for (int i = 0; i < images.size(); i++) {
-            String base = String.format("%s-%s-%04d", slug(labelName), fmt(guidance), i);
+            String base = String.format("%s-%s-%04d", slug(r.labelName()), fmt(guidance), i);
             Images.writePng(images.get(i), outDir.resolve(base + ".png"));
-            Json.writeAtomically(outDir.resolve(base + ".json"), sidecar(model, spec, sampling.seed, List.of(
-                new Sidecar.Row(prompts.get(p), label, labelName, guidance, i, 1)), command));
+            Json.writeAtomically(outDir.resolve(base + ".json"), samples.sidecar(r, i, command));
           }
         }
       }
@@ -155,22 +122,78 @@ final class GenerateCommand implements Callable<Integer> {
         String title = String.format("guidance s = %s, %s %d steps, seed %d", fmt(guidance),
             spec.kind().name().toLowerCase(), spec.steps(), sampling.seed);
         Images.writePng(Images.grid(title, rows, columns, pixelScale), grid);
-        Json.writeAtomically(sidecarPath(grid), sidecar(model, spec, sampling.seed, sideRows, command));
+        Json.writeAtomically(sidecarPath(grid), samples.sidecar(command));
         System.out.println("wrote " + grid + " (" + prompts.size() * count + " images) and " + sidecarPath(grid));
       }
       if (outDir != null) {
         System.out.println("wrote " + prompts.size() * count + " PNGs with sidecars to " + outDir);
       }
       if (animate != null) {
-        writeAnimation(frames, rows, spec, a.height(), a.width(), a.channels());
+        List<List<float[]>> f = frames.frames();
+        writeAnimation(f, rows, spec, model.info().architecture().height(), model.info().architecture().width(),
+            model.info().architecture().channels());
         // FILE.gif.json, so it never replaces the sidecar of a PNG grid of the same name
         Path gifSidecar = animate.resolveSibling(animate.getFileName() + ".json");
-        Json.writeAtomically(gifSidecar, sidecar(model, spec, sampling.seed, sideRows, command));
-        System.out.println("wrote " + animate + " (" + frames.size() + " frames) and " + gifSidecar);
+        Json.writeAtomically(gifSidecar, samples.sidecar(command));
+        System.out.println("wrote " + animate + " (" + f.size() + " frames) and " + gifSidecar);
       }
       System.out.printf("sampling took %.1fs%n", bar.elapsedSeconds());
     }
     return 0;
+  }
+
+  /**
+   * The service's progress as the CLI shows it: a progress bar, and, for {@code --animate}, the
+   * frames: frame k holds every image drawn so far, batch by batch (x_T, then every
+   * {@code every}-th step and the last), as before the service existed.
+   */
+  static final class Frames implements Progress {
+    private final ProgressBar bar;
+    private final boolean wanted;
+    private final int every;
+    private final Generator generator;
+    private final long seed;
+    private final List<List<float[]>> frames = new ArrayList<>();
+    private List<float[]> snaps = new ArrayList<>();
+
+    Frames(ProgressBar bar, boolean wanted, int steps, Generator generator, long seed) {
+      this.bar = bar;
+      this.wanted = wanted;
+      this.every = Math.max(1, (steps + 59) / 60);
+      this.generator = generator;
+      this.seed = seed;
+    }
+
+    @Override
+    public void onStep(long done, long total) {
+      bar.update(done, "");
+    }
+
+    @Override
+    public void onState(int row, int first, int n, int step, int steps, float[] x, float[] x0) {
+      if (!wanted) {
+        return;
+      }
+      if (step == 1) {
+        snaps = new ArrayList<>();
+        snaps.add(generator.initialNoise(seed, first, n));
+      }
+      if (step % every == 0 || step == steps) {
+        snaps.add(x.clone());
+      }
+      if (step == steps) {
+        for (int k = 0; k < snaps.size(); k++) {
+          if (frames.size() <= k) {
+            frames.add(new ArrayList<>());
+          }
+          frames.get(k).add(snaps.get(k));
+        }
+      }
+    }
+
+    List<List<float[]>> frames() {
+      return frames;
+    }
   }
 
   private void writeAnimation(List<List<float[]>> frames, List<Images.Row> finalRows, SamplerSpec spec, int h, int w, int c)
@@ -199,11 +222,6 @@ final class GenerateCommand implements Callable<Integer> {
 
   static long batches(int prompts, int count, int batchSize) {
     return (long) prompts * ((count + batchSize - 1) / batchSize);
-  }
-
-  static Sidecar sidecar(ModelStore.StoredModel model, SamplerSpec spec, long seed, List<Sidecar.Row> rows, String command) {
-    return new Sidecar(model.dir().toString(), model.info().checkpoint(), spec.kind().name().toLowerCase(),
-        spec.steps(), spec.kind() == diffuse.sampling.SamplerKind.DDIM ? spec.eta() : null, spec.clip(), seed, rows, command);
   }
 
   static Path sidecarPath(Path png) {

@@ -1,11 +1,8 @@
 package diffuse.cli;
 
-import diffuse.data.DataException;
-import diffuse.error.ModelException;
-import diffuse.prompt.PromptException;
-import diffuse.train.Device;
-import diffuse.train.TrainingRun;
+import diffuse.error.DiffuseException;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -37,6 +34,13 @@ public final class Main implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "name a command: generate, sweep, train, info");
   }
 
+  /** The arguments of this execution, recorded in model.json and sidecars (see {@link #commandLine}). */
+  private final List<String> args;
+
+  private Main(List<String> args) {
+    this.args = List.copyOf(args);
+  }
+
   public static void main(String[] args) {
     if (Launcher.shouldRelaunch()) {
       System.exit(Launcher.relaunch(args));
@@ -46,9 +50,8 @@ public final class Main implements Runnable {
 
   /** Runs the command line and returns the exit code (0 success, 1 failure, 2 bad usage). */
   public static int execute(String... args) {
-    CURRENT_ARGS.set(args.clone());
     System.setProperty("java.awt.headless", "true");
-    CommandLine cli = new CommandLine(new Main());
+    CommandLine cli = new CommandLine(new Main(List.of(args)));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setParameterExceptionHandler(Main::badUsage);
     cli.setExecutionExceptionHandler(Main::failure);
@@ -66,10 +69,10 @@ public final class Main implements Runnable {
 
   private static int failure(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
     PrintWriter err = cmd.getErr();
-    if (e instanceof DataException || e instanceof ModelException || e instanceof PromptException
-        || e instanceof TrainingRun.TrainingException || e instanceof Device.UnavailableException
-        || e instanceof UserException) {
-      err.println("diffuse " + cmd.getCommandName() + ": error: " + e.getMessage());
+    if (e instanceof DiffuseException d) {
+      err.println("diffuse " + cmd.getCommandName() + ": error: " + asOptions(d));
+      err.flush();
+      return d.code().exitCode();
     } else if (e instanceof IllegalArgumentException) {
       err.println("diffuse " + cmd.getCommandName() + ": error: " + e.getMessage());
       err.flush();
@@ -86,30 +89,44 @@ public final class Main implements Runnable {
     return 1;
   }
 
-  private static final ThreadLocal<String[]> CURRENT_ARGS = ThreadLocal.withInitial(() -> new String[0]);
-
-  /** The arguments of the command line being executed (recorded in model.json and sidecars). */
-  static java.util.List<String> currentArgs() {
-    return java.util.List.of(CURRENT_ARGS.get());
+  /**
+   * A service's message in the CLI's words: a message that starts with the request field at fault
+   * ("steps must be >= 1") names the option instead ("--steps must be >= 1").
+   */
+  static String asOptions(DiffuseException e) {
+    String m = e.getMessage();
+    String f = e.field();
+    if (f == null || !m.startsWith(f + " ")) {
+      return m;
+    }
+    String option = switch (f) {
+      case "count" -> "-n";
+      case "prompt" -> "--prompt";
+      default -> "--" + f.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+    };
+    return option + m.substring(f.length());
   }
 
-  /** The command line being executed, as a shell would need it typed ("diffuse generate --prompt 'digit 7'"). */
-  static String commandLine() {
+  /**
+   * The command line being executed, as a shell would need it typed ("diffuse generate --prompt
+   * 'digit 7'"), for the command behind {@code spec}.
+   */
+  static String commandLine(CommandLine.Model.CommandSpec spec) {
     StringBuilder sb = new StringBuilder("diffuse");
-    for (String a : CURRENT_ARGS.get()) {
+    for (String a : ((Main) spec.root().userObject()).args) {
       sb.append(' ').append(a.matches("[A-Za-z0-9_./:=,+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
     }
     return sb.toString();
   }
 
   /** A failure the user can act on; its message is shown as it is. */
-  public static final class UserException extends RuntimeException {
+  public static final class UserException extends DiffuseException {
     public UserException(String message) {
-      super(message);
+      super(Code.FAILED, message);
     }
 
     public UserException(String message, Throwable cause) {
-      super(message, cause);
+      super(Code.FAILED, message, cause);
     }
   }
 }

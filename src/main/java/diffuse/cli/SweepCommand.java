@@ -1,16 +1,16 @@
 package diffuse.cli;
 
+import diffuse.app.GenerateRequest;
+import diffuse.app.GenerateService;
+import diffuse.app.LoadedModel;
+import diffuse.app.Samples;
 import diffuse.io.AtomicFiles;
 import diffuse.io.Images;
 import diffuse.io.Json;
-import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.io.ProgressBar;
-import diffuse.io.Sidecar;
 import diffuse.prompt.Prompts;
-import diffuse.sampling.ClassifierFreeGuidance;
 import diffuse.sampling.SamplerSpec;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +18,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code diffuse sweep}: the same noise drawn at several guidance scales, a labelled row per scale. */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
@@ -46,45 +48,32 @@ final class SweepCommand implements Callable<Integer> {
 
   @Mixin SamplingOptions sampling;
 
+  @Spec CommandSpec cmd;
+
   @Override
   public Integer call() throws IOException {
-    scales.forEach(ClassifierFreeGuidance::requireFinite);
-    if (count < 1 || pixelScale < 1) {
+    if (pixelScale < 1) {
       throw new IllegalArgumentException("-n and --scale must be >= 1");
     }
+    GenerateRequest request = new GenerateRequest(List.of(prompt), scales, count, sampling.request());
     ModelStore.StoredModel model = sampling.openModel();
-    ModelInfo info = model.info();
-    int label = new Prompts(info.labels()).resolve(prompt);
-    SamplerSpec spec = sampling.spec(info);
+    SamplerSpec spec = request.sampling().spec(model.info());
+    new Prompts(model.info().labels()).resolve(prompt);
     AtomicFiles.checkWritable(out);
-    var a = info.architecture();
-    String command = Main.commandLine();
-    try (SamplingOptions.Loaded loaded = sampling.load(model)) {
+    String command = Main.commandLine(cmd);
+    try (LoadedModel loaded = sampling.load(model)) {
       ProgressBar bar = ProgressBar.stderr("sweep", (long) spec.steps()
           * GenerateCommand.batches(scales.size(), count, sampling.batchSize));
-      long[] done = {0};
-      List<Images.Row> rows = new ArrayList<>();
-      List<Sidecar.Row> sideRows = new ArrayList<>();
-      String labelName = info.labels().get(label);
-      for (double s : scales) {
-        List<BufferedImage> images = new ArrayList<>();
-        for (int first = 0; first < count; first += sampling.batchSize) {
-          int n = Math.min(sampling.batchSize, count - first);
-          float[] x = loaded.generator().sample(label, s, spec, sampling.seed, first, n,
-              (k, total, xs, x0) -> bar.update(++done[0], ""));
-          for (int i = 0; i < n; i++) {
-            images.add(Images.toImage(x, i, a.height(), a.width(), a.channels()));
-          }
-        }
-        rows.add(new Images.Row("s = " + GenerateCommand.fmt(s), images));
-        sideRows.add(new Sidecar.Row(prompt, label, labelName, s, 0, count));
-      }
+      Samples samples = GenerateService.generate(loaded, request, (done, total) -> bar.update(done, ""));
       bar.finish();
-      String title = String.format("\"%s\" → %s; %s %d steps, seed %d, same noise in every row", prompt, labelName,
-          spec.kind().name().toLowerCase(), spec.steps(), sampling.seed);
+      List<Images.Row> rows = new ArrayList<>();
+      for (Samples.Row r : samples.rows()) {
+        rows.add(new Images.Row("s = " + GenerateCommand.fmt(r.scale()), samples.images(r)));
+      }
+      String title = String.format("\"%s\" → %s; %s %d steps, seed %d, same noise in every row", prompt,
+          samples.rows().get(0).labelName(), spec.kind().name().toLowerCase(), spec.steps(), sampling.seed);
       Images.writePng(Images.grid(title, rows, Math.max(count, 1), pixelScale), out);
-      Json.writeAtomically(GenerateCommand.sidecarPath(out),
-          GenerateCommand.sidecar(model, spec, sampling.seed, sideRows, command));
+      Json.writeAtomically(GenerateCommand.sidecarPath(out), samples.sidecar(command));
       System.out.println("wrote " + out + " and " + GenerateCommand.sidecarPath(out));
       System.out.printf("sampling took %.1fs%n", bar.elapsedSeconds());
     }

@@ -1,5 +1,6 @@
 package diffuse.cli;
 
+import diffuse.app.ToyWorld;
 import diffuse.data.PointSet;
 import diffuse.data.ToyShapes;
 import diffuse.io.AtomicFiles;
@@ -7,12 +8,8 @@ import diffuse.io.Images;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.model.MlpConfig;
-import diffuse.model.SavedModelDenoiser;
 import diffuse.sampling.ClassifierFreeGuidance;
-import diffuse.sampling.Denoiser;
-import diffuse.sampling.GaussianMixture;
 import diffuse.schedule.NoiseSchedule;
-import diffuse.schedule.ScheduleKind;
 import diffuse.model.TrainSettings;
 import diffuse.train.TrainingRun;
 import java.nio.file.Files;
@@ -32,8 +29,6 @@ import picocli.CommandLine.Option;
         "melts it into a Gaussian cloud, and the model learns the arrows that lead back."},
     subcommands = {ToyCommand.Train.class, ToyCommand.Field.class, ToyCommand.Sample.class})
 final class ToyCommand {
-  static final NoiseSchedule SCHEDULE = NoiseSchedule.of(ScheduleKind.LINEAR, 1000);
-
   @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
       description = "Train the toy MLP denoiser on a 2-D shape, with the same trainer as the image models.")
   static final class Train implements Callable<Integer> {
@@ -45,6 +40,7 @@ final class ToyCommand {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "N") long seed;
     @Option(names = "--p-uncond", defaultValue = "0.1", paramLabel = "P") double pUncond;
     @Mixin DeviceOptions device;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec cmd;
 
     @Override
     public Integer call() {
@@ -62,11 +58,11 @@ final class ToyCommand {
       for (int y : data.labels()) {
         counts[y]++;
       }
-      ModelInfo info = new ModelInfo(ModelInfo.FORMAT, null, mlp, new ModelInfo.Schedule(ScheduleKind.LINEAR, 1000),
+      ModelInfo info = new ModelInfo(ModelInfo.FORMAT, null, mlp, ToyWorld.TOY_SCHEDULE,
           data.labelNames(), classes, new ModelInfo.Data(data.name(), points, 1, 2, 1,
               Arrays.stream(counts).boxed().toList()),
           new ModelInfo.Training(settings, 0, 0, 0, 0, "", List.of()), null);
-      new TrainingRun(out, info, data, false, epochs, device.resolve(), Main.commandLine(), System.err).run();
+      new TrainingRun(out, info, data, false, epochs, device.resolve(), Main.commandLine(cmd), System.err).run();
       return 0;
     }
   }
@@ -77,18 +73,7 @@ final class ToyCommand {
     @Option(names = "--exact", description = "Use the exact score of a Gaussian mixture (no network).") boolean exact;
   }
 
-  /** The denoiser, the data it stands for, and a name for titles. */
-  record Loaded(Denoiser net, int nullLabel, PointSet data, String name, AutoCloseable closer, GaussianMixture exact)
-      implements AutoCloseable {
-    @Override
-    public void close() throws Exception {
-      if (closer != null) {
-        closer.close();
-      }
-    }
-  }
-
-  static Loaded load(Source src, String shape, int classes, DeviceOptions device) {
+  static ToyWorld load(Source src, String shape, int classes, DeviceOptions device) {
     if (src == null || (src.model == null) == !src.exact) {
       throw new IllegalArgumentException("give either --model DIR or --exact");
     }
@@ -96,27 +81,9 @@ final class ToyCommand {
       if (ToyShapes.Shape.parse(shape) != ToyShapes.Shape.MIXTURE) {
         throw new IllegalArgumentException("--exact needs --shape mixture: only a Gaussian mixture has an exact score");
       }
-      GaussianMixture m = ToyShapes.mixture(classes);
-      return new Loaded(m.denoiser(SCHEDULE), m.nullLabel(), ToyShapes.sample(ToyShapes.Shape.MIXTURE, classes, 3000, 0),
-          "exact score of a " + classes + "-blob mixture", null, m);
+      return ToyWorld.exact(classes);
     }
-    ModelStore.StoredModel sm = ModelStore.open(src.model);
-    ModelInfo info = sm.info();
-    if (!info.isToy()) {
-      throw new IllegalArgumentException(src.model + " is an image model; toy commands need a model from `toy train`");
-    }
-    SavedModelDenoiser net = new SavedModelDenoiser(sm.savedModel(), info.network(), device.resolve().config());
-    PointSet data = ToyShapes.fromSpec(info.data().dataset());
-    GaussianMixture exact = ToyShapes.shapeOf(info.data().dataset()) == ToyShapes.Shape.MIXTURE
-        ? ToyShapes.mixture(info.labels().size()) : null;
-    return new Loaded(net, info.nullLabel(), data, "model " + src.model + " (" + data.name() + ")", net, exact);
-  }
-
-  static int checkClass(int label, Loaded l) {
-    if (label < 0 || label >= l.nullLabel()) {
-      throw new IllegalArgumentException("--class must be between 0 and " + (l.nullLabel() - 1) + ", got " + label);
-    }
-    return label;
+    return ToyWorld.open(src.model, device.resolve());
   }
 
   @Command(name = "field", mixinStandardHelpOptions = true, sortOptions = false,
@@ -135,49 +102,24 @@ final class ToyCommand {
     @Override
     public Integer call() throws Exception {
       scales.forEach(ClassifierFreeGuidance::requireFinite);
-      if (t < 0 || t >= SCHEDULE.numSteps()) {
-        throw new IllegalArgumentException("--t must be within 0.." + (SCHEDULE.numSteps() - 1) + ", got " + t);
-      }
       AtomicFiles.checkWritable(out);
-      try (Loaded l = load(source, shape, classes, device)) {
-        checkClass(label, l);
+      try (ToyWorld l = load(source, shape, classes, device)) {
+        l.checkTimestep(t);
+        l.checkClass(label);
+        NoiseSchedule schedule = l.schedule();
         String title = String.format("Guided field at t = %d (√ᾱ = %.2f, noise √(1−ᾱ) = %.2f), class %d — %s", t,
-            SCHEDULE.sqrtAlphasCumprod(t), SCHEDULE.sqrtOneMinusAlphasCumprod(t), label, l.name());
-        Images.writePng(diffuse.viz.ToyPictures.field(title, l.net(), SCHEDULE, t, label, l.nullLabel(), scales, l.data()), out);
+            schedule.sqrtAlphasCumprod(t), schedule.sqrtOneMinusAlphasCumprod(t), label, l.name());
+        Images.writePng(diffuse.viz.ToyPictures.field(title, l.net(), schedule, t, label, l.nullLabel(), scales, l.data()), out);
         System.out.println("wrote " + out);
         if (source.model != null && l.exact() != null) {
           System.out.println("mean ‖ε_model − ε_exact‖ over noised data, per noise level (unconditional / class " + label + "):");
           for (int tt : new int[] {10, 50, 100, 200, 300, 500, 700, 900}) {
-            System.out.printf("  t = %3d  %.4f / %.4f%n", tt, fieldError(l, tt, l.nullLabel()), fieldError(l, tt, label));
+            System.out.printf("  t = %3d  %.4f / %.4f%n", tt, l.fieldError(tt, l.nullLabel()), l.fieldError(tt, label));
           }
         }
       }
       return 0;
     }
-  }
-
-  /** Mean Euclidean distance between the loaded field and the exact one at points drawn from q(x_t | y). */
-  static double fieldError(Loaded l, int t, int label) {
-    int n = 2000;
-    java.util.SplittableRandom rng = new java.util.SplittableRandom(t);
-    float[] x0 = l.exact().sample(n, label, rng, null);
-    float[] eps = new float[x0.length];
-    for (int i = 0; i < eps.length; i++) {
-      eps[i] = (float) rng.nextGaussian();
-    }
-    float[] xt = new float[x0.length];
-    int[] ts = new int[n];
-    java.util.Arrays.fill(ts, t);
-    SCHEDULE.qSample(x0, ts, eps, xt);
-    int[] labels = new int[n];
-    java.util.Arrays.fill(labels, label);
-    float[] a = l.net().predictNoise(xt, n, t, labels);
-    float[] b = l.exact().denoiser(SCHEDULE).predictNoise(xt, n, t, labels);
-    double sum = 0;
-    for (int i = 0; i < n; i++) {
-      sum += Math.hypot(a[2 * i] - b[2 * i], a[2 * i + 1] - b[2 * i + 1]);
-    }
-    return sum / n;
   }
 
   @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
@@ -201,11 +143,11 @@ final class ToyCommand {
         throw new IllegalArgumentException("--paths and --steps must be >= 1");
       }
       AtomicFiles.checkWritable(out);
-      try (Loaded l = load(source, shape, classes, device)) {
-        checkClass(label, l);
+      try (ToyWorld l = load(source, shape, classes, device)) {
+        l.checkClass(label);
         String title = String.format("%d sample paths toward class %d at guidance s = %s — %s", paths, label,
             GenerateCommand.fmt(scale), l.name());
-        Images.writePng(diffuse.viz.ToyPictures.paths(title, l.net(), SCHEDULE, label, l.nullLabel(), scale, paths, seed,
+        Images.writePng(diffuse.viz.ToyPictures.paths(title, l.net(), l.schedule(), label, l.nullLabel(), scale, paths, seed,
             steps, l.data()), out);
         System.out.println("wrote " + out);
       }

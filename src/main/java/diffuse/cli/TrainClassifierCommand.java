@@ -30,6 +30,8 @@ final class TrainClassifierCommand implements Callable<Integer> {
   @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
   @Mixin DeviceOptions device;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec cmd;
+
   @Override
   public Integer call() throws Exception {
     if (epochs < 1 || batch < 1) {
@@ -57,7 +59,7 @@ final class TrainClassifierCommand implements Callable<Integer> {
       test = Datasets.load(spec, Datasets.Split.TEST, dataDir, imageSize);
       accuracyOn = "the test split";
     }
-    ClassifierInfo info = ClassifierTrainer.train(train, test, epochs, batch, seed, dir, Main.commandLine(), accuracyOn,
+    ClassifierInfo info = ClassifierTrainer.train(train, test, epochs, batch, seed, dir, Main.commandLine(cmd), accuracyOn,
         d.config());
     System.out.printf("saved %s: accuracy %.2f%% on %,d images (%s), %s of training%n", dir, 100 * info.testAccuracy(),
         test.size(), accuracyOn, diffuse.io.ProgressBar.format(info.trainSeconds()));

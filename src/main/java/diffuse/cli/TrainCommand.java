@@ -85,6 +85,8 @@ final class TrainCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec cmd;
+
   @Override
   public Integer call() throws Exception {
     if (!(epochs > 0) || !Double.isFinite(epochs)) {
@@ -96,7 +98,7 @@ final class TrainCommand implements Callable<Integer> {
     if (limit != null && limit < 1) {
       throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
     }
-    String command = Main.commandLine();
+    String command = Main.commandLine(cmd);
     Device.Choice device = deviceOptions.resolve();
     if (devices != null && cluster != null) {
       throw new IllegalArgumentException("give --devices (one machine) or --cluster (several), not both");

@@ -114,4 +114,65 @@ public final class Images {
     }
     AtomicFiles.write(file, bytes.toByteArray());
   }
+
+  /**
+   * A PNG with text chunks (tEXt, Latin-1; iTXt for anything else), the way generator tools record
+   * their settings in the picture itself ("parameters", and here the sidecar JSON under "diffuse").
+   */
+  public static byte[] pngWithText(BufferedImage img, java.util.Map<String, String> text) throws IOException {
+    javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
+    try {
+      javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
+      javax.imageio.ImageTypeSpecifier type = javax.imageio.ImageTypeSpecifier.createFromRenderedImage(img);
+      javax.imageio.metadata.IIOMetadata meta = writer.getDefaultImageMetadata(type, param);
+      String format = "javax_imageio_png_1.0";
+      javax.imageio.metadata.IIOMetadataNode root = new javax.imageio.metadata.IIOMetadataNode(format);
+      javax.imageio.metadata.IIOMetadataNode itxt = new javax.imageio.metadata.IIOMetadataNode("iTXt");
+      for (var e : text.entrySet()) {
+        javax.imageio.metadata.IIOMetadataNode entry = new javax.imageio.metadata.IIOMetadataNode("iTXtEntry");
+        entry.setAttribute("keyword", e.getKey());
+        entry.setAttribute("compressionFlag", "FALSE");
+        entry.setAttribute("compressionMethod", "0");
+        entry.setAttribute("languageTag", "");
+        entry.setAttribute("translatedKeyword", "");
+        entry.setAttribute("text", e.getValue());
+        itxt.appendChild(entry);
+      }
+      root.appendChild(itxt);
+      meta.mergeTree(format, root);
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+        writer.setOutput(out);
+        writer.write(new javax.imageio.IIOImage(img, null, meta));
+      }
+      return bytes.toByteArray();
+    } finally {
+      writer.dispose();
+    }
+  }
+
+  /** The text chunks (tEXt, zTXt, iTXt) of a PNG, keyword to text. */
+  public static java.util.Map<String, String> pngText(byte[] png) throws IOException {
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(png))) {
+      javax.imageio.ImageReader reader = ImageIO.getImageReadersByFormatName("png").next();
+      try {
+        reader.setInput(in);
+        org.w3c.dom.Node root = reader.getImageMetadata(0).getAsTree("javax_imageio_png_1.0");
+        for (org.w3c.dom.Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+          if (n.getNodeName().equals("tEXt") || n.getNodeName().equals("iTXt") || n.getNodeName().equals("zTXt")) {
+            for (org.w3c.dom.Node e = n.getFirstChild(); e != null; e = e.getNextSibling()) {
+              var attrs = e.getAttributes();
+              String key = attrs.getNamedItem("keyword").getNodeValue();
+              var value = attrs.getNamedItem("text") != null ? attrs.getNamedItem("text") : attrs.getNamedItem("value");
+              out.put(key, value.getNodeValue());
+            }
+          }
+        }
+      } finally {
+        reader.dispose();
+      }
+    }
+    return out;
+  }
 }

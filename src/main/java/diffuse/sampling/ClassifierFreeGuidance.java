@@ -1,5 +1,6 @@
 package diffuse.sampling;
 
+import diffuse.error.DiffuseException;
 import java.util.random.RandomGenerator;
 
 /**
@@ -41,7 +42,7 @@ public final class ClassifierFreeGuidance {
   /** Rejects scales that are not finite numbers. */
   public static double requireFinite(double scale) {
     if (!Double.isFinite(scale)) {
-      throw new IllegalArgumentException("guidance scale must be a finite number, got " + scale);
+      throw DiffuseException.badValue("guidance", "guidance must be a finite number, got " + scale);
     }
     return scale;
   }
@@ -54,24 +55,59 @@ public final class ClassifierFreeGuidance {
   public static Denoiser guided(Denoiser net, int nullLabel, double scale) {
     requireFinite(scale);
     return (x, batch, t, labels) -> {
-      int[] nulls = new int[batch];
-      java.util.Arrays.fill(nulls, nullLabel);
-      if (scale == 1.0) {
-        return net.predictNoise(x, batch, t, labels);
-      }
-      if (scale == 0.0) {
-        return net.predictNoise(x, batch, t, nulls);
-      }
-      float[] xx = new float[x.length * 2];
-      System.arraycopy(x, 0, xx, 0, x.length);
-      System.arraycopy(x, 0, xx, x.length, x.length);
-      int[] yy = new int[batch * 2];
-      System.arraycopy(labels, 0, yy, 0, batch);
-      System.arraycopy(nulls, 0, yy, batch, batch);
-      float[] both = net.predictNoise(xx, batch * 2, t, yy);
-      float[] cond = java.util.Arrays.copyOfRange(both, 0, x.length);
-      float[] uncond = java.util.Arrays.copyOfRange(both, x.length, both.length);
-      return combine(uncond, cond, scale);
+      double[] scales = new double[batch];
+      java.util.Arrays.fill(scales, scale);
+      return guide(net, nullLabel, scales, x, batch, t, labels);
     };
+  }
+
+  /**
+   * {@link #guided(Denoiser, int, double)} with a scale per sample, [batch]: sample i gets
+   * ε̃_i = ε_uncond,i + s_i·(ε_cond,i − ε_uncond,i), bit for bit what it gets in a batch of its own
+   * scale (so requests at different scales can share one network call). Still one call: only the
+   * conditional half when every s_i = 1, only the unconditional half when every s_i = 0, else the
+   * doubled batch.
+   */
+  public static Denoiser guided(Denoiser net, int nullLabel, double[] scales) {
+    for (double s : scales) {
+      requireFinite(s);
+    }
+    double[] copy = scales.clone();
+    return (x, batch, t, labels) -> {
+      if (batch != copy.length) {
+        throw new IllegalArgumentException("batch of " + batch + " for " + copy.length + " scales");
+      }
+      return guide(net, nullLabel, copy, x, batch, t, labels);
+    };
+  }
+
+  private static float[] guide(Denoiser net, int nullLabel, double[] scales, float[] x, int batch, int t, int[] labels) {
+    int[] nulls = new int[batch];
+    java.util.Arrays.fill(nulls, nullLabel);
+    boolean allOne = true, allZero = true;
+    for (double s : scales) {
+      allOne &= s == 1.0;
+      allZero &= s == 0.0;
+    }
+    if (allOne) {
+      return net.predictNoise(x, batch, t, labels);
+    }
+    if (allZero) {
+      return net.predictNoise(x, batch, t, nulls);
+    }
+    float[] xx = new float[x.length * 2];
+    System.arraycopy(x, 0, xx, 0, x.length);
+    System.arraycopy(x, 0, xx, x.length, x.length);
+    int[] yy = new int[batch * 2];
+    System.arraycopy(labels, 0, yy, 0, batch);
+    System.arraycopy(nulls, 0, yy, batch, batch);
+    float[] both = net.predictNoise(xx, batch * 2, t, yy);
+    int dim = x.length / batch;
+    float[] out = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      float c = both[i], u = both[x.length + i];
+      out[i] = (float) (u + scales[i / dim] * ((double) c - u));
+    }
+    return out;
   }
 }

@@ -42,13 +42,65 @@ public final class Generator {
    * @return [n · dim] samples in data units
    */
   public float[] sample(int label, double scale, SamplerSpec spec, long seed, int first, int n, StepListener listener) {
+    return sample(Batch.of(label, scale, seed, first, n), spec, listener);
+  }
+
+  /**
+   * Samples a batch whose samples may differ in label, scale and seed: sample b is number
+   * {@code indices[b]} of {@code seeds[b]}, of class {@code labels[b]} at guidance {@code scales[b]}.
+   * Each sample is what it would be in a batch of its own.
+   *
+   * @return [batch · dim] samples in data units
+   */
+  public float[] sample(Batch batch, SamplerSpec spec, StepListener listener) {
+    int n = batch.size();
     RandomGenerator[] rngs = new RandomGenerator[n];
     float[] xT = new float[n * dim];
-    drawNoise(seed, first, n, rngs, xT);
-    int[] labels = new int[n];
-    Arrays.fill(labels, label);
+    for (int b = 0; b < n; b++) {
+      rngs[b] = streamFor(batch.seeds()[b], batch.indices()[b]);
+      for (int j = 0; j < dim; j++) {
+        xT[b * dim + j] = (float) rngs[b].nextGaussian();
+      }
+    }
     Sampler sampler = spec.create(schedule);
-    return sampler.sample(ClassifierFreeGuidance.guided(net, nullLabel, scale), xT, labels, rngs, listener);
+    return sampler.sample(ClassifierFreeGuidance.guided(net, nullLabel, batch.scales()), xT, batch.labels(), rngs,
+        listener);
+  }
+
+  /**
+   * What to sample, per sample: class, guidance scale, and which random stream (seed, index).
+   *
+   * @param labels [batch]
+   * @param scales [batch]
+   * @param seeds [batch]
+   * @param indices [batch]
+   */
+  public record Batch(int[] labels, double[] scales, long[] seeds, int[] indices) {
+    public Batch {
+      int n = labels.length;
+      if (scales.length != n || seeds.length != n || indices.length != n || n == 0) {
+        throw new IllegalArgumentException("a batch needs one label, scale, seed and index per sample");
+      }
+    }
+
+    /** Samples first … first+n−1 of a seed, all of one class and scale. */
+    public static Batch of(int label, double scale, long seed, int first, int n) {
+      int[] labels = new int[n];
+      double[] scales = new double[n];
+      long[] seeds = new long[n];
+      int[] indices = new int[n];
+      Arrays.fill(labels, label);
+      Arrays.fill(scales, scale);
+      Arrays.fill(seeds, seed);
+      for (int b = 0; b < n; b++) {
+        indices[b] = first + b;
+      }
+      return new Batch(labels, scales, seeds, indices);
+    }
+
+    public int size() {
+      return labels.length;
+    }
   }
 
   /** The starting noise x_T of samples first … first+n−1 of a seed, [n · dim]. */
@@ -65,6 +117,16 @@ public final class Generator {
         xT[b * dim + j] = (float) rngs[b].nextGaussian();
       }
     }
+  }
+
+  /** The label meaning "no class". */
+  public int nullLabel() {
+    return nullLabel;
+  }
+
+  /** Values per sample (H·W·C). */
+  public int dim() {
+    return dim;
   }
 
   public NoiseSchedule schedule() {

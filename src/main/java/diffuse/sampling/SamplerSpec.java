@@ -1,5 +1,6 @@
 package diffuse.sampling;
 
+import diffuse.error.DiffuseException;
 import diffuse.schedule.NoiseSchedule;
 
 /**
@@ -14,14 +15,14 @@ import diffuse.schedule.NoiseSchedule;
 public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip) {
   public SamplerSpec {
     if (steps < 1) {
-      throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+      throw DiffuseException.badValue("steps", "steps must be >= 1, got " + steps);
     }
     if (kind == SamplerKind.DDPM && eta != 0) {
-      throw new IllegalArgumentException("--eta applies to --sampler ddim only; ddpm always adds the posterior noise"
-          + " (what ddim does at --eta 1)");
+      throw DiffuseException.badValue("eta", "eta applies to the ddim sampler only; ddpm always adds the posterior noise"
+          + " (what ddim does at eta 1)");
     }
     if (!(eta >= 0 && eta <= 1)) {
-      throw new IllegalArgumentException("--eta must be a number within [0, 1] (0 deterministic, 1 DDPM-like noise), got "
+      throw DiffuseException.badValue("eta", "eta must be a number within [0, 1] (0 deterministic, 1 DDPM-like noise), got "
           + eta);
     }
   }
@@ -29,7 +30,7 @@ public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip)
   /** Builds the sampler for a model trained with {@code schedule}. */
   public Sampler create(NoiseSchedule schedule) {
     if (steps > schedule.numSteps()) {
-      throw new IllegalArgumentException("--steps " + steps + " exceeds the model's T = " + schedule.numSteps());
+      throw DiffuseException.badValue("steps", "steps " + steps + " exceeds the model's T = " + schedule.numSteps());
     }
     NoiseSchedule s = steps == schedule.numSteps() ? schedule : schedule.respace(steps);
     return switch (kind) {

@@ -1,7 +1,7 @@
 package diffuse.viz;
 
 import diffuse.data.PointSet;
-import diffuse.sampling.ClassifierFreeGuidance;
+import diffuse.sampling.FieldProbe;
 import diffuse.sampling.Denoiser;
 import diffuse.sampling.Generator;
 import diffuse.sampling.SamplerKind;
@@ -30,20 +30,10 @@ public final class ToyPictures {
   public static BufferedImage field(String title, Denoiser net, NoiseSchedule schedule, int t, int label,
       int nullLabel, List<Double> scales, PointSet data) {
     int n = GRID * GRID;
-    float[] grid = new float[2 * n];
-    for (int i = 0; i < GRID; i++) {
-      for (int j = 0; j < GRID; j++) {
-        grid[2 * (i * GRID + j)] = (float) (-RANGE + 2 * RANGE * (j + 0.5) / GRID);
-        grid[2 * (i * GRID + j) + 1] = (float) (-RANGE + 2 * RANGE * (i + 0.5) / GRID);
-      }
-    }
-    int[] labels = new int[n];
-    java.util.Arrays.fill(labels, label);
-    List<float[]> fields = new ArrayList<>();
+    float[] grid = FieldProbe.grid(GRID, RANGE);
+    List<float[]> fields = FieldProbe.field(net, nullLabel, grid, t, label, scales);
     double max = 1e-12;
-    for (double s : scales) {
-      float[] eps = ClassifierFreeGuidance.guided(net, nullLabel, s).predictNoise(grid, n, t, labels);
-      fields.add(eps);
+    for (float[] eps : fields) {
       for (int k = 0; k < n; k++) {
         max = Math.max(max, Math.hypot(eps[2 * k], eps[2 * k + 1]));
       }
@@ -82,9 +72,7 @@ public final class ToyPictures {
     Generator gen = new Generator(net, schedule, nullLabel, 2);
     for (int p = 0; p < specs.size(); p++) {
       SamplerSpec spec = specs.get(p);
-      List<float[]> steps = new ArrayList<>();
-      steps.add(gen.initialNoise(seed, 0, count));
-      gen.sample(label, scale, spec, seed, 0, count, (done, total, x, x0) -> steps.add(x.clone()));
+      List<float[]> steps = FieldProbe.paths(gen, spec, label, scale, count, seed);
       String name = spec.kind() == SamplerKind.DDPM ? "DDPM, " + spec.steps() + " steps (stochastic)"
           : "DDIM η = 0, " + spec.steps() + " steps (deterministic)";
       Panel2D panel = new Panel2D(g, Panel2D.panelX(p, SIZE), 50, SIZE, PATH_RANGE, name);

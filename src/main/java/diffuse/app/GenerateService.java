@@ -1,0 +1,66 @@
+package diffuse.app;
+
+import diffuse.error.DiffuseException;
+import diffuse.prompt.Prompts;
+import diffuse.sampling.Generator;
+import diffuse.sampling.SamplerSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The generate and sweep use cases: samples for every (prompt, scale) row of a request, batch by
+ * batch, with progress, previews and cancellation through {@link Progress}. Image i of a row always
+ * comes from the random stream (seed, i), so a row does not depend on the batch size or on the rows
+ * drawn with it.
+ */
+public final class GenerateService {
+  private GenerateService() {}
+
+  /** Resolves every prompt of {@code request} against the model's labels (fails on an unknown one). */
+  public static List<Integer> labels(LoadedModel model, GenerateRequest request) {
+    Prompts parser = new Prompts(model.info().labels());
+    return request.prompts().stream().map(parser::resolve).toList();
+  }
+
+  /** Runs {@code request} on {@code model}. */
+  public static Samples generate(LoadedModel model, GenerateRequest request, Progress progress) {
+    List<Integer> labels = labels(model, request);
+    SamplerSpec spec = request.sampling().spec(model.info());
+    int batchSize = request.sampling().batchSize();
+    long seed = request.sampling().seed();
+    int count = request.count();
+    long total = (long) spec.steps() * request.rows() * ((count + batchSize - 1) / batchSize);
+    long[] done = {0};
+    long start = System.nanoTime();
+    List<Samples.Row> rows = new ArrayList<>();
+    int dim = model.generator().dim();
+    for (int p = 0; p < request.prompts().size(); p++) {
+      for (double scale : request.scales()) {
+        int label = labels.get(p);
+        int row = rows.size();
+        float[] pixels = new float[count * dim];
+        for (int first = 0; first < count; first += batchSize) {
+          int n = Math.min(batchSize, count - first);
+          int at = first;
+          checkCancelled(progress);
+          float[] x = model.generator().sample(Generator.Batch.of(label, scale, seed, first, n), spec,
+              (k, steps, xs, x0) -> {
+                progress.onStep(++done[0], total);
+                progress.onState(row, at, n, k, steps, xs, x0);
+                checkCancelled(progress);
+              });
+          System.arraycopy(x, 0, pixels, first * dim, n * dim);
+        }
+        rows.add(new Samples.Row(request.prompts().get(p), label, model.info().labels().get(label), scale, pixels,
+            count));
+      }
+    }
+    return new Samples(model.dir().toString(), model.info(), spec, seed, rows, (System.nanoTime() - start) / 1e9);
+  }
+
+  static void checkCancelled(Progress progress) {
+    if (progress.cancelled()) {
+      throw new DiffuseException(DiffuseException.Code.CANCELLED, "cancelled");
+    }
+  }
+}

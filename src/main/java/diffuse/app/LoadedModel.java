@@ -1,0 +1,66 @@
+package diffuse.app;
+
+import diffuse.error.DiffuseException;
+import diffuse.io.ModelInfo;
+import diffuse.io.ModelStore;
+import diffuse.model.SavedModelDenoiser;
+import diffuse.sampling.Generator;
+import diffuse.train.Device;
+import java.nio.file.Path;
+
+/**
+ * An image model opened and loaded once: its description, its network in a TensorFlow session, and
+ * the generator around it. Close it to free the session.
+ */
+public final class LoadedModel implements AutoCloseable {
+  private final ModelStore.StoredModel stored;
+  private final SavedModelDenoiser net;
+  private final Generator generator;
+
+  private LoadedModel(ModelStore.StoredModel stored, SavedModelDenoiser net) {
+    this.stored = stored;
+    this.net = net;
+    ModelInfo info = stored.info();
+    this.generator = new Generator(net, info.schedule().build(), info.nullLabel(), info.network().sampleSize());
+  }
+
+  /** Opens (and checks) the image model in {@code dir}; fails on a toy model. */
+  public static ModelStore.StoredModel openImageModel(Path dir) {
+    ModelStore.StoredModel m = ModelStore.open(dir);
+    if (m.info().isToy()) {
+      throw new DiffuseException(DiffuseException.Code.BAD_VALUE, "model",
+          m.dir() + " is a two-pixel toy model; use `diffuse toy sample` or `diffuse toy field`", null);
+    }
+    return m;
+  }
+
+  /** Loads the network of an opened model onto {@code device}. */
+  public static LoadedModel load(ModelStore.StoredModel m, Device.Choice device) {
+    return new LoadedModel(m, new SavedModelDenoiser(m.savedModel(), m.info().network(), device.config()));
+  }
+
+  public ModelStore.StoredModel stored() {
+    return stored;
+  }
+
+  public ModelInfo info() {
+    return stored.info();
+  }
+
+  public Path dir() {
+    return stored.dir();
+  }
+
+  public Generator generator() {
+    return generator;
+  }
+
+  public SavedModelDenoiser network() {
+    return net;
+  }
+
+  @Override
+  public void close() {
+    net.close();
+  }
+}

@@ -1,0 +1,65 @@
+package diffuse.app;
+
+import diffuse.io.Images;
+import diffuse.io.ModelInfo;
+import diffuse.io.Sidecar;
+import diffuse.sampling.SamplerKind;
+import diffuse.sampling.SamplerSpec;
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a generation job produced, with everything needed to draw the same pixels again.
+ *
+ * @param model the model directory
+ * @param info the model's description
+ * @param spec the sampler as run
+ * @param seed the seed; image i of every row used the random stream (seed, i)
+ * @param rows one row per (prompt, scale), in request order
+ * @param seconds wall time of the sampling
+ */
+public record Samples(String model, ModelInfo info, SamplerSpec spec, long seed, List<Row> rows, double seconds) {
+  /**
+   * One row: {@code count} images of one label at one scale.
+   *
+   * @param prompt the prompt as given
+   * @param label the label it resolved to
+   * @param labelName that label's name
+   * @param scale the guidance scale
+   * @param pixels the images in data units [−1, 1], [count · H·W·C] (NHWC)
+   * @param count number of images
+   */
+  public record Row(String prompt, int label, String labelName, double scale, float[] pixels, int count) {}
+
+  /** Image {@code i} of {@code row} as an 8-bit picture. */
+  public BufferedImage image(Row row, int i) {
+    var a = info.architecture();
+    return Images.toImage(row.pixels(), i, a.height(), a.width(), a.channels());
+  }
+
+  /** Every image of {@code row}. */
+  public List<BufferedImage> images(Row row) {
+    List<BufferedImage> out = new ArrayList<>();
+    for (int i = 0; i < row.count(); i++) {
+      out.add(image(row, i));
+    }
+    return out;
+  }
+
+  /** The sidecar of the whole job (a grid of every row). */
+  public Sidecar sidecar(String command) {
+    return sidecar(rows.stream().map(r -> new Sidecar.Row(r.prompt(), r.label(), r.labelName(), r.scale(), 0, r.count()))
+        .toList(), command);
+  }
+
+  /** The sidecar of image {@code i} of {@code row} alone. */
+  public Sidecar sidecar(Row row, int i, String command) {
+    return sidecar(List.of(new Sidecar.Row(row.prompt(), row.label(), row.labelName(), row.scale(), i, 1)), command);
+  }
+
+  private Sidecar sidecar(List<Sidecar.Row> sideRows, String command) {
+    return new Sidecar(model, info.checkpoint(), spec.kind().name().toLowerCase(), spec.steps(),
+        spec.kind() == SamplerKind.DDIM ? spec.eta() : null, spec.clip(), seed, sideRows, command);
+  }
+}

@@ -1,0 +1,114 @@
+package diffuse.app;
+
+import diffuse.data.PointSet;
+import diffuse.data.ToyShapes;
+import diffuse.error.DiffuseException;
+import diffuse.io.ModelInfo;
+import diffuse.io.ModelStore;
+import diffuse.model.SavedModelDenoiser;
+import diffuse.sampling.Denoiser;
+import diffuse.sampling.GaussianMixture;
+import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.ScheduleKind;
+import diffuse.train.Device;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * The two-pixel world of one denoiser: a trained toy model, or the exact score of a Gaussian
+ * mixture; with the clean data it stands for, its schedule, and (for the mixture shape) the exact
+ * field to compare with.
+ *
+ * @param net ε(x, t, y) on points [n · 2]
+ * @param nullLabel the label meaning "no class"
+ * @param data the clean points
+ * @param name for titles
+ * @param schedule the schedule the denoiser belongs to
+ * @param exact the exact mixture, when the data is one (else null)
+ */
+public record ToyWorld(Denoiser net, int nullLabel, PointSet data, String name, NoiseSchedule schedule,
+    GaussianMixture exact, AutoCloseable closer) implements AutoCloseable {
+  /** The schedule of the exact mixture field, and of every toy model `toy train` makes. */
+  public static final ModelInfo.Schedule TOY_SCHEDULE = new ModelInfo.Schedule(ScheduleKind.LINEAR, 1000);
+
+  /** The exact score of a {@code classes}-blob mixture on a ring. */
+  public static ToyWorld exact(int classes) {
+    if (classes < 1 || classes > 12) {
+      throw DiffuseException.badValue("classes", "classes must be within 1..12, got " + classes);
+    }
+    GaussianMixture m = ToyShapes.mixture(classes);
+    NoiseSchedule schedule = TOY_SCHEDULE.build();
+    return new ToyWorld(m.denoiser(schedule), m.nullLabel(), ToyShapes.sample(ToyShapes.Shape.MIXTURE, classes, 3000, 0),
+        "exact score of a " + classes + "-blob mixture", schedule, m, null);
+  }
+
+  /** A model from {@code toy train}, loaded onto {@code device}. */
+  public static ToyWorld open(Path dir, Device.Choice device) {
+    ModelStore.StoredModel sm = ModelStore.open(dir);
+    ModelInfo info = sm.info();
+    if (!info.isToy()) {
+      throw new DiffuseException(DiffuseException.Code.BAD_VALUE, "model",
+          dir + " is an image model; toy commands need a model from `toy train`", null);
+    }
+    SavedModelDenoiser net = new SavedModelDenoiser(sm.savedModel(), info.network(), device.config());
+    PointSet data = ToyShapes.fromSpec(info.data().dataset());
+    GaussianMixture exact = ToyShapes.shapeOf(info.data().dataset()) == ToyShapes.Shape.MIXTURE
+        ? ToyShapes.mixture(info.labels().size()) : null;
+    return new ToyWorld(net, info.nullLabel(), data, "model " + dir + " (" + data.name() + ")", info.schedule().build(),
+        exact, net);
+  }
+
+  /** Fails unless {@code label} is one of the classes. */
+  public int checkClass(int label) {
+    if (label < 0 || label >= nullLabel) {
+      throw DiffuseException.badValue("class", "class must be between 0 and " + (nullLabel - 1) + ", got " + label);
+    }
+    return label;
+  }
+
+  /** Fails unless {@code t} is a timestep of the schedule. */
+  public int checkTimestep(int t) {
+    if (t < 0 || t >= schedule.numSteps()) {
+      throw DiffuseException.badValue("t", "t must be within 0.." + (schedule.numSteps() - 1) + ", got " + t);
+    }
+    return t;
+  }
+
+  /**
+   * Mean Euclidean distance between this world's field and the exact one, at 2000 points drawn
+   * from q(x_t | y) (y = the null label: the whole mixture).
+   */
+  public double fieldError(int t, int label) {
+    if (exact == null) {
+      throw new IllegalStateException("no exact field for " + name);
+    }
+    int n = 2000;
+    SplittableRandom rng = new SplittableRandom(t);
+    float[] x0 = exact.sample(n, label, rng, null);
+    float[] eps = new float[x0.length];
+    for (int i = 0; i < eps.length; i++) {
+      eps[i] = (float) rng.nextGaussian();
+    }
+    float[] xt = new float[x0.length];
+    int[] ts = new int[n];
+    Arrays.fill(ts, t);
+    schedule.qSample(x0, ts, eps, xt);
+    int[] labels = new int[n];
+    Arrays.fill(labels, label);
+    float[] a = net.predictNoise(xt, n, t, labels);
+    float[] b = exact.denoiser(schedule).predictNoise(xt, n, t, labels);
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += Math.hypot(a[2 * i] - b[2 * i], a[2 * i + 1] - b[2 * i + 1]);
+    }
+    return sum / n;
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (closer != null) {
+      closer.close();
+    }
+  }
+}

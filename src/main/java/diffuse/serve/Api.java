@@ -1,0 +1,423 @@
+package diffuse.serve;
+
+import diffuse.app.GenerateRequest;
+import diffuse.app.LoadedModel;
+import diffuse.app.SamplingRequest;
+import diffuse.app.Samples;
+import diffuse.app.ToyWorld;
+import diffuse.error.DiffuseException;
+import diffuse.io.Images;
+import diffuse.io.ModelInfo;
+import diffuse.prompt.Prompts;
+import diffuse.sampling.ClassifierFreeGuidance;
+import diffuse.sampling.FieldProbe;
+import diffuse.sampling.Generator;
+import diffuse.sampling.SamplerKind;
+import diffuse.sampling.SamplerSpec;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The HTTP API's use cases, independent of the server library: each takes a request body and
+ * returns a {@link Reply} (or a future of one), failing with a {@link DiffuseException} that names
+ * the field at fault. Image work goes through each model's {@link Batcher}.
+ */
+public final class Api implements AutoCloseable {
+  /** Most images one request may ask for (also the most a batch holds by default). */
+  public static final int MAX_N = 64;
+  /** Longest prompt accepted. */
+  static final int MAX_PROMPT = 200;
+  /** Most scales in one sweep. */
+  static final int MAX_SCALES = 12;
+  /** Largest |s| accepted: beyond it images are saturated noise. */
+  static final double MAX_SCALE = 100;
+
+  private static final Set<String> GENERATE_FIELDS = Set.of("model", "prompt", "guidance", "sampler", "steps", "eta",
+      "seed", "n", "clip", "format");
+
+  /** A served image model and its batcher. */
+  record Slot(String id, LoadedModel model, Batcher batcher) {}
+
+  private final Map<String, Slot> models = new LinkedHashMap<>();
+  private final Map<String, ToyWorld> toys = new LinkedHashMap<>();
+  private final long started = System.nanoTime();
+
+  Api() {}
+
+  void add(String id, LoadedModel model, Batcher batcher) {
+    models.put(id, new Slot(id, model, batcher));
+  }
+
+  void addToy(String id, ToyWorld world) {
+    toys.put(id, world);
+  }
+
+  Map<String, Slot> models() {
+    return models;
+  }
+
+  /** GET /api/health */
+  Reply health() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("status", "ok");
+    out.put("uptimeSeconds", (System.nanoTime() - started) / 1e9);
+    Map<String, Object> per = new LinkedHashMap<>();
+    models.forEach((id, s) -> per.put(id, s.batcher().stats()));
+    out.put("models", per);
+    out.put("toyModels", List.copyOf(toys.keySet()));
+    return Reply.json(200, out);
+  }
+
+  /** GET /api/models */
+  Reply listModels() {
+    List<Object> out = new ArrayList<>();
+    for (Slot s : models.values()) {
+      ModelInfo info = s.model().info();
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("id", s.id());
+      m.put("kind", "image");
+      m.put("labels", info.labels());
+      m.put("dataset", info.data().dataset());
+      m.put("height", info.architecture().height());
+      m.put("width", info.architecture().width());
+      m.put("channels", info.architecture().channels());
+      m.put("timesteps", info.schedule().steps());
+      m.put("checkpoint", info.checkpoint());
+      m.put("defaults", Map.of("guidance", GenerateRequest.DEFAULT_GUIDANCE, "sampler", "ddim",
+          "steps", SamplingRequest.DEFAULT_DDIM_STEPS, "n", 16));
+      m.put("maxN", s.batcher().maxBatch());
+      m.put("tradeoff", tradeoffPlot(s) != null ? "/api/models/" + s.id() + "/tradeoff.png" : null);
+      out.add(m);
+    }
+    for (var e : toys.entrySet()) {
+      out.add(Map.of("id", e.getKey(), "kind", "toy", "labels", e.getValue().data().labelNames(),
+          "name", e.getValue().name()));
+    }
+    return Reply.json(200, Map.of("models", out));
+  }
+
+  /**
+   * The evaluation's trade-off plot of a model, when it has one: {@code evaluation/tradeoff.png}
+   * inside the model directory (what {@code diffuse evaluate --out MODEL/evaluation} writes).
+   */
+  static Path tradeoffPlot(Slot s) {
+    Path p = s.model().dir().resolve("evaluation").resolve("tradeoff.png");
+    return Files.isRegularFile(p) ? p : null;
+  }
+
+  /** GET /api/models/{id}/tradeoff.png */
+  Reply tradeoff(String id) throws IOException {
+    Slot s = slot(id);
+    Path p = tradeoffPlot(s);
+    if (p == null) {
+      throw new DiffuseException(DiffuseException.Code.NOT_FOUND, "model",
+          "model " + id + " has no evaluation (run `diffuse evaluate --model DIR --out DIR/evaluation`)", null);
+    }
+    return Reply.png(Files.readAllBytes(p), "tradeoff.png");
+  }
+
+  Slot slot(String id) {
+    if (id == null) {
+      if (models.isEmpty()) {
+        throw new DiffuseException(DiffuseException.Code.NOT_FOUND, "model", "no image model is served", null);
+      }
+      return models.values().iterator().next();
+    }
+    Slot s = models.get(id);
+    if (s == null) {
+      throw new DiffuseException(DiffuseException.Code.UNKNOWN_NAME, "model", "unknown model '" + id + "'; served: "
+          + String.join(", ", models.keySet()), null);
+    }
+    return s;
+  }
+
+  /** A parsed, validated generation request: one prompt, one or more scales. */
+  record Call(Slot slot, String prompt, int label, List<Double> scales, SamplerSpec spec, long seed, int n,
+      boolean png, String body) {
+    /** The request as the sidecar records it. */
+    String command() {
+      return "POST " + body.strip().replaceAll("\\s+", " ");
+    }
+  }
+
+  /** Parses and checks a generate (one scale) or sweep (several) body. */
+  Call parse(String text, boolean sweep) {
+    Set<String> known = GENERATE_FIELDS;
+    Fields f = Fields.parse(text, known);
+    Slot slot = slot(f.string("model", null));
+    ModelInfo info = slot.model().info();
+    if (!f.has("prompt")) {
+      throw DiffuseException.badValue("prompt", "prompt is missing: name what to draw, e.g. \"digit 7\"");
+    }
+    String prompt = f.string("prompt", "");
+    if (prompt.length() > MAX_PROMPT) {
+      throw DiffuseException.badValue("prompt", "prompt is longer than " + MAX_PROMPT + " characters");
+    }
+    int label = new Prompts(info.labels()).resolve(prompt);
+    List<Double> scales = f.numbers("guidance", List.of(GenerateRequest.DEFAULT_GUIDANCE));
+    if (scales.isEmpty() || scales.size() > (sweep ? MAX_SCALES : 1)) {
+      throw DiffuseException.badValue("guidance", sweep ? "guidance must list 1.." + MAX_SCALES + " scales"
+          : "guidance must be one number (a list is for /api/sweep)");
+    }
+    for (double s : scales) {
+      ClassifierFreeGuidance.requireFinite(s);
+      if (Math.abs(s) > MAX_SCALE) {
+        throw DiffuseException.badValue("guidance", "guidance must be within ±" + (int) MAX_SCALE + ", got " + s);
+      }
+    }
+    String samplerName = f.string("sampler", "ddim").toLowerCase(Locale.ROOT);
+    SamplerKind kind;
+    try {
+      kind = SamplerKind.valueOf(samplerName.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw DiffuseException.badValue("sampler", "sampler must be ddim or ddpm, got '" + samplerName + "'");
+    }
+    Integer steps = f.optionalInt("steps", 1, info.schedule().steps());
+    Double eta = f.has("eta") ? f.number("eta", 0) : null;
+    long seed = f.integer("seed", 0, Long.MIN_VALUE / 2, Long.MAX_VALUE / 2);
+    int n = (int) f.integer("n", sweep ? 8 : 16, 1, slot.batcher().maxBatch());
+    boolean clip = f.bool("clip", true);
+    String format = f.string("format", "json");
+    if (!format.equals("json") && !format.equals("png")) {
+      throw DiffuseException.badValue("format", "format must be json or png, got '" + format + "'");
+    }
+    SamplerSpec spec = new SamplingRequest(kind, steps, eta, clip, seed, MAX_N).spec(info);
+    return new Call(slot, prompt, label, scales, spec, seed, n, format.equals("png"), text);
+  }
+
+  /** Work in flight for one call: its tickets and the future of its samples. */
+  record Pending(List<Batcher.Ticket> tickets, CompletableFuture<Samples> samples) {
+    void cancel() {
+      tickets.forEach(Batcher.Ticket::cancel);
+    }
+  }
+
+  /** Queues a call's rows (one ticket per scale); {@code listener} sees the steps of the first row. */
+  Pending submit(Call c, Batcher.Listener listener) {
+    List<Batcher.Ticket> tickets = new ArrayList<>();
+    long start = System.nanoTime();
+    try {
+      for (int i = 0; i < c.scales().size(); i++) {
+        tickets.add(c.slot().batcher().submit(c.label(), c.scales().get(i), c.seed(), c.n(), c.spec(),
+            i == 0 ? listener : Batcher.Listener.NONE));
+      }
+    } catch (RuntimeException e) {
+      tickets.forEach(Batcher.Ticket::cancel);
+      throw e;
+    }
+    CompletableFuture<?>[] all = tickets.stream().map(Batcher.Ticket::result).toArray(CompletableFuture[]::new);
+    CompletableFuture<Samples> samples = CompletableFuture.allOf(all).thenApply(v -> {
+      ModelInfo info = c.slot().model().info();
+      List<Samples.Row> rows = new ArrayList<>();
+      for (int i = 0; i < tickets.size(); i++) {
+        rows.add(new Samples.Row(c.prompt(), c.label(), info.labels().get(c.label()), c.scales().get(i),
+            tickets.get(i).result().join(), c.n()));
+      }
+      return new Samples(c.slot().id(), info, c.spec(), c.seed(), rows, (System.nanoTime() - start) / 1e9);
+    });
+    return new Pending(tickets, samples);
+  }
+
+  /** The reply for finished samples: a PNG grid that carries its settings, or JSON with every image. */
+  static Reply reply(Call c, Samples s) {
+    try {
+      var sidecar = s.sidecar(c.command());
+      String sidecarJson = Reply.GSON.toJson(sidecar);
+      byte[] grid = gridPng(c, s, sidecarJson);
+      if (c.png()) {
+        return Reply.png(grid, "diffuse-" + c.slot().id() + "-" + slug(s.rows().get(0).labelName()) + ".png");
+      }
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("model", c.slot().id());
+      out.put("label", s.rows().get(0).labelName());
+      List<Object> rows = new ArrayList<>();
+      for (Samples.Row r : s.rows()) {
+        List<String> imgs = new ArrayList<>();
+        for (BufferedImage img : s.images(r)) {
+          imgs.add(dataUrl(Images.pngWithText(img, Map.of())));
+        }
+        rows.add(Map.of("guidance", r.scale(), "images", imgs));
+      }
+      out.put("rows", rows);
+      out.put("grid", dataUrl(grid));
+      out.put("sidecar", sidecar);
+      out.put("seconds", s.seconds());
+      return Reply.json(200, out);
+    } catch (IOException e) {
+      throw new DiffuseException(DiffuseException.Code.FAILED, "cannot encode the images: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] gridPng(Call c, Samples s, String sidecarJson) throws IOException {
+    List<Images.Row> rows = new ArrayList<>();
+    for (Samples.Row r : s.rows()) {
+      rows.add(new Images.Row(c.scales().size() > 1 ? "s = " + fmt(r.scale()) : r.labelName(), s.images(r)));
+    }
+    String title = String.format(Locale.ROOT, "\"%s\" → %s; %s %d steps, seed %d%s", c.prompt(),
+        s.rows().get(0).labelName(), c.spec().kind().name().toLowerCase(Locale.ROOT), c.spec().steps(), c.seed(),
+        c.scales().size() == 1 ? ", guidance s = " + fmt(c.scales().get(0)) : "");
+    Map<String, String> text = new LinkedHashMap<>();
+    text.put("parameters", title);
+    text.put("diffuse", sidecarJson);
+    return Images.pngWithText(Images.grid(title, rows, Math.min(8, c.n()), 3), text);
+  }
+
+  /** A preview of x̂_0 for the page: the images in one row, as a PNG data URL. */
+  static String preview(Slot slot, float[] x0, int n) {
+    var a = slot.model().info().architecture();
+    int cols = Math.min(n, 8);
+    int rows = (n + cols - 1) / cols;
+    BufferedImage out = new BufferedImage(cols * a.width(), rows * a.height(),
+        a.channels() == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
+    var g = out.createGraphics();
+    for (int i = 0; i < n; i++) {
+      g.drawImage(Images.toImage(x0, i, a.height(), a.width(), a.channels()), (i % cols) * a.width(),
+          (i / cols) * a.height(), null);
+    }
+    g.dispose();
+    try {
+      return dataUrl(Images.pngWithText(out, Map.of()));
+    } catch (IOException e) {
+      throw new DiffuseException(DiffuseException.Code.FAILED, "cannot encode a preview", e);
+    }
+  }
+
+  /**
+   * GET /api/toy/field: the guided field −ε̃ on a grid, the clean data and a few DDIM paths, for the
+   * exact mixture ({@code world=exact}, {@code classes}) or a served toy model.
+   */
+  Reply toyField(Map<String, String> q) {
+    String world = q.getOrDefault("world", "exact");
+    int classes = (int) queryLong(q, "classes", 3, 1, 12);
+    int label = (int) queryLong(q, "class", 0, 0, 11);
+    int t = (int) queryLong(q, "t", 300, 0, 999);
+    int paths = (int) queryLong(q, "paths", 40, 0, 200);
+    int steps = (int) queryLong(q, "steps", 40, 1, 200);
+    int cells = (int) queryLong(q, "cells", 17, 4, 40);
+    double scale = queryNumber(q, "guidance", 1);
+    if (Math.abs(scale) > MAX_SCALE) {
+      throw DiffuseException.badValue("guidance", "guidance must be within ±" + (int) MAX_SCALE + ", got " + scale);
+    }
+    ToyWorld w;
+    boolean close = false;
+    if (world.equals("exact")) {
+      w = ToyWorld.exact(classes);
+      close = true;
+    } else {
+      w = toys.get(world);
+      if (w == null) {
+        throw new DiffuseException(DiffuseException.Code.UNKNOWN_NAME, "world", "unknown world '" + world
+            + "'; use exact or a served toy model: " + String.join(", ", toys.keySet()), null);
+      }
+    }
+    w.checkClass(label);
+    w.checkTimestep(t);
+    double range = 2.2;
+    float[] grid = FieldProbe.grid(cells, range);
+    float[] eps = FieldProbe.field(w.net(), w.nullLabel(), grid, t, label, List.of(scale)).get(0);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("world", w.name());
+    out.put("t", t);
+    out.put("sqrtAlphaBar", w.schedule().sqrtAlphasCumprod(t));
+    out.put("range", range);
+    out.put("cells", cells);
+    out.put("grid", grid);
+    out.put("eps", eps);
+    int shown = Math.min(w.data().size(), 900);
+    float[] pts = new float[2 * shown];
+    int[] labels = new int[shown];
+    for (int k = 0; k < shown; k++) {
+      int i = (int) ((k * 7919L) % w.data().size());
+      pts[2 * k] = w.data().points()[2 * i];
+      pts[2 * k + 1] = w.data().points()[2 * i + 1];
+      labels[k] = w.data().labels()[i];
+    }
+    out.put("points", pts);
+    out.put("pointLabels", labels);
+    out.put("labels", w.data().labelNames());
+    if (paths > 0) {
+      Generator gen = new Generator(w.net(), w.schedule(), w.nullLabel(), 2);
+      List<float[]> xs = FieldProbe.paths(gen, new SamplerSpec(SamplerKind.DDIM, steps, 0, false), label, scale, paths, 0);
+      out.put("paths", xs);
+    }
+    if (close) {
+      try {
+        w.close();
+      } catch (Exception ignored) {
+        // the exact world holds nothing
+      }
+    }
+    return Reply.json(200, out);
+  }
+
+  static long queryLong(Map<String, String> q, String name, long fallback, long min, long max) {
+    String v = q.get(name);
+    if (v == null) {
+      return fallback;
+    }
+    long x;
+    try {
+      x = Long.parseLong(v.strip());
+    } catch (NumberFormatException e) {
+      throw DiffuseException.badValue(name, name + " must be a whole number, got '" + v + "'");
+    }
+    if (x < min || x > max) {
+      throw DiffuseException.badValue(name, name + " must be within " + min + ".." + max + ", got " + x);
+    }
+    return x;
+  }
+
+  static double queryNumber(Map<String, String> q, String name, double fallback) {
+    String v = q.get(name);
+    if (v == null) {
+      return fallback;
+    }
+    double x;
+    try {
+      x = Double.parseDouble(v.strip());
+    } catch (NumberFormatException e) {
+      throw DiffuseException.badValue(name, name + " must be a number, got '" + v + "'");
+    }
+    if (name.equals("guidance")) {
+      ClassifierFreeGuidance.requireFinite(x);
+    }
+    return x;
+  }
+
+  static String dataUrl(byte[] png) {
+    return "data:image/png;base64," + Base64.getEncoder().encodeToString(png);
+  }
+
+  static String fmt(double s) {
+    return s == Math.rint(s) && Math.abs(s) < 1e15 ? String.valueOf((long) s) : String.valueOf(s);
+  }
+
+  static String slug(String s) {
+    return s.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("(^-|-$)", "");
+  }
+
+  @Override
+  public void close() {
+    for (Slot s : models.values()) {
+      s.batcher().close();
+      s.model().close();
+    }
+    for (ToyWorld w : toys.values()) {
+      try {
+        w.close();
+      } catch (Exception ignored) {
+        // closing a session
+      }
+    }
+  }
+}

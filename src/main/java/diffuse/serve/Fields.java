@@ -1,0 +1,130 @@
+package diffuse.serve;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.JsonSyntaxException;
+import diffuse.error.DiffuseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The fields of a JSON request body, read with their types checked: a field of the wrong type, or
+ * one the endpoint does not know, is a {@code BAD_VALUE} naming it.
+ */
+final class Fields {
+  private final JsonObject body;
+
+  private Fields(JsonObject body) {
+    this.body = body;
+  }
+
+  /** Parses a request body that must be a JSON object whose fields are all in {@code known}. */
+  static Fields parse(String text, Set<String> known) {
+    JsonElement e;
+    try {
+      e = text == null || text.isBlank() ? new JsonObject() : JsonParser.parseString(text);
+    } catch (JsonSyntaxException | IllegalStateException ex) {
+      throw DiffuseException.badValue("body", "body is not valid JSON: " + DiffuseException.firstLine(
+          ex.getCause() != null ? ex.getCause().getMessage() : ex.getMessage()));
+    }
+    if (!e.isJsonObject()) {
+      throw DiffuseException.badValue("body", "body must be a JSON object");
+    }
+    JsonObject o = e.getAsJsonObject();
+    for (String k : o.keySet()) {
+      if (!known.contains(k)) {
+        throw DiffuseException.badValue(k, k + " is not a field of this request (known: " + String.join(", ",
+            known.stream().sorted().toList()) + ")");
+      }
+    }
+    return new Fields(o);
+  }
+
+  boolean has(String name) {
+    return body.has(name) && !body.get(name).isJsonNull();
+  }
+
+  String string(String name, String fallback) {
+    if (!has(name)) {
+      return fallback;
+    }
+    JsonElement e = body.get(name);
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+      throw DiffuseException.badValue(name, name + " must be a string");
+    }
+    return e.getAsString();
+  }
+
+  /** A number; also accepted as a string ("2.5", "NaN"), so that a non-finite value is named as such. */
+  double number(String name, double fallback) {
+    if (!has(name)) {
+      return fallback;
+    }
+    return toNumber(name, body.get(name));
+  }
+
+  private static double toNumber(String name, JsonElement e) {
+    if (e.isJsonPrimitive()) {
+      JsonPrimitive p = e.getAsJsonPrimitive();
+      try {
+        if (p.isNumber() || p.isString()) {
+          return Double.parseDouble(p.getAsString().strip());
+        }
+      } catch (NumberFormatException ignored) {
+        // fall through
+      }
+    }
+    throw DiffuseException.badValue(name, name + " must be a number, got " + e);
+  }
+
+  /** Numbers from an array (or a single number). */
+  List<Double> numbers(String name, List<Double> fallback) {
+    if (!has(name)) {
+      return fallback;
+    }
+    JsonElement e = body.get(name);
+    List<Double> out = new ArrayList<>();
+    if (e.isJsonArray()) {
+      JsonArray a = e.getAsJsonArray();
+      for (JsonElement x : a) {
+        out.add(toNumber(name, x));
+      }
+    } else {
+      out.add(toNumber(name, e));
+    }
+    return out;
+  }
+
+  long integer(String name, long fallback, long min, long max) {
+    if (!has(name)) {
+      return fallback;
+    }
+    double v = number(name, Double.NaN);
+    if (v != Math.rint(v) || Double.isInfinite(v)) {
+      throw DiffuseException.badValue(name, name + " must be a whole number, got " + body.get(name));
+    }
+    if (v < min || v > max) {
+      throw DiffuseException.badValue(name, name + " must be within " + min + ".." + max + ", got " + (long) v);
+    }
+    return (long) v;
+  }
+
+  Integer optionalInt(String name, long min, long max) {
+    return has(name) ? (int) integer(name, 0, min, max) : null;
+  }
+
+  boolean bool(String name, boolean fallback) {
+    if (!has(name)) {
+      return fallback;
+    }
+    JsonElement e = body.get(name);
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+      throw DiffuseException.badValue(name, name + " must be true or false");
+    }
+    return e.getAsBoolean();
+  }
+}

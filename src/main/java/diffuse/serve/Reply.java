@@ -1,0 +1,51 @@
+package diffuse.serve;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import diffuse.error.DiffuseException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One HTTP answer, independent of the server library.
+ *
+ * @param status HTTP status
+ * @param contentType media type of the body
+ * @param body the bytes
+ * @param headers extra headers (Retry-After, Content-Disposition)
+ */
+public record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
+  static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues().create();
+
+  static Reply json(int status, Object value) {
+    return new Reply(status, "application/json; charset=utf-8", GSON.toJson(value).getBytes(StandardCharsets.UTF_8),
+        Map.of());
+  }
+
+  static Reply png(byte[] png, String filename) {
+    return new Reply(200, "image/png", png, Map.of("Content-Disposition", "inline; filename=\"" + filename + "\""));
+  }
+
+  /** The JSON error body {"error": message, "field": field, "status": status}; BUSY adds Retry-After. */
+  static Reply error(DiffuseException e) {
+    int status = e.code().httpStatus();
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", e.getMessage());
+    body.put("field", e.field());
+    body.put("status", status);
+    Reply r = json(status, body);
+    if (e.code() == DiffuseException.Code.BUSY || e.code() == DiffuseException.Code.UNAVAILABLE) {
+      return new Reply(r.status, r.contentType, r.body, Map.of("Retry-After", "1"));
+    }
+    return r;
+  }
+
+  static Reply error(int status, String field, String message) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", message);
+    body.put("field", field);
+    body.put("status", status);
+    return json(status, body);
+  }
+}
