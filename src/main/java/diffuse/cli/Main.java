@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       ScheduleCommand.class,
       NoiseCommand.class,
       BenchCommand.class,
+      ServeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

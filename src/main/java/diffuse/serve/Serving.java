@@ -1,0 +1,81 @@
+package diffuse.serve;
+
+import diffuse.app.LoadedModel;
+import diffuse.app.ToyWorld;
+import diffuse.error.DiffuseException;
+import diffuse.io.ModelStore;
+import diffuse.train.Device;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The serve use case: load every model once, put a batcher in front of each image model, and
+ * listen. The CLI's {@code diffuse serve}, {@code bench serve} and the tests start it the same way.
+ *
+ * @param models image model directories (each served under its directory name)
+ * @param toyModels two-pixel models from {@code toy train}, for the field view
+ * @param host address to listen on
+ * @param port port (0: any free one)
+ * @param maxBatch most images in one merged network run
+ * @param maxWaitMillis how long a request waits for others to share its run
+ * @param queue most requests waiting per model before 429
+ */
+public record Serving(List<Path> models, List<Path> toyModels, String host, int port, int maxBatch, long maxWaitMillis,
+    int queue) {
+  public static final int DEFAULT_MAX_BATCH = Api.MAX_N;
+  public static final long DEFAULT_MAX_WAIT_MS = 5;
+  public static final int DEFAULT_QUEUE = 256;
+
+  public Serving {
+    if (models.isEmpty() && toyModels.isEmpty()) {
+      throw DiffuseException.badValue("model", "model: give at least one model to serve");
+    }
+    if (port < 0 || port > 65535) {
+      throw DiffuseException.badValue("port", "port must be within 0..65535, got " + port);
+    }
+    if (maxBatch < 1 || maxBatch > 1024) {
+      throw DiffuseException.badValue("maxBatch", "maxBatch must be within 1..1024, got " + maxBatch);
+    }
+    if (maxWaitMillis < 0 || maxWaitMillis > 10_000) {
+      throw DiffuseException.badValue("maxWaitMs", "maxWaitMs must be within 0..10000, got " + maxWaitMillis);
+    }
+    if (queue < 1) {
+      throw DiffuseException.badValue("queue", "queue must be >= 1, got " + queue);
+    }
+    models = List.copyOf(models);
+    toyModels = List.copyOf(toyModels);
+  }
+
+  /** Loads the models onto {@code device} and starts listening. */
+  public WebServer start(Device.Choice device) {
+    Api api = new Api();
+    try {
+      Set<String> ids = new HashSet<>();
+      for (Path dir : models) {
+        ModelStore.StoredModel m = LoadedModel.openImageModel(dir);
+        String id = unique(ids, dir);
+        LoadedModel loaded = LoadedModel.load(m, device);
+        api.add(id, loaded, new Batcher(id, loaded.generator(), maxBatch, maxWaitMillis, queue));
+      }
+      for (Path dir : toyModels) {
+        api.addToy(unique(ids, dir), ToyWorld.open(dir, device));
+      }
+      return WebServer.start(api, host, port);
+    } catch (RuntimeException e) {
+      api.close();
+      throw e;
+    }
+  }
+
+  private static String unique(Set<String> ids, Path dir) {
+    Path name = dir.toAbsolutePath().normalize().getFileName();
+    String base = name == null ? "model" : Api.slug(name.toString());
+    String id = base.isEmpty() ? "model" : base;
+    for (int k = 2; !ids.add(id); k++) {
+      id = base + "-" + k;
+    }
+    return id;
+  }
+}

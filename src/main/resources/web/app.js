@@ -1,0 +1,247 @@
+// diffuse serve: the page. Plain JavaScript, no libraries, nothing fetched from outside this server.
+"use strict";
+const $ = (id) => document.getElementById(id);
+const state = { models: [], current: null, controller: null, timer: null, toyTimer: null, generation: 0 };
+
+function status(el, text, error) {
+  el.textContent = text;
+  el.classList.toggle("error", !!error);
+}
+
+async function loadModels() {
+  const r = await fetch("/api/models");
+  const body = await r.json();
+  state.models = body.models;
+  const select = $("model");
+  select.innerHTML = "";
+  for (const m of body.models.filter((m) => m.kind === "image")) {
+    select.add(new Option(m.id + " (" + m.dataset + ")", m.id));
+  }
+  for (const m of body.models.filter((m) => m.kind === "toy")) {
+    $("toy-world").add(new Option(m.id, m.id));
+  }
+  chooseModel();
+}
+
+function chooseModel() {
+  const m = state.models.find((x) => x.id === $("model").value);
+  state.current = m || null;
+  const list = $("labels");
+  list.innerHTML = "";
+  if (!m) return;
+  for (const label of m.labels) {
+    const o = document.createElement("option");
+    o.value = /^[0-9]$/.test(label) ? "digit " + label : label;
+    list.appendChild(o);
+  }
+  $("count").max = m.maxN;
+  $("steps").max = m.timesteps;
+  const panel = $("tradeoff-panel");
+  panel.hidden = !m.tradeoff;
+  if (m.tradeoff) $("tradeoff").src = m.tradeoff;
+}
+
+function request() {
+  const body = {
+    model: $("model").value,
+    prompt: $("prompt").value,
+    guidance: Number($("guidance").value),
+    sampler: $("sampler").value,
+    seed: Number($("seed").value),
+    n: Number($("count").value),
+  };
+  const steps = $("steps").value;
+  if (steps !== "" && !(body.sampler === "ddpm" && steps === "25")) body.steps = Number(steps);
+  return body;
+}
+
+function showImages(container, images) {
+  container.innerHTML = "";
+  for (const src of images) {
+    const img = document.createElement("img");
+    img.src = src;
+    img.className = "sample";
+    container.appendChild(img);
+  }
+}
+
+// Streams one generation: "step" events carry a preview of x̂₀, "result" the images.
+async function generate() {
+  if (state.controller) state.controller.abort(); // the server sees the disconnect and cancels that work
+  const controller = new AbortController();
+  state.controller = controller;
+  const generation = ++state.generation;
+  const body = request();
+  status($("status"), "queued…");
+  let response;
+  try {
+    response = await fetch("/api/generate/stream", { method: "POST", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json" }, signal: controller.signal });
+  } catch (e) {
+    if (e.name !== "AbortError") status($("status"), "cannot reach the server: " + e, true);
+    return;
+  }
+  if (!response.ok) {
+    const err = await response.json();
+    status($("status"), err.error + (err.field ? " (" + err.field + ")" : ""), true);
+    return;
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(frame)[1];
+        const data = JSON.parse(/^data: (.*)$/m.exec(frame)[1]);
+        if (generation !== state.generation) return;
+        onEvent(event, data, body);
+      }
+    }
+  } catch (e) {
+    if (e.name !== "AbortError") status($("status"), "stream broken: " + e, true);
+  }
+}
+
+function onEvent(event, data, body) {
+  if (event === "step") {
+    $("preview").src = data.preview;
+    $("preview").dataset.step = data.step;
+    $("preview-caption").textContent = "x̂₀ after step " + data.step + " of " + data.steps;
+    status($("status"), "denoising: step " + data.step + " of " + data.steps);
+  } else if (event === "result") {
+    showImages($("grid"), data.rows[0].images);
+    $("preview").src = data.grid;
+    $("preview-caption").textContent = "final grid (" + data.label + ", s = " + body.guidance + ")";
+    const dl = $("download");
+    dl.href = data.grid;
+    dl.download = "diffuse-" + data.label + "-s" + body.guidance + "-seed" + body.seed + ".png";
+    dl.hidden = false;
+    const side = $("download-sidecar");
+    side.href = URL.createObjectURL(new Blob([JSON.stringify(data.sidecar, null, 2)], { type: "application/json" }));
+    side.download = dl.download.replace(/\.png$/, ".json");
+    side.hidden = false;
+    status($("status"), data.rows[0].images.length + " images of " + data.label + " in " + data.seconds.toFixed(2) + " s");
+  } else if (event === "error") {
+    status($("status"), data.error + (data.field ? " (" + data.field + ")" : ""), true);
+  }
+}
+
+async function sweep() {
+  const scales = $("sweep-scales").value.split(",").map((s) => Number(s.trim()));
+  const body = Object.assign(request(), { guidance: scales, n: Number($("sweep-count").value) });
+  status($("status"), "sweeping " + scales.length + " scales…");
+  const r = await fetch("/api/sweep", { method: "POST", body: JSON.stringify(body) });
+  const data = await r.json();
+  if (!r.ok) {
+    status($("status"), data.error + (data.field ? " (" + data.field + ")" : ""), true);
+    return;
+  }
+  const rows = $("sweep-rows");
+  rows.innerHTML = "";
+  for (const row of data.rows) {
+    const div = document.createElement("div");
+    div.className = "row";
+    const label = document.createElement("span");
+    label.textContent = "s = " + row.guidance;
+    div.appendChild(label);
+    for (const src of row.images) {
+      const img = document.createElement("img");
+      img.src = src;
+      div.appendChild(img);
+    }
+    rows.appendChild(div);
+  }
+  status($("status"), "sweep of " + data.label + ": same noise in every row");
+}
+
+// The two-pixel world: arrows of −ε̃ on a grid, the clean data, and DDIM paths.
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+  "#7f7f7f", "#bcbd22", "#393b79", "#637939"];
+
+async function drawField() {
+  const q = new URLSearchParams({ world: $("toy-world").value, classes: $("toy-classes").value,
+    class: $("toy-class").value, guidance: $("toy-guidance").value, t: $("toy-t").value,
+    paths: $("toy-paths").checked ? 40 : 0 });
+  const r = await fetch("/api/toy/field?" + q);
+  const f = await r.json();
+  if (!r.ok) {
+    status($("toy-status"), f.error + (f.field ? " (" + f.field + ")" : ""), true);
+    return;
+  }
+  const c = $("field");
+  const g = c.getContext("2d");
+  const W = c.width, R = f.range;
+  const px = (x) => (x + R) / (2 * R) * W, py = (y) => W - (y + R) / (2 * R) * W;
+  g.clearRect(0, 0, W, W);
+  for (let k = 0; k < f.pointLabels.length; k++) {
+    const lab = f.pointLabels[k];
+    g.fillStyle = COLORS[lab % COLORS.length];
+    g.globalAlpha = lab === Number($("toy-class").value) ? 0.8 : 0.15;
+    g.fillRect(px(f.points[2 * k]) - 1, py(f.points[2 * k + 1]) - 1, 2.5, 2.5);
+  }
+  g.globalAlpha = 1;
+  let max = 1e-9;
+  for (let k = 0; k < f.eps.length / 2; k++) max = Math.max(max, Math.hypot(f.eps[2 * k], f.eps[2 * k + 1]));
+  const cell = W / f.cells, scale = 0.9 * cell / max;
+  g.strokeStyle = "#222";
+  g.lineWidth = 1;
+  for (let k = 0; k < f.eps.length / 2; k++) {
+    const x0 = px(f.grid[2 * k]), y0 = py(f.grid[2 * k + 1]);
+    const dx = -f.eps[2 * k] * scale, dy = f.eps[2 * k + 1] * scale;
+    arrow(g, x0, y0, x0 + dx, y0 + dy);
+  }
+  if (f.paths) {
+    g.strokeStyle = "rgba(30,30,140,0.35)";
+    const steps = f.paths.length, n = f.paths[0].length / 2;
+    for (let b = 0; b < n; b++) {
+      g.beginPath();
+      for (let s = 0; s < steps; s++) {
+        const x = px(f.paths[s][2 * b]), y = py(f.paths[s][2 * b + 1]);
+        if (s === 0) g.moveTo(x, y); else g.lineTo(x, y);
+      }
+      g.stroke();
+      g.fillStyle = "#000";
+      g.fillRect(px(f.paths[steps - 1][2 * b]) - 1.5, py(f.paths[steps - 1][2 * b + 1]) - 1.5, 3, 3);
+    }
+  }
+  status($("toy-status"), f.world + ", t = " + f.t + " (√ᾱ = " + f.sqrtAlphaBar.toFixed(2) + "), s = " + $("toy-guidance").value);
+}
+
+function arrow(g, x0, y0, x1, y1) {
+  const a = Math.atan2(y1 - y0, x1 - x0), h = Math.min(5, Math.hypot(x1 - x0, y1 - y0) * 0.4);
+  g.beginPath();
+  g.moveTo(x0, y0); g.lineTo(x1, y1);
+  g.lineTo(x1 - h * Math.cos(a - 0.5), y1 - h * Math.sin(a - 0.5));
+  g.moveTo(x1, y1);
+  g.lineTo(x1 - h * Math.cos(a + 0.5), y1 - h * Math.sin(a + 0.5));
+  g.stroke();
+}
+
+function later(key, ms, f) {
+  clearTimeout(state[key]);
+  state[key] = setTimeout(f, ms);
+}
+
+$("generate-form").addEventListener("submit", (e) => { e.preventDefault(); generate(); });
+$("sweep-form").addEventListener("submit", (e) => { e.preventDefault(); sweep(); });
+$("model").addEventListener("change", chooseModel);
+$("guidance").addEventListener("input", () => {
+  $("guidance-value").textContent = $("guidance").value;
+  later("timer", 200, generate); // same seed: the same noise, only guidance changes
+});
+$("sampler").addEventListener("change", () => { $("steps").value = $("sampler").value === "ddpm" ? 1000 : 25; });
+for (const id of ["toy-world", "toy-classes", "toy-class", "toy-guidance", "toy-t", "toy-paths"]) {
+  $(id).addEventListener("input", () => {
+    $("toy-guidance-value").textContent = $("toy-guidance").value;
+    $("toy-t-value").textContent = $("toy-t").value;
+    later("toyTimer", 60, drawField);
+  });
+}
+loadModels().then(drawField).catch((e) => status($("status"), "cannot load models: " + e, true));
