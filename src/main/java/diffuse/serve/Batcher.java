@@ -5,6 +5,7 @@ import diffuse.sampling.Generator;
 import diffuse.sampling.SamplerSpec;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
@@ -75,8 +76,19 @@ public final class Batcher implements AutoCloseable {
     }
   }
 
-  /** Counters since start, for /api/health and {@code bench serve}. */
-  public record Stats(long batches, long images, long tickets, long refused, int queued) {}
+  /**
+   * Counters since start, for /api/health and {@code bench serve}.
+   *
+   * @param batches network runs finished
+   * @param images images delivered
+   * @param tickets requests accepted
+   * @param refused requests refused because the queue was full
+   * @param cancelled accepted requests given up before their images were delivered
+   * @param stopped runs stopped between steps because every request in them was cancelled
+   * @param queued requests waiting now
+   */
+  public record Stats(long batches, long images, long tickets, long refused, long cancelled, long stopped,
+      int queued) {}
 
   private final Generator generator;
   private final int maxBatch;
@@ -87,7 +99,7 @@ public final class Batcher implements AutoCloseable {
   private final Deque<Ticket> queue = new ArrayDeque<>();
   private final Thread worker;
   private volatile boolean closed;
-  private long batches, images, tickets, refused;
+  private long batches, images, tickets, refused, cancelled, stopped;
 
   /**
    * @param maxBatch most images in one run (tickets are never split)
@@ -139,7 +151,7 @@ public final class Batcher implements AutoCloseable {
   public Stats stats() {
     lock.lock();
     try {
-      return new Stats(batches, images, tickets, refused, queue.size());
+      return new Stats(batches, images, tickets, refused, cancelled, stopped, queue.size());
     } finally {
       lock.unlock();
     }
@@ -173,6 +185,7 @@ public final class Batcher implements AutoCloseable {
         }
         first = queue.pollFirst();
         if (first.cancelled) {
+          cancelled++;
           first = null;
         }
       }
@@ -184,6 +197,7 @@ public final class Batcher implements AutoCloseable {
           Ticket t = it.next();
           if (t.cancelled) {
             it.remove();
+            cancelled++;
           } else if (first.compatible(t) && size + t.count <= maxBatch) {
             it.remove();
             batch.add(t);
@@ -218,6 +232,7 @@ public final class Batcher implements AutoCloseable {
       }
     }
     int dim = generator.dim();
+    boolean finished = false, halted = false;
     try {
       float[] x = generator.sample(new Generator.Batch(labels, scales, seeds, indices), batch.get(0).spec,
           (step, steps, xs, x0) -> {
@@ -227,7 +242,7 @@ public final class Batcher implements AutoCloseable {
               if (!t.cancelled) {
                 anyone = true;
                 try {
-                  t.listener.onStep(step, steps, java.util.Arrays.copyOfRange(x0, off * dim, (off + t.count) * dim));
+                  t.listener.onStep(step, steps, Arrays.copyOfRange(x0, off * dim, (off + t.count) * dim));
                 } catch (RuntimeException e) {
                   t.cancel(); // a listener that cannot deliver (client gone) gives up its ticket
                 }
@@ -235,14 +250,17 @@ public final class Batcher implements AutoCloseable {
               off += t.count;
             }
             if (!anyone) {
-              throw new DiffuseException(DiffuseException.Code.CANCELLED, "cancelled");
+              throw new Stop();
             }
           });
       int off = 0;
       for (Ticket t : batch) {
-        t.result.complete(java.util.Arrays.copyOfRange(x, off * dim, (off + t.count) * dim));
+        t.result.complete(Arrays.copyOfRange(x, off * dim, (off + t.count) * dim));
         off += t.count;
       }
+      finished = true;
+    } catch (Stop e) {
+      halted = true;
     } catch (RuntimeException e) {
       for (Ticket t : batch) {
         t.result.completeExceptionally(e);
@@ -250,10 +268,28 @@ public final class Batcher implements AutoCloseable {
     }
     lock.lock();
     try {
-      batches++;
-      images += n;
+      if (finished) {
+        batches++;
+      }
+      if (halted) {
+        stopped++;
+      }
+      for (Ticket t : batch) {
+        if (t.cancelled) {
+          cancelled++;
+        } else if (finished) {
+          images += t.count;
+        }
+      }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Thrown out of the sampler's step listener when nobody waits for the batch any more. */
+  private static final class Stop extends RuntimeException {
+    Stop() {
+      super("every request of the batch was cancelled", null, false, false);
     }
   }
 

@@ -103,14 +103,20 @@ final class Fields {
     if (!has(name)) {
       return fallback;
     }
-    double v = number(name, Double.NaN);
-    if (v != Math.rint(v) || Double.isInfinite(v)) {
-      throw DiffuseException.badValue(name, name + " must be a whole number, got " + body.get(name));
+    JsonElement e = body.get(name);
+    java.math.BigDecimal v;
+    try {
+      v = new java.math.BigDecimal(e.getAsJsonPrimitive().getAsString().strip());
+    } catch (RuntimeException ex) { // not a primitive, or not a decimal number (NaN, "seven")
+      throw DiffuseException.badValue(name, name + " must be a whole number, got " + e);
     }
-    if (v < min || v > max) {
-      throw DiffuseException.badValue(name, name + " must be within " + min + ".." + max + ", got " + (long) v);
+    if (v.stripTrailingZeros().scale() > 0) {
+      throw DiffuseException.badValue(name, name + " must be a whole number, got " + e);
     }
-    return (long) v;
+    if (v.compareTo(java.math.BigDecimal.valueOf(min)) < 0 || v.compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
+      throw DiffuseException.badValue(name, name + " must be within " + min + ".." + max + ", got " + v.toPlainString());
+    }
+    return v.longValueExact(); // exact: seeds above 2^53 keep every digit
   }
 
   Integer optionalInt(String name, long min, long max) {

@@ -16,7 +16,7 @@ import java.util.Map;
  * @param headers extra headers (Retry-After, Content-Disposition)
  */
 public record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
-  static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues().create();
+  static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().serializeSpecialFloatingPointValues().create();
 
   static Reply json(int status, Object value) {
     return new Reply(status, "application/json; charset=utf-8", GSON.toJson(value).getBytes(StandardCharsets.UTF_8),

@@ -151,11 +151,14 @@ public final class WebServer implements AutoCloseable {
       try {
         if (path.startsWith("/api/")) {
           api(ctx, method, path, uri, body, keepAlive);
-        } else if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
+        } else if (method.equals(HttpMethod.GET)) {
           send(ctx, page(path), keepAlive);
         } else {
-          send(ctx, Reply.error(405, null, method + " is not allowed on " + path), keepAlive);
+          throw new WrongMethod(method + " is not allowed on " + path + "; use GET", "GET");
         }
+      } catch (WrongMethod e) {
+        Reply r = Reply.error(405, null, e.getMessage());
+        send(ctx, new Reply(405, r.contentType(), r.body(), Map.of("Allow", e.allowed)), keepAlive);
       } catch (DiffuseException e) {
         send(ctx, Reply.error(e), keepAlive);
       } catch (IllegalArgumentException e) {
@@ -256,19 +259,23 @@ public final class WebServer implements AutoCloseable {
 
     private void requireMethod(boolean ok, HttpMethod method, String path, String allowed) {
       if (!ok) {
-        throw new DiffuseException(DiffuseException.Code.BAD_VALUE, null, method + " is not allowed on " + path
-            + "; use " + allowed, null) {
-          @Override
-          public Code code() {
-            return Code.BAD_VALUE;
-          }
-        };
+        throw new WrongMethod(method + " is not allowed on " + path + "; use " + allowed, allowed);
       }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       ctx.close();
+    }
+  }
+
+  /** 405: the path exists, the method does not. */
+  private static final class WrongMethod extends RuntimeException {
+    final String allowed;
+
+    WrongMethod(String message, String allowed) {
+      super(message, null, false, false);
+      this.allowed = allowed;
     }
   }
 

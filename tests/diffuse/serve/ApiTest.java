@@ -1,0 +1,369 @@
+package diffuse.serve;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import diffuse.TestCli;
+import diffuse.TestData;
+import diffuse.app.GenerateRequest;
+import diffuse.app.GenerateService;
+import diffuse.app.LoadedModel;
+import diffuse.app.Progress;
+import diffuse.app.SamplingRequest;
+import diffuse.app.Samples;
+import diffuse.io.Images;
+import diffuse.sampling.SamplerKind;
+import diffuse.train.Device;
+import java.awt.image.BufferedImage;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HTTP API over real loopback HTTP, against a tiny two-label model ("h", "v") trained in the
+ * test: good requests, every kind of bad one, merged batches, a full queue and cancellation.
+ */
+class ApiTest {
+  @TempDir static Path shared;
+  static Path model;
+  static WebServer server;
+  static HttpClient http;
+
+  @BeforeAll
+  static void trainAndServe() throws IOException {
+    Path data = TestData.writeBarsFolder(shared.resolve("bars"), 64, 8);
+    model = shared.resolve("bars-model");
+    TestCli.Run r = TestCli.run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
+        "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "2", "--timesteps", "50",
+        "--device", "cpu", "--out", model.toString());
+    assertEquals(0, r.code(), r.err());
+    // a generous wait, so that requests sent together are merged into one run
+    server = new Serving(List.of(model), List.of(), "127.0.0.1", 0, 64, 150, 64).start(cpu());
+    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  static Device.Choice cpu() {
+    return Device.CPU.resolve(2);
+  }
+
+  static HttpResponse<byte[]> send(String method, String path, String body) throws Exception {
+    return send(server, method, path, body);
+  }
+
+  static HttpResponse<byte[]> send(WebServer s, String method, String path, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
+        .timeout(Duration.ofSeconds(60));
+    b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
+        : b.method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  static CompletableFuture<HttpResponse<byte[]>> post(WebServer s, String path, String body) {
+    HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
+        .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  static JsonObject json(HttpResponse<byte[]> r) {
+    return JsonParser.parseString(new String(r.body(), StandardCharsets.UTF_8)).getAsJsonObject();
+  }
+
+  /** The gray levels of every image of a JSON reply's rows, row by row. */
+  static List<int[]> pixels(JsonObject reply) throws IOException {
+    List<int[]> out = new ArrayList<>();
+    for (JsonElement row : reply.getAsJsonArray("rows")) {
+      for (JsonElement url : row.getAsJsonObject().getAsJsonArray("images")) {
+        String s = url.getAsString();
+        assertTrue(s.startsWith("data:image/png;base64,"), s);
+        out.add(gray(ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(s.substring(22))))));
+      }
+    }
+    return out;
+  }
+
+  static int[] gray(BufferedImage img) {
+    return img.getRaster().getPixels(0, 0, img.getWidth(), img.getHeight(), (int[]) null);
+  }
+
+  static Stats stats() throws Exception {
+    JsonObject m = json(send("GET", "/api/health", null)).getAsJsonObject("models").getAsJsonObject("bars-model");
+    return new Stats(m.get("batches").getAsLong(), m.get("tickets").getAsLong(), m.get("cancelled").getAsLong(),
+        m.get("stopped").getAsLong(), m.get("queued").getAsInt());
+  }
+
+  record Stats(long batches, long tickets, long cancelled, long stopped, int queued) {}
+
+  @Test
+  void modelsAndHealthDescribeWhatIsServed() throws Exception {
+    HttpResponse<byte[]> r = send("GET", "/api/models", null);
+    assertEquals(200, r.statusCode());
+    JsonObject m = json(r).getAsJsonArray("models").get(0).getAsJsonObject();
+    assertEquals("bars-model", m.get("id").getAsString());
+    assertEquals("[\"h\",\"v\"]", m.get("labels").toString());
+    assertEquals(8, m.get("height").getAsInt());
+    assertEquals(50, m.get("timesteps").getAsInt());
+    JsonObject h = json(send("GET", "/api/health", null));
+    assertEquals("ok", h.get("status").getAsString());
+    assertTrue(h.getAsJsonObject("models").has("bars-model"));
+    HttpResponse<byte[]> page = send("GET", "/", null);
+    assertEquals(200, page.statusCode());
+    assertTrue(new String(page.body(), StandardCharsets.UTF_8).contains("<script src=\"/app.js\""));
+    assertTrue(page.headers().firstValue("content-type").orElse("").startsWith("text/html"));
+  }
+
+  @Test
+  void generateAnswersTheImagesThatTheGenerateServiceDraws() throws Exception {
+    HttpResponse<byte[]> r = send("POST", "/api/generate",
+        "{\"prompt\": \"an h\", \"n\": 3, \"steps\": 5, \"guidance\": 2.5, \"seed\": 4}");
+    assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+    JsonObject reply = json(r);
+    assertEquals("h", reply.get("label").getAsString());
+    JsonObject sidecar = reply.getAsJsonObject("sidecar");
+    assertEquals(4, sidecar.get("seed").getAsLong());
+    assertEquals(5, sidecar.get("steps").getAsInt());
+    assertEquals("ddim", sidecar.get("sampler").getAsString());
+    List<int[]> served = pixels(reply);
+    assertEquals(3, served.size());
+
+    try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
+      Samples s = GenerateService.generate(alone, new GenerateRequest(List.of("h"), List.of(2.5), 3,
+          new SamplingRequest(SamplerKind.DDIM, 5, null, true, 4, 64)), Progress.NONE);
+      List<BufferedImage> offline = s.images(s.rows().get(0));
+      for (int i = 0; i < 3; i++) {
+        assertArrayEquals(gray(offline.get(i)), served.get(i), "image " + i);
+      }
+    }
+  }
+
+  @Test
+  void pngRepliesCarryTheirSettingsInTextChunks() throws Exception {
+    HttpResponse<byte[]> r = send("POST", "/api/generate",
+        "{\"prompt\": \"v\", \"n\": 2, \"steps\": 4, \"seed\": 9, \"format\": \"png\"}");
+    assertEquals(200, r.statusCode());
+    assertEquals("image/png", r.headers().firstValue("content-type").orElse(""));
+    Map<String, String> text = Images.pngText(r.body());
+    assertTrue(text.get("parameters").contains("\"v\""), text.toString());
+    assertTrue(text.get("parameters").contains("seed 9"), text.toString());
+    JsonObject sidecar = JsonParser.parseString(text.get("diffuse")).getAsJsonObject();
+    assertEquals(9, sidecar.get("seed").getAsLong());
+    assertEquals(1, sidecar.getAsJsonArray("rows").get(0).getAsJsonObject().get("label").getAsInt());
+    assertNotNull(ImageIO.read(new ByteArrayInputStream(r.body())));
+  }
+
+  @Test
+  void sweepGivesOneRowPerScaleFromTheSameNoise() throws Exception {
+    HttpResponse<byte[]> r = send("POST", "/api/sweep",
+        "{\"prompt\": \"h\", \"n\": 2, \"steps\": 4, \"seed\": 1, \"guidance\": [0, 1, 3]}");
+    assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+    JsonObject reply = json(r);
+    assertEquals(3, reply.getAsJsonArray("rows").size());
+    assertEquals(3.0, reply.getAsJsonArray("rows").get(2).getAsJsonObject().get("guidance").getAsDouble());
+    // the s = 1 row is exactly what /api/generate gives at s = 1 for that seed
+    List<int[]> rows = pixels(reply);
+    List<int[]> one = pixels(json(send("POST", "/api/generate",
+        "{\"prompt\": \"h\", \"n\": 2, \"steps\": 4, \"seed\": 1, \"guidance\": 1}")));
+    assertArrayEquals(one.get(0), rows.get(2));
+    assertArrayEquals(one.get(1), rows.get(3));
+  }
+
+  @Test
+  void everyBadRequestNamesItsFieldAndTheServerKeepsServing() throws Exception {
+    record Bad(String method, String path, String body, int status, String field) {}
+    List<Bad> bad = List.of(
+        new Bad("POST", "/api/generate", "{\"prompt\": \"digit 7\"}", 400, "prompt"),
+        new Bad("POST", "/api/generate", "{}", 400, "prompt"),
+        new Bad("POST", "/api/generate", "{\"prompt\": 7}", 400, "prompt"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidance\": \"NaN\"}", 400, "guidance"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidance\": NaN}", 400, "guidance"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidance\": \"Infinity\"}", 400, "guidance"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidance\": [1, 2]}", 400, "guidance"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 0}", 400, "n"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 65}", 400, "n"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 2.5}", 400, "n"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 0}", 400, "steps"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 51}", 400, "steps"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"sampler\": \"euler\"}", 400, "sampler"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"format\": \"gif\"}", 400, "format"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"gudance\": 2}", 400, "gudance"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"model\": \"nope\"}", 400, "model"),
+        new Bad("POST", "/api/generate", "{\"prompt\": ", 400, "body"),
+        new Bad("POST", "/api/generate", "[1, 2]", 400, "body"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"" + "h".repeat(20_000) + "\"}", 413, "body"),
+        new Bad("POST", "/api/generate/stream", "{\"prompt\": \"x\"}", 400, "prompt"),
+        new Bad("POST", "/api/sweep", "{\"prompt\": \"h\", \"guidance\": [" + "1,".repeat(12) + "1]}", 400,
+            "guidance"),
+        new Bad("GET", "/api/toy/field?guidance=NaN", null, 400, "guidance"),
+        new Bad("GET", "/api/toy/field?t=5000", null, 400, "t"),
+        new Bad("GET", "/api/toy/field?world=mars", null, 400, "world"),
+        new Bad("GET", "/api/models/nope/tradeoff.png", null, 400, "model"),
+        new Bad("GET", "/api/models/bars-model/tradeoff.png", null, 404, "model"),
+        new Bad("GET", "/api/generate", null, 405, null),
+        new Bad("DELETE", "/", null, 405, null),
+        new Bad("GET", "/api/nope", null, 404, null),
+        new Bad("GET", "/nope.html", null, 404, null));
+    for (Bad b : bad) {
+      HttpResponse<byte[]> r = send(b.method(), b.path(), b.body());
+      String what = b.method() + " " + b.path() + " " + (b.body() == null ? "" : b.body().substring(0,
+          Math.min(60, b.body().length())));
+      assertEquals(b.status(), r.statusCode(), what + " → " + new String(r.body(), StandardCharsets.UTF_8));
+      assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("application/json"), what);
+      JsonObject e = json(r);
+      assertEquals(b.status(), e.get("status").getAsInt(), what);
+      assertFalse(e.get("error").getAsString().isBlank(), what);
+      assertFalse(e.get("error").getAsString().contains("\n"), what);
+      if (b.field() == null) {
+        assertTrue(e.get("field").isJsonNull(), what + " " + e);
+      } else {
+        assertEquals(b.field(), e.get("field").getAsString(), what + " " + e);
+      }
+      if (b.status() == 405) {
+        assertTrue(r.headers().firstValue("allow").isPresent(), what);
+      }
+    }
+    // the message names the labels a user can ask for
+    assertTrue(json(send("POST", "/api/generate", "{\"prompt\": \"digit 7\"}")).get("error").getAsString()
+        .contains("h, v"));
+    HttpResponse<byte[]> ok = send("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 1, \"steps\": 2}");
+    assertEquals(200, ok.statusCode());
+  }
+
+  @Test
+  void concurrentRequestsShareARunAndGetTheImagesTheyGetAlone() throws Exception {
+    String[] bodies = {
+        "{\"prompt\": \"h\", \"n\": 3, \"steps\": 6, \"guidance\": 2, \"seed\": 11}",
+        "{\"prompt\": \"v\", \"n\": 2, \"steps\": 6, \"guidance\": 2, \"seed\": 12}",
+        "{\"prompt\": \"h\", \"n\": 4, \"steps\": 6, \"guidance\": 3.5, \"seed\": 11}",
+        "{\"prompt\": \"v\", \"n\": 1, \"steps\": 6, \"guidance\": -1, \"seed\": 13}"};
+    List<int[]> alone = new ArrayList<>();
+    for (String b : bodies) {
+      HttpResponse<byte[]> r = send("POST", "/api/generate", b);
+      assertEquals(200, r.statusCode());
+      alone.addAll(pixels(json(r)));
+    }
+    Stats before = stats();
+    List<CompletableFuture<HttpResponse<byte[]>>> together = new ArrayList<>();
+    for (String b : bodies) {
+      together.add(post(server, "/api/generate", b));
+    }
+    List<int[]> merged = new ArrayList<>();
+    for (var f : together) {
+      HttpResponse<byte[]> r = f.join();
+      assertEquals(200, r.statusCode());
+      merged.addAll(pixels(json(r)));
+    }
+    Stats after = stats();
+    assertEquals(4, after.tickets() - before.tickets());
+    assertTrue(after.batches() - before.batches() < 4,
+        "the four requests were not merged: " + (after.batches() - before.batches()) + " runs");
+    assertEquals(alone.size(), merged.size());
+    for (int i = 0; i < alone.size(); i++) {
+      assertArrayEquals(alone.get(i), merged.get(i), "image " + i);
+    }
+  }
+
+  @Test
+  void aFullQueueAnswers429WithRetryAfterAndRecovers() throws Exception {
+    // one waiting request at most; different step counts cannot share a run, so they queue
+    try (WebServer small = new Serving(List.of(model), List.of(), "127.0.0.1", 0, 4, 0, 1).start(cpu())) {
+      List<CompletableFuture<HttpResponse<byte[]>>> all = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        all.add(post(small, "/api/generate", "{\"prompt\": \"h\", \"n\": 4, \"steps\": " + (50 - i) + "}"));
+      }
+      int ok = 0, busy = 0;
+      for (var f : all) {
+        HttpResponse<byte[]> r = f.join();
+        if (r.statusCode() == 200) {
+          ok++;
+        } else {
+          assertEquals(429, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+          assertEquals("1", r.headers().firstValue("retry-after").orElse(""));
+          assertTrue(json(r).get("error").getAsString().contains("queue is full"));
+          busy++;
+        }
+      }
+      assertTrue(ok >= 1 && busy >= 1, ok + " answered, " + busy + " refused");
+      assertEquals(200, send(small, "POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 1, \"steps\": 3}")
+          .statusCode());
+    }
+  }
+
+  @Test
+  void aClientThatDisconnectsCancelsItsWork() throws Exception {
+    Stats before = stats();
+    // a streamed request: read the first step's preview, then hang up mid-run
+    try (Socket s = new Socket("127.0.0.1", server.port())) {
+      s.setSoTimeout(30_000);
+      String body = "{\"prompt\": \"h\", \"n\": 8, \"steps\": 50, \"sampler\": \"ddpm\"}";
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /api/generate/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+          .getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      assertEquals("HTTP/1.1 200 OK", in.readLine());
+      boolean queued = false;
+      for (String line; (line = in.readLine()) != null; ) {
+        queued |= line.equals("event: queued");
+        if (line.equals("event: step")) {
+          String data = in.readLine();
+          assertTrue(data.contains("\"preview\":\"data:image/png;base64,"), data);
+          assertTrue(data.contains("\"steps\":50"), data);
+          break;
+        }
+      }
+      assertTrue(queued);
+    }
+    // a plain request that hangs up at once: dropped from the queue or stopped in its run
+    try (Socket s = new Socket("127.0.0.1", server.port())) {
+      String body = "{\"prompt\": \"v\", \"n\": 8, \"steps\": 50, \"sampler\": \"ddpm\", \"seed\": 3}";
+      s.getOutputStream().write(("POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+          + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      Thread.sleep(20);
+    }
+    Stats after = before;
+    for (int i = 0; i < 200 && after.cancelled() - before.cancelled() < 2; i++) {
+      Thread.sleep(50);
+      after = stats();
+    }
+    assertEquals(2, after.tickets() - before.tickets());
+    assertEquals(2, after.cancelled() - before.cancelled(), "both requests given up: " + after);
+    assertTrue(after.stopped() > before.stopped(), "the streamed run was stopped between steps: " + after);
+    assertEquals(0, after.queued());
+    // and the server still answers
+    assertEquals(200, send("POST", "/api/generate", "{\"prompt\": \"v\", \"n\": 1, \"steps\": 2}").statusCode());
+  }
+}
