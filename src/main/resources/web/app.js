@@ -117,8 +117,7 @@ function onEvent(event, data, body) {
     status($("status"), "denoising: step " + data.step + " of " + data.steps);
   } else if (event === "result") {
     showImages($("grid"), data.rows[0].images);
-    $("preview").src = data.grid;
-    $("preview-caption").textContent = "final grid (" + data.label + ", s = " + body.guidance + ")";
+    $("preview-caption").textContent = "x̂₀ at the last step: " + data.label + ", s = " + body.guidance;
     const dl = $("download");
     dl.href = data.grid;
     dl.download = "diffuse-" + data.label + "-s" + body.guidance + "-seed" + body.seed + ".png";
@@ -236,7 +235,10 @@ $("guidance").addEventListener("input", () => {
   $("guidance-value").textContent = $("guidance").value;
   later("timer", 200, generate); // same seed: the same noise, only guidance changes
 });
-$("sampler").addEventListener("change", () => { $("steps").value = $("sampler").value === "ddpm" ? 1000 : 25; });
+$("sampler").addEventListener("change", () => {
+  const all = state.current ? state.current.timesteps : 1000;
+  $("steps").value = $("sampler").value === "ddpm" ? all : Math.min(25, all);
+});
 for (const id of ["toy-world", "toy-classes", "toy-class", "toy-guidance", "toy-t", "toy-paths"]) {
   $(id).addEventListener("input", () => {
     $("toy-guidance-value").textContent = $("toy-guidance").value;

@@ -1,0 +1,152 @@
+package diffuse.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import diffuse.train.Device;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The page in a real browser: headless Chromium driven through Selenium against the shipped MNIST
+ * model. It loads, takes a typed prompt, generates (the preview of x̂₀ updating step by step, then
+ * the grid), re-samples when the slider moves, sweeps, and draws the two-pixel field. The last state is
+ * saved to {@code target/serve-screenshot.png} (the README's {@code docs/serve.png}).
+ *
+ * <p>Needs Debian's {@code chromium} and {@code chromium-driver} ({@code .ci/run} installs them);
+ * where neither is installed the test is skipped, never passed.
+ */
+class BrowserTest {
+  static final Path CHROMIUM = Path.of(System.getProperty("diffuse.chromium", "/usr/bin/chromium"));
+  static final Path DRIVER = Path.of(System.getProperty("diffuse.chromedriver", "/usr/bin/chromedriver"));
+
+  static WebServer server;
+  static ChromeDriver browser;
+
+  @BeforeAll
+  static void start() {
+    Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+        "headless Chromium is not installed (apt-get install chromium chromium-driver)");
+    server = new Serving(List.of(Path.of("models/mnist")), List.of(), "127.0.0.1", 0, 64, 5, 64)
+        .start(Device.CPU.resolve(0));
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+        "--window-size=1200,1900", "--no-first-run", "--disable-extensions");
+    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile())
+        .usingAnyFreePort().build();
+    browser = new ChromeDriver(service, options);
+    browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  static WebDriverWait waitUpTo(int seconds) {
+    return new WebDriverWait(browser, Duration.ofSeconds(seconds));
+  }
+
+  static WebElement id(String id) {
+    return browser.findElement(By.id(id));
+  }
+
+  static Object js(String script, Object... args) {
+    return ((JavascriptExecutor) browser).executeScript(script, args);
+  }
+
+  @Test
+  void thePageGeneratesPreviewsResamplesWhenTheSliderMovesSweepsAndDrawsTheField() throws IOException {
+    browser.get("http://127.0.0.1:" + server.port() + "/");
+    // the model's labels are offered as prompts
+    waitUpTo(20).until(d -> browser.findElements(By.cssSelector("#labels option")).size() == 10);
+    assertEquals("digit 7", browser.findElements(By.cssSelector("#labels option")).get(7).getAttribute("value"));
+    assertTrue(id("model").getText().contains("mnist"));
+
+    // count every preview the stream delivers
+    js("window.previews = 0; new MutationObserver(() => window.previews++)"
+        + ".observe(document.getElementById('preview'), {attributes: true, attributeFilter: ['data-step']});");
+    WebElement prompt = id("prompt");
+    prompt.clear();
+    prompt.sendKeys("digit 3");
+    WebElement count = id("count");
+    count.clear();
+    count.sendKeys("8");
+    id("generate").click();
+    waitUpTo(60).until(d -> browser.findElements(By.cssSelector("#grid img.sample")).size() == 8);
+    waitUpTo(10).until(d -> id("status").getText().contains("images of 3"));
+    long previews = ((Number) js("return window.previews;")).longValue();
+    assertTrue(previews >= 10, "the preview updated " + previews + " times in 25 steps");
+    assertEquals("25", id("preview").getAttribute("data-step"));
+    String first = browser.findElements(By.cssSelector("#grid img.sample")).get(0).getAttribute("src");
+    assertTrue(first.startsWith("data:image/png;base64,"));
+    assertTrue(id("download").isDisplayed());
+    assertTrue(id("download").getAttribute("href").startsWith("data:image/png"));
+
+    // the slider: one notch right, s = 2 → 2.25, the same noise drawn again
+    id("guidance").sendKeys(Keys.ARROW_RIGHT);
+    assertEquals("2.25", id("guidance-value").getText());
+    waitUpTo(60).until(d -> id("preview-caption").getText().contains("s = 2.25"));
+    String again = browser.findElements(By.cssSelector("#grid img.sample")).get(0).getAttribute("src");
+    assertNotEquals(first, again, "moving the slider changed nothing");
+    assertEquals(8, browser.findElements(By.cssSelector("#grid img.sample")).size());
+
+    // the sweep view: one row per scale, from the same noise
+    WebElement sweepCount = id("sweep-count");
+    sweepCount.clear();
+    sweepCount.sendKeys("6");
+    id("sweep").click();
+    waitUpTo(90).until(d -> browser.findElements(By.cssSelector("#sweep-rows .row")).size() == 5);
+    List<WebElement> rows = browser.findElements(By.cssSelector("#sweep-rows .row"));
+    assertEquals("s = 0", rows.get(0).findElement(By.tagName("span")).getText());
+    assertEquals("s = 5", rows.get(4).findElement(By.tagName("span")).getText());
+    for (WebElement row : rows) {
+      assertEquals(6, row.findElements(By.tagName("img")).size());
+    }
+
+    // the two-pixel world draws its field and follows its own slider
+    waitUpTo(30).until(d -> id("toy-status").getText().contains("t = 300"));
+    WebElement t = id("toy-t");
+    for (int i = 0; i < 5; i++) {
+      t.sendKeys(Keys.ARROW_LEFT);
+    }
+    waitUpTo(30).until(d -> id("toy-status").getText().contains("t = 295"));
+    Number inked = (Number) js("const c = document.getElementById('field'), g = c.getContext('2d');"
+        + "const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;"
+        + "for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n;");
+    assertTrue(inked.longValue() > 2000, "the field canvas is nearly empty: " + inked + " pixels");
+
+    // the trade-off plot of the shipped model's evaluation is shown
+    assertTrue(id("tradeoff-panel").isDisplayed());
+    assertTrue((Boolean) js("return document.getElementById('tradeoff').naturalWidth > 100;"));
+
+    File shot = browser.getScreenshotAs(OutputType.FILE);
+    Files.createDirectories(Path.of("target"));
+    Files.copy(shot.toPath(), Path.of("target/serve-screenshot.png"), StandardCopyOption.REPLACE_EXISTING);
+  }
+}
