@@ -24,8 +24,8 @@ import picocli.CommandLine.Option;
 
 /** {@code diffuse bench}: throughput and memory measurements (not tests: numbers depend on the machine). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Measure training throughput and memory, and sampling time, on this machine.",
-    subcommands = {BenchCommand.Train.class, BenchCommand.Sample.class})
+    description = "Measure training throughput and memory, sampling time, and the server under load, on this machine.",
+    subcommands = {BenchCommand.Train.class, BenchCommand.Sample.class, BenchServeCommand.class})
 final class BenchCommand {
 
   /** Resident memory of this process in MB (Linux), or -1. */
