@@ -38,7 +38,8 @@ class TrainingRunTest {
   }
 
   final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-  final PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
+  final diffuse.report.Listener log = new diffuse.io.ConsoleListener(
+      new PrintStream(logBytes, true, StandardCharsets.UTF_8), false);
 
   String log() {
     return logBytes.toString(StandardCharsets.UTF_8);

@@ -1,30 +1,20 @@
 package diffuse.cli;
 
-import diffuse.data.Dataset;
-import diffuse.data.DatasetSpec;
-import diffuse.data.Datasets;
-import diffuse.eval.ClassifierModel;
+import diffuse.app.EvaluateRequest;
+import diffuse.app.EvaluateService;
+import diffuse.app.LoadedModel;
 import diffuse.eval.Evaluator;
-import diffuse.eval.TradeoffPlot;
 import diffuse.io.AtomicFiles;
-import diffuse.io.Images;
-import diffuse.io.Json;
+import diffuse.io.ConsoleListener;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.prompt.Prompts;
-import diffuse.sampling.ClassifierFreeGuidance;
-import diffuse.sampling.SamplerSpec;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -48,98 +38,34 @@ final class EvaluateCommand implements Callable<Integer> {
   Path classifierDir;
   @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
   @Mixin SamplingOptions sampling;
-  private String reference;
-
   static Path defaultClassifierDir(String dataset) {
-    String name = dataset.startsWith("folder:") ? "folder" : dataset;
-    return GenerateOptions.defaultModel().resolveSibling(name + "-classifier");
+    return EvaluateService.defaultClassifier(GenerateOptions.defaultModel().getParent(), dataset);
   }
 
   @Override
   public Integer call() throws IOException {
-    scales.forEach(ClassifierFreeGuidance::requireFinite);
-    if (count < 2) {
-      throw new IllegalArgumentException("-n must be >= 2 (diversity needs pairs), got " + count);
-    }
+    EvaluateRequest request = new EvaluateRequest(scales, prompt, count, classifierDir, dataDir, sampling.request());
     ModelStore.StoredModel model = sampling.openModel();
     ModelInfo info = model.info();
-    List<Integer> labels = prompt == null ? IntStream.range(0, info.labels().size()).boxed().toList()
-        : List.of(new Prompts(info.labels()).resolve(prompt));
-    SamplerSpec spec = sampling.request().spec(info);
+    if (prompt != null) {
+      new Prompts(info.labels()).resolve(prompt); // an unknown prompt fails before anything is loaded
+    }
+    sampling.request().spec(info);
     AtomicFiles.checkWritable(out.resolve("metrics.csv"));
     Path cdir = classifierDir != null ? classifierDir : defaultClassifierDir(info.data().dataset());
-    var device = sampling.device.resolve();
-    DatasetSpec ds = DatasetSpec.parse(info.data().dataset());
-    boolean folder = ds.kind() == DatasetSpec.Kind.FOLDER;
-    reference = folder ? "the model's own training images (a folder data set has no held-out split)"
-        : "the test split, held out of training";
-    if (folder) {
-      System.out.println("note: the reference and baseline images are " + reference
-          + "; the Fréchet distance then rewards memorising them");
+    if (EvaluateService.referenceIsTrainingData(info)) {
+      System.out.println("note: the reference and baseline images are the model's own training images (a folder"
+          + " data set has no held-out split); the Fréchet distance then rewards memorising them");
     }
-    Dataset test = Datasets.load(ds, ds.kind() == DatasetSpec.Kind.FOLDER ? Datasets.Split.TRAIN : Datasets.Split.TEST,
-        dataDir, info.architecture().height());
-    try (ClassifierModel classifier = ClassifierModel.load(cdir, device.config());
-        diffuse.app.LoadedModel loaded = sampling.load(model)) {
-      if (!classifier.info().labels().equals(info.labels())) {
-        throw new IllegalArgumentException("classifier " + cdir + " knows labels " + classifier.info().labels()
-            + ", the model " + info.labels());
-      }
-      Evaluator ev = new Evaluator(classifier, test, count);
-      Evaluator.Report r = ev.run(loaded.generator(), labels, scales, spec, count, sampling.batchSize, sampling.seed, 8);
-      write(r, info, spec, labels, cdir);
+    EvaluateService.Evaluation e;
+    try (LoadedModel loaded = sampling.load(model)) {
+      e = EvaluateService.evaluate(loaded, request, cdir, sampling.device.resolve(), ConsoleListener.stderr());
     }
-    return 0;
-  }
-
-  private void write(Evaluator.Report r, ModelInfo info, SamplerSpec spec, List<Integer> labels, Path cdir) throws IOException {
-    Files.createDirectories(out);
-    StringBuilder csv = new StringBuilder("scale,label,label_name,n,accuracy,confidence,fd_class,fd_all,diversity,diversity_ratio\n");
-    List<Evaluator.Metrics> all = new ArrayList<>(r.rows());
-    all.addAll(r.baseline());
-    for (Evaluator.Metrics m : all) {
-      csv.append(String.format(Locale.ROOT, "%s,%d,%s,%d,%.4f,%.4f,%.3f,%.3f,%.4f,%.4f%n",
-          m.isBaseline() ? "real" : GenerateCommand.fmt(m.scale()), m.label(), m.labelName(), m.n(), m.accuracy(),
-          m.confidence(), m.fdClass(), m.fdAll(), m.diversity(), m.diversityRatio()));
-    }
-    AtomicFiles.write(out.resolve("metrics.csv"), csv.toString().getBytes(StandardCharsets.UTF_8));
-    Map<String, Object> json = new java.util.LinkedHashMap<>();
-    json.put("model", sampling.openModel().dir().toString());
-    json.put("checkpoint", info.checkpoint());
-    json.put("classifier", cdir.toString());
-    json.put("sampler", spec);
-    json.put("seed", sampling.seed);
-    json.put("n", count);
-    json.put("seconds", r.seconds());
-    json.put("imagesGenerated", r.imagesGenerated());
-    json.put("reference", reference);
-    json.put("rows", r.rows());
-    json.put("baseline", r.baseline());
-    json.put("unconditionalShares", r.unconditionalShares());
-    json.put("trainingShares", trainingShares(info));
-    Json.writeAtomically(out.resolve("metrics.json"), json);
-    String title = String.format("%s, %d samples per class and scale, %s %d steps", info.data().dataset(), count,
-        spec.kind().name().toLowerCase(), spec.steps());
-    Images.writePng(TradeoffPlot.render(title, r.rows(), r.baseline()), out.resolve("tradeoff.png"));
-    var a = info.architecture();
-    int perScale = labels.size();
-    for (int si = 0; si < scales.size(); si++) {
-      List<Images.Row> rows = new ArrayList<>();
-      for (int li = 0; li < perScale; li++) {
-        float[] x = r.firstSamples().get(si * perScale + li);
-        int n = x.length / (a.height() * a.width() * a.channels());
-        List<BufferedImage> imgs = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-          imgs.add(Images.toImage(x, i, a.height(), a.width(), a.channels()));
-        }
-        rows.add(new Images.Row(info.labels().get(labels.get(li)), imgs));
-      }
-      Images.writePng(Images.grid("guidance s = " + GenerateCommand.fmt(scales.get(si)), rows, 8, 2),
-          out.resolve("samples-s" + GenerateCommand.fmt(scales.get(si)) + ".png"));
-    }
-    printTable(r);
+    e.writeTo(out);
+    printTable(e);
+    Evaluator.Report r = e.report();
     if (r.unconditionalShares() != null) {
-      double[] train = trainingShares(info);
+      double[] train = e.trainingShares();
       StringBuilder sb = new StringBuilder("s = 0 ignores the prompt, so its accuracy is the share of each class among"
           + " unconditional samples. The classifier labels them (share; training data's share):");
       for (int k = 0; k < train.length; k++) {
@@ -150,15 +76,11 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     System.out.printf("evaluated %,d generated images in %.0f s; wrote %s (metrics.csv, metrics.json, tradeoff.png, samples-s*.png)%n",
         r.imagesGenerated(), r.seconds(), out);
+    return 0;
   }
 
-  private static double[] trainingShares(ModelInfo info) {
-    List<Integer> c = info.data().classCounts();
-    double total = c.stream().mapToInt(Integer::intValue).sum();
-    return c.stream().mapToDouble(v -> v / total).toArray();
-  }
-
-  private void printTable(Evaluator.Report r) {
+  private void printTable(EvaluateService.Evaluation e) {
+    Evaluator.Report r = e.report();
     System.out.println();
     System.out.println("  scale  | accuracy | confidence | FD class | FD all | diversity | div/real");
     System.out.println("---------+----------+------------+----------+--------+-----------+---------");
@@ -173,7 +95,7 @@ final class EvaluateCommand implements Callable<Integer> {
           avg(ms, Evaluator.Metrics::fdClass), avg(ms, Evaluator.Metrics::fdAll), avg(ms, Evaluator.Metrics::diversity),
           avg(ms, Evaluator.Metrics::diversityRatio));
     }
-    System.out.println("(means over classes; 'real' = " + reference + ", the baseline for the Fréchet distance at this n)");
+    System.out.println("(means over classes; 'real' = " + e.reference() + ", the baseline for the Fréchet distance at this n)");
   }
 
   private static double avg(List<Evaluator.Metrics> ms, java.util.function.ToDoubleFunction<Evaluator.Metrics> f) {

@@ -232,7 +232,7 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   static String fmt(double s) {
-    return s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s);
+    return diffuse.sampling.ClassifierFreeGuidance.formatScale(s);
   }
 
   static String slug(String s) {

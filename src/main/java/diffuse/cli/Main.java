@@ -71,7 +71,9 @@ public final class Main implements Runnable {
   private static int failure(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
     PrintWriter err = cmd.getErr();
     if (e instanceof DiffuseException d) {
-      err.println("diffuse " + cmd.getCommandName() + ": error: " + asOptions(d));
+      String message = d instanceof diffuse.app.TrainService.SettingsConflict c ? c.describe(Main::optionName)
+          : asOptions(d);
+      err.println("diffuse " + cmd.getCommandName() + ": error: " + message);
       err.flush();
       return d.code().exitCode();
     } else if (e instanceof IllegalArgumentException) {
@@ -100,12 +102,15 @@ public final class Main implements Runnable {
     if (f == null || !m.startsWith(f + " ")) {
       return m;
     }
-    String option = switch (f) {
+    return optionName(f) + m.substring(f.length());
+  }
+
+  /** The option that sets a request field: {@code batchSize} → {@code --batch-size}, {@code count} → {@code -n}. */
+  static String optionName(String field) {
+    return switch (field) {
       case "count" -> "-n";
-      case "prompt" -> "--prompt";
-      default -> "--" + f.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+      default -> "--" + field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
     };
-    return option + m.substring(f.length());
   }
 
   /**

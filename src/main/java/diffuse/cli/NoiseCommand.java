@@ -37,7 +37,7 @@ final class NoiseCommand implements Callable<Integer> {
       }
     }
     AtomicFiles.checkWritable(out);
-    Dataset d = Datasets.load(DatasetSpec.parse(dataset), Datasets.Split.TRAIN, dataDir, 32);
+    Dataset d = Datasets.load(DatasetSpec.parse(dataset), Datasets.Split.TRAIN, dataDir, 32, diffuse.io.ConsoleListener.stderr());
     if (index < 0 || index >= d.size()) {
       throw new IllegalArgumentException("--index must be within 0.." + (d.size() - 1));
     }

@@ -62,7 +62,7 @@ final class ToyCommand {
           data.labelNames(), classes, new ModelInfo.Data(data.name(), points, 1, 2, 1,
               Arrays.stream(counts).boxed().toList()),
           new ModelInfo.Training(settings, 0, 0, 0, 0, "", List.of()), null);
-      new TrainingRun(out, info, data, false, epochs, device.resolve(), Main.commandLine(cmd), System.err).run();
+      new TrainingRun(out, info, data, false, epochs, device.resolve(), Main.commandLine(cmd), diffuse.io.ConsoleListener.stderr()).run();
       return 0;
     }
   }

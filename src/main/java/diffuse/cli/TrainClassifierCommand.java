@@ -41,13 +41,14 @@ final class TrainClassifierCommand implements Callable<Integer> {
     Path dir = out != null ? out : EvaluateCommand.defaultClassifierDir(spec.toString());
     AtomicFiles.checkWritable(dir.resolve("classifier.json"));
     var d = device.resolve();
-    int imageSize = TrainCommand.folderImageSize(spec, imageSizeOption);
+    var log = diffuse.io.ConsoleListener.stderr();
+    int imageSize = diffuse.app.TrainService.folderImageSize(spec, imageSizeOption);
     Dataset train;
     Dataset test;
     String accuracyOn;
     if (spec.kind() == DatasetSpec.Kind.FOLDER) {
       // a folder has no test split: hold out every 10th image of each class, never trained on
-      Dataset[] parts = Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize).holdOut(10);
+      Dataset[] parts = Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize, log).holdOut(10);
       train = parts[0];
       test = parts[1];
       accuracyOn = "every 10th image of each class, held out of the classifier's training";
@@ -55,12 +56,12 @@ final class TrainClassifierCommand implements Callable<Integer> {
         throw new IllegalArgumentException("each class of " + spec + " needs at least 10 images to hold some out");
       }
     } else {
-      train = Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize);
-      test = Datasets.load(spec, Datasets.Split.TEST, dataDir, imageSize);
+      train = Datasets.load(spec, Datasets.Split.TRAIN, dataDir, imageSize, log);
+      test = Datasets.load(spec, Datasets.Split.TEST, dataDir, imageSize, log);
       accuracyOn = "the test split";
     }
     ClassifierInfo info = ClassifierTrainer.train(train, test, epochs, batch, seed, dir, Main.commandLine(cmd), accuracyOn,
-        d.config());
+        d.config(), log);
     System.out.printf("saved %s: accuracy %.2f%% on %,d images (%s), %s of training%n", dir, 100 * info.testAccuracy(),
         test.size(), accuracyOn, diffuse.io.ProgressBar.format(info.trainSeconds()));
     return 0;

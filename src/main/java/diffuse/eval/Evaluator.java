@@ -1,7 +1,7 @@
 package diffuse.eval;
 
+import diffuse.report.Listener;
 import diffuse.data.Dataset;
-import diffuse.io.ProgressBar;
 import diffuse.sampling.Generator;
 import diffuse.sampling.SamplerSpec;
 import java.util.ArrayList;
@@ -19,6 +19,9 @@ import java.util.List;
  * the baseline never compares a set with itself.
  */
 public final class Evaluator {
+  /** The task name of its progress reports. */
+  public static final String TASK = "evaluate";
+
   /** Figures for one class at one scale; {@code scale} is null for the real-image baseline. */
   public record Metrics(int label, String labelName, Double scale, int n, double accuracy, double confidence,
       double fdClass, double fdAll, double diversity, double diversityRatio) {
@@ -128,10 +131,12 @@ public final class Evaluator {
   /**
    * Samples n images per (class, scale) in batches of {@code batch} and measures them; keeps the
    * first {@code keep} samples of each (class, scale) for pictures.
+   * Progress goes to {@code listener} (task {@value #TASK}, one unit per image).
    */
   public Report run(Generator generator, List<Integer> labels, List<Double> scales, SamplerSpec spec, int n,
-      int batch, long seed, int keep) {
-    ProgressBar bar = ProgressBar.stderr("evaluate", (long) labels.size() * scales.size() * n);
+      int batch, long seed, int keep, Listener listener) {
+    long total = (long) labels.size() * scales.size() * n;
+    long started = System.nanoTime();
     List<Metrics> rows = new ArrayList<>();
     List<float[]> kept = new ArrayList<>();
     long done = 0;
@@ -147,7 +152,7 @@ public final class Evaluator {
               diffuse.sampling.StepListener.NONE);
           System.arraycopy(part, 0, x, first * dim, part.length);
           done += b;
-          bar.update(done, String.format("s = %s, class %s", s, test.labelNames().get(label)));
+          listener.progress(TASK, done, total, String.format("s = %s, class %s", s, test.labelNames().get(label)));
         }
         rows.add(measure(label, s, x, n));
         if (s == 0) {
@@ -160,7 +165,7 @@ public final class Evaluator {
         kept.add(java.util.Arrays.copyOf(x, Math.min(keep, n) * dim));
       }
     }
-    bar.finish();
+    listener.finished(TASK);
     List<Metrics> base = new ArrayList<>();
     for (int label : labels) {
       base.add(baseline(label, n));
@@ -172,6 +177,6 @@ public final class Evaluator {
         shares[k] = (double) uncond[k] / uncondTotal;
       }
     }
-    return new Report(rows, base, kept, bar.elapsedSeconds(), done, shares);
+    return new Report(rows, base, kept, (System.nanoTime() - started) / 1e9, done, shares);
   }
 }

@@ -110,4 +110,9 @@ public final class ClassifierFreeGuidance {
     }
     return out;
   }
+
+  /** A scale as people write it: 2.0 → "2", 1.5 → "1.5" (file names, labels, tables). */
+  public static String formatScale(double s) {
+    return s == Math.rint(s) && Math.abs(s) < 1e15 ? String.valueOf((long) s) : String.valueOf(s);
+  }
 }

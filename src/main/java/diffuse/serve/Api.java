@@ -399,7 +399,7 @@ public final class Api implements AutoCloseable {
   }
 
   static String fmt(double s) {
-    return s == Math.rint(s) && Math.abs(s) < 1e15 ? String.valueOf((long) s) : String.valueOf(s);
+    return diffuse.sampling.ClassifierFreeGuidance.formatScale(s);
   }
 
   static String slug(String s) {

@@ -1,16 +1,15 @@
 package diffuse.train;
 
+import diffuse.report.Listener;
 import diffuse.data.TrainingData;
 import diffuse.model.TrainSettings;
 import diffuse.error.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
-import diffuse.io.ProgressBar;
 import diffuse.model.NoiseNet;
 import diffuse.schedule.NoiseSchedule;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +32,9 @@ public final class TrainingRun {
     }
   }
 
+  /** The task name of this run's progress reports. */
+  public static final String TASK = "train";
+
   private final Path runDir;
   private final ModelInfo initial;
   private final TrainingData data;
@@ -41,7 +43,7 @@ public final class TrainingRun {
   private final long checkpointEvery;
   private final Device.Choice device;
   private final String command;
-  private final PrintStream log;
+  private final Listener log;
   private final AtomicBoolean stop = new AtomicBoolean();
   private Saver saver = (dir, info, content) -> ModelStore.save(dir, info, content, true);
 
@@ -59,7 +61,7 @@ public final class TrainingRun {
    * @param epochs total passes over the data the model should have when the run ends
    */
   public TrainingRun(Path runDir, ModelInfo info, TrainingData data, boolean resume, double epochs,
-      Device.Choice device, String command, PrintStream log) {
+      Device.Choice device, String command, Listener log) {
     this.runDir = runDir;
     this.initial = info;
     this.data = data;
@@ -114,11 +116,11 @@ public final class TrainingRun {
       Trainer trainer = new Trainer(graph, schedule, data, settings, initial.nullLabel());
       long spe = trainer.stepsPerEpoch();
       long totalSteps = Math.round(epochs * spe);
-      log.printf("model: %,d parameters, %s; data: %s, %,d images, %d steps/epoch; device: %s%n",
-          graph.parameterCount(), schedule, data.name(), data.size(), spe, device.description());
+      log.message(String.format("model: %,d parameters, %s; data: %s, %,d images, %d steps/epoch; device: %s",
+          graph.parameterCount(), schedule, data.name(), data.size(), spe, device.description()));
       if (startStep >= totalSteps) {
-        log.printf("already trained %d steps (%.2f epochs) >= %.2f epochs asked; nothing to do%n",
-            startStep, (double) startStep / spe, epochs);
+        log.message(String.format("already trained %d steps (%.2f epochs) >= %.2f epochs asked; nothing to do",
+            startStep, (double) startStep / spe, epochs));
         return initial;
       }
       return loop(graph, trainer, startStep, totalSteps, spe);
@@ -131,7 +133,7 @@ public final class TrainingRun {
       List<String> removed = stored != null ? ModelStore.removeLeftovers(stored)
           : ModelStore.removeLeftovers(runDir);
       if (!removed.isEmpty()) {
-        log.println("removed what an interrupted save left in " + runDir + ": " + String.join(", ", removed));
+        log.message("removed what an interrupted save left in " + runDir + ": " + String.join(", ", removed));
       }
     } catch (IOException e) {
       throw new TrainingException("cannot tidy " + runDir + ": " + e.getMessage(), e);
@@ -141,7 +143,7 @@ public final class TrainingRun {
   private ModelInfo loop(TrainingGraph graph, Trainer trainer, long startStep, long totalSteps, long spe) {
     ModelInfo.Training before = initial.training();
     int batch = before.settings().batchSize();
-    ProgressBar bar = ProgressBar.stderr("train", totalSteps);
+    long started = System.nanoTime();
     ModelInfo current = initial;
     long step = startStep;
     long timedFrom = System.nanoTime();
@@ -163,11 +165,11 @@ public final class TrainingRun {
           throughput = timedSteps * batch / ((System.nanoTime() - timedFrom) / 1e9);
         }
         ema = Double.isNaN(ema) ? r.loss() : 0.98 * ema + 0.02 * r.loss();
-        double elapsed = bar.elapsedSeconds();
+        double elapsed = (System.nanoTime() - started) / 1e9;
         csv.write(String.format(java.util.Locale.ROOT, "%d,%.4f,%.6f,%.5f,%.6g,%.1f,%.1f%n", step, (double) step / spe, r.loss(),
             r.gradNorm(), before.settings().learningRateAt(step), throughput, elapsed));
         csv.flush(); // to the OS each step (no fsync): a crash loses no row of a step that a checkpoint kept
-        bar.update(step, String.format("epoch %d  loss %.4f  %.0f img/s", (step - 1) / spe + 1, ema, throughput));
+        log.progress(TASK, step, totalSteps, String.format("epoch %d  loss %.4f  %.0f img/s", (step - 1) / spe + 1, ema, throughput));
         if (checkpointEvery > 0 && step % checkpointEvery == 0 && step < totalSteps) {
           csv.flush();
           current = tryCheckpoint(graph, current, step, spe, throughput, elapsed, false);
@@ -177,13 +179,13 @@ public final class TrainingRun {
     } catch (IOException e) {
       throw new TrainingException("cannot write " + runDir.resolve("loss.csv") + ": " + e.getMessage(), e);
     } finally {
-      bar.finish();
+      log.finished(TASK);
     }
     if (stop.get()) {
-      log.printf("stopped at step %d; saving a checkpoint ...%n", step);
+      log.message("stopped at step " + step + "; saving a checkpoint ...");
     }
-    ModelInfo saved = tryCheckpoint(graph, current, step, spe, throughput, bar.elapsedSeconds(), true);
-    log.printf("saved %s (step %d, %.2f epochs, %.0f images/s)%n", runDir, step, (double) step / spe, throughput);
+    ModelInfo saved = tryCheckpoint(graph, current, step, spe, throughput, (System.nanoTime() - started) / 1e9, true);
+    log.message(String.format("saved %s (step %d, %.2f epochs, %.0f images/s)", runDir, step, (double) step / spe, throughput));
     return saved;
   }
 
@@ -215,7 +217,7 @@ public final class TrainingRun {
       if (last) {
         throw new TrainingException(msg, e);
       }
-      log.println("\nwarning: " + msg + "; training goes on");
+      log.warning(msg + "; training goes on");
       return current;
     }
   }
@@ -248,7 +250,7 @@ public final class TrainingRun {
         }
       }
       if (unreadable > 0) {
-        log.printf("warning: %s had %d unreadable row(s); they were dropped%n", file, unreadable);
+        log.warning(file + " had " + unreadable + " unreadable row(s); they were dropped");
       }
       if (dropped > 0 || unreadable > 0) {
         diffuse.io.AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));

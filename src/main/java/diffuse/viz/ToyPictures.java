@@ -130,6 +130,6 @@ public final class ToyPictures {
   }
 
   static String fmt(double s) {
-    return s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s);
+    return diffuse.sampling.ClassifierFreeGuidance.formatScale(s);
   }
 }

@@ -1,0 +1,145 @@
+package diffuse.app;
+
+import diffuse.error.DiffuseException;
+import diffuse.schedule.ScheduleKind;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A training run as a user asks for it: a new run into {@code out} or the continuation of the run
+ * in {@code resume}. Every setting is nullable: null means "not given", which a new run fills with
+ * the defaults below and a resumed run with what its model.json recorded; a setting given to a
+ * resumed run must equal the recorded one ({@link TrainService.SettingsConflict}). Field names are
+ * the ones errors name (the CLI turns {@code batchSize} into {@code --batch-size}).
+ *
+ * <p>Build one with {@link #newRun} or {@link #resume} and the builder's setters; {@code build()}
+ * fails fast on values that are out of range or contradict each other.
+ */
+public record TrainRequest(
+    Path out, Path resume, String dataset, Path dataDir, Integer imageSize, Integer limit, double epochs,
+    Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay, Double gradClip, Long seed,
+    Long checkpointEvery, ScheduleKind schedule, Integer timesteps, List<Integer> widths, Integer resBlocks,
+    Integer embedDim, Integer groups) {
+
+  public static final double DEFAULT_EPOCHS = 5;
+  public static final int DEFAULT_BATCH_SIZE = 128;
+  public static final double DEFAULT_LR = 1e-3;
+  public static final int DEFAULT_WARMUP = 200;
+  public static final double DEFAULT_P_UNCOND = 0.1;
+  public static final double DEFAULT_EMA_DECAY = 0.999;
+  public static final double DEFAULT_GRAD_CLIP = 1.0;
+  public static final long DEFAULT_SEED = 0;
+  public static final long DEFAULT_CHECKPOINT_EVERY = 1000;
+  public static final ScheduleKind DEFAULT_SCHEDULE = ScheduleKind.LINEAR;
+  public static final int DEFAULT_TIMESTEPS = 1000;
+  public static final List<Integer> DEFAULT_WIDTHS = List.of(32, 64, 128);
+  public static final int DEFAULT_RES_BLOCKS = 1;
+  public static final int DEFAULT_EMBED_DIM = 128;
+  public static final int DEFAULT_GROUPS = 8;
+  /** Side that folder images are resized to when no image size is given. */
+  public static final int DEFAULT_FOLDER_IMAGE_SIZE = 32;
+
+  public TrainRequest {
+    widths = widths == null ? null : List.copyOf(widths);
+    if (!(epochs > 0) || !Double.isFinite(epochs)) {
+      throw DiffuseException.badValue("epochs", "epochs must be a positive number, got " + epochs);
+    }
+    if (checkpointEvery != null && checkpointEvery < 0) {
+      throw DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
+    }
+    if (limit != null && limit < 1) {
+      throw DiffuseException.badValue("limit", "limit must be >= 1, got " + limit);
+    }
+    if (timesteps != null && timesteps < 2) {
+      throw DiffuseException.badValue("timesteps", "timesteps must be >= 2, got " + timesteps);
+    }
+    if (resume != null && out != null) {
+      throw DiffuseException.badValue("out", "out must not be given: a resumed run continues in place, in " + resume);
+    }
+    if (resume == null) {
+      if (dataset == null) {
+        throw DiffuseException.badValue("dataset", "dataset is required (mnist, fashion-mnist or folder:PATH),"
+            + " or the run to resume");
+      }
+      if (out == null) {
+        throw DiffuseException.badValue("out", "out DIR is required for a new run");
+      }
+    }
+  }
+
+  /** A new run on {@code dataset} (mnist, fashion-mnist, folder:PATH) saved in {@code out}. */
+  public static Builder newRun(String dataset, Path out) {
+    Builder b = new Builder();
+    b.dataset = dataset;
+    b.out = out;
+    return b;
+  }
+
+  /** The continuation of the run in {@code dir}. */
+  public static Builder resume(Path dir) {
+    Builder b = new Builder();
+    b.resume = dir;
+    return b;
+  }
+
+  /** True if this continues an existing run. */
+  public boolean resuming() {
+    return resume != null;
+  }
+
+  /** Sets the fields of a {@link TrainRequest}; null leaves a setting unset. */
+  public static final class Builder {
+    private Path out;
+    private Path resume;
+    private String dataset;
+    private Path dataDir;
+    private Integer imageSize;
+    private Integer limit;
+    private double epochs = DEFAULT_EPOCHS;
+    private Integer batchSize;
+    private Double lr;
+    private Integer warmup;
+    private Double pUncond;
+    private Double emaDecay;
+    private Double gradClip;
+    private Long seed;
+    private Long checkpointEvery;
+    private ScheduleKind schedule;
+    private Integer timesteps;
+    private List<Integer> widths;
+    private Integer resBlocks;
+    private Integer embedDim;
+    private Integer groups;
+
+    private Builder() {}
+
+    /** For a resumed run: read the same data from another source (same labels, size and counts). */
+    public Builder dataset(String v) { dataset = v; return this; }
+    public Builder out(Path v) { out = v; return this; }
+    public Builder dataDir(Path v) { dataDir = v; return this; }
+    public Builder imageSize(Integer v) { imageSize = v; return this; }
+    public Builder limit(Integer v) { limit = v; return this; }
+    /** Total passes over the data the model should have at the end. */
+    public Builder epochs(double v) { epochs = v; return this; }
+    public Builder batchSize(Integer v) { batchSize = v; return this; }
+    public Builder lr(Double v) { lr = v; return this; }
+    public Builder warmup(Integer v) { warmup = v; return this; }
+    public Builder pUncond(Double v) { pUncond = v; return this; }
+    public Builder emaDecay(Double v) { emaDecay = v; return this; }
+    public Builder gradClip(Double v) { gradClip = v; return this; }
+    public Builder seed(Long v) { seed = v; return this; }
+    /** Steps between checkpoints; 0 = only at the end. A resumed run may change it. */
+    public Builder checkpointEvery(Long v) { checkpointEvery = v; return this; }
+    public Builder schedule(ScheduleKind v) { schedule = v; return this; }
+    public Builder timesteps(Integer v) { timesteps = v; return this; }
+    public Builder widths(List<Integer> v) { widths = v; return this; }
+    public Builder resBlocks(Integer v) { resBlocks = v; return this; }
+    public Builder embedDim(Integer v) { embedDim = v; return this; }
+    public Builder groups(Integer v) { groups = v; return this; }
+
+    public TrainRequest build() {
+      return new TrainRequest(out, resume, dataset, dataDir, imageSize, limit, epochs, batchSize, lr, warmup, pUncond,
+          emaDecay, gradClip, seed, checkpointEvery, schedule, timesteps, widths, resBlocks, embedDim, groups);
+    }
+  }
+}

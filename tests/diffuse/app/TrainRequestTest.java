@@ -1,0 +1,66 @@
+package diffuse.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import diffuse.error.DiffuseException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The train request fails fast, names the field at fault, and leaves what was not given unset. */
+class TrainRequestTest {
+  static DiffuseException fails(Runnable r) {
+    return assertThrows(DiffuseException.class, r::run);
+  }
+
+  @Test
+  void badValuesNameTheirField() {
+    Path out = Path.of("runs/x");
+    assertEquals("epochs", fails(() -> TrainRequest.newRun("mnist", out).epochs(0).build()).field());
+    assertEquals("epochs", fails(() -> TrainRequest.newRun("mnist", out).epochs(Double.NaN).build()).field());
+    assertEquals("checkpointEvery", fails(() -> TrainRequest.newRun("mnist", out).checkpointEvery(-1L).build()).field());
+    assertEquals("limit", fails(() -> TrainRequest.newRun("mnist", out).limit(0).build()).field());
+    assertEquals("timesteps", fails(() -> TrainRequest.newRun("mnist", out).timesteps(1).build()).field());
+    assertEquals("dataset", fails(() -> TrainRequest.newRun(null, out).build()).field());
+    assertEquals("out", fails(() -> TrainRequest.newRun("mnist", null).build()).field());
+    DiffuseException both = fails(() -> TrainRequest.resume(out).out(Path.of("elsewhere")).build());
+    assertEquals("out", both.field());
+    assertTrue(both.getMessage().startsWith("out must not be given"), both.getMessage());
+    assertEquals(DiffuseException.Code.BAD_VALUE, both.code());
+  }
+
+  @Test
+  void unsetSettingsStayUnsetSoAResumedRunKeepsItsOwn() {
+    TrainRequest r = TrainRequest.resume(Path.of("runs/x")).epochs(7).build();
+    assertTrue(r.resuming());
+    assertEquals(7, r.epochs());
+    assertNull(r.batchSize());
+    assertNull(r.lr());
+    assertNull(r.widths());
+    assertNull(r.checkpointEvery());
+    TrainRequest fresh = TrainRequest.newRun("mnist", Path.of("runs/y")).widths(List.of(8, 16)).build();
+    assertEquals(TrainRequest.DEFAULT_EPOCHS, fresh.epochs());
+    assertEquals(List.of(8, 16), fresh.widths());
+  }
+
+  @Test
+  void aConflictNamesEveryFieldInTheCallersWords() {
+    var c = new TrainService.SettingsConflict("runs/x/model.json", List.of(
+        new TrainService.Conflict("lr", 0.5, 0.001), new TrainService.Conflict("batchSize", 64, 128)));
+    assertEquals("lr", c.field());
+    assertEquals("a resumed run keeps its settings (runs/x/model.json): lr 0.5 differs from the run's 0.001,"
+        + " batchSize 64 differs from the run's 128; leave them out, or start a new run", c.getMessage());
+    assertTrue(c.describe(f -> "--" + f).contains("--batchSize 64 differs"));
+  }
+
+  @Test
+  void folderImageSizeOnlyForFolders() {
+    assertEquals(TrainRequest.DEFAULT_FOLDER_IMAGE_SIZE,
+        TrainService.folderImageSize(diffuse.data.DatasetSpec.parse("mnist"), null));
+    assertEquals(16, TrainService.folderImageSize(diffuse.data.DatasetSpec.parse("folder:/tmp/x"), 16));
+    assertEquals("imageSize", fails(() -> TrainService.folderImageSize(diffuse.data.DatasetSpec.parse("mnist"), 16)).field());
+  }
+}
