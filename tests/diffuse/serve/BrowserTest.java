@@ -112,6 +112,16 @@ class BrowserTest {
     assertTrue(id("download").isDisplayed());
     assertTrue(id("download").getAttribute("href").startsWith("data:image/png"));
 
+    // a prompt the model does not know: the page says so, names the field, and keeps the images
+    prompt.clear();
+    prompt.sendKeys("digit 11");
+    id("generate").click();
+    waitUpTo(20).until(d -> id("status").getAttribute("class").contains("error"));
+    assertTrue(id("status").getText().contains("(prompt)"), id("status").getText());
+    assertEquals(first, browser.findElements(By.cssSelector("#grid img.sample")).get(0).getAttribute("src"));
+    prompt.clear();
+    prompt.sendKeys("digit 3");
+
     // the slider: one notch right, s = 2 → 2.25, the same noise drawn again
     id("guidance").sendKeys(Keys.ARROW_RIGHT);
     assertEquals("2.25", id("guidance-value").getText());
@@ -132,6 +142,8 @@ class BrowserTest {
     for (WebElement row : rows) {
       assertEquals(6, row.findElements(By.tagName("img")).size());
     }
+    waitUpTo(10).until(d -> id("sweep-status").getText().contains("sweep of 3"));
+    assertTrue(id("status").getText().contains("images of 3"), "the sweep wrote over the generate panel's status");
 
     // the two-pixel world draws its field and follows its own slider
     waitUpTo(30).until(d -> id("toy-status").getText().contains("t = 300"));

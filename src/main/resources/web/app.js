@@ -135,11 +135,11 @@ function onEvent(event, data, body) {
 async function sweep() {
   const scales = $("sweep-scales").value.split(",").map((s) => Number(s.trim()));
   const body = Object.assign(request(), { guidance: scales, n: Number($("sweep-count").value) });
-  status($("status"), "sweeping " + scales.length + " scales…");
+  status($("sweep-status"), "sweeping " + scales.length + " scales…");
   const r = await fetch("/api/sweep", { method: "POST", body: JSON.stringify(body) });
   const data = await r.json();
   if (!r.ok) {
-    status($("status"), data.error + (data.field ? " (" + data.field + ")" : ""), true);
+    status($("sweep-status"), data.error + (data.field ? " (" + data.field + ")" : ""), true);
     return;
   }
   const rows = $("sweep-rows");
@@ -157,7 +157,7 @@ async function sweep() {
     }
     rows.appendChild(div);
   }
-  status($("status"), "sweep of " + data.label + ": same noise in every row");
+  status($("sweep-status"), "sweep of " + data.label + ": same noise in every row");
 }
 
 // The two-pixel world: arrows of −ε̃ on a grid, the clean data, and DDIM paths.
