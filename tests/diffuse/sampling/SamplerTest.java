@@ -32,6 +32,11 @@ class SamplerTest {
 
   /** Checks component shares, means and standard deviations of samples against the mixture. */
   static void assertReproduces(GaussianMixture m, float[] xs) {
+    assertReproducesN(m, xs, N);
+  }
+
+  /** {@link #assertReproduces} for {@code n} samples. */
+  static void assertReproducesN(GaussianMixture m, float[] xs, int N) {
     int k = m.components().size();
     int[] count = new int[k];
     double[][] sum = new double[k][2];

@@ -51,7 +51,7 @@ function request() {
     n: Number($("count").value),
   };
   const steps = $("steps").value;
-  if (steps !== "" && !(body.sampler === "ddpm" && steps === "25")) body.steps = Number(steps);
+  if (steps !== "") body.steps = Number(steps);
   return body;
 }
 
@@ -237,7 +237,8 @@ $("guidance").addEventListener("input", () => {
 });
 $("sampler").addEventListener("change", () => {
   const all = state.current ? state.current.timesteps : 1000;
-  $("steps").value = $("sampler").value === "ddpm" ? all : Math.min(25, all);
+  const v = $("sampler").value;
+  $("steps").value = v === "ddpm" ? all : Math.min(v === "dpm++2m" ? 10 : 25, all);
 });
 for (const id of ["toy-world", "toy-classes", "toy-class", "toy-guidance", "toy-t", "toy-paths"]) {
   $(id).addEventListener("input", () => {

@@ -84,7 +84,7 @@ public final class EvaluateService {
       json.put("trainingShares", trainingShares());
       Json.writeAtomically(out.resolve("metrics.json"), json);
       String title = String.format("%s, %d samples per class and scale, %s %d steps", info.data().dataset(), count,
-          spec.kind().name().toLowerCase(Locale.ROOT), spec.steps());
+          spec.kind().id(), spec.steps());
       Images.writePng(TradeoffPlot.render(title, report.rows(), report.baseline()), out.resolve("tradeoff.png"));
       var a = info.architecture();
       int perScale = labels.size();

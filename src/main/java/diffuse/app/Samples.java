@@ -59,7 +59,7 @@ public record Samples(String model, ModelInfo info, SamplerSpec spec, long seed,
   }
 
   private Sidecar sidecar(List<Sidecar.Row> sideRows, String command) {
-    return new Sidecar(model, info.checkpoint(), spec.kind().name().toLowerCase(), spec.steps(),
+    return new Sidecar(model, info.checkpoint(), spec.kind().id(), spec.steps(),
         spec.kind() == SamplerKind.DDIM ? spec.eta() : null, spec.clip(), seed, sideRows, command);
   }
 }

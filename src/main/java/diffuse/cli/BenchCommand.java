@@ -138,7 +138,7 @@ final class BenchCommand {
           loaded.generator().sample(7, GenerateCommand.DEFAULT_GUIDANCE, spec, 1, 0, count, diffuse.sampling.StepListener.NONE);
           double sec = (System.nanoTime() - s0) / 1e9;
           System.out.printf("%s %4d steps, batch %d (doubled for guidance): %.2f s = %.3f s/image, %.1f ms/step%n",
-              spec.kind().name().toLowerCase(), spec.steps(), count, sec, sec / count, 1000 * sec / spec.steps());
+              spec.kind().id(), spec.steps(), count, sec, sec / count, 1000 * sec / spec.steps());
         }
       }
       return 0;

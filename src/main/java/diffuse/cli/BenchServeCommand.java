@@ -167,7 +167,7 @@ final class BenchServeCommand implements Callable<Integer> {
   private int soak(HttpClient http, String base, int steps) throws Exception {
     int errors = 0, bad = 0;
     List<Probe> probes = new ArrayList<>();
-    int warm = Math.max(1, requests / 20);
+    int warm = Math.max(1, requests / 10); // the heap and TensorFlow's arenas reach their working size
     long t0 = System.nanoTime();
     for (int i = 0; i < warm + requests; i++) {
       if (i == warm) {
@@ -184,6 +184,7 @@ final class BenchServeCommand implements Callable<Integer> {
       bad += wrong ? 1 : 0;
       int done = i - warm + 1;
       if (done > 0 && done % Math.max(1, requests / 10) == 0) {
+        System.gc();
         Probe p = Probe.now();
         probes.add(p);
         System.out.printf(Locale.ROOT, "%6d requests  %s%n", done, p);
@@ -193,9 +194,10 @@ final class BenchServeCommand implements Callable<Integer> {
     Probe first = probes.get(0), last = probes.get(probes.size() - 1);
     double maxRss = probes.stream().mapToDouble(Probe::rssMb).max().orElse(0);
     System.out.printf(Locale.ROOT, "soak: %d requests in a row (%d of them bad, answered 400) in %.0f s, %d wrong answers;"
-        + " RSS %.0f -> %.0f MB (%+.1f%%, max %.0f), threads %d -> %d, open files %d -> %d%n", requests, bad, sec, errors,
-        first.rssMb(), last.rssMb(), 100 * (last.rssMb() / first.rssMb() - 1), maxRss, first.threads(), last.threads(),
-        first.files(), last.files());
+        + " after a warm-up of %d: RSS %.0f -> %.0f MB (%+.1f%%, max %.0f), Java heap in use %.0f -> %.0f MB,"
+        + " threads %d -> %d, open files %d -> %d%n", requests, bad, sec, errors, warm,
+        first.rssMb(), last.rssMb(), 100 * (last.rssMb() / first.rssMb() - 1), maxRss, first.heapMb(), last.heapMb(),
+        first.threads(), last.threads(), first.files(), last.files());
     return errors == 0 ? 0 : 1;
   }
 
@@ -216,7 +218,7 @@ final class BenchServeCommand implements Callable<Integer> {
   }
 
   /** Resident memory, OS threads (TensorFlow's included) and open file descriptors of this process. */
-  record Probe(double rssMb, int threads, int files) {
+  record Probe(double rssMb, double heapMb, int threads, int files) {
     static Probe now() {
       int threads = -1;
       try {
@@ -234,12 +236,14 @@ final class BenchServeCommand implements Callable<Integer> {
       } catch (IOException | RuntimeException ignored) {
         // not Linux
       }
-      return new Probe(BenchCommand.rssMb(), threads, files);
+      Runtime rt = Runtime.getRuntime();
+      return new Probe(BenchCommand.rssMb(), (rt.totalMemory() - rt.freeMemory()) / 1048576.0, threads, files);
     }
 
     @Override
     public String toString() {
-      return String.format(Locale.ROOT, "RSS %.0f MB, %d threads, %d open files", rssMb, threads, files);
+      return String.format(Locale.ROOT, "RSS %.0f MB, heap in use %.0f MB, %d threads, %d open files", rssMb, heapMb,
+          threads, files);
     }
   }
 }

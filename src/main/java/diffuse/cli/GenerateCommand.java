@@ -120,7 +120,7 @@ final class GenerateCommand implements Callable<Integer> {
       }
       if (grid != null) {
         String title = String.format("guidance s = %s, %s %d steps, seed %d", fmt(guidance),
-            spec.kind().name().toLowerCase(), spec.steps(), sampling.seed);
+            spec.kind().id(), spec.steps(), sampling.seed);
         Images.writePng(Images.grid(title, rows, columns, pixelScale), grid);
         Json.writeAtomically(sidecarPath(grid), samples.sidecar(command));
         System.out.println("wrote " + grid + " (" + prompts.size() * count + " images) and " + sidecarPath(grid));
@@ -213,7 +213,7 @@ final class GenerateCommand implements Callable<Integer> {
         rows.add(new Images.Row(r.label(), all.subList(at, at + r.images().size())));
         at += r.images().size();
       }
-      String title = k == 0 ? "x_T: pure noise" : String.format("%s step %d of %d", spec.kind().name().toLowerCase(),
+      String title = k == 0 ? "x_T: pure noise" : String.format("%s step %d of %d", spec.kind().id(),
           Math.min(spec.steps(), k * Math.max(1, (spec.steps() + 59) / 60)), spec.steps());
       pictures.add(Images.grid(title + String.format(",  guidance s = %s", fmt(guidance)), rows, columns, pixelScale));
     }

@@ -15,12 +15,26 @@ final class SamplingOptions {
   @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: the shipped models/mnist).")
   Path model;
 
-  @Option(names = "--sampler", defaultValue = "ddim", paramLabel = "ddim|ddpm",
-      description = "ddim (fast, --steps) or ddpm (ancestral, all T steps unless --steps) (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--sampler", defaultValue = "ddim", paramLabel = "ddim|ddpm|dpm++2m", converter = SamplerName.class,
+      description = "ddim (fast, --steps), ddpm (ancestral, all T steps unless --steps) or dpm++2m (second-order"
+          + " multistep, " + SamplingRequest.DEFAULT_DPM_STEPS + " steps unless --steps) (default: ${DEFAULT-VALUE}).")
   SamplerKind sampler;
 
+  /** --sampler by the names users type (dpm++2m has a character an enum name cannot). */
+  static final class SamplerName implements picocli.CommandLine.ITypeConverter<SamplerKind> {
+    @Override
+    public SamplerKind convert(String value) {
+      try {
+        return SamplerKind.parse(value);
+      } catch (diffuse.error.DiffuseException e) {
+        throw new picocli.CommandLine.TypeConversionException("ddim, ddpm or dpm++2m, not '" + value + "'");
+      }
+    }
+  }
+
   @Option(names = "--steps", paramLabel = "N",
-      description = "Sampling steps (default: " + DEFAULT_DDIM_STEPS + " for ddim, T for ddpm).")
+      description = "Sampling steps (default: " + DEFAULT_DDIM_STEPS + " for ddim, " + SamplingRequest.DEFAULT_DPM_STEPS
+          + " for dpm++2m, T for ddpm).")
   Integer steps;
 
   @Option(names = "--eta", paramLabel = "η",

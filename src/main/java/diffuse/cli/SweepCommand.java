@@ -71,7 +71,7 @@ final class SweepCommand implements Callable<Integer> {
         rows.add(new Images.Row("s = " + GenerateCommand.fmt(r.scale()), samples.images(r)));
       }
       String title = String.format("\"%s\" → %s; %s %d steps, seed %d, same noise in every row", prompt,
-          samples.rows().get(0).labelName(), spec.kind().name().toLowerCase(), spec.steps(), sampling.seed);
+          samples.rows().get(0).labelName(), spec.kind().id(), spec.steps(), sampling.seed);
       Images.writePng(Images.grid(title, rows, Math.max(count, 1), pixelScale), out);
       Json.writeAtomically(GenerateCommand.sidecarPath(out), samples.sidecar(command));
       System.out.println("wrote " + out + " and " + GenerateCommand.sidecarPath(out));

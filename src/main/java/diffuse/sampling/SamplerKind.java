@@ -1,9 +1,42 @@
 package diffuse.sampling;
 
-/** The samplers of {@code --sampler}. */
+import diffuse.error.DiffuseException;
+import java.util.Locale;
+
+/** The samplers of {@code --sampler}, by the name users type ({@link #id()}). */
 public enum SamplerKind {
   /** Ancestral sampling through every training step (Ho et al. 2020, Algorithm 2). */
-  DDPM,
+  DDPM("ddpm"),
   /** Deterministic (η = 0) or stochastic DDIM over a subset of steps (Song et al. 2021). */
-  DDIM
+  DDIM("ddim"),
+  /** DPM-Solver++(2M), multistep second order, deterministic (Lu et al. 2022, Algorithm 2). */
+  DPMPP_2M("dpm++2m");
+
+  private final String id;
+
+  SamplerKind(String id) {
+    this.id = id;
+  }
+
+  /** The name users type and sidecars record: ddpm, ddim, dpm++2m. */
+  public String id() {
+    return id;
+  }
+
+  /** Parses {@link #id()}, ignoring case; "dpmpp-2m" and "dpmpp_2m" are accepted for dpm++2m. */
+  public static SamplerKind parse(String name) {
+    String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT).replace("pp", "++").replace("-", "")
+        .replace("_", "");
+    for (SamplerKind k : values()) {
+      if (k.id.equals(n)) {
+        return k;
+      }
+    }
+    throw DiffuseException.badValue("sampler", "sampler must be ddim, ddpm or dpm++2m, got '" + name + "'");
+  }
+
+  @Override
+  public String toString() {
+    return id;
+  }
 }

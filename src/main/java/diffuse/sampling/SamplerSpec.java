@@ -2,24 +2,47 @@ package diffuse.sampling;
 
 import diffuse.error.DiffuseException;
 import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.Spacing;
 
 /**
  * A sampler and its options.
  *
- * @param kind DDPM or DDIM
+ * @param kind DDPM, DDIM or DPM-Solver++(2M)
  * @param steps network evaluations; DDPM with fewer than T steps runs on the respaced schedule
  * @param eta DDIM's η within [0, 1]: 0 deterministic, 1 the DDPM posterior variance (Song et al.
- *     2021, Eq. 16); DDPM has no η and takes 0 here
+ *     2021, Eq. 16); DDPM and DPM-Solver++ have no η and take 0 here
  * @param clip clip the predicted x_0 to the data range [−1, 1]
+ * @param spacing which training timesteps the steps evaluate ({@link #defaultSpacing})
  */
-public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip) {
+public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip, Spacing spacing) {
+  /** A sampler at its kind's {@link #defaultSpacing}. */
+  public SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip) {
+    this(kind, steps, eta, clip, defaultSpacing(kind));
+  }
+
+  /**
+   * LINSPACE for DDIM and DDPM (what they have always used, so old seeds give the same images);
+   * LOGSNR for DPM-Solver++: equal steps in the λ it integrates over. On the exact field of a sharp
+   * mixture at 10 steps it lands 2.5× closer to the exact flow with it than with evenly spaced t,
+   * whose last step jumps from t = 111 to 0, several times any earlier step in λ (DpmSolverTest).
+   */
+  public static Spacing defaultSpacing(SamplerKind kind) {
+    return kind == SamplerKind.DPMPP_2M ? Spacing.LOGSNR : Spacing.LINSPACE;
+  }
+
   public SamplerSpec {
+    if (spacing == null) {
+      throw DiffuseException.badValue("spacing", "spacing must be linspace, uniform, trailing or karras");
+    }
     if (steps < 1) {
       throw DiffuseException.badValue("steps", "steps must be >= 1, got " + steps);
     }
     if (kind == SamplerKind.DDPM && eta != 0) {
       throw DiffuseException.badValue("eta", "eta applies to the ddim sampler only; ddpm always adds the posterior noise"
           + " (what ddim does at eta 1)");
+    }
+    if (kind == SamplerKind.DPMPP_2M && eta != 0) {
+      throw DiffuseException.badValue("eta", "eta applies to the ddim sampler only; dpm++2m is deterministic");
     }
     if (!(eta >= 0 && eta <= 1)) {
       throw DiffuseException.badValue("eta", "eta must be a number within [0, 1] (0 deterministic, 1 DDPM-like noise), got "
@@ -32,10 +55,12 @@ public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip)
     if (steps > schedule.numSteps()) {
       throw DiffuseException.badValue("steps", "steps " + steps + " exceeds the model's T = " + schedule.numSteps());
     }
-    NoiseSchedule s = steps == schedule.numSteps() ? schedule : schedule.respace(steps);
+    NoiseSchedule s = steps == schedule.numSteps() && spacing == Spacing.LINSPACE ? schedule
+        : schedule.respace(steps, spacing);
     return switch (kind) {
       case DDPM -> new DdpmSampler(s, clip);
       case DDIM -> new DdimSampler(s, eta, clip);
+      case DPMPP_2M -> new DpmSolverPlusPlus2M(s, clip);
     };
   }
 }

@@ -94,18 +94,63 @@ public final class NoiseSchedule {
    * respace.py). Used by DDIM and by short DDPM runs.
    */
   public NoiseSchedule respace(int steps) {
+    return respace(steps, Spacing.LINSPACE);
+  }
+
+  /**
+   * A schedule over {@code steps} of this schedule's timesteps chosen by {@code spacing}, with β
+   * recomputed so that ᾱ at the kept timesteps is unchanged. Karras spacing can map two σ to one
+   * timestep when steps approach T; it then keeps each timestep once (fewer steps).
+   */
+  public NoiseSchedule respace(int steps, Spacing spacing) {
     if (steps < 1 || steps > numSteps()) {
       throw new IllegalArgumentException(
           "steps must be between 1 and " + numSteps() + ", got " + steps);
     }
+    int last = numSteps() - 1;
     int[] keep = new int[steps];
-    for (int k = 0; k < steps; k++) {
-      // evenly spaced over [0, n-1], last index always kept
-      keep[k] = (int) Math.round((double) k * (numSteps() - 1) / Math.max(1, steps - 1));
+    for (int k = 0; k < steps; k++) { // ascending: keep[steps-1] = last
+      keep[k] = switch (spacing) {
+        case LINSPACE -> steps == 1 ? last : (int) Math.round((double) k * last / (steps - 1));
+        case UNIFORM -> (int) Math.round((double) (k + 1) * last / steps);
+        case TRAILING -> (int) Math.round((double) (k + 1) * numSteps() / steps) - 1;
+        case KARRAS -> nearestInLogSigma(karrasSigma(steps - 1 - k, steps));
+        case LOGSNR -> nearestInLogSigma(Math.exp(steps == 1 ? Math.log(sigma(last))
+            : Math.log(sigma(last)) + (double) (steps - 1 - k) / (steps - 1) * (Math.log(sigma(0)) - Math.log(sigma(last)))));
+      };
     }
-    if (steps == 1) {
-      keep[0] = numSteps() - 1;
+    keep = java.util.Arrays.stream(keep).distinct().sorted().toArray();
+    return keepOnly(keep);
+  }
+
+  /** σ = √((1−ᾱ)/ᾱ) at index i: the noise-to-signal ratio of the variance-exploding view (Karras et al. 2022). */
+  public double sigma(int i) {
+    return Math.sqrt((1 - alphasCumprod[i]) / alphasCumprod[i]);
+  }
+
+  /** σ_k of Karras et al. 2022, Eq. 5, between this schedule's largest and smallest σ, k = 0 … n−1. */
+  private double karrasSigma(int k, int n) {
+    double hi = Math.pow(sigma(numSteps() - 1), 1 / Spacing.KARRAS_RHO);
+    double lo = Math.pow(sigma(0), 1 / Spacing.KARRAS_RHO);
+    return Math.pow(n == 1 ? hi : hi + (double) k / (n - 1) * (lo - hi), Spacing.KARRAS_RHO);
+  }
+
+  private int nearestInLogSigma(double target) {
+    int best = 0;
+    double bestGap = Double.POSITIVE_INFINITY;
+    double lt = Math.log(target);
+    for (int i = 0; i < numSteps(); i++) {
+      double gap = Math.abs(Math.log(sigma(i)) - lt);
+      if (gap < bestGap) {
+        bestGap = gap;
+        best = i;
+      }
     }
+    return best;
+  }
+
+  private NoiseSchedule keepOnly(int[] keep) {
+    int steps = keep.length;
     double[] b = new double[steps];
     int[] ts = new int[steps];
     double last = 1.0;

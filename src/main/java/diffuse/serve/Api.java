@@ -176,12 +176,7 @@ public final class Api implements AutoCloseable {
       }
     }
     String samplerName = f.string("sampler", "ddim").toLowerCase(Locale.ROOT);
-    SamplerKind kind;
-    try {
-      kind = SamplerKind.valueOf(samplerName.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw DiffuseException.badValue("sampler", "sampler must be ddim or ddpm, got '" + samplerName + "'");
-    }
+    SamplerKind kind = SamplerKind.parse(samplerName);
     Integer steps = f.optionalInt("steps", 1, info.schedule().steps());
     Double eta = f.has("eta") ? f.number("eta", 0) : null;
     long seed = f.integer("seed", 0, Long.MIN_VALUE / 2, Long.MAX_VALUE / 2);
@@ -264,7 +259,7 @@ public final class Api implements AutoCloseable {
       rows.add(new Images.Row(c.scales().size() > 1 ? "s = " + fmt(r.scale()) : r.labelName(), s.images(r)));
     }
     String title = String.format(Locale.ROOT, "\"%s\" → %s; %s %d steps, seed %d%s", c.prompt(),
-        s.rows().get(0).labelName(), c.spec().kind().name().toLowerCase(Locale.ROOT), c.spec().steps(), c.seed(),
+        s.rows().get(0).labelName(), c.spec().kind().id(), c.spec().steps(), c.seed(),
         c.scales().size() == 1 ? ", guidance s = " + fmt(c.scales().get(0)) : "");
     Map<String, String> text = new LinkedHashMap<>();
     text.put("parameters", title);

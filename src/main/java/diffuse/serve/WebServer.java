@@ -208,8 +208,9 @@ public final class WebServer implements AutoCloseable {
         case "/api/generate", "/api/sweep" -> {
           Api.Call call = api.parse(body, path.equals("/api/sweep"));
           Api.Pending p = api.submit(call, Batcher.Listener.NONE);
-          ctx.channel().closeFuture().addListener(f -> p.cancel());
+          Runnable forget = cancelOnClose(ctx.channel(), p);
           p.samples().whenComplete((s, err) -> {
+            forget.run();
             if (err == null) {
               send(ctx, safely(() -> Api.reply(call, s)), keepAlive);
             } else if (ctx.channel().isActive()) {
@@ -240,8 +241,9 @@ public final class WebServer implements AutoCloseable {
       });
       ctx.writeAndFlush(head);
       event(ch, "queued", Reply.GSON.toJson(Map.of("n", call.n(), "steps", call.spec().steps())));
-      ch.closeFuture().addListener(f -> p.cancel());
+      Runnable forget = cancelOnClose(ch, p);
       p.samples().whenComplete((s, err) -> {
+        forget.run();
         if (err == null) {
           Reply r = safely(() -> Api.reply(call, s));
           event(ch, r.status() == 200 ? "result" : "error", new String(r.body(), StandardCharsets.UTF_8));
@@ -250,6 +252,17 @@ public final class WebServer implements AutoCloseable {
         }
         ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
       });
+    }
+
+    /**
+     * Cancels {@code p} if the connection closes before it is done; returns what unregisters that,
+     * to run when it is done. A keep-alive connection serves request after request, so a listener
+     * left on its close future would keep every finished request (and its images) alive.
+     */
+    private static Runnable cancelOnClose(Channel ch, Api.Pending p) {
+      io.netty.util.concurrent.GenericFutureListener<io.netty.util.concurrent.Future<? super Void>> l = f -> p.cancel();
+      ch.closeFuture().addListener(l);
+      return () -> ch.closeFuture().removeListener(l);
     }
 
     private void event(Channel ch, String name, String json) {
