@@ -69,19 +69,46 @@ public final class ClassifierFreeGuidance {
    * doubled batch.
    */
   public static Denoiser guided(Denoiser net, int nullLabel, double[] scales) {
+    return guided(net, nullLabel, scales, GuidanceMethod.PLAIN, null);
+  }
+
+  /**
+   * {@link #guided(Denoiser, int, double[])} applied by {@code method}: only inside its noise
+   * interval (elsewhere the conditional ε alone, from the conditional half only), against its
+   * negative class instead of ∅, rescaled by its φ.
+   *
+   * @param schedule the model's full schedule, for σ(t) of the interval; may be null for an
+   *     interval-free method
+   */
+  public static Denoiser guided(Denoiser net, int nullLabel, double[] scales, GuidanceMethod method,
+      diffuse.schedule.NoiseSchedule schedule) {
     for (double s : scales) {
       requireFinite(s);
     }
+    boolean interval = method.sigmaLo() > 0 || method.sigmaHi() < Double.POSITIVE_INFINITY;
+    if (interval && schedule == null) {
+      throw new IllegalArgumentException("a guidance interval needs the schedule");
+    }
     double[] copy = scales.clone();
+    double[] ones = new double[copy.length];
+    java.util.Arrays.fill(ones, 1.0);
+    int against = method.againstLabel(nullLabel);
     return (x, batch, t, labels) -> {
       if (batch != copy.length) {
         throw new IllegalArgumentException("batch of " + batch + " for " + copy.length + " scales");
       }
-      return guide(net, nullLabel, copy, x, batch, t, labels);
+      boolean applies = !interval || method.appliesAt(GuidanceMethod.sigmaAt(schedule, t));
+      return guide(net, against, applies ? copy : ones, method.rescale(), x, batch, t, labels);
     };
   }
 
   private static float[] guide(Denoiser net, int nullLabel, double[] scales, float[] x, int batch, int t, int[] labels) {
+    return guide(net, nullLabel, scales, 0, x, batch, t, labels);
+  }
+
+  /** ε̃ against label {@code nullLabel} (∅ or a negative class), rescaled by φ when φ > 0. */
+  private static float[] guide(Denoiser net, int nullLabel, double[] scales, double phi, float[] x, int batch, int t,
+      int[] labels) {
     int[] nulls = new int[batch];
     java.util.Arrays.fill(nulls, nullLabel);
     boolean allOne = true, allZero = true;
@@ -107,6 +134,9 @@ public final class ClassifierFreeGuidance {
     for (int i = 0; i < x.length; i++) {
       float c = both[i], u = both[x.length + i];
       out[i] = (float) (u + scales[i / dim] * ((double) c - u));
+    }
+    if (phi > 0) {
+      GuidanceMethod.rescale(out, java.util.Arrays.copyOf(both, x.length), batch, phi);
     }
     return out;
   }

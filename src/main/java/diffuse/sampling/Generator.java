@@ -53,6 +53,11 @@ public final class Generator {
    * @return [batch · dim] samples in data units
    */
   public float[] sample(Batch batch, SamplerSpec spec, StepListener listener) {
+    return sample(batch, spec, GuidanceMethod.PLAIN, listener);
+  }
+
+  /** {@link #sample(Batch, SamplerSpec, StepListener)} with guidance applied by {@code method}. */
+  public float[] sample(Batch batch, SamplerSpec spec, GuidanceMethod method, StepListener listener) {
     int n = batch.size();
     RandomGenerator[] rngs = new RandomGenerator[n];
     float[] xT = new float[n * dim];
@@ -63,8 +68,8 @@ public final class Generator {
       }
     }
     Sampler sampler = spec.create(schedule);
-    return sampler.sample(ClassifierFreeGuidance.guided(net, nullLabel, batch.scales()), xT, batch.labels(), rngs,
-        listener);
+    return sampler.sample(ClassifierFreeGuidance.guided(net, nullLabel, batch.scales(), method, schedule), xT,
+        batch.labels(), rngs, listener);
   }
 
   /**

@@ -1,0 +1,116 @@
+package diffuse.sampling;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import diffuse.error.DiffuseException;
+import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.ScheduleKind;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Guidance interval, CFG rescale and the negative class, against plain CFG and by hand. */
+class GuidanceMethodTest {
+  static final NoiseSchedule T1000 = NoiseSchedule.of(ScheduleKind.LINEAR, 1000);
+  static final int NULL = 9;
+
+  /** ε = (label + 1)·x + label, so every label gives a different field; records batch sizes and labels. */
+  static final class Net implements Denoiser {
+    final List<int[]> calls = new ArrayList<>();
+
+    @Override
+    public float[] predictNoise(float[] x, int batch, int t, int[] labels) {
+      calls.add(labels.clone());
+      int dim = x.length / batch;
+      float[] out = new float[x.length];
+      for (int i = 0; i < x.length; i++) {
+        int y = labels[i / dim];
+        out[i] = (y + 1) * x[i] + y;
+      }
+      return out;
+    }
+  }
+
+  static final float[] X = {0.5f, -1f, 2f, 0.25f, -0.75f, 1.5f}; // two samples of three values
+  static final int[] Y = {1, 4};
+
+  static float[] eps(GuidanceMethod m, double scale, int t, Net net) {
+    return ClassifierFreeGuidance.guided(net, NULL, new double[] {scale, scale}, m, T1000).predictNoise(X, 2, t, Y);
+  }
+
+  @Test
+  void anEmptyIntervalIsThePlainConditionalModelFromHalfTheBatch() {
+    GuidanceMethod empty = GuidanceMethod.PLAIN.withInterval(1e9, 2e9); // no σ of the schedule is inside
+    for (int t : new int[] {0, 500, 999}) {
+      Net net = new Net();
+      float[] got = eps(empty, 3.0, t, net);
+      assertArrayEquals(new Net().predictNoise(X, 2, t, Y), got);
+      assertEquals(1, net.calls.size());
+      assertArrayEquals(Y, net.calls.get(0), "only the conditional half is computed");
+    }
+  }
+
+  @Test
+  void insideTheIntervalItIsPlainCfgInOneDoubledBatchAndOutsideItTheConditional() {
+    double lo = T1000.sigma(200), hi = T1000.sigma(700); // (σ_200, σ_700]
+    GuidanceMethod m = GuidanceMethod.PLAIN.withInterval(lo, hi);
+    for (int t : new int[] {150, 200, 201, 450, 700, 701, 999}) {
+      Net net = new Net();
+      float[] got = eps(m, 2.5, t, net);
+      boolean inside = t > 200 && t <= 700;
+      assertEquals(inside, m.appliesAt(T1000.sigma(t)), "t = " + t);
+      float[] want = inside ? eps(GuidanceMethod.PLAIN, 2.5, t, new Net()) : new Net().predictNoise(X, 2, t, Y);
+      assertArrayEquals(want, got, "t = " + t);
+      assertEquals(1, net.calls.size(), "one network call per evaluation");
+      assertEquals(inside ? 4 : 2, net.calls.get(0).length, "t = " + t);
+    }
+  }
+
+  @Test
+  void rescaleZeroIsPlainCfgAndOneMatchesTheConditionalSpread() {
+    assertArrayEquals(eps(GuidanceMethod.PLAIN, 3, 100, new Net()), eps(GuidanceMethod.PLAIN.withRescale(0), 3, 100, new Net()));
+    // by hand for sample 0 (label 1 against ∅ = 9): x = (0.5, −1, 2)
+    //   ε_c = 2x + 1 = (2, −1, 5), ε_u = 10x + 9 = (14, −1, 29); s = 3: ε̃ = u + 3(c − u) = (−22, −1, −43)
+    //   std(ε_c) = std(2, −1, 5) = √6 (population), std(ε̃) = std(−22, −1, −43) = √(294) = 7√6
+    //   φ = 1: ε = ε̃·√6/(7√6) = ε̃/7;  φ = 0.5: ε = ε̃·(0.5/7 + 0.5) = ε̃·4/7
+    float[] one = eps(GuidanceMethod.PLAIN.withRescale(1), 3, 100, new Net());
+    assertArrayEquals(new float[] {-22f / 7, -1f / 7, -43f / 7}, java.util.Arrays.copyOf(one, 3), 1e-5f);
+    float[] half = eps(GuidanceMethod.PLAIN.withRescale(0.5), 3, 100, new Net());
+    assertArrayEquals(new float[] {-22f * 4 / 7, -1f * 4 / 7, -43f * 4 / 7}, java.util.Arrays.copyOf(half, 3), 1e-5f);
+  }
+
+  @Test
+  void aNegativeClassReplacesTheNullLabelAndAtScaleOneIsTheConditionalModel() {
+    GuidanceMethod neg = GuidanceMethod.PLAIN.withNegative(2);
+    Net net = new Net();
+    float[] got = eps(neg, 2.0, 100, net);
+    assertEquals(1, net.calls.size());
+    assertArrayEquals(new int[] {1, 4, 2, 2}, net.calls.get(0), "[y; n] in one doubled batch");
+    // sample 0, first value: ε_c = 2·0.5 + 1 = 2, ε_n = 3·0.5 + 2 = 3.5; s = 2: 3.5 + 2(2 − 3.5) = 0.5
+    assertEquals(0.5f, got[0], 1e-6f);
+    assertArrayEquals(new Net().predictNoise(X, 2, 100, Y), eps(neg, 1.0, 100, new Net()));
+  }
+
+  @Test
+  void badSettingsNameTheirField() {
+    assertEquals("rescale", assertThrows(DiffuseException.class, () -> GuidanceMethod.PLAIN.withRescale(1.5)).field());
+    assertEquals("rescale", assertThrows(DiffuseException.class, () -> GuidanceMethod.PLAIN.withRescale(Double.NaN)).field());
+    assertEquals("interval", assertThrows(DiffuseException.class, () -> GuidanceMethod.PLAIN.withInterval(-1, 2)).field());
+    assertEquals("interval", assertThrows(DiffuseException.class, () -> GuidanceMethod.PLAIN.withInterval(Double.NaN, 2)).field());
+    assertTrue(GuidanceMethod.PLAIN.isPlain());
+  }
+
+  @Test
+  void aGeneratorWithAGuidanceMethodStillSamplesTheSameWayWithPlain() {
+    GaussianMixture m = SamplerTest.SEPARATED;
+    Generator g = new Generator(m.denoiser(T1000), T1000, m.nullLabel(), m.dim());
+    SamplerSpec spec = new SamplerSpec(SamplerKind.DDIM, 20, 0, true);
+    Generator.Batch batch = Generator.Batch.of(1, 3.0, 5, 0, 64);
+    assertArrayEquals(g.sample(batch, spec, StepListener.NONE), g.sample(batch, spec, GuidanceMethod.PLAIN, StepListener.NONE));
+    float[] cond = g.sample(Generator.Batch.of(1, 1.0, 5, 0, 64), spec, StepListener.NONE);
+    assertArrayEquals(cond, g.sample(batch, spec, GuidanceMethod.PLAIN.withInterval(1e9, 2e9), StepListener.NONE));
+  }
+}
