@@ -83,6 +83,45 @@ class CliTest {
   }
 
   @Test
+  void dpmSolverAndGuidanceMethodsAreOptionsThatTheSidecarRecords() throws IOException {
+    Path out = shared.resolve("methods/h.png");
+    Run r = run("generate", "--model", model.toString(), "--prompt", "h", "-n", "2", "--sampler", "dpm++2m",
+        "--steps", "4", "--guidance-interval", "0.5,20", "--rescale", "0.7", "--negative", "v", "--seed", "3",
+        "--device", "cpu", "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    Sidecar s = Json.read(shared.resolve("methods/h.json"), Sidecar.class);
+    assertEquals("dpm++2m", s.sampler());
+    assertEquals(4, s.steps());
+    assertEquals(null, s.eta(), "dpm++2m has no eta");
+    assertEquals("logsnr", s.spacing());
+    assertArrayEquals(new double[] {0.5, 20}, s.guidance().interval());
+    assertEquals(0.7, s.guidance().rescale());
+    assertEquals("v", s.guidance().negative());
+    assertEquals(1, s.guidance().negativeLabel());
+    // plain CFG on the same sampler draws other pixels, and records no guidance method
+    Path plain = shared.resolve("methods/plain.png");
+    assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "h", "-n", "2", "--sampler", "dpmpp-2m",
+        "--steps", "4", "--seed", "3", "--device", "cpu", "--out", plain.toString()).code());
+    assertFalse(java.util.Arrays.equals(Files.readAllBytes(out), Files.readAllBytes(plain)));
+    assertEquals(null, Json.read(shared.resolve("methods/plain.json"), Sidecar.class).guidance());
+    // each bad value is one line naming its option
+    String[][] bad = {{"--rescale", "1.5", "--rescale must be within [0, 1]"},
+        {"--guidance-interval", "3", "--guidance-interval needs two noise levels"},
+        {"--guidance-interval", "5,1", "--guidance-interval must be two noise levels 0 <= lo < hi"},
+        {"--negative", "digit 7", "--negative prompt is not a class of the model"},
+        {"--sampler", "euler", "ddim, ddpm or dpm++2m"},
+        {"--spacing", "cubic", "linspace, uniform, trailing, karras or logsnr"}};
+    for (String[] b : bad) {
+      Run e = run("generate", "--model", model.toString(), "--prompt", "h", "-n", "1", "--steps", "3", b[0], b[1],
+          "--device", "cpu", "--out", shared.resolve("methods/bad.png").toString());
+      assertTrue(e.code() != 0, String.join(" ", b));
+      assertTrue(e.err().contains(b[2]), b[0] + " " + b[1] + ": " + e.err());
+      assertEquals(1, e.err().strip().lines().count(), e.err());
+    }
+    assertFalse(Files.exists(shared.resolve("methods/bad.png")));
+  }
+
+  @Test
   void outDirWritesOnePngAndSidecarPerSampleAndSweepWritesARowPerScale() throws IOException {
     Path dir = shared.resolve("each");
     Run r = run("generate", "--model", model.toString(), "--prompt", "v", "-n", "3", "--steps", "4",

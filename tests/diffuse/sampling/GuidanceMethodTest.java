@@ -98,8 +98,8 @@ class GuidanceMethodTest {
   void badSettingsNameTheirField() {
     assertEquals("rescale", assertThrows(DiffuseException.class, () -> GuidanceMethod.PLAIN.withRescale(1.5)).field());
     assertEquals("rescale", assertThrows(DiffuseException.class, () -> GuidanceMethod.PLAIN.withRescale(Double.NaN)).field());
-    assertEquals("interval", assertThrows(DiffuseException.class, () -> GuidanceMethod.PLAIN.withInterval(-1, 2)).field());
-    assertEquals("interval", assertThrows(DiffuseException.class, () -> GuidanceMethod.PLAIN.withInterval(Double.NaN, 2)).field());
+    assertEquals("guidanceInterval", assertThrows(DiffuseException.class, () -> GuidanceMethod.PLAIN.withInterval(-1, 2)).field());
+    assertEquals("guidanceInterval", assertThrows(DiffuseException.class, () -> GuidanceMethod.PLAIN.withInterval(Double.NaN, 2)).field());
     assertTrue(GuidanceMethod.PLAIN.isPlain());
   }
 

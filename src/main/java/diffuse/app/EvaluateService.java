@@ -14,6 +14,7 @@ import diffuse.io.ModelInfo;
 import diffuse.prompt.Prompts;
 import diffuse.report.Listener;
 import diffuse.sampling.ClassifierFreeGuidance;
+import diffuse.sampling.GuidanceMethod;
 import diffuse.sampling.SamplerSpec;
 import diffuse.train.Device;
 import java.awt.image.BufferedImage;
@@ -43,7 +44,8 @@ public final class EvaluateService {
    * @param reference what the real images are, in words
    */
   public record Evaluation(Path model, ModelInfo info, Path classifier, SamplerSpec spec, long seed, int count,
-      List<Double> scales, List<Integer> labels, String reference, Evaluator.Report report) {
+      List<Double> scales, List<Integer> labels, String reference, Evaluator.Report report,
+      diffuse.io.Sidecar.Guidance guidance) {
 
     /** Each class's share of the model's training data, index = label. */
     public double[] trainingShares() {
@@ -73,6 +75,9 @@ public final class EvaluateService {
       json.put("checkpoint", info.checkpoint());
       json.put("classifier", classifier.toString());
       json.put("sampler", spec);
+      if (guidance != null) {
+        json.put("guidance", guidance);
+      }
       json.put("seed", seed);
       json.put("n", count);
       json.put("seconds", report.seconds());
@@ -83,8 +88,9 @@ public final class EvaluateService {
       json.put("unconditionalShares", report.unconditionalShares());
       json.put("trainingShares", trainingShares());
       Json.writeAtomically(out.resolve("metrics.json"), json);
-      String title = String.format("%s, %d samples per class and scale, %s %d steps", info.data().dataset(), count,
-          spec.kind().id(), spec.steps());
+      String title = String.format("%s, %d samples per class and scale, %s %d steps%s%s", info.data().dataset(), count,
+          spec.kind().id(), spec.steps(), spec.spacing() == diffuse.schedule.Spacing.LINSPACE ? "" : " " + spec.spacing(),
+          guidance == null ? "" : describe(guidance));
       Images.writePng(TradeoffPlot.render(title, report.rows(), report.baseline()), out.resolve("tradeoff.png"));
       var a = info.architecture();
       int perScale = labels.size();
@@ -103,6 +109,21 @@ public final class EvaluateService {
         Images.writePng(Images.grid("guidance s = " + s, rows, 8, 2), out.resolve("samples-s" + s + ".png"));
       }
     }
+  }
+
+  /** ", interval (lo, hi], rescale φ, negative 'p'" for a plot title. */
+  static String describe(diffuse.io.Sidecar.Guidance g) {
+    StringBuilder sb = new StringBuilder();
+    if (g.interval() != null) {
+      sb.append(String.format(Locale.ROOT, ", interval (%.3g, %.3g]", g.interval()[0], g.interval()[1]));
+    }
+    if (g.rescale() != null) {
+      sb.append(", rescale ").append(g.rescale());
+    }
+    if (g.negative() != null) {
+      sb.append(", negative '").append(g.negative()).append('\'');
+    }
+    return sb.toString();
   }
 
   /** The directory of the classifier that evaluates models of {@code dataset}: next to {@code modelsDir}'s models. */
@@ -142,10 +163,11 @@ public final class EvaluateService {
       }
       Evaluator ev = new Evaluator(classifier, real, request.count());
       SamplingRequest s = request.sampling();
-      Evaluator.Report r = ev.run(model.generator(), labels, request.scales(), spec, request.count(), s.batchSize(),
-          s.seed(), 8, listener);
+      GuidanceMethod method = s.guidance().method(info.labels());
+      Evaluator.Report r = ev.run(model.generator(), labels, request.scales(), spec, method,
+          request.count(), s.batchSize(), s.seed(), 8, listener);
       return new Evaluation(model.dir(), info, classifierDir, spec, s.seed(), request.count(), request.scales(), labels,
-          reference, r);
+          reference, r, GenerateService.sidecarGuidance(s.guidance(), method));
     }
   }
 }

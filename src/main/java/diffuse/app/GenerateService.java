@@ -3,6 +3,7 @@ package diffuse.app;
 import diffuse.error.DiffuseException;
 import diffuse.prompt.Prompts;
 import diffuse.sampling.Generator;
+import diffuse.sampling.GuidanceMethod;
 import diffuse.sampling.SamplerSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,8 @@ public final class GenerateService {
   public static Samples generate(LoadedModel model, GenerateRequest request, Progress progress) {
     List<Integer> labels = labels(model, request);
     SamplerSpec spec = request.sampling().spec(model.info());
+    SamplingRequest.Guidance g = request.sampling().guidance();
+    GuidanceMethod method = g.method(model.info().labels());
     int batchSize = request.sampling().batchSize();
     long seed = request.sampling().seed();
     int count = request.count();
@@ -43,7 +46,7 @@ public final class GenerateService {
           int n = Math.min(batchSize, count - first);
           int at = first;
           checkCancelled(progress);
-          float[] x = model.generator().sample(Generator.Batch.of(label, scale, seed, first, n), spec,
+          float[] x = model.generator().sample(Generator.Batch.of(label, scale, seed, first, n), spec, method,
               (k, steps, xs, x0) -> {
                 progress.onStep(++done[0], total);
                 progress.onState(row, at, n, k, steps, xs, x0);
@@ -55,7 +58,19 @@ public final class GenerateService {
             count));
       }
     }
-    return new Samples(model.dir().toString(), model.info(), spec, seed, rows, (System.nanoTime() - start) / 1e9);
+    return new Samples(model.dir().toString(), model.info(), spec, seed, rows, (System.nanoTime() - start) / 1e9,
+        sidecarGuidance(g, method));
+  }
+
+  /** What the sidecar records of a guidance method; null for plain CFG. */
+  static diffuse.io.Sidecar.Guidance sidecarGuidance(SamplingRequest.Guidance g, GuidanceMethod m) {
+    if (m.isPlain()) {
+      return null;
+    }
+    double[] interval = g.intervalLo() == null && g.intervalHi() == null ? null
+        : new double[] {m.sigmaLo(), m.sigmaHi()};
+    return new diffuse.io.Sidecar.Guidance(interval, g.rescale(), g.negative(),
+        m.negativeLabel() >= 0 ? m.negativeLabel() : null);
   }
 
   static void checkCancelled(Progress progress) {

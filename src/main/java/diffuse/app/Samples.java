@@ -18,8 +18,15 @@ import java.util.List;
  * @param seed the seed; image i of every row used the random stream (seed, i)
  * @param rows one row per (prompt, scale), in request order
  * @param seconds wall time of the sampling
+ * @param guidance how guidance was applied beyond plain CFG, as the sidecar records it (null: plain)
  */
-public record Samples(String model, ModelInfo info, SamplerSpec spec, long seed, List<Row> rows, double seconds) {
+public record Samples(String model, ModelInfo info, SamplerSpec spec, long seed, List<Row> rows, double seconds,
+    Sidecar.Guidance guidance) {
+  /** Samples drawn with plain CFG. */
+  public Samples(String model, ModelInfo info, SamplerSpec spec, long seed, List<Row> rows, double seconds) {
+    this(model, info, spec, seed, rows, seconds, null);
+  }
+
   /**
    * One row: {@code count} images of one label at one scale.
    *
@@ -60,6 +67,7 @@ public record Samples(String model, ModelInfo info, SamplerSpec spec, long seed,
 
   private Sidecar sidecar(List<Sidecar.Row> sideRows, String command) {
     return new Sidecar(model, info.checkpoint(), spec.kind().id(), spec.steps(),
-        spec.kind() == SamplerKind.DDIM ? spec.eta() : null, spec.clip(), seed, sideRows, command);
+        spec.kind() == SamplerKind.DDIM ? spec.eta() : null, spec.clip(), seed, sideRows, command,
+        spec.spacing() == diffuse.schedule.Spacing.LINSPACE ? null : spec.spacing().toString(), guidance);
   }
 }

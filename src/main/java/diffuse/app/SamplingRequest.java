@@ -3,7 +3,9 @@ package diffuse.app;
 import diffuse.error.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.sampling.SamplerKind;
+import diffuse.sampling.GuidanceMethod;
 import diffuse.sampling.SamplerSpec;
+import diffuse.schedule.Spacing;
 
 /**
  * How to sample, as a user asks for it (CLI options or an API request): unset values take the
@@ -16,8 +18,53 @@ import diffuse.sampling.SamplerSpec;
  * @param clip clip x̂_0 to [−1, 1] at every step
  * @param seed sample i of a request uses the random stream (seed, i)
  * @param batchSize images per network batch (a speed/memory knob; results do not depend on it)
+ * @param spacing which timesteps the steps use, or null for the sampler's default
+ * @param guidance guidance interval, rescale, negative class (null: plain CFG)
  */
-public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, boolean clip, long seed, int batchSize) {
+public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, boolean clip, long seed, int batchSize,
+    Spacing spacing, Guidance guidance) {
+  /**
+   * How guidance is applied beyond plain CFG (Kynkäänniemi et al. 2024; Lin et al. 2023; a negative
+   * class); see {@link GuidanceMethod}.
+   *
+   * @param intervalLo guidance only above this noise level σ = √((1−ᾱ)/ᾱ), or null
+   * @param intervalHi guidance only up to this noise level, or null
+   * @param rescale CFG rescale φ within [0, 1], or null (0)
+   * @param negative a prompt naming the class to steer away from instead of ∅, or null
+   */
+  public record Guidance(Double intervalLo, Double intervalHi, Double rescale, String negative) {
+    /** Plain CFG. */
+    public static final Guidance PLAIN = new Guidance(null, null, null, null);
+
+    public boolean isPlain() {
+      return equals(PLAIN);
+    }
+
+    /** The method for a model with these labels; resolves the negative prompt. */
+    public GuidanceMethod method(java.util.List<String> labels) {
+      if (isPlain()) {
+        return GuidanceMethod.PLAIN;
+      }
+      int neg = negative == null ? -1 : negativeLabel(labels);
+      return new GuidanceMethod(intervalLo == null ? 0 : intervalLo,
+          intervalHi == null ? Double.POSITIVE_INFINITY : intervalHi, rescale == null ? 0 : rescale, neg);
+    }
+
+    /** The label of the negative prompt. */
+    public int negativeLabel(java.util.List<String> labels) {
+      try {
+        return new diffuse.prompt.Prompts(labels).resolve(negative);
+      } catch (DiffuseException e) {
+        throw new DiffuseException(e.code(), "negative", "negative prompt is not a class of the model: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** Plain CFG at the sampler's default spacing. */
+  public SamplingRequest(SamplerKind sampler, Integer steps, Double eta, boolean clip, long seed, int batchSize) {
+    this(sampler, steps, eta, clip, seed, batchSize, null, Guidance.PLAIN);
+  }
+
   /** Default DDIM steps: quick on a CPU, and indistinguishable from 100 steps on MNIST by eye. */
   public static final int DEFAULT_DDIM_STEPS = 25;
   /** Default DPM-Solver++(2M) steps: the regime it is made for (Lu et al. 2022 use 10–20). */
@@ -29,6 +76,7 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
     if (sampler == null) {
       throw DiffuseException.badValue("sampler", "sampler must be ddim, ddpm or dpm++2m");
     }
+    guidance = guidance == null ? Guidance.PLAIN : guidance;
     if (batchSize < 1) {
       throw DiffuseException.badValue("batchSize", "batchSize must be >= 1, got " + batchSize);
     }
@@ -40,7 +88,7 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
   }
 
   public SamplingRequest withSeed(long s) {
-    return new SamplingRequest(sampler, steps, eta, clip, s, batchSize);
+    return new SamplingRequest(sampler, steps, eta, clip, s, batchSize, spacing, guidance);
   }
 
   /** The sampler and options for {@code info}'s model, unset values filled in; fails on bad values. */
@@ -53,6 +101,7 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
     if (n > info.schedule().steps()) {
       throw DiffuseException.badValue("steps", "steps " + n + " exceeds the model's T = " + info.schedule().steps());
     }
-    return new SamplerSpec(sampler, n, eta == null ? 0 : eta, clip);
+    return new SamplerSpec(sampler, n, eta == null ? 0 : eta, clip,
+        spacing != null ? spacing : SamplerSpec.defaultSpacing(sampler));
   }
 }

@@ -4,7 +4,9 @@ import diffuse.app.LoadedModel;
 import diffuse.app.SamplingRequest;
 import diffuse.io.ModelStore;
 import diffuse.sampling.SamplerKind;
+import diffuse.schedule.Spacing;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -52,10 +54,48 @@ final class SamplingOptions {
       description = "Images per network batch (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
+  @Option(names = "--spacing", paramLabel = "linspace|uniform|trailing|karras|logsnr",
+      converter = SpacingName.class,
+      description = "Which timesteps the steps use (default: logsnr for dpm++2m, linspace for the others).")
+  Spacing spacing;
+
+  @Option(names = "--guidance-interval", split = ",", paramLabel = "LO,HI",
+      description = "Apply guidance only at noise levels σ = √((1−ᾱ)/ᾱ) in (LO, HI]; elsewhere the conditional"
+          + " model alone (Kynkäänniemi et al. 2024). Default: every step.")
+  List<Double> interval;
+
+  @Option(names = "--rescale", paramLabel = "φ",
+      description = "CFG rescale φ within [0, 1] (Lin et al. 2023): pull the guided ε back toward the spread of the"
+          + " conditional one (default: 0, off).")
+  Double rescale;
+
+  @Option(names = "--negative", paramLabel = "PROMPT",
+      description = "Steer away from this class instead of from the unconditional model (e.g. \"digit 1\").")
+  String negative;
+
   @Mixin DeviceOptions device;
 
   SamplingRequest request() {
-    return new SamplingRequest(sampler, steps, eta, clip, seed, batchSize);
+    if (interval != null && interval.size() != 2) {
+      throw diffuse.error.DiffuseException.badValue("guidanceInterval", "guidanceInterval needs two noise levels LO,HI,"
+          + " got " + interval.size() + " values");
+    }
+    var g = new SamplingRequest.Guidance(interval == null ? null : interval.get(0),
+        interval == null ? null : interval.get(1), rescale, negative);
+    return new SamplingRequest(sampler, steps, eta, clip, seed, batchSize, spacing, g);
+  }
+
+  /** --spacing by its lower-case name. */
+  static final class SpacingName implements picocli.CommandLine.ITypeConverter<Spacing> {
+    @Override
+    public Spacing convert(String value) {
+      try {
+        return Spacing.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.TypeConversionException("linspace, uniform, trailing, karras or logsnr, not '"
+            + value + "'");
+      }
+    }
   }
 
   Path modelDir() {

@@ -135,6 +135,12 @@ public final class Evaluator {
    */
   public Report run(Generator generator, List<Integer> labels, List<Double> scales, SamplerSpec spec, int n,
       int batch, long seed, int keep, Listener listener) {
+    return run(generator, labels, scales, spec, diffuse.sampling.GuidanceMethod.PLAIN, n, batch, seed, keep, listener);
+  }
+
+  /** {@link #run(Generator, List, List, SamplerSpec, int, int, long, int, Listener)} with guidance applied by {@code method}. */
+  public Report run(Generator generator, List<Integer> labels, List<Double> scales, SamplerSpec spec,
+      diffuse.sampling.GuidanceMethod method, int n, int batch, long seed, int keep, Listener listener) {
     long total = (long) labels.size() * scales.size() * n;
     long started = System.nanoTime();
     List<Metrics> rows = new ArrayList<>();
@@ -148,7 +154,7 @@ public final class Evaluator {
         float[] x = new float[n * dim];
         for (int first = 0; first < n; first += batch) {
           int b = Math.min(batch, n - first);
-          float[] part = generator.sample(label, s, spec, classSeed(seed, label), first, b,
+          float[] part = generator.sample(Generator.Batch.of(label, s, classSeed(seed, label), first, b), spec, method,
               diffuse.sampling.StepListener.NONE);
           System.arraycopy(part, 0, x, first * dim, part.length);
           done += b;

@@ -14,10 +14,21 @@ import java.util.List;
  * @param seed seed; sample i of a row used the random stream (seed, firstIndex + i)
  * @param rows the rows of the picture, top to bottom
  * @param command the command line that made it
+ * @param spacing the step spacing, when it is not linspace (null: linspace)
+ * @param guidance how guidance was applied, when not plain CFG (null: plain)
  */
 public record Sidecar(
     String model, String checkpoint, String sampler, int steps, Double eta, boolean clip, long seed,
-    List<Row> rows, String command) {
+    List<Row> rows, String command, String spacing, Guidance guidance) {
+
+  /**
+   * Guidance beyond plain CFG; unset parts are null.
+   *
+   * @param interval [σ_lo, σ_hi]: guidance only for noise levels in (σ_lo, σ_hi]
+   * @param rescale CFG rescale φ
+   * @param negative the prompt of the class steered away from, and its label
+   */
+  public record Guidance(double[] interval, Double rescale, String negative, Integer negativeLabel) {}
 
   /**
    * One row: a prompt at a guidance scale.

@@ -30,8 +30,8 @@ public record GuidanceMethod(double sigmaLo, double sigmaHi, double rescale, int
   public static final GuidanceMethod PLAIN = new GuidanceMethod(0, Double.POSITIVE_INFINITY, 0, -1);
 
   public GuidanceMethod {
-    if (!(sigmaLo >= 0) || Double.isNaN(sigmaHi) || Double.isInfinite(sigmaLo)) {
-      throw DiffuseException.badValue("interval", "interval must be two noise levels 0 <= lo < hi (σ = √((1−ᾱ)/ᾱ)), got ("
+    if (!(sigmaLo >= 0) || !(sigmaLo < sigmaHi) || Double.isInfinite(sigmaLo)) {
+      throw DiffuseException.badValue("guidanceInterval", "guidanceInterval must be two noise levels 0 <= lo < hi (σ = √((1−ᾱ)/ᾱ)), got ("
           + sigmaLo + ", " + sigmaHi + "]");
     }
     if (!(rescale >= 0 && rescale <= 1)) {
