@@ -30,10 +30,14 @@ public record TrainSettings(
     require(batchSize >= 1, "batch size must be >= 1, got " + batchSize);
     require(learningRate > 0 && Double.isFinite(learningRate), "learning rate must be > 0, got " + learningRate);
     require(warmupSteps >= 0, "warm-up steps must be >= 0, got " + warmupSteps);
-    require(pUncond >= 0 && pUncond <= 1, "--p-uncond must be within [0, 1], got " + pUncond);
+    if (!(pUncond >= 0 && pUncond <= 1)) {
+      throw diffuse.error.DiffuseException.badValue("pUncond", "pUncond must be within [0, 1], got " + pUncond);
+    }
     require(emaDecay >= 0 && emaDecay < 1, "EMA decay must be within [0, 1), got " + emaDecay);
     require(gradClip > 0 && Double.isFinite(gradClip), "gradient clip must be > 0, got " + gradClip);
-    require(checkpointEvery == null || checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
+    if (checkpointEvery != null && checkpointEvery < 0) {
+      throw diffuse.error.DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
+    }
   }
 
   /** Steps between periodic checkpoints (0: only at the end). */

@@ -47,12 +47,12 @@ public enum Device {
       List<String> list = devices.size() == 1 && devices.get(0).equalsIgnoreCase("all") ? allGpusOrCpu()
           : devices.stream().map(d -> d.trim().toLowerCase(Locale.ROOT)).toList();
       if (list.stream().distinct().count() != list.size()) {
-        throw new IllegalArgumentException("--devices names a device twice: " + String.join(",", list));
+        throw diffuse.error.DiffuseException.badValue("devices", "devices names a device twice: " + String.join(",", list));
       }
       int cpus = 0;
       for (String d : list) {
         if (!d.matches("(cpu|gpu):\\d+")) {
-          throw new IllegalArgumentException("--devices takes cpu:N or gpu:N (comma-separated) or all, got '" + d + "'");
+          throw diffuse.error.DiffuseException.badValue("devices", "devices takes cpu:N or gpu:N (comma-separated) or all, got '" + d + "'");
         }
         if (d.startsWith("cpu:")) {
           cpus = Math.max(cpus, Integer.parseInt(d.substring(4)) + 1);
