@@ -83,6 +83,31 @@ class CliTest {
   }
 
   @Test
+  void aVPredictionModelWithMinSnrRecordsItselfAndSamplesWithNoFlags() throws IOException {
+    Path data = shared.resolve("bars");
+    Path vModel = shared.resolve("v-run");
+    Run r = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
+        "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "1", "--timesteps", "50",
+        "--warmup", "2", "--prediction", "v", "--min-snr-gamma", "5", "--device", "cpu", "--out", vModel.toString());
+    assertEquals(0, r.code(), r.err());
+    String json = Files.readString(vModel.resolve("model.json"));
+    assertTrue(json.contains("\"prediction\": \"V\"") || json.contains("\"prediction\": \"v\""), json);
+    assertTrue(json.contains("\"minSnrGamma\": 5.0"), json);
+    Run info = run("info", vModel.toString());
+    assertTrue(info.out().contains("objective    predicts v, loss Min-SNR-γ weighted, γ = 5.0"), info.out());
+    assertTrue(run("info", model.toString()).out().contains("objective    predicts eps, loss mean squared error"));
+    Path out = shared.resolve("v-gen/h.png");
+    Run gen = run("generate", "--model", vModel.toString(), "--prompt", "h", "-n", "2", "--steps", "4",
+        "--device", "cpu", "--out", out.toString());
+    assertEquals(0, gen.code(), gen.err());
+    assertTrue(Files.size(out) > 100);
+    // resuming keeps the objective: asking for another one is refused
+    Run other = run("train", "--resume", vModel.toString(), "--prediction", "eps", "--epochs", "2", "--device", "cpu");
+    assertEquals(2, other.code(), other.err());
+    assertTrue(other.err().contains("--prediction eps differs from the run's v"), other.err());
+  }
+
+  @Test
   void dpmSolverAndGuidanceMethodsAreOptionsThatTheSidecarRecords() throws IOException {
     Path out = shared.resolve("methods/h.png");
     Run r = run("generate", "--model", model.toString(), "--prompt", "h", "-n", "2", "--sampler", "dpm++2m",

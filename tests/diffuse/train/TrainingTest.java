@@ -40,6 +40,52 @@ class TrainingTest {
   }
 
   @Test
+  void aVModelRegressesVAndMinSnrWeightsTheLossPerSample() {
+    Dataset data = TestData.bars(64, 8, 1);
+    NoiseSchedule sched = NoiseSchedule.of(ScheduleKind.LINEAR, 100);
+    TrainSettings eps = new TrainSettings(16, 1e-3, 0, 0.1, 0.99, 1.0, 9, 0L);
+    TrainSettings v = new TrainSettings(16, 1e-3, 0, 0.1, 0.99, 1.0, 9, 0L, diffuse.sampling.Prediction.V, 5.0);
+    Trainer.Batch be = new Trainer(null, sched, data, eps, 2).batch(3);
+    float[] epsTarget = be.target().clone();
+    float[] xt = be.xt().clone();
+    assertArrayEquals(be.noise(), epsTarget, "an ε model regresses ε");
+    assertEquals(null, be.weights());
+    Trainer.Batch bv = new Trainer(null, sched, data, v, 2).batch(3);
+    assertArrayEquals(xt, bv.xt(), "the same step draws the same x_t whatever the target");
+    // v = α·ε − σ·x0, and x0 = α·x_t − σ·v recovers the clean image: check via ε = σ·x_t + α·v
+    int dim = data.sampleSize();
+    for (int i = 0; i < 16; i++) {
+      double ab = sched.alphaCumprod(bv.t()[i]);
+      float[] xi = java.util.Arrays.copyOfRange(bv.xt(), i * dim, (i + 1) * dim);
+      float[] vi = java.util.Arrays.copyOfRange(bv.target(), i * dim, (i + 1) * dim);
+      float[] ei = java.util.Arrays.copyOfRange(bv.noise(), i * dim, (i + 1) * dim);
+      assertArrayEquals(ei, diffuse.sampling.Prediction.epsFromV(xi, vi, ab), 1e-4f);
+      double snr = ab / (1 - ab);
+      assertEquals(Math.min(snr, 5.0) / (snr + 1), bv.weights()[i], 1e-6);
+    }
+    // the weighted graph with all weights 1 is the plain loss; weights 2 double it
+    UNetConfig c = new UNetConfig(8, 8, 1, 2, java.util.List.of(8, 16), 1, 16, 4);
+    float[] ones = new float[16];
+    float[] twos = new float[16];
+    java.util.Arrays.fill(ones, 1f);
+    java.util.Arrays.fill(twos, 2f);
+    float plain;
+    try (TrainingGraph g = new TrainingGraph(new UNet(c), 1.0, TestData.oneThread())) {
+      g.initialize(1);
+      plain = g.step(xt, be.t(), be.labels(), epsTarget, 0, 1, 0.5).loss();
+    }
+    try (TrainingGraph g = new TrainingGraph(new UNet(c), 1.0, TestData.oneThread(), java.util.List.of(), null, true)) {
+      g.initialize(1);
+      assertEquals(plain, g.step(xt, be.t(), be.labels(), epsTarget, ones, 0, 1, 0.5).loss(), 1e-6 * plain);
+    }
+    try (TrainingGraph g = new TrainingGraph(new UNet(c), 1.0, TestData.oneThread(), java.util.List.of(), null, true)) {
+      g.initialize(1);
+      assertEquals(2 * plain, g.step(xt, be.t(), be.labels(), epsTarget, twos, 0, 1, 0.5).loss(), 1e-5 * plain);
+      assertThrows(IllegalArgumentException.class, () -> g.step(xt, be.t(), be.labels(), epsTarget, 0, 1, 0.5));
+    }
+  }
+
+  @Test
   void batchesDependOnlyOnSeedAndStep() {
     Dataset data = TestData.bars(64, 8, 1);
     TrainSettings s = new TrainSettings(16, 1e-3, 0, 0.5, 0.99, 1.0, 9);
@@ -65,8 +111,11 @@ class TrainingTest {
     assertEquals(1e-3, s.learningRateAt(5000), 1e-12);
     assertEquals(2.0 / 11, s.emaDecayAt(1), 1e-12);
     assertEquals(0.999, s.emaDecayAt(1_000_000), 1e-12);
-    assertThrows(IllegalArgumentException.class, () -> new TrainSettings(8, 1e-3, 0, 1.5, 0.9, 1, 0));
-    assertThrows(IllegalArgumentException.class, () -> new TrainSettings(0, 1e-3, 0, 0.1, 0.9, 1, 0));
-    assertThrows(IllegalArgumentException.class, () -> new TrainSettings(8, Double.NaN, 0, 0.1, 0.9, 1, 0));
+    var e = diffuse.error.DiffuseException.class;
+    assertEquals("pUncond", assertThrows(e, () -> new TrainSettings(8, 1e-3, 0, 1.5, 0.9, 1, 0)).field());
+    assertEquals("batchSize", assertThrows(e, () -> new TrainSettings(0, 1e-3, 0, 0.1, 0.9, 1, 0)).field());
+    assertEquals("lr", assertThrows(e, () -> new TrainSettings(8, Double.NaN, 0, 0.1, 0.9, 1, 0)).field());
+    assertEquals("minSnrGamma", assertThrows(e, () -> new TrainSettings(8, 1e-3, 0, 0.1, 0.9, 1, 0, 0L,
+        diffuse.sampling.Prediction.V, -1.0)).field());
   }
 }

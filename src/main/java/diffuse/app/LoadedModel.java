@@ -21,7 +21,10 @@ public final class LoadedModel implements AutoCloseable {
     this.stored = stored;
     this.net = net;
     ModelInfo info = stored.info();
-    this.generator = new Generator(net, info.schedule().build(), info.nullLabel(), info.network().sampleSize());
+    var schedule = info.schedule().build();
+    // the samplers work in ε; a v model is converted at the boundary (model.json says which it is)
+    this.generator = new Generator(info.prediction().asEpsilon(net, schedule), schedule, info.nullLabel(),
+        info.network().sampleSize());
   }
 
   /** Opens (and checks) the image model in {@code dir}; fails on a toy model. */

@@ -55,8 +55,9 @@ public record ToyWorld(Denoiser net, int nullLabel, PointSet data, String name, 
     PointSet data = ToyShapes.fromSpec(info.data().dataset());
     GaussianMixture exact = ToyShapes.shapeOf(info.data().dataset()) == ToyShapes.Shape.MIXTURE
         ? ToyShapes.mixture(info.labels().size()) : null;
-    return new ToyWorld(net, info.nullLabel(), data, "model " + dir + " (" + data.name() + ")", info.schedule().build(),
-        exact, net);
+    var schedule = info.schedule().build();
+    return new ToyWorld(info.prediction().asEpsilon(net, schedule), info.nullLabel(), data,
+        "model " + dir + " (" + data.name() + ")", schedule, exact, net);
   }
 
   /** Fails unless {@code label} is one of the classes. */

@@ -1,6 +1,7 @@
 package diffuse.app;
 
 import diffuse.error.DiffuseException;
+import diffuse.sampling.Prediction;
 import diffuse.schedule.ScheduleKind;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,7 +20,7 @@ public record TrainRequest(
     Path out, Path resume, String dataset, Path dataDir, Integer imageSize, Integer limit, double epochs,
     Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay, Double gradClip, Long seed,
     Long checkpointEvery, ScheduleKind schedule, Integer timesteps, List<Integer> widths, Integer resBlocks,
-    Integer embedDim, Integer groups) {
+    Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma) {
 
   public static final double DEFAULT_EPOCHS = 5;
   public static final int DEFAULT_BATCH_SIZE = 128;
@@ -110,6 +111,8 @@ public record TrainRequest(
     private Integer resBlocks;
     private Integer embedDim;
     private Integer groups;
+    private Prediction prediction;
+    private Double minSnrGamma;
 
     private Builder() {}
 
@@ -136,10 +139,15 @@ public record TrainRequest(
     public Builder resBlocks(Integer v) { resBlocks = v; return this; }
     public Builder embedDim(Integer v) { embedDim = v; return this; }
     public Builder groups(Integer v) { groups = v; return this; }
+    /** What the network learns to predict: ε (default) or v. */
+    public Builder prediction(Prediction v) { prediction = v; return this; }
+    /** γ of Min-SNR-γ loss weighting; null for the plain loss. */
+    public Builder minSnrGamma(Double v) { minSnrGamma = v; return this; }
 
     public TrainRequest build() {
       return new TrainRequest(out, resume, dataset, dataDir, imageSize, limit, epochs, batchSize, lr, warmup, pUncond,
-          emaDecay, gradClip, seed, checkpointEvery, schedule, timesteps, widths, resBlocks, embedDim, groups);
+          emaDecay, gradClip, seed, checkpointEvery, schedule, timesteps, widths, resBlocks, embedDim, groups,
+          prediction, minSnrGamma);
     }
   }
 }

@@ -78,7 +78,7 @@ public final class TrainService {
         or(r.lr(), TrainRequest.DEFAULT_LR), or(r.warmup(), TrainRequest.DEFAULT_WARMUP),
         or(r.pUncond(), TrainRequest.DEFAULT_P_UNCOND), or(r.emaDecay(), TrainRequest.DEFAULT_EMA_DECAY),
         or(r.gradClip(), TrainRequest.DEFAULT_GRAD_CLIP), or(r.seed(), TrainRequest.DEFAULT_SEED),
-        or(r.checkpointEvery(), TrainRequest.DEFAULT_CHECKPOINT_EVERY));
+        or(r.checkpointEvery(), TrainRequest.DEFAULT_CHECKPOINT_EVERY), r.prediction(), r.minSnrGamma());
     DatasetSpec dspec = DatasetSpec.parse(r.dataset());
     Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, r.dataDir(), folderImageSize(dspec, r.imageSize()),
         listener);
@@ -152,6 +152,8 @@ public final class TrainService {
     conflict(conflicts, "groups", r.groups(), a.groups());
     conflict(conflicts, "imageSize", r.imageSize(), a.height());
     conflict(conflicts, "limit", r.limit(), info.data().images());
+    conflict(conflicts, "prediction", r.prediction(), s.target());
+    conflict(conflicts, "minSnrGamma", r.minSnrGamma(), s.minSnrGamma());
     if (!conflicts.isEmpty()) {
       throw new SettingsConflict(r.resume().resolve(ModelStore.MODEL_JSON).toString(), conflicts);
     }

@@ -45,6 +45,8 @@ final class InfoCommand implements Callable<Integer> {
     out.printf("training     %,d steps = %.2f epochs, batch %d, lr %.2g (warm-up %d), p_uncond %.2f, EMA %.4f, clip %.2g, seed %d%n",
         t.step(), t.epochs(), t.settings().batchSize(), t.settings().learningRate(), t.settings().warmupSteps(),
         t.settings().pUncond(), t.settings().emaDecay(), t.settings().gradClip(), t.settings().seed());
+    out.printf("objective    predicts %s, loss %s%n", t.settings().target(),
+        t.settings().minSnrGamma() == null ? "mean squared error" : "Min-SNR-γ weighted, γ = " + t.settings().minSnrGamma());
     out.printf("timing       %s of training wall time, last run %.0f images/s on %s%n",
         ProgressBar.format(t.wallSeconds()), t.imagesPerSecond(), t.device());
     for (String c : t.commands()) {

@@ -3,6 +3,7 @@ package diffuse.cli;
 import diffuse.app.TrainRequest;
 import diffuse.app.TrainService;
 import diffuse.io.ConsoleListener;
+import diffuse.sampling.Prediction;
 import diffuse.schedule.ScheduleKind;
 import diffuse.train.Device;
 import diffuse.train.TrainingRun;
@@ -57,6 +58,28 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--res-blocks", paramLabel = "N", description = "Residual blocks per level (default: " + TrainRequest.DEFAULT_RES_BLOCKS + ").") Integer resBlocks;
   @Option(names = "--embed-dim", paramLabel = "N", description = "Timestep/class embedding width (default: " + TrainRequest.DEFAULT_EMBED_DIM + ").") Integer embedDim;
   @Option(names = "--groups", paramLabel = "N", description = "GroupNorm groups (default: " + TrainRequest.DEFAULT_GROUPS + ").") Integer groups;
+
+  @Option(names = "--prediction", paramLabel = "eps|v", converter = PredictionName.class,
+      description = "What the network learns to predict: eps (the noise, default) or v = α·ε − σ·x₀ (Salimans & Ho 2022);"
+          + " kept in model.json, so sampling needs no flag.")
+  Prediction prediction;
+
+  @Option(names = "--min-snr-gamma", paramLabel = "γ",
+      description = "Min-SNR-γ loss weighting (Hang et al. 2023; 5 in the paper): weight each sample by min(SNR, γ)"
+          + " relative to its target (default: off, the plain mean squared error).")
+  Double minSnrGamma;
+
+  /** --prediction by its lower-case name. */
+  static final class PredictionName implements picocli.CommandLine.ITypeConverter<Prediction> {
+    @Override
+    public Prediction convert(String value) {
+      try {
+        return Prediction.parse(value);
+      } catch (diffuse.error.DiffuseException e) {
+        throw new picocli.CommandLine.TypeConversionException("eps or v, not '" + value + "'");
+      }
+    }
+  }
 
   @Option(names = "--image-size", paramLabel = "PX", description = "Side of folder images after resizing (default: 32; folder data sets only).") Integer imageSize;
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Where MNIST is cached / Fashion-MNIST is read (default: ~/.cache/diffuse/mnist, /usr/share/datasets/fashion-mnist).") Path dataDir;
@@ -139,6 +162,6 @@ final class TrainCommand implements Callable<Integer> {
     return b.dataDir(dataDir).imageSize(imageSize).limit(limit).batchSize(batchSize).lr(lr).warmup(warmup)
         .pUncond(pUncond).emaDecay(emaDecay).gradClip(gradClip).seed(seed).checkpointEvery(checkpointEvery)
         .schedule(schedule).timesteps(timesteps).widths(widths).resBlocks(resBlocks).embedDim(embedDim).groups(groups)
-        .build();
+        .prediction(prediction).minSnrGamma(minSnrGamma).build();
   }
 }

@@ -76,6 +76,12 @@ public record ModelInfo(
     }
   }
 
+  /** What the network predicts (model.json's training settings; ε for models that do not say). */
+  public diffuse.sampling.Prediction prediction() {
+    return training == null || training.settings() == null ? diffuse.sampling.Prediction.EPS
+        : training.settings().target();
+  }
+
   public ModelInfo withCheckpoint(String name) {
     return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, name, files);
   }

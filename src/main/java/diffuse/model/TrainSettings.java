@@ -1,5 +1,7 @@
 package diffuse.model;
 
+import diffuse.sampling.Prediction;
+
 /**
  * Optimisation settings of a training run, recorded in {@code model.json}.
  *
@@ -12,10 +14,29 @@ package diffuse.model;
  * @param seed seed of every random choice (weights, data order, t, ε, label dropout)
  * @param checkpointEvery steps between periodic checkpoints, 0 = only at the end; null in runs
  *     recorded before it was kept, which {@link #checkpointInterval} reads as the old default
+ * @param prediction what the network predicts (ε or v); null in older runs, read as ε by {@link #target()}
+ * @param minSnrGamma γ of Min-SNR-γ loss weighting (Hang et al. 2023), or null for the plain mean
+ *     squared error
  */
 public record TrainSettings(
     int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
-    double gradClip, long seed, Long checkpointEvery) {
+    double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma) {
+
+  /** Settings of an ε model with the plain loss. */
+  public TrainSettings(int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
+      double gradClip, long seed, Long checkpointEvery) {
+    this(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery, null, null);
+  }
+
+  /** What the network predicts: ε unless the run said otherwise. */
+  public Prediction target() {
+    return prediction == null ? Prediction.EPS : prediction;
+  }
+
+  /** The per-sample loss weight at ᾱ_t: Min-SNR-γ if set, else 1. */
+  public double lossWeight(double alphaBar) {
+    return minSnrGamma == null ? 1.0 : target().minSnrWeight(alphaBar, minSnrGamma);
+  }
 
   /** The checkpoint interval of runs that did not record one: the CLI's default then and now. */
   public static final long DEFAULT_CHECKPOINT_EVERY = 1000;
@@ -27,14 +48,18 @@ public record TrainSettings(
   }
 
   public TrainSettings {
-    require(batchSize >= 1, "batch size must be >= 1, got " + batchSize);
-    require(learningRate > 0 && Double.isFinite(learningRate), "learning rate must be > 0, got " + learningRate);
-    require(warmupSteps >= 0, "warm-up steps must be >= 0, got " + warmupSteps);
+    require(batchSize >= 1, "batchSize", "batchSize must be >= 1, got " + batchSize);
+    require(learningRate > 0 && Double.isFinite(learningRate), "lr", "lr must be > 0, got " + learningRate);
+    require(warmupSteps >= 0, "warmup", "warmup must be >= 0 steps, got " + warmupSteps);
     if (!(pUncond >= 0 && pUncond <= 1)) {
       throw diffuse.error.DiffuseException.badValue("pUncond", "pUncond must be within [0, 1], got " + pUncond);
     }
-    require(emaDecay >= 0 && emaDecay < 1, "EMA decay must be within [0, 1), got " + emaDecay);
-    require(gradClip > 0 && Double.isFinite(gradClip), "gradient clip must be > 0, got " + gradClip);
+    require(emaDecay >= 0 && emaDecay < 1, "emaDecay", "emaDecay must be within [0, 1), got " + emaDecay);
+    require(gradClip > 0 && Double.isFinite(gradClip), "gradClip", "gradClip must be > 0, got " + gradClip);
+    if (minSnrGamma != null && !(minSnrGamma > 0 && Double.isFinite(minSnrGamma))) {
+      throw diffuse.error.DiffuseException.badValue("minSnrGamma", "minSnrGamma must be a positive number, got "
+          + minSnrGamma);
+    }
     if (checkpointEvery != null && checkpointEvery < 0) {
       throw diffuse.error.DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
     }
@@ -46,7 +71,8 @@ public record TrainSettings(
   }
 
   public TrainSettings withCheckpointEvery(long steps) {
-    return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, steps);
+    return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, steps,
+        prediction, minSnrGamma);
   }
 
   public static TrainSettings defaults(long seed) {
@@ -63,9 +89,9 @@ public record TrainSettings(
     return Math.min(emaDecay, (1.0 + step) / (10.0 + step));
   }
 
-  private static void require(boolean ok, String message) {
+  private static void require(boolean ok, String field, String message) {
     if (!ok) {
-      throw new IllegalArgumentException(message);
+      throw diffuse.error.DiffuseException.badValue(field, message);
     }
   }
 }

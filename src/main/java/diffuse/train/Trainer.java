@@ -3,6 +3,7 @@ package diffuse.train;
 import diffuse.data.TrainingData;
 import diffuse.model.TrainSettings;
 import diffuse.sampling.ClassifierFreeGuidance;
+import diffuse.sampling.Prediction;
 import diffuse.schedule.NoiseSchedule;
 import java.util.SplittableRandom;
 
@@ -27,6 +28,7 @@ public final class Trainer {
   private final float[] x0;
   private final float[] eps;
   private final float[] xt;
+  private final float[] v;
 
   public Trainer(TrainingGraph graph, NoiseSchedule schedule, TrainingData data, TrainSettings settings, int nullLabel) {
     if (data.size() < settings.batchSize()) {
@@ -42,6 +44,7 @@ public final class Trainer {
     x0 = new float[n];
     eps = new float[n];
     xt = new float[n];
+    v = settings.target() == Prediction.V ? new float[n] : null;
   }
 
   /** Full batches per pass over the data (the last partial batch is dropped). */
@@ -49,8 +52,11 @@ public final class Trainer {
     return data.size() / settings.batchSize();
   }
 
-  /** One training batch: x_t, t, (dropped) y and the ε that made x_t. */
-  public record Batch(float[] xt, int[] t, int[] labels, float[] noise) {}
+  /**
+   * One training batch: x_t, t, (dropped) y, the ε that made x_t, the regression target (ε itself,
+   * or v = α_t·ε − σ_t·x_0 for a v model) and the per-sample loss weights (null without Min-SNR).
+   */
+  public record Batch(float[] xt, int[] t, int[] labels, float[] noise, float[] target, float[] weights) {}
 
   /** The batch of 1-based global step {@code step}; its arrays are reused by the next call. */
   public Batch batch(long step) {
@@ -76,13 +82,32 @@ public final class Trainer {
     }
     schedule.qSample(x0, t, eps, xt);
     int[] dropped = ClassifierFreeGuidance.dropLabels(y, settings.pUncond(), nullLabel, rng);
-    return new Batch(xt, t, dropped, eps);
+    float[] target = eps;
+    int dim = data.sampleSize();
+    if (settings.target() == Prediction.V) {
+      for (int i = 0; i < b; i++) { // v_i = α·ε_i − σ·x0_i at the sample's own t
+        double ab = schedule.alphaCumprod(t[i]);
+        double a = Math.sqrt(ab), s = Math.sqrt(1 - ab);
+        for (int j = i * dim, end = j + dim; j < end; j++) {
+          v[j] = (float) (a * eps[j] - s * x0[j]);
+        }
+      }
+      target = v;
+    }
+    float[] w = null;
+    if (settings.minSnrGamma() != null) {
+      w = new float[b];
+      for (int i = 0; i < b; i++) {
+        w[i] = (float) settings.lossWeight(schedule.alphaCumprod(t[i]));
+      }
+    }
+    return new Batch(xt, t, dropped, eps, target, w);
   }
 
   /** Runs 1-based global step {@code step}. */
   public TrainingGraph.StepResult step(long step) {
     Batch b = batch(step);
-    return graph.step(b.xt(), b.t(), b.labels(), b.noise(),
+    return graph.step(b.xt(), b.t(), b.labels(), b.target(), b.weights(),
         settings.learningRateAt(step), step, settings.emaDecayAt(step));
   }
 

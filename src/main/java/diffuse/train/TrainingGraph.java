@@ -48,6 +48,8 @@ public final class TrainingGraph implements AutoCloseable {
   private final List<Placeholder<TFloat32>> t = new ArrayList<>();
   private final List<Placeholder<TInt32>> y = new ArrayList<>();
   private final List<Placeholder<TFloat32>> target = new ArrayList<>();
+  /** Per tower: the per-sample loss weights, when the graph has them. */
+  private final List<Placeholder<TFloat32>> weight = new ArrayList<>();
   private final Placeholder<TFloat32> emaDecay;
   private final Operand<TFloat32> loss;
   private final Op trainOp;
@@ -85,12 +87,26 @@ public final class TrainingGraph implements AutoCloseable {
    * @param sessionTarget host:port of this process's own server, or null for a local session
    */
   public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget) {
-    this(net, gradClip, config, towers, sessionTarget, GradientReducer.Kind.AUTO);
+    this(net, gradClip, config, towers, sessionTarget, GradientReducer.Kind.AUTO, false);
+  }
+
+  /**
+   * @param lossWeights weight each sample's squared error by a fed per-sample weight (Min-SNR-γ); without
+   *     it the loss is the plain mean, the graph of every earlier run op for op
+   */
+  public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget,
+      boolean lossWeights) {
+    this(net, gradClip, config, towers, sessionTarget, GradientReducer.Kind.AUTO, lossWeights);
   }
 
   /** @param reduce how the towers' gradients are summed ({@link GradientReducer.Kind}) */
   TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget,
       GradientReducer.Kind reduce) {
+    this(net, gradClip, config, towers, sessionTarget, reduce, false);
+  }
+
+  private TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget,
+      GradientReducer.Kind reduce, boolean lossWeights) {
     this.net = net;
     this.towers = List.copyOf(towers);
     boolean built = false;
@@ -109,8 +125,17 @@ public final class TrainingGraph implements AutoCloseable {
         y.add(tr.withName(GraphNames.INPUT_Y + sfx).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
         target.add(tr.withName("eps_target" + sfx).placeholder(TFloat32.class, Placeholder.shape(net.inputShape())));
         Operand<TFloat32> eps = net.build(tr, r == 0 ? weights::create : weights::existing, x.get(r), t.get(r), y.get(r));
+        Operand<TFloat32> err = tr.math.squaredDifference(eps, target.get(r));
+        if (lossWeights) {
+          // w per sample, [B] → [B, 1, …, 1]: w_i·‖ε̂_i − target_i‖² averaged like the plain loss
+          weight.add(tr.withName("loss_weight" + sfx).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1))));
+          long[] dims = new long[net.inputShape().numDimensions()];
+          java.util.Arrays.fill(dims, 1);
+          dims[0] = -1;
+          err = tr.math.mul(err, tr.reshape(weight.get(r), tr.constant(dims)));
+        }
         Operand<TFloat32> l = tr.withName(replicas == 1 ? "loss" : "loss" + "_tower" + r).math.mean(
-            tr.math.squaredDifference(eps, target.get(r)), Adam.allAxes(tr, net.inputShape().numDimensions()));
+            err, Adam.allAxes(tr, net.inputShape().numDimensions()));
         losses.add(l);
         grads.add(Adam.gradientsOf(tr, l, weights));
       }
@@ -196,10 +221,34 @@ public final class TrainingGraph implements AutoCloseable {
   public StepResult step(
       float[] xt, int[] timesteps, int[] labels, float[] noise, double learningRate, long step,
       double decay) {
+    return step(xt, timesteps, labels, noise, null, learningRate, step, decay);
+  }
+
+  /**
+   * One optimisation step with a per-sample loss weight.
+   *
+   * @param noise the regression target: ε for an ε model, v for a v model, [B·H·W·C]
+   * @param weights loss weight per image, [B]; null for a graph built without weights
+   */
+  public StepResult step(
+      float[] xt, int[] timesteps, int[] labels, float[] noise, float[] weights, double learningRate, long step,
+      double decay) {
+    if ((weights != null) != !weight.isEmpty()) {
+      throw new IllegalArgumentException(weight.isEmpty() ? "this graph has no loss weights"
+          : "this graph needs a loss weight per sample");
+    }
     List<AutoCloseable> open = new ArrayList<>();
     try {
       Session.Runner runner = session.runner();
       feedBatch(runner, open, xt, timesteps, labels, noise);
+      if (weights != null) {
+        for (int r = 0; r < replicas(); r++) {
+          int[] rows = shard(labels.length, replicas(), r);
+          TFloat32 wT = TFloat32.vectorOf(java.util.Arrays.copyOfRange(weights, rows[0], rows[1]));
+          open.add(wT);
+          runner.feed(weight.get(r), wT);
+        }
+      }
       TFloat32 dT = TFloat32.scalarOf((float) decay);
       open.add(dT);
       runner.feed(emaDecay, dT);

@@ -93,7 +93,8 @@ public final class TrainingRun {
       throw new TrainingException("the batch of " + settings.batchSize() + " does not split evenly over "
           + device.towers().size() + " devices (" + String.join(",", device.towers()) + ")", null);
     }
-    try (TrainingGraph graph = new TrainingGraph(net, settings.gradClip(), device.config(), device.towers(), device.target())) {
+    try (TrainingGraph graph = new TrainingGraph(net, settings.gradClip(), device.config(), device.towers(), device.target(),
+        settings.minSnrGamma() != null)) {
       long startStep = initial.training().step();
       if (resume) {
         ModelStore.StoredModel stored = ModelStore.open(runDir);

@@ -1,0 +1,86 @@
+package diffuse.sampling;
+
+import diffuse.error.DiffuseException;
+import diffuse.schedule.NoiseSchedule;
+import java.util.Locale;
+
+/**
+ * What the network predicts (its parameterisation), with x_t = α_t·x_0 + σ_t·ε, α_t = √ᾱ_t,
+ * σ_t = √(1−ᾱ_t). Samplers work in ε; {@link #asEpsilon} converts any prediction at the denoiser's
+ * boundary, so every sampler works with every parameterisation.
+ */
+public enum Prediction {
+  /** The noise ε (Ho et al. 2020). */
+  EPS,
+  /**
+   * The velocity v = α_t·ε − σ_t·x_0 (Salimans &amp; Ho 2022, "Progressive Distillation for Fast
+   * Sampling of Diffusion Models", §4 and Appendix D); then ε = σ_t·x_t + α_t·v and
+   * x_0 = α_t·x_t − σ_t·v.
+   */
+  V;
+
+  /** Parses eps or v. */
+  public static Prediction parse(String s) {
+    try {
+      return valueOf(s.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw DiffuseException.badValue("prediction", "prediction must be eps or v, got '" + s + "'");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** ε from a v prediction: ε = σ·x_t + α·v, element-wise. */
+  public static float[] epsFromV(float[] xt, float[] v, double alphaBar) {
+    double a = Math.sqrt(alphaBar), s = Math.sqrt(1 - alphaBar);
+    float[] out = new float[xt.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) (s * xt[i] + a * v[i]);
+    }
+    return out;
+  }
+
+  /** v from x_0 and ε: v = α·ε − σ·x_0, element-wise (the training target of a v model). */
+  public static float[] vFromEps(float[] x0, float[] eps, double alphaBar, float[] out) {
+    double a = Math.sqrt(alphaBar), s = Math.sqrt(1 - alphaBar);
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) (a * eps[i] - s * x0[i]);
+    }
+    return out;
+  }
+
+  /** x_0 from a v prediction: x_0 = α·x_t − σ·v. */
+  public static float[] x0FromV(float[] xt, float[] v, double alphaBar) {
+    double a = Math.sqrt(alphaBar), s = Math.sqrt(1 - alphaBar);
+    float[] out = new float[xt.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) (a * xt[i] - s * v[i]);
+    }
+    return out;
+  }
+
+  /**
+   * The network as an ε predictor: itself for EPS; for V, ε = σ_t·x_t + α_t·v at each call.
+   *
+   * @param schedule the model's full schedule (t indexes it)
+   */
+  public Denoiser asEpsilon(Denoiser net, NoiseSchedule schedule) {
+    if (this == EPS) {
+      return net;
+    }
+    return (x, batch, t, labels) -> epsFromV(x, net.predictNoise(x, batch, t, labels), schedule.alphaCumprod(t));
+  }
+
+  /**
+   * Min-SNR-γ loss weight (Hang et al. 2023, "Efficient Diffusion Training via Min-SNR Weighting
+   * Strategy", Eq. 9 and §3.4): with SNR = ᾱ/(1−ᾱ), min(SNR, γ)/SNR for an ε model and
+   * min(SNR, γ)/(SNR + 1) for a v model; both weight the x_0 error by min(SNR, γ).
+   */
+  public double minSnrWeight(double alphaBar, double gamma) {
+    double snr = alphaBar / (1 - alphaBar);
+    return Math.min(snr, gamma) / (this == EPS ? snr : snr + 1);
+  }
+}

@@ -1,0 +1,57 @@
+package diffuse.sampling;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.ScheduleKind;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** ε, x_0 and v predictions of the exact mixture, converted into each other. */
+class PredictionTest {
+  static final NoiseSchedule T1000 = NoiseSchedule.of(ScheduleKind.LINEAR, 1000);
+
+  @Test
+  void epsX0AndVOfTheExactMixtureConvertIntoEachOther() {
+    GaussianMixture m = SamplerTest.SEPARATED;
+    Denoiser exact = m.denoiser(T1000);
+    SplittableRandom rng = new SplittableRandom(4);
+    int n = 256;
+    float[] x = new float[2 * n];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (2 * rng.nextGaussian());
+    }
+    int[] labels = new int[n];
+    java.util.Arrays.fill(labels, 1);
+    for (int t : new int[] {0, 10, 300, 700, 999}) {
+      double ab = T1000.alphaCumprod(t);
+      float[] eps = exact.predictNoise(x, n, t, labels);
+      float[] x0 = Steps.predictX0(x, eps, ab, false);
+      float[] v = Prediction.vFromEps(x0, eps, ab, new float[x.length]);
+      assertArrayEquals(eps, Prediction.epsFromV(x, v, ab), 2e-4f, "ε → v → ε at t = " + t);
+      assertArrayEquals(x0, Prediction.x0FromV(x, v, ab), 2e-4f * (float) Math.max(1, 1 / Math.sqrt(ab)),
+          "x0 → v → x0 at t = " + t);
+      // a network that predicts v, seen through asEpsilon, is the ε model
+      Denoiser vNet = (xs, b, tt, y) -> {
+        float[] e = exact.predictNoise(xs, b, tt, y);
+        return Prediction.vFromEps(Steps.predictX0(xs, e, T1000.alphaCumprod(tt), false), e,
+            T1000.alphaCumprod(tt), new float[xs.length]);
+      };
+      assertArrayEquals(eps, Prediction.V.asEpsilon(vNet, T1000).predictNoise(x, n, t, labels), 2e-4f, "t = " + t);
+      assertEquals(exact, Prediction.EPS.asEpsilon(exact, T1000));
+    }
+  }
+
+  @Test
+  void minSnrWeightsByHand() {
+    // ᾱ = 0.5: SNR 1 → ε weight min(1, 5)/1 = 1, v weight 1/2; ᾱ = 0.9: SNR 9 → 5/9 and 5/10
+    assertEquals(1.0, Prediction.EPS.minSnrWeight(0.5, 5), 1e-12);
+    assertEquals(0.5, Prediction.V.minSnrWeight(0.5, 5), 1e-12);
+    assertEquals(5.0 / 9, Prediction.EPS.minSnrWeight(0.9, 5), 1e-12);
+    assertEquals(0.5, Prediction.V.minSnrWeight(0.9, 5), 1e-12);
+    assertEquals(Prediction.V, Prediction.parse("V"));
+    assertEquals("prediction", org.junit.jupiter.api.Assertions.assertThrows(diffuse.error.DiffuseException.class,
+        () -> Prediction.parse("x1")).field());
+  }
+}
