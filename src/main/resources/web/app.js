@@ -238,7 +238,7 @@ $("guidance").addEventListener("input", () => {
 $("sampler").addEventListener("change", () => {
   const all = state.current ? state.current.timesteps : 1000;
   const v = $("sampler").value;
-  $("steps").value = v === "ddpm" ? all : Math.min(v === "dpm++2m" ? 10 : 25, all);
+  $("steps").value = v === "ddpm" ? all : Math.min(v === "dpm++2m" || v === "heun" ? 10 : 25, all);
 });
 for (const id of ["toy-world", "toy-classes", "toy-class", "toy-guidance", "toy-t", "toy-paths"]) {
   $(id).addEventListener("input", () => {

@@ -69,12 +69,14 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
   public static final int DEFAULT_DDIM_STEPS = 25;
   /** Default DPM-Solver++(2M) steps: the regime it is made for (Lu et al. 2022 use 10–20). */
   public static final int DEFAULT_DPM_STEPS = 10;
+  /** Default Heun steps: 10 steps, 19 network evaluations. */
+  public static final int DEFAULT_HEUN_STEPS = 10;
   /** Default images per network batch. */
   public static final int DEFAULT_BATCH_SIZE = 64;
 
   public SamplingRequest {
     if (sampler == null) {
-      throw DiffuseException.badValue("sampler", "sampler must be ddim, ddpm or dpm++2m");
+      throw DiffuseException.badValue("sampler", "sampler must be ddim, ddpm, dpm++2m, euler or heun");
     }
     guidance = guidance == null ? Guidance.PLAIN : guidance;
     if (batchSize < 1) {
@@ -96,6 +98,8 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
     int n = steps != null ? steps : switch (sampler) {
       case DDIM -> Math.min(DEFAULT_DDIM_STEPS, info.schedule().steps());
       case DPMPP_2M -> Math.min(DEFAULT_DPM_STEPS, info.schedule().steps());
+      case EULER -> Math.min(DEFAULT_DDIM_STEPS, info.schedule().steps());
+      case HEUN -> Math.min(DEFAULT_HEUN_STEPS, info.schedule().steps());
       case DDPM -> info.schedule().steps();
     };
     if (n > info.schedule().steps()) {

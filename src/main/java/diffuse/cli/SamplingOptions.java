@@ -17,9 +17,10 @@ final class SamplingOptions {
   @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: the shipped models/mnist).")
   Path model;
 
-  @Option(names = "--sampler", defaultValue = "ddim", paramLabel = "ddim|ddpm|dpm++2m", converter = SamplerName.class,
-      description = "ddim (fast, --steps), ddpm (ancestral, all T steps unless --steps) or dpm++2m (second-order"
-          + " multistep, " + SamplingRequest.DEFAULT_DPM_STEPS + " steps unless --steps) (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--sampler", defaultValue = "ddim", paramLabel = "ddim|ddpm|dpm++2m|euler|heun", converter = SamplerName.class,
+      description = "ddim (fast, --steps), ddpm (ancestral, all T steps unless --steps), dpm++2m (second-order"
+          + " multistep, " + SamplingRequest.DEFAULT_DPM_STEPS + " steps unless --steps), euler or heun (Karras et al."
+          + " 2022; heun: 2 evaluations per step) (default: ${DEFAULT-VALUE}).")
   SamplerKind sampler;
 
   /** --sampler by the names users type (dpm++2m has a character an enum name cannot). */
@@ -29,7 +30,7 @@ final class SamplingOptions {
       try {
         return SamplerKind.parse(value);
       } catch (diffuse.error.DiffuseException e) {
-        throw new picocli.CommandLine.TypeConversionException("ddim, ddpm or dpm++2m, not '" + value + "'");
+        throw new picocli.CommandLine.TypeConversionException("ddim, ddpm, dpm++2m, euler or heun, not '" + value + "'");
       }
     }
   }

@@ -10,7 +10,11 @@ public enum SamplerKind {
   /** Deterministic (η = 0) or stochastic DDIM over a subset of steps (Song et al. 2021). */
   DDIM("ddim"),
   /** DPM-Solver++(2M), multistep second order, deterministic (Lu et al. 2022, Algorithm 2). */
-  DPMPP_2M("dpm++2m");
+  DPMPP_2M("dpm++2m"),
+  /** Euler on the σ view (Karras et al. 2022); the same steps as DDIM with η = 0. */
+  EULER("euler"),
+  /** Heun, second order on the σ view (Karras et al. 2022, Algorithm 1); 2n − 1 evaluations for n steps. */
+  HEUN("heun");
 
   private final String id;
 
@@ -32,7 +36,7 @@ public enum SamplerKind {
         return k;
       }
     }
-    throw DiffuseException.badValue("sampler", "sampler must be ddim, ddpm or dpm++2m, got '" + name + "'");
+    throw DiffuseException.badValue("sampler", "sampler must be ddim, ddpm, dpm++2m, euler or heun, got '" + name + "'");
   }
 
   @Override

@@ -27,7 +27,11 @@ public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip,
    * whose last step jumps from t = 111 to 0, several times any earlier step in λ (DpmSolverTest).
    */
   public static Spacing defaultSpacing(SamplerKind kind) {
-    return kind == SamplerKind.DPMPP_2M ? Spacing.LOGSNR : Spacing.LINSPACE;
+    return switch (kind) {
+      case DPMPP_2M -> Spacing.LOGSNR;
+      case EULER, HEUN -> Spacing.KARRAS; // EDM's own steps (Karras et al. 2022, Eq. 5)
+      default -> Spacing.LINSPACE;
+    };
   }
 
   public SamplerSpec {
@@ -41,8 +45,8 @@ public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip,
       throw DiffuseException.badValue("eta", "eta applies to the ddim sampler only; ddpm always adds the posterior noise"
           + " (what ddim does at eta 1)");
     }
-    if (kind == SamplerKind.DPMPP_2M && eta != 0) {
-      throw DiffuseException.badValue("eta", "eta applies to the ddim sampler only; dpm++2m is deterministic");
+    if (kind != SamplerKind.DDIM && kind != SamplerKind.DDPM && eta != 0) {
+      throw DiffuseException.badValue("eta", "eta applies to the ddim sampler only; " + kind.id() + " is deterministic");
     }
     if (!(eta >= 0 && eta <= 1)) {
       throw DiffuseException.badValue("eta", "eta must be a number within [0, 1] (0 deterministic, 1 DDPM-like noise), got "
@@ -61,6 +65,8 @@ public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip,
       case DDPM -> new DdpmSampler(s, clip);
       case DDIM -> new DdimSampler(s, eta, clip);
       case DPMPP_2M -> new DpmSolverPlusPlus2M(s, clip);
+      case EULER -> new EulerSampler(s, clip);
+      case HEUN -> new HeunSampler(s, clip);
     };
   }
 }
