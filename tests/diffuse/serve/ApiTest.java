@@ -169,6 +169,29 @@ class ApiTest {
   }
 
   @Test
+  void solverAndGuidanceMethodFieldsGiveTheServicesImagesAndAreRecorded() throws Exception {
+    HttpResponse<byte[]> r = send("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 2, \"steps\": 4,"
+        + " \"sampler\": \"dpm++2m\", \"guidanceInterval\": [0.5, 20], \"rescale\": 0.5, \"negative\": \"v\","
+        + " \"guidance\": 3, \"seed\": 2}");
+    assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+    JsonObject reply = json(r);
+    JsonObject sidecar = reply.getAsJsonObject("sidecar");
+    assertEquals("dpm++2m", sidecar.get("sampler").getAsString());
+    assertEquals("logsnr", sidecar.get("spacing").getAsString());
+    assertEquals("v", sidecar.getAsJsonObject("guidance").get("negative").getAsString());
+    try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
+      var g = new SamplingRequest.Guidance(0.5, 20.0, 0.5, "v");
+      Samples s = GenerateService.generate(alone, new GenerateRequest(List.of("h"), List.of(3.0), 2,
+          new SamplingRequest(SamplerKind.DPMPP_2M, 4, null, true, 2, 64, null, g)), Progress.NONE);
+      List<BufferedImage> offline = s.images(s.rows().get(0));
+      List<int[]> served = pixels(reply);
+      for (int i = 0; i < 2; i++) {
+        assertArrayEquals(gray(offline.get(i)), served.get(i), "image " + i);
+      }
+    }
+  }
+
+  @Test
   void pngRepliesCarryTheirSettingsInTextChunks() throws Exception {
     HttpResponse<byte[]> r = send("POST", "/api/generate",
         "{\"prompt\": \"v\", \"n\": 2, \"steps\": 4, \"seed\": 9, \"format\": \"png\"}");
@@ -215,7 +238,11 @@ class ApiTest {
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 2.5}", 400, "n"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 0}", 400, "steps"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 51}", 400, "steps"),
-        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"sampler\": \"euler\"}", 400, "sampler"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"sampler\": \"rk4\"}", 400, "sampler"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"rescale\": 2}", 400, "rescale"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidanceInterval\": [3]}", 400, "guidanceInterval"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"negative\": \"x\"}", 400, "negative"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"spacing\": \"cubic\"}", 400, "spacing"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"format\": \"gif\"}", 400, "format"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"gudance\": 2}", 400, "gudance"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"model\": \"nope\"}", 400, "model"),

@@ -63,7 +63,7 @@ public final class GenerateService {
   }
 
   /** What the sidecar records of a guidance method; null for plain CFG. */
-  static diffuse.io.Sidecar.Guidance sidecarGuidance(SamplingRequest.Guidance g, GuidanceMethod m) {
+  public static diffuse.io.Sidecar.Guidance sidecarGuidance(SamplingRequest.Guidance g, GuidanceMethod m) {
     if (m.isPlain()) {
       return null;
     }

@@ -12,6 +12,8 @@ import diffuse.prompt.Prompts;
 import diffuse.sampling.ClassifierFreeGuidance;
 import diffuse.sampling.FieldProbe;
 import diffuse.sampling.Generator;
+import diffuse.sampling.GuidanceMethod;
+import diffuse.schedule.Spacing;
 import diffuse.sampling.SamplerKind;
 import diffuse.sampling.SamplerSpec;
 import java.awt.image.BufferedImage;
@@ -43,7 +45,7 @@ public final class Api implements AutoCloseable {
   static final double MAX_SCALE = 100;
 
   private static final Set<String> GENERATE_FIELDS = Set.of("model", "prompt", "guidance", "sampler", "steps", "eta",
-      "seed", "n", "clip", "format");
+      "seed", "n", "clip", "format", "spacing", "guidanceInterval", "rescale", "negative");
 
   /** A served image model and its batcher. */
   record Slot(String id, LoadedModel model, Batcher batcher) {}
@@ -143,7 +145,7 @@ public final class Api implements AutoCloseable {
 
   /** A parsed, validated generation request: one prompt, one or more scales. */
   record Call(Slot slot, String prompt, int label, List<Double> scales, SamplerSpec spec, long seed, int n,
-      boolean png, String body) {
+      boolean png, String body, GuidanceMethod method, diffuse.io.Sidecar.Guidance guidance) {
     /** The request as the sidecar records it. */
     String command() {
       return "POST " + body.strip().replaceAll("\\s+", " ");
@@ -186,8 +188,29 @@ public final class Api implements AutoCloseable {
     if (!format.equals("json") && !format.equals("png")) {
       throw DiffuseException.badValue("format", "format must be json or png, got '" + format + "'");
     }
-    SamplerSpec spec = new SamplingRequest(kind, steps, eta, clip, seed, MAX_N).spec(info);
-    return new Call(slot, prompt, label, scales, spec, seed, n, format.equals("png"), text);
+    Spacing spacing = null;
+    if (f.has("spacing")) {
+      String name = f.string("spacing", "");
+      try {
+        spacing = Spacing.parse(name);
+      } catch (IllegalArgumentException e) {
+        throw DiffuseException.badValue("spacing", "spacing must be linspace, uniform, trailing, karras or logsnr, got '"
+            + name + "'");
+      }
+    }
+    List<Double> interval = f.numbers("guidanceInterval", null);
+    if (interval != null && interval.size() != 2) {
+      throw DiffuseException.badValue("guidanceInterval", "guidanceInterval must be two noise levels [lo, hi]");
+    }
+    Double rescale = f.has("rescale") ? f.number("rescale", 0) : null;
+    String negative = f.has("negative") ? f.string("negative", "") : null;
+    var g = new SamplingRequest.Guidance(interval == null ? null : interval.get(0), interval == null ? null
+        : interval.get(1), rescale, negative);
+    SamplingRequest request = new SamplingRequest(kind, steps, eta, clip, seed, MAX_N, spacing, g);
+    SamplerSpec spec = request.spec(info);
+    GuidanceMethod method = g.method(info.labels());
+    return new Call(slot, prompt, label, scales, spec, seed, n, format.equals("png"), text, method,
+        diffuse.app.GenerateService.sidecarGuidance(g, method));
   }
 
   /** Work in flight for one call: its tickets and the future of its samples. */
@@ -203,7 +226,7 @@ public final class Api implements AutoCloseable {
     long start = System.nanoTime();
     try {
       for (int i = 0; i < c.scales().size(); i++) {
-        tickets.add(c.slot().batcher().submit(c.label(), c.scales().get(i), c.seed(), c.n(), c.spec(),
+        tickets.add(c.slot().batcher().submit(c.label(), c.scales().get(i), c.seed(), c.n(), c.spec(), c.method(),
             i == 0 ? listener : Batcher.Listener.NONE));
       }
     } catch (RuntimeException e) {
@@ -218,7 +241,8 @@ public final class Api implements AutoCloseable {
         rows.add(new Samples.Row(c.prompt(), c.label(), info.labels().get(c.label()), c.scales().get(i),
             tickets.get(i).result().join(), c.n()));
       }
-      return new Samples(c.slot().id(), info, c.spec(), c.seed(), rows, (System.nanoTime() - start) / 1e9);
+      return new Samples(c.slot().id(), info, c.spec(), c.seed(), rows, (System.nanoTime() - start) / 1e9,
+          c.guidance());
     });
     return new Pending(tickets, samples);
   }

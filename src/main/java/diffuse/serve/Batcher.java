@@ -2,6 +2,7 @@ package diffuse.serve;
 
 import diffuse.error.DiffuseException;
 import diffuse.sampling.Generator;
+import diffuse.sampling.GuidanceMethod;
 import diffuse.sampling.SamplerSpec;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -42,11 +43,13 @@ public final class Batcher implements AutoCloseable {
     final long seed;
     final int count;
     final SamplerSpec spec;
+    final GuidanceMethod method;
     final Listener listener;
     final CompletableFuture<float[]> result = new CompletableFuture<>();
     volatile boolean cancelled;
 
-    Ticket(int label, double scale, long seed, int count, SamplerSpec spec, Listener listener) {
+    Ticket(int label, double scale, long seed, int count, SamplerSpec spec, GuidanceMethod method, Listener listener) {
+      this.method = method;
       this.label = label;
       this.scale = scale;
       this.seed = seed;
@@ -68,7 +71,7 @@ public final class Batcher implements AutoCloseable {
 
     /** Which tickets may share a run: the same sampler, and the same half of the doubled batch needed. */
     boolean compatible(Ticket o) {
-      return spec.equals(o.spec) && mode() == o.mode();
+      return spec.equals(o.spec) && method.equals(o.method) && mode() == o.mode();
     }
 
     private int mode() {
@@ -125,10 +128,16 @@ public final class Batcher implements AutoCloseable {
 
   /** Queues work; fails with {@code BUSY} when the queue is full. */
   public Ticket submit(int label, double scale, long seed, int count, SamplerSpec spec, Listener listener) {
+    return submit(label, scale, seed, count, spec, GuidanceMethod.PLAIN, listener);
+  }
+
+  /** Queues work guided by {@code method}; only tickets with the same sampler and method share a run. */
+  public Ticket submit(int label, double scale, long seed, int count, SamplerSpec spec, GuidanceMethod method,
+      Listener listener) {
     if (count < 1 || count > maxBatch) {
       throw DiffuseException.badValue("n", "n must be within 1.." + maxBatch + ", got " + count);
     }
-    Ticket t = new Ticket(label, scale, seed, count, spec, listener == null ? Listener.NONE : listener);
+    Ticket t = new Ticket(label, scale, seed, count, spec, method, listener == null ? Listener.NONE : listener);
     lock.lock();
     try {
       if (closed) {
@@ -235,6 +244,7 @@ public final class Batcher implements AutoCloseable {
     boolean finished = false, halted = false;
     try {
       float[] x = generator.sample(new Generator.Batch(labels, scales, seeds, indices), batch.get(0).spec,
+          batch.get(0).method,
           (step, steps, xs, x0) -> {
             boolean anyone = false;
             int off = 0;
