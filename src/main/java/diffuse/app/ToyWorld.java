@@ -43,6 +43,31 @@ public record ToyWorld(Denoiser net, int nullLabel, PointSet data, String name, 
         "exact score of a " + classes + "-blob mixture", schedule, m, null);
   }
 
+  /**
+   * The toy-train use case: the MLP denoiser on {@code points} points of a 2-D shape, with the same
+   * trainer, loss and label dropout as the image models, saved in {@code out}.
+   */
+  public static ModelInfo train(ToyShapes.Shape shape, int classes, int points, double epochs, long seed,
+      double pUncond, Path out, Device.Choice device, String command, diffuse.report.Listener listener) {
+    if (points < 256 || classes < 1 || !(epochs > 0)) {
+      throw DiffuseException.badValue("points", "points must be >= 256, classes >= 1 and epochs > 0");
+    }
+    if (java.nio.file.Files.exists(out.resolve(ModelStore.MODEL_JSON))) {
+      throw DiffuseException.badValue("out", "out " + out + " already holds a model; choose another directory");
+    }
+    PointSet data = ToyShapes.sample(shape, classes, points, seed);
+    diffuse.model.MlpConfig mlp = diffuse.model.MlpConfig.defaults(classes);
+    diffuse.model.TrainSettings settings = new diffuse.model.TrainSettings(256, 2e-3, 100, pUncond, 0.995, 1.0, seed, 0L);
+    int[] counts = new int[classes];
+    for (int y : data.labels()) {
+      counts[y]++;
+    }
+    ModelInfo info = new ModelInfo(ModelInfo.FORMAT, null, mlp, TOY_SCHEDULE, data.labelNames(), classes,
+        new ModelInfo.Data(data.name(), points, 1, 2, 1, java.util.Arrays.stream(counts).boxed().toList()),
+        new ModelInfo.Training(settings, 0, 0, 0, 0, "", java.util.List.of()), null);
+    return new diffuse.train.TrainingRun(out, info, data, false, epochs, device, command, listener).run();
+  }
+
   /** A model from {@code toy train}, loaded onto {@code device}. */
   public static ToyWorld open(Path dir, Device.Choice device) {
     ModelStore.StoredModel sm = ModelStore.open(dir);

@@ -1,20 +1,12 @@
 package diffuse.cli;
 
 import diffuse.app.ToyWorld;
-import diffuse.data.PointSet;
 import diffuse.data.ToyShapes;
 import diffuse.io.AtomicFiles;
 import diffuse.io.Images;
-import diffuse.io.ModelInfo;
-import diffuse.io.ModelStore;
-import diffuse.model.MlpConfig;
 import diffuse.sampling.ClassifierFreeGuidance;
 import diffuse.schedule.NoiseSchedule;
-import diffuse.model.TrainSettings;
-import diffuse.train.TrainingRun;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -44,25 +36,8 @@ final class ToyCommand {
 
     @Override
     public Integer call() {
-      if (points < 256 || classes < 1 || !(epochs > 0)) {
-        throw new IllegalArgumentException("need --points >= 256, --classes >= 1 and --epochs > 0");
-      }
-      if (Files.exists(out.resolve(ModelStore.MODEL_JSON))) {
-        throw new IllegalArgumentException(out + " already holds a model; choose another --out");
-      }
-      ToyShapes.Shape s = ToyShapes.Shape.parse(shape);
-      PointSet data = ToyShapes.sample(s, classes, points, seed);
-      MlpConfig mlp = MlpConfig.defaults(classes);
-      TrainSettings settings = new TrainSettings(256, 2e-3, 100, pUncond, 0.995, 1.0, seed, 0L);
-      int[] counts = new int[classes];
-      for (int y : data.labels()) {
-        counts[y]++;
-      }
-      ModelInfo info = new ModelInfo(ModelInfo.FORMAT, null, mlp, ToyWorld.TOY_SCHEDULE,
-          data.labelNames(), classes, new ModelInfo.Data(data.name(), points, 1, 2, 1,
-              Arrays.stream(counts).boxed().toList()),
-          new ModelInfo.Training(settings, 0, 0, 0, 0, "", List.of()), null);
-      new TrainingRun(out, info, data, false, epochs, device.resolve(), Main.commandLine(cmd), diffuse.io.ConsoleListener.stderr()).run();
+      ToyWorld.train(ToyShapes.Shape.parse(shape), classes, points, epochs, seed, pUncond, out, device.resolve(),
+          Main.commandLine(cmd), diffuse.io.ConsoleListener.stderr());
       return 0;
     }
   }

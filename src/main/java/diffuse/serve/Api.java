@@ -72,7 +72,7 @@ public final class Api implements AutoCloseable {
   Reply health() {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("status", "ok");
-    out.put("uptimeSeconds", (System.nanoTime() - started) / 1e9);
+    out.put("uptimeSeconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
     Map<String, Object> per = new LinkedHashMap<>();
     models.forEach((id, s) -> per.put(id, s.batcher().stats()));
     out.put("models", per);
