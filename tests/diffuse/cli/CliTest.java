@@ -395,6 +395,22 @@ class CliTest {
     for (String f : new String[] {"tradeoff.png", "samples-s0.png", "samples-s2.png"}) {
       assertTrue(Files.size(eval.resolve(f)) > 100, f);
     }
+    // a second method, then both on one frontier
+    Path eval2 = shared.resolve("eval-dpm");
+    assertEquals(0, run("evaluate", "--model", model.toString(), "--classifier", cls.toString(), "--guidance", "1,3",
+        "-n", "6", "--sampler", "dpm++2m", "--steps", "3", "--guidance-interval", "0.5,50", "--device", "cpu",
+        "--out", eval2.toString()).code());
+    Path plot = shared.resolve("frontier/f.png");
+    Run fr = run("frontier", eval.toString(), eval2.toString(), "--out", plot.toString());
+    assertEquals(0, fr.code(), fr.err());
+    assertTrue(fr.out().contains("ddim 3 "), fr.out());
+    assertTrue(fr.out().contains("dpm++2m 3, interval (0.500, 50.0]"), fr.out());
+    assertTrue(Files.size(plot) > 1000);
+    List<String> rows = Files.readAllLines(shared.resolve("frontier/f.csv"));
+    assertEquals(1 + 4, rows.size(), rows.toString()); // header, two scales per method
+    Run missing = run("frontier", shared.resolve("nothing").toString(), "--out", plot.toString());
+    assertEquals(1, missing.code());
+    assertTrue(missing.err().contains("holds no evaluation"), missing.err());
   }
 
   @Test

@@ -111,6 +111,46 @@ public final class EvaluateService {
     }
   }
 
+  /** An evaluation read back from its directory (metrics.json). */
+  public record Stored(Path dir, String method, int n, List<Evaluator.Metrics> rows, List<Evaluator.Metrics> baseline) {
+    /** Its frontier points, by scale. */
+    public List<diffuse.eval.Frontier.Point> points() {
+      return diffuse.eval.Frontier.of(rows, baseline);
+    }
+  }
+
+  /** What metrics.json holds that {@link #read} needs. */
+  private record MetricsFile(SamplerSpec sampler, int n, List<Evaluator.Metrics> rows, List<Evaluator.Metrics> baseline,
+      diffuse.io.Sidecar.Guidance guidance) {}
+
+  /**
+   * Reads the evaluation that {@code evaluate --out dir} wrote; its method is named after the sampler,
+   * steps, spacing (when not the sampler's default) and guidance method.
+   */
+  public static Stored read(Path dir) {
+    Path file = dir.resolve("metrics.json");
+    if (!Files.isRegularFile(file)) {
+      throw new DiffuseException(DiffuseException.Code.NOT_FOUND, "evaluation", dir + " holds no evaluation ("
+          + file.getFileName() + " missing); write one with `diffuse evaluate --out " + dir + "`", null);
+    }
+    MetricsFile m;
+    try {
+      m = Json.read(file, MetricsFile.class);
+    } catch (RuntimeException e) {
+      throw new DiffuseException(DiffuseException.Code.FAILED, "evaluation", "cannot read " + file + ": "
+          + DiffuseException.firstLine(e.getMessage()), e);
+    }
+    if (m == null || m.sampler() == null || m.rows() == null || m.baseline() == null || m.rows().isEmpty()) {
+      throw new DiffuseException(DiffuseException.Code.FAILED, "evaluation", file + " is not an evaluation's metrics",
+          null);
+    }
+    SamplerSpec s = m.sampler();
+    String method = s.kind().id() + " " + s.steps()
+        + (s.spacing() == null || s.spacing() == SamplerSpec.defaultSpacing(s.kind()) ? "" : " " + s.spacing())
+        + (m.guidance() == null ? "" : describe(m.guidance()));
+    return new Stored(dir, method, m.n(), m.rows(), m.baseline());
+  }
+
   /** ", interval (lo, hi], rescale φ, negative 'p'" for a plot title. */
   static String describe(diffuse.io.Sidecar.Guidance g) {
     StringBuilder sb = new StringBuilder();

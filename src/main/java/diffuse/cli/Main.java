@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       InfoCommand.class,
       ExportCommand.class,
       EvaluateCommand.class,
+      FrontierCommand.class,
       TrainClassifierCommand.class,
       ToyCommand.class,
       ScheduleCommand.class,

@@ -35,8 +35,11 @@ public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip,
   }
 
   public SamplerSpec {
-    if (spacing == null) {
-      throw DiffuseException.badValue("spacing", "spacing must be linspace, uniform, trailing or karras");
+    if (kind == null) {
+      throw DiffuseException.badValue("sampler", "sampler must be ddim, ddpm, dpm++2m, euler or heun");
+    }
+    if (spacing == null) { // also what records written before spacings existed read back as
+      spacing = defaultSpacing(kind);
     }
     if (steps < 1) {
       throw DiffuseException.badValue("steps", "steps must be >= 1, got " + steps);

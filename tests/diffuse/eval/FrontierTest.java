@@ -1,0 +1,37 @@
+package diffuse.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Frontier points are per-class ratios to the class's own real baseline, averaged, and the worst class. */
+class FrontierTest {
+  static Evaluator.Metrics m(int label, Double scale, double acc, double fd, double divRatio) {
+    return new Evaluator.Metrics(label, "c" + label, scale, 10, acc, acc, fd, fd, divRatio, divRatio);
+  }
+
+  @Test
+  void pointsByHand() {
+    List<Evaluator.Metrics> base = List.of(m(0, null, 0.98, 10, 1), m(1, null, 0.99, 20, 1));
+    List<Evaluator.Metrics> rows = List.of(m(0, 2.0, 1.0, 30, 0.8), m(1, 2.0, 0.96, 20, 0.9),
+        m(0, 1.0, 0.9, 15, 1.1), m(1, 1.0, 0.8, 40, 1.0));
+    List<Frontier.Point> p = Frontier.of(rows, base);
+    assertEquals(2, p.size());
+    assertEquals(1.0, p.get(0).scale());
+    // s = 1: FD ratios 15/10 = 1.5 and 40/20 = 2 → mean 1.75, worst 2; accuracy 0.85 (worst 0.8)
+    assertEquals(1.75, p.get(0).fdRatio(), 1e-12);
+    assertEquals(2.0, p.get(0).worstFdRatio(), 1e-12);
+    assertEquals(0.85, p.get(0).accuracy(), 1e-12);
+    assertEquals(0.8, p.get(0).worstAccuracy(), 1e-12);
+    // s = 2: ratios 3 and 1 → 2, worst 3; diversity 0.85, worst 0.8
+    assertEquals(2.0, p.get(1).fdRatio(), 1e-12);
+    assertEquals(3.0, p.get(1).worstFdRatio(), 1e-12);
+    assertEquals(0.85, p.get(1).diversityRatio(), 1e-12);
+    assertEquals(0.8, p.get(1).worstDiversityRatio(), 1e-12);
+    var img = Frontier.render("t", Map.of("a", p), 99.5, 1.5, 0.9);
+    assertTrue(img.getWidth() > 1000 && img.getHeight() > 400);
+  }
+}
