@@ -122,6 +122,12 @@ class BrowserTest {
     prompt.clear();
     prompt.sendKeys("digit 3");
 
+    // a guidance interval that is not two numbers: named by the server, shown by the page
+    id("interval").sendKeys("0.3");
+    id("generate").click();
+    waitUpTo(20).until(d -> id("status").getText().contains("(guidanceInterval)"));
+    id("interval").clear();
+
     // the slider: one notch right, s = 2 → 2.25, the same noise drawn again
     id("guidance").sendKeys(Keys.ARROW_RIGHT);
     assertEquals("2.25", id("guidance-value").getText());

@@ -52,6 +52,11 @@ function request() {
   };
   const steps = $("steps").value;
   if (steps !== "") body.steps = Number(steps);
+  const negative = $("negative").value.trim();
+  if (negative !== "") body.negative = negative;
+  const interval = $("interval").value.trim();
+  // "lo,hi" → [lo, hi]; anything else goes as typed, for the server to name the field
+  if (interval !== "") body.guidanceInterval = interval.split(",").map((v) => (v.trim() === "" ? v : Number(v)));
   return body;
 }
 
