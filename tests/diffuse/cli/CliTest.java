@@ -408,6 +408,19 @@ class CliTest {
     assertTrue(Files.size(plot) > 1000);
     List<String> rows = Files.readAllLines(shared.resolve("frontier/f.csv"));
     assertEquals(1 + 4, rows.size(), rows.toString()); // header, two scales per method
+    // the same through one evaluate call over a grid of methods
+    Path grid = shared.resolve("eval-grid");
+    Run g = run("evaluate", "--model", model.toString(), "--classifier", cls.toString(), "--guidance", "1,3", "-n", "6",
+        "--method", "ddim/3", "--method", "dpm++2m/3/interval=0.5-50", "--device", "cpu", "--out", grid.toString());
+    assertEquals(0, g.code(), g.err());
+    assertTrue(Files.exists(grid.resolve("ddim-3/metrics.json")));
+    assertTrue(Files.exists(grid.resolve("dpmpp2m-3-interval-0-5-50/metrics.json")));
+    assertTrue(Files.size(grid.resolve("frontier.png")) > 1000);
+    assertTrue(g.out().contains("dpm++2m 3, interval (0.500, 50.0]"), g.out());
+    Run badMethod = run("evaluate", "--model", model.toString(), "--classifier", cls.toString(), "-n", "6",
+        "--method", "ddim/3", "--method", "dpm++2m/3/interval=5", "--device", "cpu", "--out", grid.toString());
+    assertEquals(2, badMethod.code(), badMethod.err());
+    assertTrue(badMethod.err().contains("--method 'dpm++2m/3/interval=5': cannot read 'interval=5'"), badMethod.err());
     Run missing = run("frontier", shared.resolve("nothing").toString(), "--out", plot.toString());
     assertEquals(1, missing.code());
     assertTrue(missing.err().contains("holds no evaluation"), missing.err());

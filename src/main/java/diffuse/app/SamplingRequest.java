@@ -89,6 +89,51 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
     return new SamplingRequest(SamplerKind.DDIM, null, null, true, 0, DEFAULT_BATCH_SIZE);
   }
 
+  /**
+   * This request with another sampling method, written {@code SAMPLER[/STEPS][/key=value...]} with
+   * keys {@code spacing}, {@code interval=LO-HI}, {@code rescale} and {@code negative}:
+   * {@code ddim/25}, {@code dpm++2m/10/interval=0.3-5}, {@code heun/10/rescale=0.7}. Seed, clipping
+   * and batch size stay; what the spec does not name is reset to the sampler's default.
+   */
+  public SamplingRequest withMethod(String spec) {
+    String[] parts = spec.trim().split("/");
+    SamplerKind kind = SamplerKind.parse(parts[0]);
+    Integer n = null;
+    Spacing sp = null;
+    Double lo = null, hi = null, phi = null;
+    String neg = null;
+    for (int i = 1; i < parts.length; i++) {
+      String p = parts[i].trim();
+      if (i == 1 && p.matches("\\d+")) {
+        n = Integer.parseInt(p);
+        continue;
+      }
+      int eq = p.indexOf('=');
+      String key = eq < 0 ? p : p.substring(0, eq);
+      String value = eq < 0 ? "" : p.substring(eq + 1);
+      try {
+        switch (key) {
+          case "spacing" -> sp = Spacing.parse(value);
+          case "interval" -> {
+            String[] lh = value.split("-");
+            if (lh.length != 2) {
+              throw new IllegalArgumentException();
+            }
+            lo = Double.parseDouble(lh[0]);
+            hi = Double.parseDouble(lh[1]);
+          }
+          case "rescale" -> phi = Double.parseDouble(value);
+          case "negative" -> neg = value;
+          default -> throw new IllegalArgumentException();
+        }
+      } catch (IllegalArgumentException e) {
+        throw DiffuseException.badValue("method", "method '" + spec + "': cannot read '" + p + "' (write SAMPLER[/STEPS]"
+            + "[/spacing=S][/interval=LO-HI][/rescale=φ][/negative=PROMPT], e.g. dpm++2m/10/interval=0.3-5)");
+      }
+    }
+    return new SamplingRequest(kind, n, null, clip, seed, batchSize, sp, new Guidance(lo, hi, phi, neg));
+  }
+
   public SamplingRequest withSeed(long s) {
     return new SamplingRequest(sampler, steps, eta, clip, s, batchSize, spacing, guidance);
   }

@@ -38,19 +38,46 @@ final class EvaluateCommand implements Callable<Integer> {
   Path classifierDir;
   @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
   @Mixin SamplingOptions sampling;
+  @Option(names = "--method", paramLabel = "SPEC",
+      description = "Evaluate several sampling methods (repeatable), each into its own folder of --out, then draw"
+          + " their frontier (--out/frontier.png). SPEC = SAMPLER[/STEPS][/spacing=S][/interval=LO-HI][/rescale=φ]"
+          + "[/negative=PROMPT], e.g. ddim/25 or dpm++2m/10/interval=0.3-5; other sampling options stay as given.")
+  List<String> methods;
+
   static Path defaultClassifierDir(String dataset) {
     return EvaluateService.defaultClassifier(GenerateOptions.defaultModel().getParent(), dataset);
   }
 
   @Override
   public Integer call() throws IOException {
-    EvaluateRequest request = new EvaluateRequest(scales, prompt, count, classifierDir, dataDir, sampling.request());
+    if (methods == null) {
+      return evaluate(sampling.request(), out);
+    }
+    List<diffuse.app.SamplingRequest> requests = methods.stream().map(m -> sampling.request().withMethod(m)).toList();
+    ModelInfo info = sampling.openModel().info();
+    for (diffuse.app.SamplingRequest r : requests) { // every method is checked before the first one runs
+      r.spec(info);
+      r.guidance().method(info.labels());
+    }
+    List<Path> dirs = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      Path dir = out.resolve(GenerateCommand.slug(methods.get(i).replace("++", "pp")));
+      System.out.println("== " + methods.get(i) + " → " + dir);
+      evaluate(requests.get(i), dir);
+      dirs.add(dir);
+    }
+    FrontierCommand.draw(dirs, out.resolve("frontier.png"), null);
+    return 0;
+  }
+
+  private int evaluate(diffuse.app.SamplingRequest samplingRequest, Path out) throws IOException {
+    EvaluateRequest request = new EvaluateRequest(scales, prompt, count, classifierDir, dataDir, samplingRequest);
     ModelStore.StoredModel model = sampling.openModel();
     ModelInfo info = model.info();
     if (prompt != null) {
       new Prompts(info.labels()).resolve(prompt); // an unknown prompt fails before anything is loaded
     }
-    sampling.request().spec(info);
+    samplingRequest.spec(info);
     AtomicFiles.checkWritable(out.resolve("metrics.csv"));
     Path cdir = classifierDir != null ? classifierDir : defaultClassifierDir(info.data().dataset());
     if (EvaluateService.referenceIsTrainingData(info)) {

@@ -33,6 +33,12 @@ final class FrontierCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    draw(dirs, out, title);
+    return 0;
+  }
+
+  /** Reads the evaluations in {@code dirs}, prints their table and writes the plot and its .csv. */
+  static void draw(List<Path> dirs, Path out, String title) throws java.io.IOException {
     AtomicFiles.checkWritable(out);
     Map<String, List<Frontier.Point>> curves = new LinkedHashMap<>();
     StringBuilder csv = new StringBuilder("method,scale,n,accuracy,worst_accuracy,fd_ratio,worst_fd_ratio,"
@@ -62,6 +68,5 @@ final class FrontierCommand implements Callable<Integer> {
     Path table = out.resolveSibling((name.endsWith(".png") ? name.substring(0, name.length() - 4) : name) + ".csv");
     AtomicFiles.write(table, csv.toString().getBytes(StandardCharsets.UTF_8));
     System.out.println("wrote " + out + " and " + table + " (dashed: the targets 99.5 % accuracy, FD 1.5×, diversity 0.9×)");
-    return 0;
   }
 }
