@@ -136,6 +136,8 @@ public final class EvaluateService {
     MetricsFile m;
     try {
       m = Json.read(file, MetricsFile.class);
+    } catch (DiffuseException e) {
+      throw e;
     } catch (RuntimeException e) {
       throw new DiffuseException(DiffuseException.Code.FAILED, "evaluation", "cannot read " + file + ": "
           + DiffuseException.firstLine(e.getMessage()), e);

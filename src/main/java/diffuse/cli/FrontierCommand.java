@@ -43,8 +43,8 @@ final class FrontierCommand implements Callable<Integer> {
     Map<String, List<Frontier.Point>> curves = new LinkedHashMap<>();
     StringBuilder csv = new StringBuilder("method,scale,n,accuracy,worst_accuracy,fd_ratio,worst_fd_ratio,"
         + "diversity_ratio,worst_diversity_ratio\n");
-    System.out.println("  method                                         scale |  n  | accuracy (worst) | FD/real (worst) | div/real (worst)");
     List<EvaluateService.Stored> all = dirs.stream().map(EvaluateService::read).toList();
+    System.out.println("  method                                         scale |  n  | accuracy (worst) | FD/real (worst) | div/real (worst)");
     boolean sameN = all.stream().mapToInt(EvaluateService.Stored::n).distinct().count() == 1;
     int n = all.get(0).n();
     for (EvaluateService.Stored e : all) {
