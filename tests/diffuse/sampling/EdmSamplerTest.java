@@ -36,4 +36,10 @@ class EdmSamplerTest {
       assertTrue(h20 < e39, "s = " + scale + ": Heun 20 steps (39 evaluations) " + h20 + " vs Euler 39 " + e39);
     }
   }
+
+  @Test
+  void heunInTwentyStepsSamplesTheMixture() {
+    float[] xs = DpmSolverTest.draw(new SamplerSpec(SamplerKind.HEUN, 20, 0, false), SamplerTest.SEPARATED.nullLabel(), 1);
+    SamplerTest.assertReproducesN(SamplerTest.SEPARATED, xs, DpmSolverTest.N);
+  }
 }
