@@ -11,7 +11,11 @@ public final class GraphNames {
   public static final String INPUT_T = "t";
   /** Class labels y, int32 [batch]; the value {@code numClasses} is the null label. */
   public static final String INPUT_Y = "y";
-  /** Predicted noise ε(x_t, t, y), float32 [batch, height, width, channels]. */
+  /**
+   * The network's prediction, float32 [batch, height, width, channels]: the noise ε(x_t, t, y) for an
+   * ε model, v = α_t·ε − σ_t·x_0 for a v model (model.json's training settings say which; samplers
+   * convert with {@code sampling.Prediction.asEpsilon}). The name is kept from before v models existed.
+   */
   public static final String OUTPUT_EPS = "eps";
   /** Key of the SavedModel signature computing {@link #OUTPUT_EPS}. */
   public static final String SIGNATURE_KEY = "serving_default";
