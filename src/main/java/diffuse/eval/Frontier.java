@@ -2,7 +2,6 @@ package diffuse.eval;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -72,19 +71,7 @@ public final class Frontier {
         curves, Point::fdRatio, accuracyTarget, fdTarget);
     BufferedImage b = chart("Accuracy against diversity", "diversity / real images' (mean)", curves,
         Point::diversityRatio, accuracyTarget, diversityTarget);
-    int titleH = 34;
-    BufferedImage out = new BufferedImage(a.getWidth() + b.getWidth(), a.getHeight() + titleH, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = out.createGraphics();
-    g.setColor(Color.WHITE);
-    g.fillRect(0, 0, out.getWidth(), out.getHeight());
-    g.setColor(Color.BLACK);
-    g.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 15));
-    g.setRenderingHint(java.awt.RenderingHints.KEY_TEXT_ANTIALIASING, java.awt.RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-    g.drawString(title, 12, 22);
-    g.drawImage(a, 0, titleH, null);
-    g.drawImage(b, a.getWidth(), titleH, null);
-    g.dispose();
-    return out;
+    return TradeoffPlot.sideBySide(title, 15, a, b);
   }
 
   private static BufferedImage chart(String title, String xTitle, Map<String, List<Point>> curves,

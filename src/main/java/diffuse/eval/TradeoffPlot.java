@@ -27,18 +27,29 @@ public final class TradeoffPlot {
         rows, baseline, Evaluator.Metrics::fdClass);
     BufferedImage c = chart("Diversity relative to real images", "mean pairwise distance / real", rows, baseline,
         Evaluator.Metrics::diversityRatio);
+    return sideBySide(title, 16, a, b, c);
+  }
+
+  /** Charts of equal height in a row under a title line. */
+  static BufferedImage sideBySide(String title, int fontSize, BufferedImage... charts) {
     int titleH = 34;
-    BufferedImage out = new BufferedImage(a.getWidth() * 3, a.getHeight() + titleH, BufferedImage.TYPE_INT_RGB);
+    int width = 0;
+    for (BufferedImage c : charts) {
+      width += c.getWidth();
+    }
+    BufferedImage out = new BufferedImage(width, charts[0].getHeight() + titleH, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = out.createGraphics();
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, out.getWidth(), out.getHeight());
     g.setColor(Color.BLACK);
-    g.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 16));
+    g.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, fontSize));
     g.setRenderingHint(java.awt.RenderingHints.KEY_TEXT_ANTIALIASING, java.awt.RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.drawString(title, 12, 22);
-    g.drawImage(a, 0, titleH, null);
-    g.drawImage(b, a.getWidth(), titleH, null);
-    g.drawImage(c, 2 * a.getWidth(), titleH, null);
+    int x = 0;
+    for (BufferedImage c : charts) {
+      g.drawImage(c, x, titleH, null);
+      x += c.getWidth();
+    }
     g.dispose();
     return out;
   }
