@@ -108,6 +108,36 @@ class CliTest {
   }
 
   @Test
+  void anX0ModelWithCosineDecayRecordsBothAndSamplesWithNoFlags() throws IOException {
+    Path data = shared.resolve("bars");
+    Path x0Model = shared.resolve("x0-run");
+    Run r = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
+        "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "2", "--timesteps", "50",
+        "--warmup", "2", "--prediction", "x0", "--cosine-decay", "--device", "cpu", "--out", x0Model.toString());
+    assertEquals(0, r.code(), r.err());
+    String json = Files.readString(x0Model.resolve("model.json"));
+    assertTrue(json.contains("\"prediction\": \"X0\""), json);
+    assertTrue(json.matches("(?s).*\"lrDecaySteps\": \\d+.*"), json);
+    Run info = run("info", x0Model.toString());
+    assertTrue(info.out().contains("objective    predicts x0, loss mean squared error"), info.out());
+    assertTrue(info.out().contains("lr decay     cosine to 0.00010 at step 8"), info.out());
+    Path out = shared.resolve("x0-gen/h.png");
+    Run gen = run("generate", "--model", x0Model.toString(), "--prompt", "h", "-n", "2", "--steps", "4",
+        "--sampler", "dpm++2m", "--device", "cpu", "--out", out.toString());
+    assertEquals(0, gen.code(), gen.err());
+    assertTrue(Files.size(out) > 100);
+    Run flat = run("train", "--resume", x0Model.toString(), "--no-cosine-decay", "--epochs", "3", "--device", "cpu");
+    assertEquals(2, flat.code(), flat.err());
+    assertTrue(flat.err().contains("--cosine-decay false differs from the run's true"), flat.err());
+    Run tooShort = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
+        "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "1", "--timesteps", "50",
+        "--cosine-decay", "--device", "cpu", "--out", shared.resolve("too-short").toString());
+    assertEquals(2, tooShort.code(), tooShort.err());
+    assertTrue(tooShort.err().contains("--cosine-decay needs a run longer than its 200 warm-up steps"),
+        tooShort.err());
+  }
+
+  @Test
   void dpmSolverAndGuidanceMethodsAreOptionsThatTheSidecarRecords() throws IOException {
     Path out = shared.resolve("methods/h.png");
     Run r = run("generate", "--model", model.toString(), "--prompt", "h", "-n", "2", "--sampler", "dpm++2m",

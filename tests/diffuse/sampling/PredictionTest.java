@@ -44,13 +44,57 @@ class PredictionTest {
   }
 
   @Test
+  void everyParameterisationsTargetConvertsBackToTheMixturesEpsAndX0() {
+    GaussianMixture m = SamplerTest.SEPARATED;
+    Denoiser exact = m.denoiser(T1000);
+    SplittableRandom rng = new SplittableRandom(5);
+    int n = 128;
+    float[] x = new float[2 * n];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (2 * rng.nextGaussian());
+    }
+    int[] labels = new int[n];
+    for (int t : new int[] {0, 50, 500, 999}) {
+      double ab = T1000.alphaCumprod(t);
+      float[] eps = exact.predictNoise(x, n, t, labels);
+      float[] x0 = Prediction.x0FromEps(x, eps, ab);
+      float tol = 3e-4f * (float) Math.max(1, 1 / Math.sqrt(ab)) * (float) Math.max(1, 1 / Math.sqrt(1 - ab));
+      for (Prediction p : Prediction.values()) {
+        float[] out = new float[x.length];
+        p.target(x0, eps, ab, out, 0, x.length);
+        assertArrayEquals(eps, p.toEpsilon(x, out, ab), tol, p + " → ε at t = " + t);
+        assertArrayEquals(x0, p.toX0(x, out, ab), tol, p + " → x0 at t = " + t);
+        // a network of this parameterisation, seen through asEpsilon, is the exact ε model
+        Denoiser net = (xs, b, tt, y) -> {
+          float[] e = exact.predictNoise(xs, b, tt, y);
+          double a = T1000.alphaCumprod(tt);
+          float[] o = new float[xs.length];
+          p.target(Prediction.x0FromEps(xs, e, a), e, a, o, 0, xs.length);
+          return o;
+        };
+        assertArrayEquals(eps, p.asEpsilon(net, T1000).predictNoise(x, n, t, labels), tol, p + " at t = " + t);
+      }
+      // the targets are what the names say: ε itself, x0 itself, v = α·ε − σ·x0
+      float[] v = new float[x.length];
+      Prediction.V.target(x0, eps, ab, v, 0, x.length);
+      assertArrayEquals(Prediction.vFromEps(x0, eps, ab, new float[x.length]), v);
+      float[] x0Out = new float[x.length];
+      Prediction.X0.target(x0, eps, ab, x0Out, 0, x.length);
+      assertArrayEquals(x0, x0Out);
+    }
+  }
+
+  @Test
   void minSnrWeightsByHand() {
     // ᾱ = 0.5: SNR 1 → ε weight min(1, 5)/1 = 1, v weight 1/2; ᾱ = 0.9: SNR 9 → 5/9 and 5/10
     assertEquals(1.0, Prediction.EPS.minSnrWeight(0.5, 5), 1e-12);
     assertEquals(0.5, Prediction.V.minSnrWeight(0.5, 5), 1e-12);
     assertEquals(5.0 / 9, Prediction.EPS.minSnrWeight(0.9, 5), 1e-12);
     assertEquals(0.5, Prediction.V.minSnrWeight(0.9, 5), 1e-12);
+    assertEquals(5.0, Prediction.X0.minSnrWeight(0.9, 5), 1e-12);
+    assertEquals(1.0, Prediction.X0.minSnrWeight(0.5, 5), 1e-12);
     assertEquals(Prediction.V, Prediction.parse("V"));
+    assertEquals(Prediction.X0, Prediction.parse("x0"));
     assertEquals("prediction", org.junit.jupiter.api.Assertions.assertThrows(diffuse.error.DiffuseException.class,
         () -> Prediction.parse("x1")).field());
   }

@@ -118,4 +118,19 @@ class TrainingTest {
     assertEquals("minSnrGamma", assertThrows(e, () -> new TrainSettings(8, 1e-3, 0, 0.1, 0.9, 1, 0, 0L,
         diffuse.sampling.Prediction.V, -1.0)).field());
   }
+
+  @Test
+  void cosineDecayFallsFromThePeakToATenthAtTheRunsLastStep() {
+    TrainSettings s = new TrainSettings(8, 1e-3, 100, 0.1, 0.999, 1.0, 0).withCosineDecay(1100);
+    assertEquals(1e-5, s.learningRateAt(1), 1e-12, "warm-up is unchanged");
+    assertEquals(1e-3, s.learningRateAt(100), 1e-12, "the peak at the end of warm-up");
+    // half-way (step 600): 1e-4 + ½·9e-4·(1 + cos(π/2)) = 5.5e-4; a quarter: 1e-4 + ½·9e-4·(1 + √½)
+    assertEquals(5.5e-4, s.learningRateAt(600), 1e-12);
+    assertEquals(1e-4 + 4.5e-4 * (1 + Math.sqrt(0.5)), s.learningRateAt(350), 1e-12);
+    assertEquals(1e-4, s.learningRateAt(1100), 1e-12, "the floor at the horizon");
+    assertEquals(1e-4, s.learningRateAt(5000), 1e-12, "and after it, should a resumed run go on");
+    assertEquals(1100L, s.withCheckpointEvery(7).lrDecaySteps(), "the horizon survives other changes");
+    assertEquals("cosineDecay", assertThrows(diffuse.error.DiffuseException.class,
+        () -> new TrainSettings(8, 1e-3, 100, 0.1, 0.999, 1.0, 0).withCosineDecay(100)).field());
+  }
 }

@@ -20,7 +20,7 @@ public record TrainRequest(
     Path out, Path resume, String dataset, Path dataDir, Integer imageSize, Integer limit, double epochs,
     Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay, Double gradClip, Long seed,
     Long checkpointEvery, ScheduleKind schedule, Integer timesteps, List<Integer> widths, Integer resBlocks,
-    Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma) {
+    Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma, Boolean cosineDecay) {
 
   public static final double DEFAULT_EPOCHS = 5;
   public static final int DEFAULT_BATCH_SIZE = 128;
@@ -113,6 +113,7 @@ public record TrainRequest(
     private Integer groups;
     private Prediction prediction;
     private Double minSnrGamma;
+    private Boolean cosineDecay;
 
     private Builder() {}
 
@@ -143,11 +144,13 @@ public record TrainRequest(
     public Builder prediction(Prediction v) { prediction = v; return this; }
     /** γ of Min-SNR-γ loss weighting; null for the plain loss. */
     public Builder minSnrGamma(Double v) { minSnrGamma = v; return this; }
+    /** A cosine learning-rate decay over the run's epochs (true), or a constant rate (false, the default). */
+    public Builder cosineDecay(Boolean v) { cosineDecay = v; return this; }
 
     public TrainRequest build() {
       return new TrainRequest(out, resume, dataset, dataDir, imageSize, limit, epochs, batchSize, lr, warmup, pUncond,
           emaDecay, gradClip, seed, checkpointEvery, schedule, timesteps, widths, resBlocks, embedDim, groups,
-          prediction, minSnrGamma);
+          prediction, minSnrGamma, cosineDecay);
     }
   }
 }

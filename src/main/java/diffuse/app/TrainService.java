@@ -83,6 +83,10 @@ public final class TrainService {
     Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, r.dataDir(), folderImageSize(dspec, r.imageSize()),
         listener);
     Dataset data = r.limit() == null ? full : firstImages(full, r.limit());
+    if (Boolean.TRUE.equals(r.cosineDecay())) {
+      // the horizon is the run's last step, as TrainingRun counts it: epochs × whole batches per epoch
+      settings = settings.withCosineDecay(Math.round(r.epochs() * (data.size() / settings.batchSize())));
+    }
     UNetConfig arch = new UNetConfig(data.height(), data.width(), data.channels(), data.numClasses(),
         or(r.widths(), TrainRequest.DEFAULT_WIDTHS), or(r.resBlocks(), TrainRequest.DEFAULT_RES_BLOCKS),
         or(r.embedDim(), TrainRequest.DEFAULT_EMBED_DIM), or(r.groups(), TrainRequest.DEFAULT_GROUPS));
@@ -154,6 +158,7 @@ public final class TrainService {
     conflict(conflicts, "limit", r.limit(), info.data().images());
     conflict(conflicts, "prediction", r.prediction(), s.target());
     conflict(conflicts, "minSnrGamma", r.minSnrGamma(), s.minSnrGamma());
+    conflict(conflicts, "cosineDecay", r.cosineDecay(), s.lrDecaySteps() != null);
     if (!conflicts.isEmpty()) {
       throw new SettingsConflict(r.resume().resolve(ModelStore.MODEL_JSON).toString(), conflicts);
     }

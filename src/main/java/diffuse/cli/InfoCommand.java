@@ -3,6 +3,7 @@ package diffuse.cli;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.io.ProgressBar;
+import diffuse.model.TrainSettings;
 import diffuse.schedule.NoiseSchedule;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -45,6 +46,10 @@ final class InfoCommand implements Callable<Integer> {
     out.printf("training     %,d steps = %.2f epochs, batch %d, lr %.2g (warm-up %d), p_uncond %.2f, EMA %.4f, clip %.2g, seed %d%n",
         t.step(), t.epochs(), t.settings().batchSize(), t.settings().learningRate(), t.settings().warmupSteps(),
         t.settings().pUncond(), t.settings().emaDecay(), t.settings().gradClip(), t.settings().seed());
+    if (t.settings().lrDecaySteps() != null) {
+      out.printf("lr decay     cosine to %.2g at step %,d%n", TrainSettings.LR_FLOOR * t.settings().learningRate(),
+          t.settings().lrDecaySteps());
+    }
     out.printf("objective    predicts %s, loss %s%n", t.settings().target(),
         t.settings().minSnrGamma() == null ? "mean squared error" : "Min-SNR-γ weighted, γ = " + t.settings().minSnrGamma());
     out.printf("timing       %s of training wall time, last run %.0f images/s on %s%n",

@@ -59,8 +59,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--embed-dim", paramLabel = "N", description = "Timestep/class embedding width (default: " + TrainRequest.DEFAULT_EMBED_DIM + ").") Integer embedDim;
   @Option(names = "--groups", paramLabel = "N", description = "GroupNorm groups (default: " + TrainRequest.DEFAULT_GROUPS + ").") Integer groups;
 
-  @Option(names = "--prediction", paramLabel = "eps|v", converter = PredictionName.class,
-      description = "What the network learns to predict: eps (the noise, default) or v = α·ε − σ·x₀ (Salimans & Ho 2022);"
+  @Option(names = "--prediction", paramLabel = "eps|x0|v", converter = PredictionName.class,
+      description = "What the network learns to predict: eps (the noise, default), x0 (the clean image) or"
+          + " v = α·ε − σ·x₀ (Salimans & Ho 2022);"
           + " kept in model.json, so sampling needs no flag.")
   Prediction prediction;
 
@@ -69,6 +70,11 @@ final class TrainCommand implements Callable<Integer> {
           + " relative to its target (default: off, the plain mean squared error).")
   Double minSnrGamma;
 
+  @Option(names = "--cosine-decay", negatable = true,
+      description = "Decay the learning rate along a cosine from its peak to a tenth over the run's --epochs"
+          + " (Loshchilov & Hutter 2017); kept in model.json, so --resume follows the same curve (default: constant).")
+  Boolean cosineDecay;
+
   /** --prediction by its lower-case name. */
   static final class PredictionName implements picocli.CommandLine.ITypeConverter<Prediction> {
     @Override
@@ -76,7 +82,7 @@ final class TrainCommand implements Callable<Integer> {
       try {
         return Prediction.parse(value);
       } catch (diffuse.error.DiffuseException e) {
-        throw new picocli.CommandLine.TypeConversionException("eps or v, not '" + value + "'");
+        throw new picocli.CommandLine.TypeConversionException("eps, x0 or v, not '" + value + "'");
       }
     }
   }
@@ -162,6 +168,7 @@ final class TrainCommand implements Callable<Integer> {
     return b.dataDir(dataDir).imageSize(imageSize).limit(limit).batchSize(batchSize).lr(lr).warmup(warmup)
         .pUncond(pUncond).emaDecay(emaDecay).gradClip(gradClip).seed(seed).checkpointEvery(checkpointEvery)
         .schedule(schedule).timesteps(timesteps).widths(widths).resBlocks(resBlocks).embedDim(embedDim).groups(groups)
-        .prediction(prediction).minSnrGamma(minSnrGamma).build();
+        .prediction(prediction).minSnrGamma(minSnrGamma)
+        .cosineDecay(cosineDecay).build();
   }
 }

@@ -14,13 +14,27 @@ import diffuse.sampling.Prediction;
  * @param seed seed of every random choice (weights, data order, t, ε, label dropout)
  * @param checkpointEvery steps between periodic checkpoints, 0 = only at the end; null in runs
  *     recorded before it was kept, which {@link #checkpointInterval} reads as the old default
- * @param prediction what the network predicts (ε or v); null in older runs, read as ε by {@link #target()}
+ * @param prediction what the network predicts (ε, x_0 or v); null in older runs, read as ε by {@link #target()}
  * @param minSnrGamma γ of Min-SNR-γ loss weighting (Hang et al. 2023), or null for the plain mean
  *     squared error
+ * @param lrDecaySteps the step at which a cosine learning-rate decay (Loshchilov &amp; Hutter 2017,
+ *     "SGDR", Eq. 5, one cycle) reaches its floor of a tenth of the peak, or null for a constant rate
+ *     after warm-up; fixed when a run starts, so a resumed run keeps the curve it started on
  */
 public record TrainSettings(
     int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
-    double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma) {
+    double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma,
+    Long lrDecaySteps) {
+
+  /** The floor of the cosine decay, as a fraction of the peak rate. */
+  public static final double LR_FLOOR = 0.1;
+
+  /** Settings with a constant learning rate after warm-up. */
+  public TrainSettings(int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
+      double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma) {
+    this(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery, prediction,
+        minSnrGamma, null);
+  }
 
   /** Settings of an ε model with the plain loss. */
   public TrainSettings(int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
@@ -60,6 +74,10 @@ public record TrainSettings(
       throw diffuse.error.DiffuseException.badValue("minSnrGamma", "minSnrGamma must be a positive number, got "
           + minSnrGamma);
     }
+    if (lrDecaySteps != null && lrDecaySteps <= warmupSteps) {
+      throw diffuse.error.DiffuseException.badValue("cosineDecay", "cosineDecay needs a run longer than its "
+          + warmupSteps + " warm-up steps; this one ends at step " + lrDecaySteps);
+    }
     if (checkpointEvery != null && checkpointEvery < 0) {
       throw diffuse.error.DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
     }
@@ -72,16 +90,34 @@ public record TrainSettings(
 
   public TrainSettings withCheckpointEvery(long steps) {
     return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, steps,
-        prediction, minSnrGamma);
+        prediction, minSnrGamma, lrDecaySteps);
+  }
+
+  /** These settings with a cosine decay that reaches its floor at step {@code totalSteps}. */
+  public TrainSettings withCosineDecay(long totalSteps) {
+    return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery,
+        prediction, minSnrGamma, totalSteps);
   }
 
   public static TrainSettings defaults(long seed) {
     return new TrainSettings(128, 1e-3, 200, 0.1, 0.999, 1.0, seed);
   }
 
-  /** Learning rate at 1-based step {@code step}: linear warm-up, then constant. */
+  /**
+   * Learning rate at 1-based step {@code step}: linear warm-up to the peak η, then constant, or with
+   * a decay horizon S the cosine η_min + ½(η − η_min)(1 + cos(π·(step − warmup)/(S − warmup))),
+   * η_min = η/10, held at η_min after S.
+   */
   public double learningRateAt(long step) {
-    return warmupSteps == 0 ? learningRate : learningRate * Math.min(1.0, (double) step / warmupSteps);
+    if (step < warmupSteps) {
+      return learningRate * ((double) step / warmupSteps);
+    }
+    if (lrDecaySteps == null) {
+      return learningRate;
+    }
+    double progress = Math.min(1.0, (double) (step - warmupSteps) / (lrDecaySteps - warmupSteps));
+    double floor = LR_FLOOR * learningRate;
+    return floor + 0.5 * (learningRate - floor) * (1 + Math.cos(Math.PI * progress));
   }
 
   /** EMA decay at 1-based step: min(decay, (1+step)/(10+step)), so early averages are not stale. */

@@ -13,19 +13,77 @@ public enum Prediction {
   /** The noise ε (Ho et al. 2020). */
   EPS,
   /**
+   * The clean image x_0 (Ho et al. 2020 §3.2 discuss it; the "sample" prediction of diffusers);
+   * then ε = (x_t − α_t·x_0)/σ_t.
+   */
+  X0,
+  /**
    * The velocity v = α_t·ε − σ_t·x_0 (Salimans &amp; Ho 2022, "Progressive Distillation for Fast
    * Sampling of Diffusion Models", §4 and Appendix D); then ε = σ_t·x_t + α_t·v and
    * x_0 = α_t·x_t − σ_t·v.
    */
   V;
 
-  /** Parses eps or v. */
+  /** Parses eps, x0 or v. */
   public static Prediction parse(String s) {
     try {
       return valueOf(s.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw DiffuseException.badValue("prediction", "prediction must be eps or v, got '" + s + "'");
+      throw DiffuseException.badValue("prediction", "prediction must be eps, x0 or v, got '" + s + "'");
     }
+  }
+
+  /**
+   * What a network of this parameterisation is trained to output for the sample x_t = α·x_0 + σ·ε:
+   * ε, x_0 or v = α·ε − σ·x_0, element-wise over {@code from … from+len} into {@code out}.
+   */
+  public void target(float[] x0, float[] eps, double alphaBar, float[] out, int from, int len) {
+    double a = Math.sqrt(alphaBar), s = Math.sqrt(1 - alphaBar);
+    for (int j = from, end = from + len; j < end; j++) {
+      out[j] = switch (this) {
+        case EPS -> eps[j];
+        case X0 -> x0[j];
+        case V -> (float) (a * eps[j] - s * x0[j]);
+      };
+    }
+  }
+
+  /** ε from this parameterisation's output at x_t: itself, (x_t − α·x_0)/σ, or σ·x_t + α·v. */
+  public float[] toEpsilon(float[] xt, float[] output, double alphaBar) {
+    return switch (this) {
+      case EPS -> output;
+      case X0 -> epsFromX0(xt, output, alphaBar);
+      case V -> epsFromV(xt, output, alphaBar);
+    };
+  }
+
+  /** x_0 from this parameterisation's output at x_t: (x_t − σ·ε)/α, itself, or α·x_t − σ·v. */
+  public float[] toX0(float[] xt, float[] output, double alphaBar) {
+    return switch (this) {
+      case EPS -> x0FromEps(xt, output, alphaBar);
+      case X0 -> output;
+      case V -> x0FromV(xt, output, alphaBar);
+    };
+  }
+
+  /** ε = (x_t − α·x_0)/σ. */
+  public static float[] epsFromX0(float[] xt, float[] x0, double alphaBar) {
+    double a = Math.sqrt(alphaBar), s = Math.sqrt(1 - alphaBar);
+    float[] out = new float[xt.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) ((xt[i] - a * x0[i]) / s);
+    }
+    return out;
+  }
+
+  /** x_0 = (x_t − σ·ε)/α (Ho et al. 2020 Eq. 4 inverted). */
+  public static float[] x0FromEps(float[] xt, float[] eps, double alphaBar) {
+    double a = Math.sqrt(alphaBar), s = Math.sqrt(1 - alphaBar);
+    float[] out = new float[xt.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) ((xt[i] - s * eps[i]) / a);
+    }
+    return out;
   }
 
   @Override
@@ -63,7 +121,8 @@ public enum Prediction {
   }
 
   /**
-   * The network as an ε predictor: itself for EPS; for V, ε = σ_t·x_t + α_t·v at each call.
+   * The network as an ε predictor: itself for EPS; otherwise its output converted by
+   * {@link #toEpsilon} at each call.
    *
    * @param schedule the model's full schedule (t indexes it)
    */
@@ -71,16 +130,21 @@ public enum Prediction {
     if (this == EPS) {
       return net;
     }
-    return (x, batch, t, labels) -> epsFromV(x, net.predictNoise(x, batch, t, labels), schedule.alphaCumprod(t));
+    return (x, batch, t, labels) -> toEpsilon(x, net.predictNoise(x, batch, t, labels), schedule.alphaCumprod(t));
   }
 
   /**
    * Min-SNR-γ loss weight (Hang et al. 2023, "Efficient Diffusion Training via Min-SNR Weighting
    * Strategy", Eq. 9 and §3.4): with SNR = ᾱ/(1−ᾱ), min(SNR, γ)/SNR for an ε model and
-   * min(SNR, γ)/(SNR + 1) for a v model; both weight the x_0 error by min(SNR, γ).
+   * min(SNR, γ)/(SNR + 1) for a v model, min(SNR, γ) for an x_0 model: all three weight the x_0
+   * error by min(SNR, γ).
    */
   public double minSnrWeight(double alphaBar, double gamma) {
     double snr = alphaBar / (1 - alphaBar);
-    return Math.min(snr, gamma) / (this == EPS ? snr : snr + 1);
+    return Math.min(snr, gamma) / switch (this) {
+      case EPS -> snr;
+      case X0 -> 1;
+      case V -> snr + 1;
+    };
   }
 }

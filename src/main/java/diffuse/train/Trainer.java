@@ -44,7 +44,7 @@ public final class Trainer {
     x0 = new float[n];
     eps = new float[n];
     xt = new float[n];
-    v = settings.target() == Prediction.V ? new float[n] : null;
+    v = settings.target() == Prediction.EPS ? null : new float[n];
   }
 
   /** Full batches per pass over the data (the last partial batch is dropped). */
@@ -84,13 +84,9 @@ public final class Trainer {
     int[] dropped = ClassifierFreeGuidance.dropLabels(y, settings.pUncond(), nullLabel, rng);
     float[] target = eps;
     int dim = data.sampleSize();
-    if (settings.target() == Prediction.V) {
-      for (int i = 0; i < b; i++) { // v_i = α·ε_i − σ·x0_i at the sample's own t
-        double ab = schedule.alphaCumprod(t[i]);
-        double a = Math.sqrt(ab), s = Math.sqrt(1 - ab);
-        for (int j = i * dim, end = j + dim; j < end; j++) {
-          v[j] = (float) (a * eps[j] - s * x0[j]);
-        }
+    if (settings.target() != Prediction.EPS) {
+      for (int i = 0; i < b; i++) { // x0_i, or v_i = α·ε_i − σ·x0_i, at the sample's own t
+        settings.target().target(x0, eps, schedule.alphaCumprod(t[i]), v, i * dim, dim);
       }
       target = v;
     }
