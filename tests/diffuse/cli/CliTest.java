@@ -61,7 +61,8 @@ class CliTest {
     assertEquals(0, r.code(), r.err());
     assertTrue(Files.size(out) > 100);
     Sidecar s = Json.read(shared.resolve("gen/h.json"), Sidecar.class);
-    assertEquals("ddim", s.sampler());
+    assertEquals("dpm++2m", s.sampler(), "the default sampler");
+    assertEquals("trailing", s.spacing());
     assertEquals(5, s.steps());
     assertEquals(4, s.seed());
     assertEquals(0, s.rows().get(0).label());
@@ -69,10 +70,11 @@ class CliTest {
     // the sidecar's settings draw the same pixels again
     Path again = shared.resolve("gen/again.png");
     List<String> args = new ArrayList<>(List.of("generate", "--model", s.model(), "--prompt", s.rows().get(0).prompt(),
-        "-n", "" + s.rows().get(0).count(), "--sampler", s.sampler(), "--steps", "" + s.steps(), "--eta", "" + s.eta(),
-        "--guidance", "" + s.rows().get(0).guidance(), "--seed", "" + s.seed(), "--device", "cpu", "--out", again.toString()));
+        "-n", "" + s.rows().get(0).count(), "--sampler", s.sampler(), "--steps", "" + s.steps(),
+        "--spacing", s.spacing(), "--guidance", "" + s.rows().get(0).guidance(), "--seed", "" + s.seed(),
+        "--device", "cpu", "--out", again.toString()));
     args.add(s.clip() ? "--clip" : "--no-clip");
-    assertEquals(0.0, s.eta());
+    assertEquals(null, s.eta(), "dpm++2m has no η");
     assertEquals(0, run(args.toArray(String[]::new)).code());
     assertArrayEquals(Files.readAllBytes(out), Files.readAllBytes(again));
     // another seed, other pixels
@@ -148,7 +150,7 @@ class CliTest {
     assertEquals("dpm++2m", s.sampler());
     assertEquals(4, s.steps());
     assertEquals(null, s.eta(), "dpm++2m has no eta");
-    assertEquals("logsnr", s.spacing());
+    assertEquals("trailing", s.spacing());
     assertArrayEquals(new double[] {0.5, 20}, s.guidance().interval());
     assertEquals(0.7, s.guidance().rescale());
     assertEquals("v", s.guidance().negative());
@@ -194,6 +196,26 @@ class CliTest {
         "--steps", "3", "--device", "cpu", "--out", sweep.toString());
     assertEquals(0, sw.code(), sw.err());
     assertEquals(3, Json.read(shared.resolve("sweep.json"), Sidecar.class).rows().size());
+  }
+
+  @Test
+  void withoutAModelAPromptThatMnistDoesNotKnowGoesToTheShippedModelThatDoes() throws IOException {
+    Path out = shared.resolve("shipped/sneaker.png");
+    Run r = run("generate", "--prompt", "sneaker", "-n", "1", "--steps", "2", "--device", "cpu", "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("using models" + java.io.File.separator + "fashion-mnist, which knows sneaker"), r.out());
+    Sidecar s = Json.read(shared.resolve("shipped/sneaker.json"), Sidecar.class);
+    assertTrue(s.model().endsWith("fashion-mnist"), s.model());
+    assertEquals("Sneaker", s.rows().get(0).labelName());
+    // a prompt no shipped model knows is reported against the default model, MNIST
+    Run none = run("generate", "--prompt", "giraffe", "--device", "cpu", "--out", out.toString());
+    assertNotEquals(0, none.code(), none.err());
+    assertTrue(none.err().contains("unknown prompt 'giraffe'; valid labels: 0, 1, 2"), none.err());
+    // with --model the model is the one asked for, known prompt or not
+    Run asked = run("generate", "--model", "models/mnist", "--prompt", "sneaker", "--device", "cpu", "--out",
+        out.toString());
+    assertNotEquals(0, asked.code(), asked.err());
+    assertTrue(asked.err().contains("unknown prompt 'sneaker'"), asked.err());
   }
 
   @Test
@@ -385,9 +407,14 @@ class CliTest {
         "--device", "cpu", "--out", out.toString());
     assertEquals(2, ddpmEta.code());
     assertTrue(ddpmEta.err().contains("--eta applies to the ddim sampler only"), ddpmEta.err());
+    Run defaultEta = run("generate", "--model", model.toString(), "--prompt", "h", "--eta", "0.5", "--device", "cpu",
+        "--out", out.toString());
+    assertEquals(2, defaultEta.code());
+    assertTrue(defaultEta.err().contains("--eta applies to the ddim sampler only; dpm++2m is deterministic"),
+        defaultEta.err());
     for (String eta : new String[] {"1.5", "-0.1", "NaN"}) {
-      Run bad = run("generate", "--model", model.toString(), "--prompt", "h", "--eta", eta, "--device", "cpu",
-          "--out", out.toString());
+      Run bad = run("generate", "--model", model.toString(), "--prompt", "h", "--sampler", "ddim", "--eta", eta,
+          "--device", "cpu", "--out", out.toString());
       assertEquals(2, bad.code(), eta);
       assertTrue(bad.err().contains("--eta must be a number within [0, 1]"), bad.err());
     }
@@ -410,7 +437,7 @@ class CliTest {
     assertTrue(tc.out().contains("on 6 images (every 10th image of each class, held out"), tc.out());
     Path eval = shared.resolve("eval");
     Run ev = run("evaluate", "--model", model.toString(), "--classifier", cls.toString(), "--guidance", "0,2", "-n", "6",
-        "--steps", "3", "--device", "cpu", "--out", eval.toString());
+        "--sampler", "ddim", "--steps", "3", "--device", "cpu", "--out", eval.toString());
     assertEquals(0, ev.code(), ev.err());
     assertTrue(ev.out().contains("note: the reference and baseline images are the model's own training images"), ev.out());
     assertTrue(ev.out().contains("s = 0 ignores the prompt"), ev.out());

@@ -21,7 +21,7 @@ class DpmSolverTest {
   }
 
   static float[] dpm(int steps, int label, double scale) {
-    return draw(new SamplerSpec(SamplerKind.DPMPP_2M, steps, 0, false), label, scale);
+    return draw(new SamplerSpec(SamplerKind.DPMPP_2M, steps, 0, false, Spacing.LOGSNR), label, scale);
   }
 
   static float[] ddim(int steps, int label, double scale) {

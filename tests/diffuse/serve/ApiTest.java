@@ -154,13 +154,13 @@ class ApiTest {
     JsonObject sidecar = reply.getAsJsonObject("sidecar");
     assertEquals(4, sidecar.get("seed").getAsLong());
     assertEquals(5, sidecar.get("steps").getAsInt());
-    assertEquals("ddim", sidecar.get("sampler").getAsString());
+    assertEquals("dpm++2m", sidecar.get("sampler").getAsString(), "the default sampler");
     List<int[]> served = pixels(reply);
     assertEquals(3, served.size());
 
     try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
       Samples s = GenerateService.generate(alone, new GenerateRequest(List.of("h"), List.of(2.5), 3,
-          new SamplingRequest(SamplerKind.DDIM, 5, null, true, 4, 64)), Progress.NONE);
+          new SamplingRequest(SamplerKind.DPMPP_2M, 5, null, true, 4, 64)), Progress.NONE);
       List<BufferedImage> offline = s.images(s.rows().get(0));
       for (int i = 0; i < 3; i++) {
         assertArrayEquals(gray(offline.get(i)), served.get(i), "image " + i);
@@ -177,7 +177,7 @@ class ApiTest {
     JsonObject reply = json(r);
     JsonObject sidecar = reply.getAsJsonObject("sidecar");
     assertEquals("dpm++2m", sidecar.get("sampler").getAsString());
-    assertEquals("logsnr", sidecar.get("spacing").getAsString());
+    assertEquals("trailing", sidecar.get("spacing").getAsString());
     assertEquals("v", sidecar.getAsJsonObject("guidance").get("negative").getAsString());
     try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
       var g = new SamplingRequest.Guidance(0.5, 20.0, 0.5, "v");

@@ -16,9 +16,11 @@ import java.util.List;
  */
 public record GenerateRequest(List<String> prompts, List<Double> scales, int count, SamplingRequest sampling) {
   /**
-   * Default guidance scale, chosen from the evaluation of the shipped model (README, "The guidance
-   * trade-off"): the smallest scale at which every digit is recognised at least 99 % of the time;
-   * larger scales add nothing to accuracy and cost Fréchet distance and diversity.
+   * Default guidance scale, chosen with the default sampler from the evaluation of the shipped model
+   * (README, "Samplers and guidance methods, measured"): with DPM-Solver++(2M) at 10 trailing steps
+   * and n = 500 per digit, s = 2 is the smallest scale at which every digit is recognised at least
+   * 99.5 % of the time (worst 99.6 %; s = 1.75: 99.2 %), at the former default's Fréchet distance
+   * and diversity (DDIM 25 steps, s = 2).
    */
   public static final double DEFAULT_GUIDANCE = 2.0;
 

@@ -65,6 +65,15 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
     this(sampler, steps, eta, clip, seed, batchSize, null, Guidance.PLAIN);
   }
 
+  /**
+   * The default sampler, chosen by measurement (README, "Samplers and guidance methods, measured"):
+   * DPM-Solver++(2M) at {@value #DEFAULT_DPM_STEPS} trailing steps draws samples as good as DDIM's
+   * at 25 steps (accuracy, Fréchet distance, diversity at n = 500 per digit) in 40 % of the network
+   * calls.
+   */
+  public static final SamplerKind DEFAULT_SAMPLER = SamplerKind.DPMPP_2M;
+  /** {@link #DEFAULT_SAMPLER} as users type it. */
+  public static final String DEFAULT_SAMPLER_NAME = "dpm++2m";
   /** Default DDIM steps: quick on a CPU, and indistinguishable from 100 steps on MNIST by eye. */
   public static final int DEFAULT_DDIM_STEPS = 25;
   /** Default DPM-Solver++(2M) steps: the regime it is made for (Lu et al. 2022 use 10–20). */
@@ -84,9 +93,19 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
     }
   }
 
-  /** DDIM at its default steps, η = 0, clipping on, seed 0. */
+  /** The default sampler at its default steps and spacing, clipping on, seed 0. */
   public static SamplingRequest defaults() {
-    return new SamplingRequest(SamplerKind.DDIM, null, null, true, 0, DEFAULT_BATCH_SIZE);
+    return new SamplingRequest(DEFAULT_SAMPLER, null, null, true, 0, DEFAULT_BATCH_SIZE);
+  }
+
+  /** The steps a sampler takes when none are given, for a model of T timesteps. */
+  public static int defaultSteps(SamplerKind sampler, int timesteps) {
+    return switch (sampler) {
+      case DDIM, EULER -> Math.min(DEFAULT_DDIM_STEPS, timesteps);
+      case DPMPP_2M -> Math.min(DEFAULT_DPM_STEPS, timesteps);
+      case HEUN -> Math.min(DEFAULT_HEUN_STEPS, timesteps);
+      case DDPM -> timesteps;
+    };
   }
 
   /**
@@ -140,13 +159,7 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
 
   /** The sampler and options for {@code info}'s model, unset values filled in; fails on bad values. */
   public SamplerSpec spec(ModelInfo info) {
-    int n = steps != null ? steps : switch (sampler) {
-      case DDIM -> Math.min(DEFAULT_DDIM_STEPS, info.schedule().steps());
-      case DPMPP_2M -> Math.min(DEFAULT_DPM_STEPS, info.schedule().steps());
-      case EULER -> Math.min(DEFAULT_DDIM_STEPS, info.schedule().steps());
-      case HEUN -> Math.min(DEFAULT_HEUN_STEPS, info.schedule().steps());
-      case DDPM -> info.schedule().steps();
-    };
+    int n = steps != null ? steps : defaultSteps(sampler, info.schedule().steps());
     if (n > info.schedule().steps()) {
       throw DiffuseException.badValue("steps", "steps " + n + " exceeds the model's T = " + info.schedule().steps());
     }

@@ -15,6 +15,7 @@ import diffuse.sampling.Generator;
 import diffuse.sampling.SamplerSpec;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,6 +77,43 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Spec CommandSpec cmd;
 
+  /**
+   * The model that draws {@code prompts}: --model if given; else the shipped MNIST model, or, when it
+   * does not know every prompt, the first other shipped model that does ("sneaker" → models/fashion-mnist).
+   * An unknown prompt is reported against the model that was asked or the default one.
+   */
+  private ModelStore.StoredModel modelFor(List<String> prompts) {
+    ModelStore.StoredModel first = sampling.openModel();
+    try {
+      knows(first, prompts);
+      return first;
+    } catch (diffuse.prompt.PromptException e) {
+      if (sampling.model != null) {
+        throw e;
+      }
+      for (String name : GenerateOptions.SHIPPED.subList(1, GenerateOptions.SHIPPED.size())) {
+        Path dir = GenerateOptions.shipped(name);
+        if (Files.isDirectory(dir)) {
+          ModelStore.StoredModel other = diffuse.app.LoadedModel.openImageModel(dir);
+          try {
+            knows(other, prompts);
+            System.out.println("using " + dir + ", which knows " + String.join(", ", prompts));
+            sampling.model = dir;
+            return other;
+          } catch (diffuse.prompt.PromptException ignored) {
+            // try the next one
+          }
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static void knows(ModelStore.StoredModel m, List<String> prompts) {
+    Prompts parser = new Prompts(m.info().labels());
+    prompts.forEach(parser::resolve);
+  }
+
   @Override
   public Integer call() throws IOException {
     if (columns < 1 || pixelScale < 1) {
@@ -84,11 +122,9 @@ final class GenerateCommand implements Callable<Integer> {
     Path grid = out == null && outDir == null ? Path.of("samples.png") : out;
     List<String> prompts = source.prompts != null ? source.prompts : Prompts.readFile(source.file);
     GenerateRequest request = new GenerateRequest(prompts, List.of(guidance), count, sampling.request());
-    ModelStore.StoredModel model = sampling.openModel();
-    SamplerSpec spec = request.sampling().spec(model.info());
     // fail on an unknown prompt or an unwritable destination before loading or sampling anything
-    Prompts parser = new Prompts(model.info().labels());
-    prompts.forEach(parser::resolve);
+    ModelStore.StoredModel model = modelFor(prompts);
+    SamplerSpec spec = request.sampling().spec(model.info());
     if (grid != null) {
       AtomicFiles.checkWritable(grid);
     }

@@ -17,7 +17,7 @@ final class SamplingOptions {
   @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: the shipped models/mnist).")
   Path model;
 
-  @Option(names = "--sampler", defaultValue = "ddim", paramLabel = "ddim|ddpm|dpm++2m|euler|heun", converter = SamplerName.class,
+  @Option(names = "--sampler", defaultValue = SamplingRequest.DEFAULT_SAMPLER_NAME, paramLabel = "ddim|ddpm|dpm++2m|euler|heun", converter = SamplerName.class,
       description = "ddim (fast, --steps), ddpm (ancestral, all T steps unless --steps), dpm++2m (second-order"
           + " multistep, " + SamplingRequest.DEFAULT_DPM_STEPS + " steps unless --steps), euler or heun (Karras et al."
           + " 2022; heun: 2 evaluations per step) (default: ${DEFAULT-VALUE}).")
@@ -57,7 +57,8 @@ final class SamplingOptions {
 
   @Option(names = "--spacing", paramLabel = "linspace|uniform|trailing|karras|logsnr",
       converter = SpacingName.class,
-      description = "Which timesteps the steps use (default: logsnr for dpm++2m, linspace for the others).")
+      description = "Which timesteps the steps use (default: trailing for dpm++2m, karras for euler and heun,"
+          + " linspace for ddim and ddpm).")
   Spacing spacing;
 
   @Option(names = "--guidance-interval", split = ",", paramLabel = "LO,HI",

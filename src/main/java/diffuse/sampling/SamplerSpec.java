@@ -22,13 +22,17 @@ public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip,
 
   /**
    * LINSPACE for DDIM and DDPM (what they have always used, so old seeds give the same images);
-   * LOGSNR for DPM-Solver++: equal steps in the λ it integrates over. On the exact field of a sharp
-   * mixture at 10 steps it lands 2.5× closer to the exact flow with it than with evenly spaced t,
-   * whose last step jumps from t = 111 to 0, several times any earlier step in λ (DpmSolverTest).
+   * TRAILING for DPM-Solver++, chosen on samples rather than on ODE error: on the exact field of a
+   * sharp mixture LOGSNR (equal steps in the λ it integrates over) lands 2.5× closer to the exact
+   * flow at 10 steps (DpmSolverTest), but on the shipped MNIST model it spends its steps at noise
+   * levels where nothing is decided and its samples are further from the data (Fréchet distance
+   * 2.95× the real baseline at s = 2, n = 200 per digit, against 2.38× trailing and 2.46× linspace);
+   * trailing also starts at t = T − 1, the noise that x_T is drawn as (Lin et al. 2024, "Common
+   * Diffusion Noise Schedules and Sample Steps are Flawed").
    */
   public static Spacing defaultSpacing(SamplerKind kind) {
     return switch (kind) {
-      case DPMPP_2M -> Spacing.LOGSNR;
+      case DPMPP_2M -> Spacing.TRAILING;
       case EULER, HEUN -> Spacing.KARRAS; // EDM's own steps (Karras et al. 2022, Eq. 5)
       default -> Spacing.LINSPACE;
     };

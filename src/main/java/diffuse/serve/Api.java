@@ -95,8 +95,9 @@ public final class Api implements AutoCloseable {
       m.put("channels", info.architecture().channels());
       m.put("timesteps", info.schedule().steps());
       m.put("checkpoint", info.checkpoint());
-      m.put("defaults", Map.of("guidance", GenerateRequest.DEFAULT_GUIDANCE, "sampler", "ddim",
-          "steps", SamplingRequest.DEFAULT_DDIM_STEPS, "n", 16));
+      m.put("defaults", Map.of("guidance", GenerateRequest.DEFAULT_GUIDANCE,
+          "sampler", SamplingRequest.DEFAULT_SAMPLER_NAME,
+          "steps", SamplingRequest.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()), "n", 16));
       m.put("maxN", s.batcher().maxBatch());
       m.put("tradeoff", tradeoffPlot(s) != null ? "/api/models/" + s.id() + "/tradeoff.png" : null);
       out.add(m);
@@ -177,7 +178,7 @@ public final class Api implements AutoCloseable {
         throw DiffuseException.badValue("guidance", "guidance must be within ±" + (int) MAX_SCALE + ", got " + s);
       }
     }
-    String samplerName = f.string("sampler", "ddim").toLowerCase(Locale.ROOT);
+    String samplerName = f.string("sampler", SamplingRequest.DEFAULT_SAMPLER_NAME).toLowerCase(Locale.ROOT);
     SamplerKind kind = SamplerKind.parse(samplerName);
     Integer steps = f.optionalInt("steps", 1, info.schedule().steps());
     Double eta = f.has("eta") ? f.number("eta", 0) : null;
