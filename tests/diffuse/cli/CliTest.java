@@ -484,6 +484,17 @@ class CliTest {
   }
 
   @Test
+  void benchTwinSummarisesRatiosAndNamesAMissingTwin() {
+    assertEquals("training, batch 128: we run at 2.00x the twin's speed (min 1.00x, max 3.00x, 3 rounds)",
+        BenchTwinCommand.summary("training, batch 128", List.of(3.0, 1.0, 2.0)));
+    assertEquals(1.5, BenchTwinCommand.median(new double[] {1, 2}), 1e-12);
+    Run missing = run("bench", "twin", "--twin", shared.resolve("no-twin.py").toString(), "--device", "cpu");
+    assertEquals(1, missing.code(), missing.err());
+    assertTrue(missing.err().contains("no-twin.py is not there; give its path with --twin"), missing.err());
+    assertEquals(1, missing.err().strip().lines().count(), missing.err());
+  }
+
+  @Test
   void benchAndToyTrainingRunToTheEnd() throws IOException {
     Run bt = run("bench", "train", "--steps", "2", "--batch-size", "4", "--warmup-steps", "1", "--device", "cpu");
     assertEquals(0, bt.code(), bt.err());

@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
 /** {@code diffuse bench}: throughput and memory measurements (not tests: numbers depend on the machine). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measure training throughput and memory, sampling time, and the server under load, on this machine.",
-    subcommands = {BenchCommand.Train.class, BenchCommand.Sample.class, BenchServeCommand.class})
+    subcommands = {BenchCommand.Train.class, BenchCommand.Sample.class, BenchServeCommand.class,
+      BenchTwinCommand.class})
 final class BenchCommand {
 
   /** Resident memory of this process in MB (Linux), or -1. */

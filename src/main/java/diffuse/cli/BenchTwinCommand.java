@@ -1,0 +1,189 @@
+package diffuse.cli;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import diffuse.app.LoadedModel;
+import diffuse.data.Dataset;
+import diffuse.io.ModelStore;
+import diffuse.model.SavedModelDenoiser;
+import diffuse.model.TrainSettings;
+import diffuse.model.UNet;
+import diffuse.model.UNetConfig;
+import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.ScheduleKind;
+import diffuse.train.Device;
+import diffuse.train.Trainer;
+import diffuse.train.TrainingGraph;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code diffuse bench twin}: this product and its PyTorch twin ({@code ../shared/bench/torch_twin.py},
+ * the same U-Net and training step) on the same work, alternating, round by round, so both see the
+ * same machine state; prints each round's ratio and their min/median/max. Ratios above 1 mean this
+ * product is faster. The twin runs tuned, as its README says (single-threaded OpenBLAS, glibc malloc
+ * that keeps its memory), unless {@code --untuned}.
+ */
+@Command(name = "twin", mixinStandardHelpOptions = true,
+    description = {"Training and sampling speed against the PyTorch twin of the default U-Net, side by side.",
+      "Alternates the two for --rounds rounds and prints twin time / our time (above 1: we are faster)",
+      "as min/median/max. Needs python3 with torch (Debian: apt-get install python3-torch)."})
+final class BenchTwinCommand implements Callable<Integer> {
+  @Option(names = "--twin", defaultValue = "../shared/bench/torch_twin.py", paramLabel = "FILE",
+      description = "The twin script (default: ${DEFAULT-VALUE}).") Path twin;
+  @Option(names = "--python", defaultValue = "/usr/bin/python3", paramLabel = "EXE",
+      description = "Python with torch (default: ${DEFAULT-VALUE}).") String python;
+  @Option(names = "--rounds", defaultValue = "3", paramLabel = "N", description = "Alternations (default: ${DEFAULT-VALUE}).") int rounds;
+  @Option(names = "--train-batch", defaultValue = "128", paramLabel = "N") int trainBatch;
+  @Option(names = "--train-steps", defaultValue = "20", paramLabel = "N", description = "Timed training steps per round (default: ${DEFAULT-VALUE}).") int trainSteps;
+  @Option(names = "--fwd-batch", defaultValue = "32", paramLabel = "N",
+      description = "Images per forward: one guided step of half as many samples (default: ${DEFAULT-VALUE}).") int fwdBatch;
+  @Option(names = "--fwd-steps", defaultValue = "50", paramLabel = "N") int fwdSteps;
+  @Option(names = "--warmup-steps", defaultValue = "5", paramLabel = "N", description = "Untimed steps first, both sides (default: ${DEFAULT-VALUE}).") int warmup;
+  @Option(names = "--untuned", description = "Run the twin with Debian's default OpenBLAS threads and malloc.") boolean untuned;
+  @Option(names = "--model", paramLabel = "DIR", description = "Model whose network the forward uses (default: the shipped one).") Path model;
+  @Mixin DeviceOptions device;
+
+  /** One side's time per step, in ms. */
+  record Timing(double medianMs, double minMs, double maxMs) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (rounds < 1 || trainBatch < 1 || trainSteps < 1 || fwdBatch < 2 || fwdSteps < 1 || warmup < 0) {
+      throw new IllegalArgumentException("--rounds, batches and steps must be >= 1 (--fwd-batch >= 2), --warmup-steps >= 0");
+    }
+    if (!Files.isRegularFile(twin)) {
+      throw new Main.UserException("the twin " + twin + " is not there; give its path with --twin");
+    }
+    int threads = Runtime.getRuntime().availableProcessors();
+    Device.Choice d = device.resolve();
+    System.out.printf(Locale.ROOT, "diffuse vs %s twin (%s), %d cores, device %s; train batch %d x %d steps,"
+        + " forward batch %d x %d, %d rounds%n", untuned ? "untuned" : "tuned", twin, threads, d.description(),
+        trainBatch, trainSteps, fwdBatch, fwdSteps, rounds);
+    List<Double> trainRatios = new ArrayList<>();
+    List<Double> fwdRatios = new ArrayList<>();
+    try (LoadedModel net = LoadedModel.load(ModelStore.open(model != null ? model : GenerateOptions.defaultModel()), d)) {
+      for (int r = 1; r <= rounds; r++) {
+        Timing tt = twin("train", trainBatch, trainSteps, threads);
+        Timing ot = ourTraining(d);
+        Timing tf = twin("fwd", fwdBatch, fwdSteps, threads);
+        Timing of = ourForward(net.network(), net.info().nullLabel());
+        trainRatios.add(tt.medianMs() / ot.medianMs());
+        fwdRatios.add(tf.medianMs() / of.medianMs());
+        System.out.printf(Locale.ROOT, "round %d  train: twin %.1f ms, ours %.1f ms/step -> %.2fx   forward: twin %.1f ms,"
+            + " ours %.1f ms -> %.2fx%n", r, tt.medianMs(), ot.medianMs(), trainRatios.get(r - 1), tf.medianMs(),
+            of.medianMs(), fwdRatios.get(r - 1));
+      }
+    }
+    System.out.println(summary("training, batch " + trainBatch, trainRatios));
+    System.out.println(summary("forward, batch " + fwdBatch, fwdRatios));
+    return 0;
+  }
+
+  /** "NAME: ours/twin speed min a, median b, max c over n rounds". */
+  static String summary(String name, List<Double> ratios) {
+    double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return String.format(Locale.ROOT, "%s: we run at %.2fx the twin's speed (min %.2fx, max %.2fx, %d rounds)", name,
+        median(r), r[0], r[r.length - 1], r.length);
+  }
+
+  static double median(double[] sorted) {
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  private static Timing timing(double[] ms) {
+    double[] s = ms.clone();
+    Arrays.sort(s);
+    return new Timing(median(s), s[0], s[s.length - 1]);
+  }
+
+  /** The twin's median step time: one run of the script, its JSON line read back. */
+  private Timing twin(String mode, int batch, int steps, int threads) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(python, twin.toString(), mode, "" + batch, "" + steps, "--threads",
+        "" + threads, "--warmup", "" + warmup).redirectErrorStream(true);
+    if (!untuned) {
+      pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+      pb.environment().put("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296");
+    }
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException e) {
+      throw new Main.UserException("cannot run " + python + ": " + e.getMessage() + " (install python3-torch, or --python)");
+    }
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      String last = out.strip().lines().reduce((a, b) -> b).orElse("no output");
+      throw new Main.UserException("the twin failed (" + mode + "): " + last);
+    }
+    String json = out.strip().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
+        .orElseThrow(() -> new Main.UserException("the twin printed no result: " + out.strip()));
+    JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+    return new Timing(o.get("median_ms").getAsDouble(), o.get("min_ms").getAsDouble(), o.get("max_ms").getAsDouble());
+  }
+
+  /** Our training step on random data, as {@code bench train}: the median over the timed steps. */
+  private Timing ourTraining(Device.Choice d) {
+    UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
+    int n = trainBatch * 8;
+    byte[] px = new byte[n * 784];
+    new Random(1).nextBytes(px);
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = i % 10;
+    }
+    Dataset data = new Dataset("random", px, labels, 28, 28, 1, diffuse.data.Datasets.DIGIT_LABELS);
+    TrainSettings s = new TrainSettings(trainBatch, 1e-4, 0, 0.1, 0.999, 1.0, 1);
+    try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config(), d.towers())) {
+      g.initialize(1);
+      Trainer t = new Trainer(g, NoiseSchedule.of(ScheduleKind.LINEAR, 1000), data, s, c.nullLabel());
+      for (int i = 1; i <= warmup; i++) {
+        t.step(i);
+      }
+      double[] ms = new double[trainSteps];
+      for (int i = 0; i < trainSteps; i++) {
+        long t0 = System.nanoTime();
+        t.step(warmup + i + 1);
+        ms[i] = (System.nanoTime() - t0) / 1e6;
+      }
+      return timing(ms);
+    }
+  }
+
+  /** Our network on a guided step's doubled batch (first half label 7, second half the null label), as the twin's fwd. */
+  private Timing ourForward(SavedModelDenoiser net, int nullLabel) {
+    int dim = 28 * 28;
+    float[] x = new float[fwdBatch * dim];
+    Random rng = new Random(2);
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rng.nextGaussian();
+    }
+    int[] y = new int[fwdBatch];
+    for (int i = 0; i < fwdBatch; i++) {
+      y[i] = i < fwdBatch - fwdBatch / 2 ? 7 : nullLabel;
+    }
+    double[] ms = new double[fwdSteps];
+    for (int i = 0; i < warmup + fwdSteps; i++) {
+      int t = 999 - 40 * (i % 25);
+      long t0 = System.nanoTime();
+      net.predictNoise(x, fwdBatch, t, y);
+      if (i >= warmup) {
+        ms[i - warmup] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    return timing(ms);
+  }
+}
