@@ -43,6 +43,18 @@ final class BenchCommand {
     return -1;
   }
 
+  /** Eight batches of random 28x28 "digits", labels 0 … 9 in turn: what the training benchmarks train on. */
+  static Dataset randomDigits(int batch) {
+    int n = batch * 8;
+    byte[] px = new byte[n * 784];
+    new Random(1).nextBytes(px);
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = i % 10;
+    }
+    return new Dataset("random", px, labels, 28, 28, 1, diffuse.data.Datasets.DIGIT_LABELS);
+  }
+
   /** CPU time of this process (all threads, native ones included), or 0. */
   static long cpuNanos() {
     if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
@@ -69,14 +81,7 @@ final class BenchCommand {
       }
       Device.Choice d = devices == null ? device.resolve() : device.resolve().withTowers(devices);
       UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
-      int n = batch * 8;
-      byte[] px = new byte[n * 784];
-      new Random(1).nextBytes(px);
-      int[] labels = new int[n];
-      for (int i = 0; i < n; i++) {
-        labels[i] = i % 10;
-      }
-      Dataset data = new Dataset("random", px, labels, 28, 28, 1, diffuse.data.Datasets.DIGIT_LABELS);
+      Dataset data = randomDigits(batch);
       TrainSettings s = new TrainSettings(batch, 1e-4, 0, 0.1, 0.999, 1.0, 1);
       try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config(), d.towers())) {
         g.initialize(1);

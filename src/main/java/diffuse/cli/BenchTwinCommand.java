@@ -138,14 +138,7 @@ final class BenchTwinCommand implements Callable<Integer> {
   /** Our training step on random data, as {@code bench train}: the median over the timed steps. */
   private Timing ourTraining(Device.Choice d) {
     UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
-    int n = trainBatch * 8;
-    byte[] px = new byte[n * 784];
-    new Random(1).nextBytes(px);
-    int[] labels = new int[n];
-    for (int i = 0; i < n; i++) {
-      labels[i] = i % 10;
-    }
-    Dataset data = new Dataset("random", px, labels, 28, 28, 1, diffuse.data.Datasets.DIGIT_LABELS);
+    Dataset data = BenchCommand.randomDigits(trainBatch);
     TrainSettings s = new TrainSettings(trainBatch, 1e-4, 0, 0.1, 0.999, 1.0, 1);
     try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config(), d.towers())) {
       g.initialize(1);
