@@ -66,24 +66,14 @@ public enum Prediction {
     };
   }
 
-  /** ε = (x_t − α·x_0)/σ. */
+  /** ε = (x_t − α·x_0)/σ (the samplers' own {@code Steps.epsFromX0}). */
   public static float[] epsFromX0(float[] xt, float[] x0, double alphaBar) {
-    double a = Math.sqrt(alphaBar), s = Math.sqrt(1 - alphaBar);
-    float[] out = new float[xt.length];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = (float) ((xt[i] - a * x0[i]) / s);
-    }
-    return out;
+    return Steps.epsFromX0(xt, x0, alphaBar);
   }
 
-  /** x_0 = (x_t − σ·ε)/α (Ho et al. 2020 Eq. 4 inverted). */
+  /** x_0 = (x_t − σ·ε)/α (Ho et al. 2020 Eq. 4 inverted; the samplers' {@code Steps.predictX0}, unclipped). */
   public static float[] x0FromEps(float[] xt, float[] eps, double alphaBar) {
-    double a = Math.sqrt(alphaBar), s = Math.sqrt(1 - alphaBar);
-    float[] out = new float[xt.length];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = (float) ((xt[i] - s * eps[i]) / a);
-    }
-    return out;
+    return Steps.predictX0(xt, eps, alphaBar, false);
   }
 
   @Override
