@@ -502,6 +502,15 @@ class CliTest {
     Run bs = run("bench", "sample", "--model", model.toString(), "-n", "2", "--no-ddpm", "--device", "cpu");
     assertEquals(0, bs.code(), bs.err());
     assertTrue(bs.out().contains("ddim"), bs.out());
+    Run pf = run("bench", "profile", "--mode", "forward", "--model", model.toString(), "--batch-size", "2",
+        "--steps", "1", "--warmup-steps", "0", "--device", "cpu");
+    assertEquals(0, pf.code(), pf.err());
+    assertTrue(pf.out().contains("forward, batch 2") && pf.out().contains("Conv2D") && pf.out().contains("all ops"),
+        pf.out());
+    Run pt = run("bench", "profile", "--batch-size", "4", "--steps", "1", "--warmup-steps", "0", "--top", "500",
+        "--device", "cpu");
+    assertEquals(0, pt.code(), pt.err());
+    assertTrue(pt.out().contains("ApplyAdam") && pt.out().contains("Conv2DBackpropFilter"), pt.out());
     Path toy = shared.resolve("toy");
     Run tt = run("toy", "train", "--shape", "mixture", "--classes", "2", "--points", "512", "--epochs", "2",
         "--device", "cpu", "--out", toy.toString());

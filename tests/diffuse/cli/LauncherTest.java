@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The filter that keeps TensorFlow's native log lines off the user's terminal. */
@@ -31,6 +32,14 @@ class LauncherTest {
         + "train 10/100 (10%)\rtrain 20/100 (20%)\r"
         + "saved runs/x (step 100)\n"
         + "no newline at the end", filter(in));
+  }
+
+  @Test
+  void theChildGetsQuietLogsAndOneDnnUnlessTheUserChoseOtherwise() {
+    assertEquals(Map.of("TF_CPP_MIN_LOG_LEVEL", "2", "TF_ENABLE_ONEDNN_OPTS", "1"),
+        Launcher.childEnvironment(Map.of("PATH", "/bin")));
+    assertEquals(Map.of("TF_CPP_MIN_LOG_LEVEL", "2"),
+        Launcher.childEnvironment(Map.of("TF_ENABLE_ONEDNN_OPTS", "0")));
   }
 
   @Test

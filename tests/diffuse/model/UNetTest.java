@@ -59,6 +59,60 @@ class UNetTest {
     }
   }
 
+  /**
+   * GroupNorm against its definition (Wu &amp; He 2018, eq. 1–2) computed in double: per sample and
+   * group, μ and σ² over H, W and the group's channels. The offset of 40 checks that folding the
+   * normalisation into x·a + b loses no accuracy when the mean is large against the spread.
+   */
+  @ParameterizedTest(name = "offset {0}")
+  @CsvSource({"0", "40"})
+  void groupNormMatchesItsDefinition(double offset) {
+    int b = 2, h = 3, w = 4, c = 6, groups = 3;
+    Random rng = new Random(7);
+    float[] x = new float[b * h * w * c];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (offset + (1 + i % c) * rng.nextGaussian()); // a different spread per channel
+    }
+    float[] gamma = new float[c], beta = new float[c];
+    for (int i = 0; i < c; i++) {
+      gamma[i] = (float) (0.5 + rng.nextDouble());
+      beta[i] = (float) rng.nextGaussian();
+    }
+    float[] got;
+    try (org.tensorflow.Graph g = new org.tensorflow.Graph();
+        org.tensorflow.Session s = new org.tensorflow.Session(g)) {
+      org.tensorflow.op.Ops tf = org.tensorflow.op.Ops.create(g);
+      var y = UNet.groupNorm(tf,
+          tf.constant(org.tensorflow.ndarray.Shape.of(b, h, w, c), org.tensorflow.ndarray.buffer.DataBuffers.of(x)),
+          tf.constant(gamma), tf.constant(beta), UNet.groupAverage(tf, c, groups));
+      try (org.tensorflow.types.TFloat32 out = (org.tensorflow.types.TFloat32) s.runner().fetch(y).run().get(0)) {
+        got = new float[x.length];
+        out.copyTo(org.tensorflow.ndarray.buffer.DataBuffers.of(got, false, false));
+      }
+    }
+    int per = c / groups, n = h * w * per;
+    for (int s = 0; s < b; s++) {
+      for (int gr = 0; gr < groups; gr++) {
+        double sum = 0, sq = 0;
+        for (int p = 0; p < h * w; p++) {
+          for (int k = gr * per; k < (gr + 1) * per; k++) {
+            double v = x[(s * h * w + p) * c + k];
+            sum += v;
+            sq += v * v;
+          }
+        }
+        double mu = sum / n, var = sq / n - mu * mu;
+        for (int p = 0; p < h * w; p++) {
+          for (int k = gr * per; k < (gr + 1) * per; k++) {
+            int i = (s * h * w + p) * c + k;
+            double want = gamma[k] * (x[i] - mu) / Math.sqrt(var + 1e-5) + beta[k];
+            assertEquals(want, got[i], 2e-4, "sample " + s + ", group " + gr + ", element " + i);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void defaultArchitectureHasAboutOnePointSixMillionParameters() {
     long n = new UNet(UNetConfig.defaults(28, 28, 1, 10)).paramSpecs().stream().mapToLong(ParamSpec::size).sum();

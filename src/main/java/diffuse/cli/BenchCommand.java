@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measure training throughput and memory, sampling time, and the server under load, on this machine.",
     subcommands = {BenchCommand.Train.class, BenchCommand.Sample.class, BenchServeCommand.class,
-      BenchTwinCommand.class})
+      BenchTwinCommand.class, BenchProfileCommand.class})
 final class BenchCommand {
 
   /** Resident memory of this process in MB (Linux), or -1. */

@@ -156,27 +156,37 @@ final class BenchTwinCommand implements Callable<Integer> {
     }
   }
 
-  /** Our network on a guided step's doubled batch (first half label 7, second half the null label), as the twin's fwd. */
+  /** Our network on a guided step's doubled batch, as the twin's fwd. */
   private Timing ourForward(SavedModelDenoiser net, int nullLabel) {
-    int dim = 28 * 28;
-    float[] x = new float[fwdBatch * dim];
+    return timing(forwardTimes(net, 28 * 28, nullLabel, fwdBatch, warmup, fwdSteps));
+  }
+
+  /**
+   * Times {@code steps} calls of {@code net} on a guided step's doubled batch of {@code batch} images
+   * of {@code dim} values each (first half label 7, second half the null label) at varying t, after
+   * {@code warmup} untimed calls.
+   *
+   * @return each timed call's wall time in ms
+   */
+  static double[] forwardTimes(SavedModelDenoiser net, int dim, int nullLabel, int batch, int warmup, int steps) {
+    float[] x = new float[batch * dim];
     Random rng = new Random(2);
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) rng.nextGaussian();
     }
-    int[] y = new int[fwdBatch];
-    for (int i = 0; i < fwdBatch; i++) {
-      y[i] = i < fwdBatch - fwdBatch / 2 ? 7 : nullLabel;
+    int[] y = new int[batch];
+    for (int i = 0; i < batch; i++) {
+      y[i] = i < batch - batch / 2 ? Math.min(7, nullLabel - 1) : nullLabel;
     }
-    double[] ms = new double[fwdSteps];
-    for (int i = 0; i < warmup + fwdSteps; i++) {
+    double[] ms = new double[steps];
+    for (int i = 0; i < warmup + steps; i++) {
       int t = 999 - 40 * (i % 25);
       long t0 = System.nanoTime();
-      net.predictNoise(x, fwdBatch, t, y);
+      net.predictNoise(x, batch, t, y);
       if (i >= warmup) {
         ms[i - warmup] = (System.nanoTime() - t0) / 1e6;
       }
     }
-    return timing(ms);
+    return ms;
   }
 }

@@ -18,6 +18,8 @@ import org.tensorflow.types.TInt32;
 public final class SavedModelDenoiser implements Denoiser, AutoCloseable {
   private final SavedModelBundle bundle;
   private final NoiseNet net;
+  /** Receives each call's trace when set ({@link #traceCalls}); null: calls run untraced. */
+  private java.util.function.Consumer<org.tensorflow.proto.RunMetadata> callTrace;
 
   public SavedModelDenoiser(Path savedModel, NoiseNet net, ConfigProto session) {
     this.net = net;
@@ -66,14 +68,32 @@ public final class SavedModelDenoiser implements Denoiser, AutoCloseable {
     try (TFloat32 xT = TFloat32.tensorOf(shape, DataBuffers.of(x, true, false));
         TFloat32 tT = TFloat32.vectorOf(ts);
         TInt32 yT = TInt32.vectorOf(labels);
-        Result r = bundle.session().runner()
+        Result r = run(bundle.session().runner()
             .feed(GraphNames.INPUT_X, xT)
             .feed(GraphNames.INPUT_T, tT)
             .feed(GraphNames.INPUT_Y, yT)
-            .fetch(GraphNames.OUTPUT_EPS)
-            .run()) {
+            .fetch(GraphNames.OUTPUT_EPS))) {
       return Output.of((TFloat32) r.get(0), shape);
     }
+  }
+
+  private Result run(org.tensorflow.Session.Runner runner) {
+    if (callTrace == null) {
+      return runner.run();
+    }
+    runner.setOptions(org.tensorflow.proto.RunOptions.newBuilder()
+        .setTraceLevel(org.tensorflow.proto.RunOptions.TraceLevel.FULL_TRACE).build());
+    Result r = runner.runAndFetchMetadata();
+    r.getMetadata().ifPresent(callTrace);
+    return r;
+  }
+
+  /**
+   * Runs the following calls with TensorFlow's full trace and hands each call's {@code RunMetadata}
+   * to {@code sink}; null switches tracing off. For {@code bench profile}: tracing slows a call.
+   */
+  public void traceCalls(java.util.function.Consumer<org.tensorflow.proto.RunMetadata> sink) {
+    this.callTrace = sink;
   }
 
   /** The network's input shape with the batch dimension set. */

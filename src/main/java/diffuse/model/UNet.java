@@ -71,6 +71,52 @@ public final class UNet implements NoiseNet {
     return new Builder(tf, params).network(x, t, y);
   }
 
+  /** GroupNorm's ε, as PyTorch's default. */
+  static final float GROUP_NORM_EPS = 1e-5f;
+
+  /**
+   * GroupNorm (Wu &amp; He 2018, eq. 1 with the statistics of eq. 2 taken per sample over H, W and the
+   * C/G channels of a group): y = γ·(x − μ)/√(σ² + ε) + β.
+   *
+   * <p>The statistics are per-channel E[x] and E[x²] averaged within each group by the constant
+   * {@code groupAverage} matrix ([C, C], see {@link #groupAverage}), which needs no 5-D reshape. The
+   * normalisation is then folded into one scale and one shift per sample and channel, a = γ/√(σ²+ε)
+   * and b = β − μ·a, both [B, C], so the full-size tensor sees a single multiply and add: y = x·a + b.
+   * That is two fewer full-size element-wise passes forward (and their gradients backward) than
+   * centring, scaling and shifting x one after another.
+   *
+   * @param x float32 [B, H, W, C]
+   * @param gamma float32 [C]
+   * @param beta float32 [C]
+   * @return float32 [B, H, W, C]
+   */
+  static Operand<TFloat32> groupNorm(Ops tf, Operand<TFloat32> x, Operand<TFloat32> gamma, Operand<TFloat32> beta,
+      Operand<TFloat32> groupAverage) {
+    Operand<TInt32> hw = tf.constant(new int[] {1, 2});
+    Operand<TFloat32> mean = tf.linalg.matMul(tf.math.mean(x, hw), groupAverage); // μ, [B, C]
+    Operand<TFloat32> meanSq = tf.linalg.matMul(tf.math.mean(tf.math.square(x), hw), groupAverage);
+    Operand<TFloat32> var = tf.math.maximum(tf.math.sub(meanSq, tf.math.square(mean)), tf.constant(0f));
+    Operand<TFloat32> scale = tf.math.mul(gamma, tf.math.rsqrt(tf.math.add(var, tf.constant(GROUP_NORM_EPS))));
+    Operand<TFloat32> shift = tf.math.sub(beta, tf.math.mul(mean, scale));
+    Operand<TInt32> b11c = tf.constant(new int[] {-1, 1, 1, (int) groupAverage.shape().get(0)});
+    return tf.math.add(tf.math.mul(x, tf.reshape(scale, b11c)), tf.reshape(shift, b11c));
+  }
+
+  /**
+   * The [C, C] matrix that averages the channels of each of {@code groups} groups:
+   * A[i][j] = G/C where channels i and j share a group, 0 elsewhere.
+   */
+  static Operand<TFloat32> groupAverage(Ops tf, int c, int groups) {
+    int per = c / groups;
+    float[][] avg = new float[c][c];
+    for (int i = 0; i < c; i++) {
+      for (int j = 0; j < c; j++) {
+        avg[i][j] = (i / per == j / per) ? 1f / per : 0f;
+      }
+    }
+    return tf.constant(avg);
+  }
+
   private final class Builder {
     private final Ops tf;
     private final Function<ParamSpec, Operand<TFloat32>> params;
@@ -135,37 +181,10 @@ public final class UNet implements NoiseNet {
       return tf.math.add(skip, a);
     }
 
-    /**
-     * GroupNorm (Wu &amp; He 2018) from per-channel E[x] and E[x²] averaged within each group by a
-     * constant [C, C] matrix, which avoids a 5-D reshape and is faster on CPU.
-     */
     Operand<TFloat32> groupNorm(Operand<TFloat32> x, String name, int c) {
-      Operand<TInt32> hw = tf.constant(new int[] {1, 2});
-      Operand<TFloat32> mean = tf.math.mean(x, hw); // [B, C]
-      Operand<TFloat32> meanSq = tf.math.mean(tf.math.mul(x, x), hw);
-      Operand<TFloat32> avgOp = groupAverages.computeIfAbsent(c, this::groupAverage);
-      Operand<TFloat32> gMean = tf.linalg.matMul(mean, avgOp);
-      Operand<TFloat32> gMeanSq = tf.linalg.matMul(meanSq, avgOp);
-      Operand<TFloat32> var = tf.math.sub(gMeanSq, tf.math.mul(gMean, gMean));
-      Operand<TInt32> bhwc = tf.constant(new int[] {-1, 1, 1, c});
-      Operand<TFloat32> inv =
-          tf.reshape(tf.math.rsqrt(tf.math.add(tf.math.maximum(var, tf.constant(0f)), tf.constant(1e-5f))), bhwc);
       Operand<TFloat32> gamma = params.apply(new ParamSpec(name + ".gamma", new long[] {c}, ParamSpec.Init.ONES, 0));
       Operand<TFloat32> beta = params.apply(new ParamSpec(name + ".beta", new long[] {c}, ParamSpec.Init.ZEROS, 0));
-      Operand<TFloat32> centred = tf.math.sub(x, tf.reshape(gMean, bhwc));
-      return tf.math.add(tf.math.mul(tf.math.mul(centred, inv), gamma), beta);
-    }
-
-    /** [C, C] matrix averaging the channels of each group: A[i][j] = 1/(C/G) if i, j share a group. */
-    private Operand<TFloat32> groupAverage(int c) {
-      int per = c / config.groups();
-      float[][] avg = new float[c][c];
-      for (int i = 0; i < c; i++) {
-        for (int j = 0; j < c; j++) {
-          avg[i][j] = (i / per == j / per) ? 1f / per : 0f;
-        }
-      }
-      return tf.constant(avg);
+      return UNet.groupNorm(tf, x, gamma, beta, groupAverages.computeIfAbsent(c, k -> groupAverage(tf, k, config.groups())));
     }
 
     Operand<TFloat32> silu(Operand<TFloat32> x) {

@@ -43,6 +43,8 @@ public final class TrainingGraph implements AutoCloseable {
   private final Parameters weights;
   private final Parameters ema;
   private final Adam adam;
+  /** Receives each step's trace when set ({@link #traceSteps}); null: steps run untraced. */
+  private java.util.function.Consumer<org.tensorflow.proto.RunMetadata> stepTrace;
   /** Per tower r: inputs x_t, t, y and the target ε (tower 0 uses the names of {@link GraphNames}). */
   private final List<Placeholder<TFloat32>> x = new ArrayList<>();
   private final List<Placeholder<TFloat32>> t = new ArrayList<>();
@@ -206,6 +208,15 @@ public final class TrainingGraph implements AutoCloseable {
     adam.initialize(session);
   }
 
+  /**
+   * Runs the following steps with TensorFlow's full trace and hands each step's {@code RunMetadata}
+   * (per-op timings in its step stats) to {@code sink}; null switches tracing off. For
+   * {@code bench profile}: tracing itself slows a step.
+   */
+  public void traceSteps(java.util.function.Consumer<org.tensorflow.proto.RunMetadata> sink) {
+    this.stepTrace = sink;
+  }
+
   /** What one step reports. */
   public record StepResult(float loss, float gradNorm) {}
 
@@ -253,7 +264,15 @@ public final class TrainingGraph implements AutoCloseable {
       open.add(dT);
       runner.feed(emaDecay, dT);
       open.addAll(adam.feeds(runner, learningRate, step));
-      try (Result r = runner.addTarget(trainOp).fetch(loss).fetch(adam.gradNorm()).run()) {
+      runner.addTarget(trainOp).fetch(loss).fetch(adam.gradNorm());
+      if (stepTrace != null) {
+        runner.setOptions(org.tensorflow.proto.RunOptions.newBuilder()
+            .setTraceLevel(org.tensorflow.proto.RunOptions.TraceLevel.FULL_TRACE).build());
+      }
+      try (Result r = stepTrace != null ? runner.runAndFetchMetadata() : runner.run()) {
+        if (stepTrace != null) {
+          r.getMetadata().ifPresent(stepTrace);
+        }
         return new StepResult(((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat());
       }
     } finally {
