@@ -488,6 +488,8 @@ class CliTest {
     assertEquals("training, batch 128: we run at 2.00x the twin's speed (min 1.00x, max 3.00x, 3 rounds)",
         BenchTwinCommand.summary("training, batch 128", List.of(3.0, 1.0, 2.0)));
     assertEquals(1.5, BenchTwinCommand.median(new double[] {1, 2}), 1e-12);
+    assertEquals("compute: 120.0 GFLOP/s (training counted as 3 forwards), 50 % of the 240 GFLOP/s peak",
+        BenchCommand.flopLine(1.2e11, 240.0));
     Run missing = run("bench", "twin", "--twin", shared.resolve("no-twin.py").toString(), "--device", "cpu");
     assertEquals(1, missing.code(), missing.err());
     assertTrue(missing.err().contains("no-twin.py is not there; give its path with --twin"), missing.err());

@@ -145,6 +145,12 @@ class UNetTest {
     }
   }
 
+  /** The PyTorch twin's analytic count for the same net ({@code torch_twin.py --flops}: 305,525,504). */
+  @Test
+  void forwardFlopsOfTheDefaultNetMatchTheTwinsAnalyticCount() {
+    assertEquals(304_367_616L + 248_576L + 909_312L, new UNet(UNetConfig.defaults(28, 28, 1, 10)).forwardFlopsPerSample());
+  }
+
   @Test
   void configRejectsBadShapes() {
     assertThrows(IllegalArgumentException.class, () -> new UNetConfig(30, 30, 1, 10, List.of(32, 64, 128), 1, 128, 8));

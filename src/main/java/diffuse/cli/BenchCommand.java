@@ -55,6 +55,18 @@ final class BenchCommand {
     return new Dataset("random", px, labels, 28, 28, 1, diffuse.data.Datasets.DIGIT_LABELS);
   }
 
+  /**
+   * "≈ X GFLOP/s (…)" for a measured rate in FLOP/s: training counted as three forwards of the
+   * analytic multiply-add count ({@link diffuse.model.NoiseNet#forwardFlopsPerSample}); with the
+   * share of {@code peakGflops} when given.
+   */
+  static String flopLine(double flopsPerSecond, Double peakGflops) {
+    String line = String.format(java.util.Locale.ROOT, "compute: %.1f GFLOP/s (training counted as 3 forwards)",
+        flopsPerSecond / 1e9);
+    return peakGflops == null ? line
+        : line + String.format(java.util.Locale.ROOT, ", %.0f %% of the %.0f GFLOP/s peak", 100 * flopsPerSecond / 1e9 / peakGflops, peakGflops);
+  }
+
   /** CPU time of this process (all threads, native ones included), or 0. */
   static long cpuNanos() {
     if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
@@ -73,6 +85,8 @@ final class BenchCommand {
     @Mixin DeviceOptions device;
     @Option(names = "--devices", split = ",", paramLabel = "D1,D2,...", description = "Replicate over these devices, as train does.")
     List<String> devices;
+    @Option(names = "--peak-gflops", paramLabel = "GFLOP/S",
+        description = "The machine's measured peak, to print the share of it that training reaches.") Double peakGflops;
 
     @Override
     public Integer call() {
@@ -107,6 +121,7 @@ final class BenchCommand {
         System.out.printf("training: %.1f images/s (%.3f s/step), CPU utilisation %.0f%% of %d cores;"
             + " RSS %.0f MB -> %.0f MB over %d steps%n", steps * batch / sec, sec / steps, 100 * util,
             Runtime.getRuntime().availableProcessors(), rssStart, rssMb(), steps);
+        System.out.println(flopLine(3.0 * new UNet(c).forwardFlopsPerSample() * steps * batch / sec, peakGflops));
       }
       return 0;
     }

@@ -54,6 +54,8 @@ final class BenchTwinCommand implements Callable<Integer> {
   @Option(names = "--warmup-steps", defaultValue = "5", paramLabel = "N", description = "Untimed steps first, both sides (default: ${DEFAULT-VALUE}).") int warmup;
   @Option(names = "--untuned", description = "Run the twin with Debian's default OpenBLAS threads and malloc.") boolean untuned;
   @Option(names = "--model", paramLabel = "DIR", description = "Model whose network the forward uses (default: the shipped one).") Path model;
+  @Option(names = "--peak-gflops", paramLabel = "GFLOP/S",
+      description = "The machine's measured peak, to print the share of it that each side's training reaches.") Double peakGflops;
   @Mixin DeviceOptions device;
 
   /** One side's time per step, in ms. */
@@ -72,6 +74,9 @@ final class BenchTwinCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "diffuse vs %s twin (%s), %d cores, device %s; train batch %d x %d steps,"
         + " forward batch %d x %d, %d rounds%n", untuned ? "untuned" : "tuned", twin, threads, d.description(),
         trainBatch, trainSteps, fwdBatch, fwdSteps, rounds);
+    double trainFlops = 3.0 * new UNet(UNetConfig.defaults(28, 28, 1, 10)).forwardFlopsPerSample() * trainBatch;
+    List<Double> ourTrainMs = new ArrayList<>();
+    List<Double> twinTrainMs = new ArrayList<>();
     List<Double> trainRatios = new ArrayList<>();
     List<Double> fwdRatios = new ArrayList<>();
     try (LoadedModel net = LoadedModel.load(ModelStore.open(model != null ? model : GenerateOptions.defaultModel()), d)) {
@@ -81,6 +86,8 @@ final class BenchTwinCommand implements Callable<Integer> {
         Timing tf = twin("fwd", fwdBatch, fwdSteps, threads);
         Timing of = ourForward(net.network(), net.info().nullLabel());
         trainRatios.add(tt.medianMs() / ot.medianMs());
+        ourTrainMs.add(ot.medianMs());
+        twinTrainMs.add(tt.medianMs());
         fwdRatios.add(tf.medianMs() / of.medianMs());
         System.out.printf(Locale.ROOT, "round %d  train: twin %.1f ms, ours %.1f ms/step -> %.2fx   forward: twin %.1f ms,"
             + " ours %.1f ms -> %.2fx%n", r, tt.medianMs(), ot.medianMs(), trainRatios.get(r - 1), tf.medianMs(),
@@ -89,6 +96,8 @@ final class BenchTwinCommand implements Callable<Integer> {
     }
     System.out.println(summary("training, batch " + trainBatch, trainRatios));
     System.out.println(summary("forward, batch " + fwdBatch, fwdRatios));
+    System.out.println("ours:  " + BenchCommand.flopLine(trainFlops / (medianOf(ourTrainMs) / 1e3), peakGflops));
+    System.out.println("twin:  " + BenchCommand.flopLine(trainFlops / (medianOf(twinTrainMs) / 1e3), peakGflops));
     return 0;
   }
 
@@ -97,6 +106,10 @@ final class BenchTwinCommand implements Callable<Integer> {
     double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     return String.format(Locale.ROOT, "%s: we run at %.2fx the twin's speed (min %.2fx, max %.2fx, %d rounds)", name,
         median(r), r[0], r[r.length - 1], r.length);
+  }
+
+  private static double medianOf(List<Double> xs) {
+    return median(xs.stream().mapToDouble(Double::doubleValue).sorted().toArray());
   }
 
   static double median(double[] sorted) {

@@ -44,6 +44,34 @@ public interface NoiseNet {
   }
 
   /**
+   * Multiply-add FLOPs (2 per multiply-accumulate) of one sample's forward pass, counted from the ops
+   * the network builds: every Conv2D (2·H_out·W_out·k_h·k_w·C_in·C_out) and every MatMul of a row per
+   * sample (2·K·N: dense layers, the one-hot class product, GroupNorm's group averaging). Element-wise
+   * ops, pooling, resizing and reductions are left out, as in the PyTorch twin's analytic count
+   * ({@code ../shared/bench/torch_twin.py --flops}); one training step costs about three forwards.
+   */
+  default long forwardFlopsPerSample() {
+    long flops = 0;
+    try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
+      Ops tf = Ops.create(g);
+      build(tf, s -> tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(s.shape()))),
+          tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(inputShape())),
+          tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(-1))),
+          tf.placeholder(TInt32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(-1))));
+      for (java.util.Iterator<org.tensorflow.GraphOperation> it = g.operations(); it.hasNext(); ) {
+        org.tensorflow.GraphOperation op = it.next();
+        if (op.type().equals("Conv2D")) {
+          Shape w = op.input(1).shape(), out = op.output(0).shape();
+          flops += 2 * out.get(1) * out.get(2) * w.get(0) * w.get(1) * w.get(2) * w.get(3);
+        } else if (op.type().equals("MatMul")) {
+          flops += 2 * op.input(0).shape().get(1) * op.output(0).shape().get(1);
+        }
+      }
+    }
+    return flops;
+  }
+
+  /**
    * Adds the network to the graph.
    *
    * @param params maps each parameter spec to the operand holding its value
