@@ -39,7 +39,7 @@ public final class LoadedModel implements AutoCloseable {
 
   /** Loads the network of an opened model onto {@code device}. */
   public static LoadedModel load(ModelStore.StoredModel m, Device.Choice device) {
-    return new LoadedModel(m, new SavedModelDenoiser(m.savedModel(), m.info().network(), device.config()));
+    return new LoadedModel(m, new SavedModelDenoiser(m.savedModel(), m.info().network(), device.samplingConfig()));
   }
 
   public ModelStore.StoredModel stored() {

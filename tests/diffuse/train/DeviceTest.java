@@ -1,0 +1,33 @@
+package diffuse.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.proto.ConfigProto;
+
+/** The session options sampling gets on each device. */
+class DeviceTest {
+  private static final ConfigProto BASE = ConfigProto.newBuilder().setIntraOpParallelismThreads(2).build();
+
+  private static boolean metaOptimizerOff(ConfigProto c) {
+    return c.getGraphOptions().getRewriteOptions().getDisableMetaOptimizer();
+  }
+
+  @Test
+  void samplingOnCpuWithOneDnnSkipsGrapplerAndKeepsTheThreads() {
+    ConfigProto c = Device.Choice.samplingConfig(Device.CPU, BASE, Map.of("TF_ENABLE_ONEDNN_OPTS", "1"));
+    assertTrue(metaOptimizerOff(c));
+    assertEquals(2, c.getIntraOpParallelismThreads());
+    assertTrue(metaOptimizerOff(Device.Choice.samplingConfig(Device.CPU, BASE, Map.of("TF_ENABLE_ONEDNN_OPTS", "true"))));
+  }
+
+  @Test
+  void withoutOneDnnOrOnAGpuGrapplerStays() {
+    assertEquals(BASE, Device.Choice.samplingConfig(Device.CPU, BASE, Map.of()));
+    assertEquals(BASE, Device.Choice.samplingConfig(Device.CPU, BASE, Map.of("TF_ENABLE_ONEDNN_OPTS", "0")));
+    assertFalse(metaOptimizerOff(Device.Choice.samplingConfig(Device.GPU, BASE, Map.of("TF_ENABLE_ONEDNN_OPTS", "1"))));
+  }
+}
