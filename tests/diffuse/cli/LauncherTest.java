@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +41,14 @@ class LauncherTest {
         Launcher.childEnvironment(Map.of("PATH", "/bin")));
     assertEquals(Map.of("TF_CPP_MIN_LOG_LEVEL", "2"),
         Launcher.childEnvironment(Map.of("TF_ENABLE_ONEDNN_OPTS", "0")));
+  }
+
+  @Test
+  void shortCommandsGetTheClientCompilerAndLongRunsTheDefaultTiers() {
+    assertEquals(List.of("-XX:TieredStopAtLevel=1"), Launcher.childJvmOptions(new String[] {"generate", "--prompt", "7"}));
+    assertEquals(List.of(), Launcher.childJvmOptions(new String[] {"train", "--dataset", "mnist"}));
+    assertEquals(List.of(), Launcher.childJvmOptions(new String[] {"serve"}));
+    assertEquals(List.of(), Launcher.childJvmOptions(new String[0]));
   }
 
   @Test
