@@ -328,7 +328,7 @@ class CliTest {
 
     Run exists = run("train", "--dataset", "mnist", "--out", model.toString());
     assertNotEquals(0, exists.code());
-    assertTrue(exists.err().contains("already holds a model"), exists.err());
+    assertTrue(exists.err().contains("already holds a model; continue it with train --resume "), exists.err());
 
     Run typo = run("train", "--epoch", "3");
     assertEquals(2, typo.code());

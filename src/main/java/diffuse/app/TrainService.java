@@ -71,8 +71,8 @@ public final class TrainService {
 
   private static TrainingRun prepareNew(TrainRequest r, Device.Choice device, String command, Listener listener) {
     if (Files.exists(r.out().resolve(ModelStore.MODEL_JSON))) {
-      throw DiffuseException.badValue("out", "out " + r.out() + " already holds a model; continue it instead, or"
-          + " choose another directory");
+      throw DiffuseException.badValue("out", "out " + r.out() + " already holds a model; continue it with"
+          + " train --resume " + r.out() + ", or choose another directory");
     }
     TrainSettings settings = new TrainSettings(or(r.batchSize(), TrainRequest.DEFAULT_BATCH_SIZE),
         or(r.lr(), TrainRequest.DEFAULT_LR), or(r.warmup(), TrainRequest.DEFAULT_WARMUP),
