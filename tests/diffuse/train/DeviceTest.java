@@ -25,6 +25,17 @@ class DeviceTest {
   }
 
   @Test
+  void xlaTurnsOnAutoClusteringAndKeepsTheRest() {
+    Device.Choice c = new Device.Choice(Device.CPU, BASE, "cpu").withXla();
+    assertEquals(org.tensorflow.proto.OptimizerOptions.GlobalJitLevel.ON_1,
+        c.config().getGraphOptions().getOptimizerOptions().getGlobalJitLevel());
+    assertEquals(2, c.config().getIntraOpParallelismThreads());
+    assertEquals("cpu, XLA", c.description());
+    assertEquals(org.tensorflow.proto.OptimizerOptions.GlobalJitLevel.ON_1,
+        c.samplingConfig().getGraphOptions().getOptimizerOptions().getGlobalJitLevel());
+  }
+
+  @Test
   void withoutOneDnnOrOnAGpuGrapplerStays() {
     assertEquals(BASE, Device.Choice.samplingConfig(Device.CPU, BASE, Map.of()));
     assertEquals(BASE, Device.Choice.samplingConfig(Device.CPU, BASE, Map.of("TF_ENABLE_ONEDNN_OPTS", "0")));

@@ -13,10 +13,17 @@ public final class DeviceOptions {
       description = "TensorFlow intra-op threads; 0 = one per core (default).")
   int threads;
 
+  @Option(names = "--xla", description = {"Let XLA compile clusters of the graph (TensorFlow's auto-clustering,"
+      + " global_jit_level ON_1 in the session options). On a GPU it is where XLA pays (README, \"Against the PyTorch twin\");"
+      + " on a CPU TensorFlow clusters nothing unless TF_XLA_FLAGS=--tf_xla_cpu_global_jit is also set, and measured"
+      + " there it gave no gain."})
+  boolean xla;
+
   Device.Choice resolve() {
     if (threads < 0) {
       throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
     }
-    return device.resolve(threads);
+    Device.Choice c = device.resolve(threads);
+    return xla ? c.withXla() : c;
   }
 }

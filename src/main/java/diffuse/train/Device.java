@@ -30,6 +30,18 @@ public enum Device {
     }
 
     /**
+     * The same device with XLA auto-clustering on (global_jit_level ON_1): TensorFlow's
+     * mark-for-compilation pass hands clusters of ops to XLA, which fuses their element-wise work.
+     * It clusters GPU ops; CPU ops only where TF_XLA_FLAGS has --tf_xla_cpu_global_jit.
+     */
+    public Choice withXla() {
+      ConfigProto c = config.toBuilder().setGraphOptions(config.getGraphOptions().toBuilder()
+          .setOptimizerOptions(config.getGraphOptions().getOptimizerOptions().toBuilder()
+              .setGlobalJitLevel(org.tensorflow.proto.OptimizerOptions.GlobalJitLevel.ON_1))).build();
+      return new Choice(device, c, description + ", XLA", towers, target);
+    }
+
+    /**
      * The session options for sampling. On a CPU with oneDNN on ({@code TF_ENABLE_ONEDNN_OPTS=1},
      * as the CLI runs), grappler's meta-optimizer is switched off: oneDNN's own graph pass still
      * fuses convolution and bias, and measured over 60 guided batches of 32 the steady call is no
