@@ -56,6 +56,36 @@ final class BenchCommand {
   }
 
   /**
+   * The default U-Net's training step on {@link #randomDigits}, as every training benchmark runs it
+   * (Adam lr 1e-4 without warm-up, linear schedule of 1000 steps); close it to free the graph.
+   */
+  record BenchTraining(UNetConfig config, TrainingGraph graph, Trainer trainer) implements AutoCloseable {
+    static BenchTraining open(int batch, Device.Choice d) {
+      UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
+      TrainSettings s = new TrainSettings(batch, 1e-4, 0, 0.1, 0.999, 1.0, 1);
+      TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config(), d.towers());
+      try {
+        g.initialize(1);
+        return new BenchTraining(c, g, new Trainer(g, NoiseSchedule.of(ScheduleKind.LINEAR, 1000), randomDigits(batch), s,
+            c.nullLabel()));
+      } catch (RuntimeException e) {
+        g.close();
+        throw e;
+      }
+    }
+
+    /** Multiply-add FLOPs of one training image: three forwards ({@link diffuse.model.NoiseNet#forwardFlopsPerSample}). */
+    static double trainFlopsPerImage() {
+      return 3.0 * new UNet(UNetConfig.defaults(28, 28, 1, 10)).forwardFlopsPerSample();
+    }
+
+    @Override
+    public void close() {
+      graph.close();
+    }
+  }
+
+  /**
    * "≈ X GFLOP/s (…)" for a measured rate in FLOP/s: training counted as three forwards of the
    * analytic multiply-add count ({@link diffuse.model.NoiseNet#forwardFlopsPerSample}); with the
    * share of {@code peakGflops} when given.
@@ -94,12 +124,9 @@ final class BenchCommand {
         throw new IllegalArgumentException("--steps, --batch-size must be >= 1 and --warmup-steps >= 0");
       }
       Device.Choice d = devices == null ? device.resolve() : device.resolve().withTowers(devices);
-      UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
-      Dataset data = randomDigits(batch);
-      TrainSettings s = new TrainSettings(batch, 1e-4, 0, 0.1, 0.999, 1.0, 1);
-      try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config(), d.towers())) {
-        g.initialize(1);
-        Trainer t = new Trainer(g, NoiseSchedule.of(ScheduleKind.LINEAR, 1000), data, s, c.nullLabel());
+      try (BenchTraining bt = BenchTraining.open(batch, d)) {
+        TrainingGraph g = bt.graph();
+        Trainer t = bt.trainer();
         System.out.printf("default U-Net (%,d parameters), batch %d, device %s, %d cores%n",
             g.parameterCount(), batch, d.description(), Runtime.getRuntime().availableProcessors());
         for (int i = 1; i <= warmup; i++) {
@@ -121,7 +148,7 @@ final class BenchCommand {
         System.out.printf("training: %.1f images/s (%.3f s/step), CPU utilisation %.0f%% of %d cores;"
             + " RSS %.0f MB -> %.0f MB over %d steps%n", steps * batch / sec, sec / steps, 100 * util,
             Runtime.getRuntime().availableProcessors(), rssStart, rssMb(), steps);
-        System.out.println(flopLine(3.0 * new UNet(c).forwardFlopsPerSample() * steps * batch / sec, peakGflops));
+        System.out.println(flopLine(BenchTraining.trainFlopsPerImage() * steps * batch / sec, peakGflops));
       }
       return 0;
     }

@@ -2,14 +2,8 @@ package diffuse.cli;
 
 import diffuse.app.LoadedModel;
 import diffuse.io.ModelStore;
-import diffuse.model.TrainSettings;
-import diffuse.model.UNet;
-import diffuse.model.UNetConfig;
-import diffuse.schedule.NoiseSchedule;
-import diffuse.schedule.ScheduleKind;
 import diffuse.train.Device;
 import diffuse.train.Trainer;
-import diffuse.train.TrainingGraph;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -114,16 +108,12 @@ final class BenchProfileCommand implements Callable<Integer> {
     OpTimes times = new OpTimes(nodes);
     long wall;
     if (mode == Mode.train) {
-      UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
-      TrainSettings s = new TrainSettings(b, 1e-4, 0, 0.1, 0.999, 1.0, 1);
-      try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config(), d.towers())) {
-        g.initialize(1);
-        Trainer t = new Trainer(g, NoiseSchedule.of(ScheduleKind.LINEAR, 1000), BenchCommand.randomDigits(b), s,
-            c.nullLabel());
+      try (BenchCommand.BenchTraining bt = BenchCommand.BenchTraining.open(b, d)) {
+        Trainer t = bt.trainer();
         for (int i = 1; i <= warmup; i++) {
           t.step(i);
         }
-        g.traceSteps(times::add);
+        bt.graph().traceSteps(times::add);
         long t0 = System.nanoTime();
         for (int i = 1; i <= steps; i++) {
           t.step(warmup + i);
@@ -142,7 +132,7 @@ final class BenchProfileCommand implements Callable<Integer> {
     }
     System.out.printf(Locale.ROOT, "%s, batch %d, device %s, %d cores, TF_ENABLE_ONEDNN_OPTS %s: %.1f ms wall per traced step%n",
         mode == Mode.train ? "training step" : "forward", b, d.description(), Runtime.getRuntime().availableProcessors(),
-        System.getenv(Launcher.ONEDNN) == null ? "unset (off)" : "=" + System.getenv(Launcher.ONEDNN), wall / 1e6 / steps);
+        System.getenv(Device.ONEDNN_ENV) == null ? "unset (off)" : "=" + System.getenv(Device.ONEDNN_ENV), wall / 1e6 / steps);
     times.table(top).forEach(System.out::println);
     return 0;
   }

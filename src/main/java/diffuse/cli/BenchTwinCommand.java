@@ -3,17 +3,10 @@ package diffuse.cli;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import diffuse.app.LoadedModel;
-import diffuse.data.Dataset;
 import diffuse.io.ModelStore;
 import diffuse.model.SavedModelDenoiser;
-import diffuse.model.TrainSettings;
-import diffuse.model.UNet;
-import diffuse.model.UNetConfig;
-import diffuse.schedule.NoiseSchedule;
-import diffuse.schedule.ScheduleKind;
 import diffuse.train.Device;
 import diffuse.train.Trainer;
-import diffuse.train.TrainingGraph;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,7 +67,7 @@ final class BenchTwinCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "diffuse vs %s twin (%s), %d cores, device %s; train batch %d x %d steps,"
         + " forward batch %d x %d, %d rounds%n", untuned ? "untuned" : "tuned", twin, threads, d.description(),
         trainBatch, trainSteps, fwdBatch, fwdSteps, rounds);
-    double trainFlops = 3.0 * new UNet(UNetConfig.defaults(28, 28, 1, 10)).forwardFlopsPerSample() * trainBatch;
+    double trainFlops = BenchCommand.BenchTraining.trainFlopsPerImage() * trainBatch;
     List<Double> ourTrainMs = new ArrayList<>();
     List<Double> twinTrainMs = new ArrayList<>();
     List<Double> trainRatios = new ArrayList<>();
@@ -150,12 +143,8 @@ final class BenchTwinCommand implements Callable<Integer> {
 
   /** Our training step on random data, as {@code bench train}: the median over the timed steps. */
   private Timing ourTraining(Device.Choice d) {
-    UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
-    Dataset data = BenchCommand.randomDigits(trainBatch);
-    TrainSettings s = new TrainSettings(trainBatch, 1e-4, 0, 0.1, 0.999, 1.0, 1);
-    try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config(), d.towers())) {
-      g.initialize(1);
-      Trainer t = new Trainer(g, NoiseSchedule.of(ScheduleKind.LINEAR, 1000), data, s, c.nullLabel());
+    try (BenchCommand.BenchTraining bt = BenchCommand.BenchTraining.open(trainBatch, d)) {
+      Trainer t = bt.trainer();
       for (int i = 1; i <= warmup; i++) {
         t.step(i);
       }

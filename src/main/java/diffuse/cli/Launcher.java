@@ -26,8 +26,7 @@ import java.util.regex.Pattern;
  */
 final class Launcher {
   static final String CHILD = "diffuse.child";
-  /** TensorFlow's switch for its oneDNN kernels and graph rewrites on CPU. */
-  static final String ONEDNN = "TF_ENABLE_ONEDNN_OPTS";
+  private static final String ONEDNN = diffuse.train.Device.ONEDNN_ENV;
   private static final Pattern NATIVE_LOG =
       Pattern.compile("^(WARNING: All log messages before absl::InitializeLog\\(\\).*"
           + "|[IWE]\\d{4} \\d\\d:\\d\\d:\\d+\\.\\d+\\s+\\d+ \\S+:\\d+\\] .*"

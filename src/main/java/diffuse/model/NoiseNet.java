@@ -31,16 +31,27 @@ public interface NoiseNet {
   /** Every parameter, in creation order (found by building the network once in a scratch graph). */
   default List<ParamSpec> paramSpecs() {
     List<ParamSpec> specs = new java.util.ArrayList<>();
+    inScratchGraph((tf, s) -> {
+      specs.add(s);
+      return tf.zeros(tf.constant(s.shape()), TFloat32.class);
+    }, g -> { });
+    return specs;
+  }
+
+  /**
+   * Builds the network once in a throw-away graph, on placeholders for x, t and y, with
+   * {@code params} for its parameters, and hands the graph to {@code inspect} before closing it.
+   */
+  private void inScratchGraph(java.util.function.BiFunction<Ops, ParamSpec, Operand<TFloat32>> params,
+      java.util.function.Consumer<org.tensorflow.Graph> inspect) {
     try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
       Ops tf = Ops.create(g);
-      build(tf, s -> {
-        specs.add(s);
-        return tf.zeros(tf.constant(s.shape()), TFloat32.class);
-      }, tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(inputShape())),
+      build(tf, s -> params.apply(tf, s),
+          tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(inputShape())),
           tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(-1))),
           tf.placeholder(TInt32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(-1))));
+      inspect.accept(g);
     }
-    return specs;
   }
 
   /**
@@ -51,24 +62,20 @@ public interface NoiseNet {
    * ({@code ../shared/bench/torch_twin.py --flops}); one training step costs about three forwards.
    */
   default long forwardFlopsPerSample() {
-    long flops = 0;
-    try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
-      Ops tf = Ops.create(g);
-      build(tf, s -> tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(s.shape()))),
-          tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(inputShape())),
-          tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(-1))),
-          tf.placeholder(TInt32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(-1))));
-      for (java.util.Iterator<org.tensorflow.GraphOperation> it = g.operations(); it.hasNext(); ) {
-        org.tensorflow.GraphOperation op = it.next();
-        if (op.type().equals("Conv2D")) {
-          Shape w = op.input(1).shape(), out = op.output(0).shape();
-          flops += 2 * out.get(1) * out.get(2) * w.get(0) * w.get(1) * w.get(2) * w.get(3);
-        } else if (op.type().equals("MatMul")) {
-          flops += 2 * op.input(0).shape().get(1) * op.output(0).shape().get(1);
-        }
-      }
-    }
-    return flops;
+    long[] flops = {0};
+    inScratchGraph((tf, s) -> tf.placeholder(TFloat32.class, org.tensorflow.op.core.Placeholder.shape(Shape.of(s.shape()))),
+        g -> {
+          for (java.util.Iterator<org.tensorflow.GraphOperation> it = g.operations(); it.hasNext(); ) {
+            org.tensorflow.GraphOperation op = it.next();
+            if (op.type().equals("Conv2D")) {
+              Shape w = op.input(1).shape(), out = op.output(0).shape();
+              flops[0] += 2 * out.get(1) * out.get(2) * w.get(0) * w.get(1) * w.get(2) * w.get(3);
+            } else if (op.type().equals("MatMul")) {
+              flops[0] += 2 * op.input(0).shape().get(1) * op.output(0).shape().get(1);
+            }
+          }
+        });
+    return flops[0];
   }
 
   /**

@@ -68,24 +68,13 @@ public final class SavedModelDenoiser implements Denoiser, AutoCloseable {
     try (TFloat32 xT = TFloat32.tensorOf(shape, DataBuffers.of(x, true, false));
         TFloat32 tT = TFloat32.vectorOf(ts);
         TInt32 yT = TInt32.vectorOf(labels);
-        Result r = run(bundle.session().runner()
+        Result r = Traced.run(bundle.session().runner()
             .feed(GraphNames.INPUT_X, xT)
             .feed(GraphNames.INPUT_T, tT)
             .feed(GraphNames.INPUT_Y, yT)
-            .fetch(GraphNames.OUTPUT_EPS))) {
+            .fetch(GraphNames.OUTPUT_EPS), callTrace)) {
       return Output.of((TFloat32) r.get(0), shape);
     }
-  }
-
-  private Result run(org.tensorflow.Session.Runner runner) {
-    if (callTrace == null) {
-      return runner.run();
-    }
-    runner.setOptions(org.tensorflow.proto.RunOptions.newBuilder()
-        .setTraceLevel(org.tensorflow.proto.RunOptions.TraceLevel.FULL_TRACE).build());
-    Result r = runner.runAndFetchMetadata();
-    r.getMetadata().ifPresent(callTrace);
-    return r;
   }
 
   /**

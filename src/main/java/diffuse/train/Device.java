@@ -18,6 +18,9 @@ public enum Device {
   GPU,
   AUTO;
 
+  /** TensorFlow's switch for its oneDNN kernels and graph rewrites on CPU, read at start-up. */
+  public static final String ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS";
+
   /**
    * What was chosen, with the session options that enforce it.
    *
@@ -54,7 +57,7 @@ public enum Device {
     }
 
     static ConfigProto samplingConfig(Device device, ConfigProto config, java.util.Map<String, String> env) {
-      String onednn = env.getOrDefault("TF_ENABLE_ONEDNN_OPTS", "");
+      String onednn = env.getOrDefault(ONEDNN_ENV, "");
       if (device != CPU || !(onednn.equals("1") || onednn.equalsIgnoreCase("true"))) {
         return config;
       }

@@ -264,15 +264,7 @@ public final class TrainingGraph implements AutoCloseable {
       open.add(dT);
       runner.feed(emaDecay, dT);
       open.addAll(adam.feeds(runner, learningRate, step));
-      runner.addTarget(trainOp).fetch(loss).fetch(adam.gradNorm());
-      if (stepTrace != null) {
-        runner.setOptions(org.tensorflow.proto.RunOptions.newBuilder()
-            .setTraceLevel(org.tensorflow.proto.RunOptions.TraceLevel.FULL_TRACE).build());
-      }
-      try (Result r = stepTrace != null ? runner.runAndFetchMetadata() : runner.run()) {
-        if (stepTrace != null) {
-          r.getMetadata().ifPresent(stepTrace);
-        }
+      try (Result r = diffuse.model.Traced.run(runner.addTarget(trainOp).fetch(loss).fetch(adam.gradNorm()), stepTrace)) {
         return new StepResult(((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat());
       }
     } finally {
