@@ -87,7 +87,8 @@ class ClassifierTest {
   @Test
   void everyClassIsSampledFromItsOwnNoiseSoUnconditionalRowsAreIndependent() {
     // a network that predicts ε = 0: DDIM then maps each x_T to its own image, so equal images mean equal noise
-    diffuse.sampling.Generator gen = new diffuse.sampling.Generator((x, b, t, y) -> new float[x.length],
+    diffuse.sampling.Generator gen = new diffuse.sampling.Generator(
+        (x, t, y) -> diffuse.sampling.Estimate.of(diffuse.sampling.Prediction.EPS, new float[x.length], x, y.length, 0.5),
         diffuse.schedule.NoiseSchedule.of(diffuse.schedule.ScheduleKind.LINEAR, 50), 2, 64);
     try (ClassifierModel m = ClassifierModel.load(dir.resolve("c"), TestData.oneThread())) {
       Evaluator ev = new Evaluator(m, TEST, 10);

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import diffuse.TestData;
 import diffuse.data.Dataset;
 import diffuse.model.EpsilonGraph;
-import diffuse.model.SavedModelDenoiser;
+import diffuse.model.SavedModelNetwork;
 import diffuse.model.UNet;
 import diffuse.model.UNetConfig;
 import diffuse.schedule.ScheduleKind;
@@ -91,8 +91,8 @@ class ModelStoreTest {
     try (EpsilonGraph eg = new EpsilonGraph(new UNet(NET))) {
       expected = eg.predict(ema, x, 3, 250f, y);
     }
-    try (SavedModelDenoiser d = new SavedModelDenoiser(m.savedModel(), new UNet(NET), TestData.oneThread())) {
-      assertArrayEquals(expected, d.predictNoise(x, 3, 250, y), 1e-6f);
+    try (SavedModelNetwork d = new SavedModelNetwork(m.savedModel(), new UNet(NET), TestData.oneThread())) {
+      assertArrayEquals(expected, d.predict(x, diffuse.sampling.Denoiser.times(250, 3), y), 1e-6f);
     }
   }
 
@@ -170,8 +170,8 @@ class ModelStoreTest {
     }
     ModelStore.StoredModel m = ModelStore.open(dir);
     assertEquals(1, m.info().training().step());
-    try (SavedModelDenoiser d = new SavedModelDenoiser(m.savedModel(), new UNet(NET), TestData.oneThread())) {
-      SavedModelDenoiser.Output out = d.predictShaped(input(1), 1, 10, new int[] {0});
+    try (SavedModelNetwork d = new SavedModelNetwork(m.savedModel(), new UNet(NET), TestData.oneThread())) {
+      SavedModelNetwork.Output out = d.predictShaped(input(1), new double[] {10}, new int[] {0});
       assertArrayEquals(new long[] {1, 8, 8, 1}, out.shape());
       assertTrue(Float.isFinite(out.values()[0]));
     }
@@ -215,7 +215,7 @@ class ModelStoreTest {
         .contains("does not describe the checkpoint"));
     Json.writeAtomically(dir.resolve("ckpt-00000005/model.json"), info(5).withCheckpoint("ckpt-00000005"));
     ModelStore.StoredModel m = ModelStore.open(dir);
-    assertThrows(ModelException.class, () -> new SavedModelDenoiser(m.savedModel(), new UNet(NET), TestData.oneThread()));
+    assertThrows(ModelException.class, () -> new SavedModelNetwork(m.savedModel(), new UNet(NET), TestData.oneThread()));
   }
 
   @Test

@@ -32,7 +32,7 @@ class UNetTest {
     int[] y = new int[batch];
     y[0] = c.nullLabel();
     try (EpsilonGraph g = new EpsilonGraph(new UNet(c))) {
-      diffuse.model.SavedModelDenoiser.Output out = g.predictShaped(w, x, batch, 500f, y);
+      diffuse.model.SavedModelNetwork.Output out = g.predictShaped(w, x, batch, 500f, y);
       assertArrayEquals(new long[] {batch, size, size, channels}, out.shape());
       for (float v : out.values()) {
         assertTrue(Float.isFinite(v));

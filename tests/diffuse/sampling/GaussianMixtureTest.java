@@ -36,8 +36,29 @@ class GaussianMixtureTest {
     int t = 300;
     double ab = s.alphaCumprod(t);
     float x = 0.7f;
-    float eps = g.denoiser(s).predictNoise(new float[] {x}, 1, t, new int[] {0})[0];
+    float eps = g.denoiser(s).eps(new float[] {x}, t, new int[] {0})[0];
     double expected = Math.sqrt(1 - ab) * (x - Math.sqrt(ab) * 0.5) / (ab * 0.04 + 1 - ab);
     assertEquals(expected, eps, 1e-6);
+  }
+
+  @Test
+  void eachSampleIsDenoisedAtItsOwnContinuousTime() {
+    // x_0 ~ N(μ, s²) again, four samples at four times, two of them between training steps
+    GaussianMixture g = new GaussianMixture(java.util.List.of(
+        new GaussianMixture.Component(1, new double[] {0.5}, 0.2, 0)));
+    NoiseSchedule s = NoiseSchedule.of(ScheduleKind.LINEAR, 1000);
+    float[] x = {0.7f, -0.3f, 1.1f, 0.05f};
+    double[] t = {300, 10.5, 999, 640.25};
+    Estimate e = g.denoiser(s).denoise(x, t, new int[] {0, 0, 0, 0});
+    for (int b = 0; b < 4; b++) {
+      double ab = s.alphaCumprodAt(t[b]);
+      assertEquals(ab, e.alphaBar()[b], 0.0);
+      double expected = Math.sqrt(1 - ab) * (x[b] - Math.sqrt(ab) * 0.5) / (ab * 0.04 + 1 - ab);
+      assertEquals(expected, e.eps()[b], 1e-6, "sample " + b + " at t = " + t[b]);
+      // and bit for bit what it gets alone
+      Estimate alone = g.denoiser(s).denoise(new float[] {x[b]}, new double[] {t[b]}, new int[] {0});
+      assertEquals(alone.eps()[0], e.eps()[b], 0.0f);
+      assertEquals(alone.x0()[0], e.x0()[b], 0.0f, "x0 of a mixed-time batch is converted per sample");
+    }
   }
 }

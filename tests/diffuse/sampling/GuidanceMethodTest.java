@@ -18,13 +18,13 @@ class GuidanceMethodTest {
   static final int NULL = 9;
 
   /** ε = (label + 1)·x + label, so every label gives a different field; records batch sizes and labels. */
-  static final class Net implements Denoiser {
+  static final class Net implements Network {
     final List<int[]> calls = new ArrayList<>();
 
     @Override
-    public float[] predictNoise(float[] x, int batch, int t, int[] labels) {
+    public float[] predict(float[] x, double[] t, int[] labels) {
       calls.add(labels.clone());
-      int dim = x.length / batch;
+      int dim = x.length / labels.length;
       float[] out = new float[x.length];
       for (int i = 0; i < x.length; i++) {
         int y = labels[i / dim];
@@ -38,7 +38,8 @@ class GuidanceMethodTest {
   static final int[] Y = {1, 4};
 
   static float[] eps(GuidanceMethod m, double scale, int t, Net net) {
-    return ClassifierFreeGuidance.guided(net, NULL, new double[] {scale, scale}, m, T1000).predictNoise(X, 2, t, Y);
+    return ClassifierFreeGuidance.guided(Prediction.EPS.denoiser(net, T1000), NULL, new double[] {scale, scale}, m, T1000)
+        .eps(X, t, Y);
   }
 
   @Test
@@ -47,7 +48,7 @@ class GuidanceMethodTest {
     for (int t : new int[] {0, 500, 999}) {
       Net net = new Net();
       float[] got = eps(empty, 3.0, t, net);
-      assertArrayEquals(new Net().predictNoise(X, 2, t, Y), got);
+      assertArrayEquals(new Net().predict(X, Denoiser.times(t, 2), Y), got);
       assertEquals(1, net.calls.size());
       assertArrayEquals(Y, net.calls.get(0), "only the conditional half is computed");
     }
@@ -62,11 +63,32 @@ class GuidanceMethodTest {
       float[] got = eps(m, 2.5, t, net);
       boolean inside = t > 200 && t <= 700;
       assertEquals(inside, m.appliesAt(T1000.sigma(t)), "t = " + t);
-      float[] want = inside ? eps(GuidanceMethod.PLAIN, 2.5, t, new Net()) : new Net().predictNoise(X, 2, t, Y);
+      float[] want = inside ? eps(GuidanceMethod.PLAIN, 2.5, t, new Net()) : new Net().predict(X, Denoiser.times(t, 2), Y);
       assertArrayEquals(want, got, "t = " + t);
       assertEquals(1, net.calls.size(), "one network call per evaluation");
       assertEquals(inside ? 4 : 2, net.calls.get(0).length, "t = " + t);
     }
+  }
+
+  @Test
+  void theIntervalIsJudgedPerSampleAtItsOwnTimeInOneCall() {
+    double lo = T1000.sigma(200), hi = T1000.sigma(700);
+    GuidanceMethod m = GuidanceMethod.PLAIN.withInterval(lo, hi);
+    double[] t = {450.5, 850}; // sample 0 inside (σ_200, σ_700], sample 1 above it
+    Net net = new Net();
+    float[] got = ClassifierFreeGuidance.guided(Prediction.EPS.denoiser(net, T1000), NULL, new double[] {2.5, 2.5}, m,
+        T1000).denoise(X, t, Y).eps();
+    assertEquals(1, net.calls.size(), "one network call for the mixed batch");
+    for (int b = 0; b < 2; b++) {
+      float[] alone = ClassifierFreeGuidance.guided(Prediction.EPS.denoiser(new Net(), T1000), NULL, new double[] {2.5},
+          m, T1000).denoise(java.util.Arrays.copyOfRange(X, 3 * b, 3 * b + 3), new double[] {t[b]}, new int[] {Y[b]}).eps();
+      assertArrayEquals(alone, java.util.Arrays.copyOfRange(got, 3 * b, 3 * b + 3), "sample " + b);
+    }
+    // sample 1 alone is the conditional model (outside), sample 0 is guided: they differ from it
+    float[] cond = new Net().predict(X, t, Y);
+    assertArrayEquals(java.util.Arrays.copyOfRange(cond, 3, 6), java.util.Arrays.copyOfRange(got, 3, 6));
+    org.junit.jupiter.api.Assertions.assertFalse(java.util.Arrays.equals(java.util.Arrays.copyOf(cond, 3),
+        java.util.Arrays.copyOf(got, 3)));
   }
 
   @Test
@@ -91,7 +113,7 @@ class GuidanceMethodTest {
     assertArrayEquals(new int[] {1, 4, 2, 2}, net.calls.get(0), "[y; n] in one doubled batch");
     // sample 0, first value: ε_c = 2·0.5 + 1 = 2, ε_n = 3·0.5 + 2 = 3.5; s = 2: 3.5 + 2(2 − 3.5) = 0.5
     assertEquals(0.5f, got[0], 1e-6f);
-    assertArrayEquals(new Net().predictNoise(X, 2, 100, Y), eps(neg, 1.0, 100, new Net()));
+    assertArrayEquals(new Net().predict(X, Denoiser.times(100, 2), Y), eps(neg, 1.0, 100, new Net()));
   }
 
   @Test

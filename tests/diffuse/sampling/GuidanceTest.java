@@ -13,6 +13,13 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class GuidanceTest {
+  static final diffuse.schedule.NoiseSchedule T1000 =
+      diffuse.schedule.NoiseSchedule.of(diffuse.schedule.ScheduleKind.LINEAR, 1000);
+
+  /** A network whose output is ε, as a denoiser. */
+  private static Denoiser eps(Network net) {
+    return Prediction.EPS.denoiser(net, T1000);
+  }
   @Test
   void combineMatchesHandComputedValues() {
     float[] uncond = {1f, -2f, 0.5f};
@@ -26,13 +33,13 @@ class GuidanceTest {
   }
 
   /** A fake network whose ε is label·10 + x, recording each call's batch and labels. */
-  private static final class Recorder implements Denoiser {
+  private static final class Recorder implements Network {
     final List<int[]> calls = new ArrayList<>();
 
     @Override
-    public float[] predictNoise(float[] x, int batch, int t, int[] labels) {
+    public float[] predict(float[] x, double[] t, int[] labels) {
       calls.add(labels.clone());
-      int dim = x.length / batch;
+      int dim = x.length / labels.length;
       float[] out = new float[x.length];
       for (int i = 0; i < x.length; i++) {
         out[i] = labels[i / dim] * 10 + x[i];
@@ -45,7 +52,7 @@ class GuidanceTest {
   void guidedDenoiserUsesOneDoubledBatch() {
     Recorder net = new Recorder();
     float[] x = {0.5f, 1f, 2f, 3f}; // 2 samples of dim 2
-    float[] eps = ClassifierFreeGuidance.guided(net, 9, 2.0).predictNoise(x, 2, 10, new int[] {1, 4});
+    float[] eps = ClassifierFreeGuidance.guided(eps(net), 9, 2.0).eps(x, 10, new int[] {1, 4});
     assertEquals(1, net.calls.size());
     assertArrayEquals(new int[] {1, 4, 9, 9}, net.calls.get(0));
     // cond = 10·y + x, uncond = 90 + x: ε̃ = 90 + x + 2(10y − 90) = 10·(2y) − 90 + x
@@ -57,19 +64,19 @@ class GuidanceTest {
     float[] x = {0.25f, -1f, 2f, 0.5f}; // 2 samples of dim 2
     int[] y = {3, 5};
     Recorder one = new Recorder();
-    float[] cond = ClassifierFreeGuidance.guided(one, 7, 1.0).predictNoise(x, 2, 0, y);
+    float[] cond = ClassifierFreeGuidance.guided(eps(one), 7, 1.0).eps(x, 0, y);
     assertEquals(1, one.calls.size(), "s = 1 is one call");
     assertArrayEquals(new int[] {3, 5}, one.calls.get(0), "s = 1 computes the conditional half only");
     // ε = 10·y + x, by hand
     assertArrayEquals(new float[] {30.25f, 29f, 52f, 50.5f}, cond, 1e-5f);
     Recorder zero = new Recorder();
-    float[] uncond = ClassifierFreeGuidance.guided(zero, 7, 0.0).predictNoise(x, 2, 0, y);
+    float[] uncond = ClassifierFreeGuidance.guided(eps(zero), 7, 0.0).eps(x, 0, y);
     assertEquals(1, zero.calls.size(), "s = 0 is one call");
     assertArrayEquals(new int[] {7, 7}, zero.calls.get(0), "s = 0 computes the unconditional half only");
     assertArrayEquals(new float[] {70.25f, 69f, 72f, 70.5f}, uncond, 1e-5f);
     // and they agree with the doubled batch's halves at a scale that needs both (s = 0.5: the midpoint)
     Recorder half = new Recorder();
-    float[] mid = ClassifierFreeGuidance.guided(half, 7, 0.5).predictNoise(x, 2, 0, y);
+    float[] mid = ClassifierFreeGuidance.guided(eps(half), 7, 0.5).eps(x, 0, y);
     assertArrayEquals(new int[] {3, 5, 7, 7}, half.calls.get(0));
     for (int i = 0; i < x.length; i++) {
       assertEquals((cond[i] + uncond[i]) / 2, mid[i], 1e-5f);
@@ -80,10 +87,10 @@ class GuidanceTest {
   void nonFiniteScalesAreRejected() {
     Recorder net = new Recorder();
     for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
-      DiffuseException e = assertThrows(DiffuseException.class, () -> ClassifierFreeGuidance.guided(net, 1, bad));
+      DiffuseException e = assertThrows(DiffuseException.class, () -> ClassifierFreeGuidance.guided(eps(net), 1, bad));
       assertEquals(DiffuseException.Code.BAD_VALUE, e.code());
       assertEquals("guidance", e.field(), "the error names the request field");
-      assertThrows(DiffuseException.class, () -> ClassifierFreeGuidance.guided(net, 1, new double[] {2, bad}));
+      assertThrows(DiffuseException.class, () -> ClassifierFreeGuidance.guided(eps(net), 1, new double[] {2, bad}));
     }
     assertTrue(net.calls.isEmpty());
   }
@@ -94,16 +101,16 @@ class GuidanceTest {
     int[] y = {1, 4, 2};
     double[] scales = {2.0, 1.0, 0.0};
     Recorder mixed = new Recorder();
-    float[] eps = ClassifierFreeGuidance.guided(mixed, 9, scales).predictNoise(x, 3, 10, y);
+    float[] eps = ClassifierFreeGuidance.guided(eps(mixed), 9, scales).eps(x, 10, y);
     assertEquals(1, mixed.calls.size(), "mixed scales are still one doubled batch");
     assertArrayEquals(new int[] {1, 4, 2, 9, 9, 9}, mixed.calls.get(0));
     for (int b = 0; b < 3; b++) {
-      float[] alone = ClassifierFreeGuidance.guided(new Recorder(), 9, scales[b])
-          .predictNoise(Arrays.copyOfRange(x, 2 * b, 2 * b + 2), 1, 10, new int[] {y[b]});
+      float[] alone = ClassifierFreeGuidance.guided(eps(new Recorder()), 9, scales[b])
+          .eps(Arrays.copyOfRange(x, 2 * b, 2 * b + 2), 10, new int[] {y[b]});
       assertArrayEquals(alone, Arrays.copyOfRange(eps, 2 * b, 2 * b + 2), "sample " + b + " bit for bit");
     }
     Recorder ones = new Recorder();
-    ClassifierFreeGuidance.guided(ones, 9, new double[] {1, 1, 1}).predictNoise(x, 3, 10, y);
+    ClassifierFreeGuidance.guided(eps(ones), 9, new double[] {1, 1, 1}).eps(x, 10, y);
     assertArrayEquals(new int[] {1, 4, 2}, ones.calls.get(0), "all s = 1: the conditional half only");
   }
 

@@ -26,20 +26,23 @@ class PredictionTest {
     java.util.Arrays.fill(labels, 1);
     for (int t : new int[] {0, 10, 300, 700, 999}) {
       double ab = T1000.alphaCumprod(t);
-      float[] eps = exact.predictNoise(x, n, t, labels);
+      float[] eps = exact.eps(x, t, labels);
       float[] x0 = Steps.predictX0(x, eps, ab, false);
       float[] v = Prediction.vFromEps(x0, eps, ab, new float[x.length]);
       assertArrayEquals(eps, Prediction.epsFromV(x, v, ab), 2e-4f, "ε → v → ε at t = " + t);
       assertArrayEquals(x0, Prediction.x0FromV(x, v, ab), 2e-4f * (float) Math.max(1, 1 / Math.sqrt(ab)),
           "x0 → v → x0 at t = " + t);
-      // a network that predicts v, seen through asEpsilon, is the ε model
-      Denoiser vNet = (xs, b, tt, y) -> {
-        float[] e = exact.predictNoise(xs, b, tt, y);
-        return Prediction.vFromEps(Steps.predictX0(xs, e, T1000.alphaCumprod(tt), false), e,
-            T1000.alphaCumprod(tt), new float[xs.length]);
+      // a network that predicts v, tagged as v, reads as the ε model
+      Network vNet = (xs, tt, y) -> {
+        float[] e = exact.denoise(xs, tt, y).eps();
+        double a = T1000.alphaCumprodAt(tt[0]);
+        return Prediction.vFromEps(Steps.predictX0(xs, e, a, false), e, a, new float[xs.length]);
       };
-      assertArrayEquals(eps, Prediction.V.asEpsilon(vNet, T1000).predictNoise(x, n, t, labels), 2e-4f, "t = " + t);
-      assertEquals(exact, Prediction.EPS.asEpsilon(exact, T1000));
+      assertArrayEquals(eps, Prediction.V.denoiser(vNet, T1000).eps(x, t, labels), 2e-4f, "t = " + t);
+      // an ε network's estimate is its output, untouched
+      float[] raw = exact.eps(x, t, labels);
+      Network epsNet = (xs, tt, y) -> raw;
+      org.junit.jupiter.api.Assertions.assertSame(raw, Prediction.EPS.denoiser(epsNet, T1000).eps(x, t, labels));
     }
   }
 
@@ -56,7 +59,7 @@ class PredictionTest {
     int[] labels = new int[n];
     for (int t : new int[] {0, 50, 500, 999}) {
       double ab = T1000.alphaCumprod(t);
-      float[] eps = exact.predictNoise(x, n, t, labels);
+      float[] eps = exact.eps(x, t, labels);
       float[] x0 = Prediction.x0FromEps(x, eps, ab);
       float tol = 3e-4f * (float) Math.max(1, 1 / Math.sqrt(ab)) * (float) Math.max(1, 1 / Math.sqrt(1 - ab));
       for (Prediction p : Prediction.values()) {
@@ -64,15 +67,21 @@ class PredictionTest {
         p.target(x0, eps, ab, out, 0, x.length);
         assertArrayEquals(eps, p.toEpsilon(x, out, ab), tol, p + " → ε at t = " + t);
         assertArrayEquals(x0, p.toX0(x, out, ab), tol, p + " → x0 at t = " + t);
-        // a network of this parameterisation, seen through asEpsilon, is the exact ε model
-        Denoiser net = (xs, b, tt, y) -> {
-          float[] e = exact.predictNoise(xs, b, tt, y);
-          double a = T1000.alphaCumprod(tt);
+        // a network of this parameterisation, tagged with it, reads as the exact ε model, and its
+        // estimate reads as each parameterisation's target
+        Network net = (xs, tt, y) -> {
+          float[] e = exact.denoise(xs, tt, y).eps();
+          double a = T1000.alphaCumprodAt(tt[0]);
           float[] o = new float[xs.length];
           p.target(Prediction.x0FromEps(xs, e, a), e, a, o, 0, xs.length);
           return o;
         };
-        assertArrayEquals(eps, p.asEpsilon(net, T1000).predictNoise(x, n, t, labels), tol, p + " at t = " + t);
+        Estimate est = p.denoiser(net, T1000).denoise(x, Denoiser.times(t, n), labels);
+        assertEquals(p, est.kind());
+        assertArrayEquals(eps, est.eps(), tol, p + " at t = " + t);
+        assertArrayEquals(x0, est.x0(), tol, p + " x0 at t = " + t);
+        float[] vWant = Prediction.vFromEps(x0, eps, ab, new float[x.length]);
+        assertArrayEquals(vWant, est.v(), tol, p + " v at t = " + t);
       }
       // the targets are what the names say: ε itself, x0 itself, v = α·ε − σ·x0
       float[] v = new float[x.length];

@@ -95,6 +95,30 @@ class NoiseScheduleTest {
   }
 
   @Test
+  void continuousTimeIsTheTableAtWholeStepsAndLogSigmaLinearBetween() {
+    NoiseSchedule s = NoiseSchedule.of(ScheduleKind.LINEAR, 1000);
+    for (int t : new int[] {0, 1, 250, 998, 999}) {
+      assertEquals(s.alphaCumprod(t), s.alphaCumprodAt(t), 0.0, "whole t is the table, bit for bit");
+    }
+    // halfway between t = 250 and 251: σ is the geometric mean of the two σ, ᾱ = 1/(1 + σ²)
+    double sigma = Math.sqrt(s.sigma(250) * s.sigma(251));
+    assertEquals(1 / (1 + sigma * sigma), s.alphaCumprodAt(250.5), TOL);
+    // a quarter of the way: log σ = ¾·log σ_250 + ¼·log σ_251
+    double quarter = Math.exp(0.75 * Math.log(s.sigma(250)) + 0.25 * Math.log(s.sigma(251)));
+    assertEquals(1 / (1 + quarter * quarter), s.alphaCumprodAt(250.25), TOL);
+    double prev = 1;
+    for (double t = 0; t <= 999; t += 0.37) {
+      double ab = s.alphaCumprodAt(t);
+      org.junit.jupiter.api.Assertions.assertTrue(ab < prev, "ᾱ falls with t, at t = " + t);
+      prev = ab;
+    }
+    assertThrows(IllegalArgumentException.class, () -> s.alphaCumprodAt(999.5));
+    assertThrows(IllegalArgumentException.class, () -> s.alphaCumprodAt(-0.1));
+    assertThrows(IllegalArgumentException.class, () -> s.alphaCumprodAt(Double.NaN));
+    assertThrows(IllegalArgumentException.class, () -> s.respace(10).alphaCumprodAt(3), "a respaced schedule has no continuous time");
+  }
+
+  @Test
   void badArgumentsAreRejected() {
     assertThrows(IllegalArgumentException.class, () -> NoiseSchedule.linear(0, 1e-4, 0.02));
     assertThrows(IllegalArgumentException.class, () -> NoiseSchedule.linear(10, 0.5, 0.1));

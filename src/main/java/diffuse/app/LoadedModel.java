@@ -3,7 +3,7 @@ package diffuse.app;
 import diffuse.error.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
-import diffuse.model.SavedModelDenoiser;
+import diffuse.model.SavedModelNetwork;
 import diffuse.sampling.Generator;
 import diffuse.train.Device;
 import java.nio.file.Path;
@@ -14,16 +14,16 @@ import java.nio.file.Path;
  */
 public final class LoadedModel implements AutoCloseable {
   private final ModelStore.StoredModel stored;
-  private final SavedModelDenoiser net;
+  private final SavedModelNetwork net;
   private final Generator generator;
 
-  private LoadedModel(ModelStore.StoredModel stored, SavedModelDenoiser net) {
+  private LoadedModel(ModelStore.StoredModel stored, SavedModelNetwork net) {
     this.stored = stored;
     this.net = net;
     ModelInfo info = stored.info();
     var schedule = info.schedule().build();
-    // the samplers work in ε; a v model is converted at the boundary (model.json says which it is)
-    this.generator = new Generator(info.prediction().asEpsilon(net, schedule), schedule, info.nullLabel(),
+    // model.json says what the network predicts (ε, x_0 or v); the denoiser tags its output with it
+    this.generator = new Generator(info.prediction().denoiser(net, schedule), schedule, info.nullLabel(),
         info.network().sampleSize());
   }
 
@@ -39,7 +39,7 @@ public final class LoadedModel implements AutoCloseable {
 
   /** Loads the network of an opened model onto {@code device}. */
   public static LoadedModel load(ModelStore.StoredModel m, Device.Choice device) {
-    return new LoadedModel(m, new SavedModelDenoiser(m.savedModel(), m.info().network(), device.samplingConfig()));
+    return new LoadedModel(m, new SavedModelNetwork(m.savedModel(), m.info().network(), device.samplingConfig()));
   }
 
   public ModelStore.StoredModel stored() {
@@ -58,7 +58,7 @@ public final class LoadedModel implements AutoCloseable {
     return generator;
   }
 
-  public SavedModelDenoiser network() {
+  public SavedModelNetwork network() {
     return net;
   }
 

@@ -5,7 +5,7 @@ import diffuse.data.ToyShapes;
 import diffuse.error.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
-import diffuse.model.SavedModelDenoiser;
+import diffuse.model.SavedModelNetwork;
 import diffuse.sampling.Denoiser;
 import diffuse.sampling.GaussianMixture;
 import diffuse.schedule.NoiseSchedule;
@@ -76,12 +76,12 @@ public record ToyWorld(Denoiser net, int nullLabel, PointSet data, String name, 
       throw new DiffuseException(DiffuseException.Code.BAD_VALUE, "model",
           dir + " is an image model; toy commands need a model from `toy train`", null);
     }
-    SavedModelDenoiser net = new SavedModelDenoiser(sm.savedModel(), info.network(), device.config());
+    SavedModelNetwork net = new SavedModelNetwork(sm.savedModel(), info.network(), device.config());
     PointSet data = ToyShapes.fromSpec(info.data().dataset());
     GaussianMixture exact = ToyShapes.shapeOf(info.data().dataset()) == ToyShapes.Shape.MIXTURE
         ? ToyShapes.mixture(info.labels().size()) : null;
     var schedule = info.schedule().build();
-    return new ToyWorld(info.prediction().asEpsilon(net, schedule), info.nullLabel(), data,
+    return new ToyWorld(info.prediction().denoiser(net, schedule), info.nullLabel(), data,
         "model " + dir + " (" + data.name() + ")", schedule, exact, net);
   }
 
@@ -122,8 +122,8 @@ public record ToyWorld(Denoiser net, int nullLabel, PointSet data, String name, 
     schedule.qSample(x0, ts, eps, xt);
     int[] labels = new int[n];
     Arrays.fill(labels, label);
-    float[] a = net.predictNoise(xt, n, t, labels);
-    float[] b = exact.denoiser(schedule).predictNoise(xt, n, t, labels);
+    float[] a = net.eps(xt, t, labels);
+    float[] b = exact.denoiser(schedule).eps(xt, t, labels);
     double sum = 0;
     for (int i = 0; i < n; i++) {
       sum += Math.hypot(a[2 * i] - b[2 * i], a[2 * i + 1] - b[2 * i + 1]);

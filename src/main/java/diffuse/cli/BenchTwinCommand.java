@@ -4,7 +4,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import diffuse.app.LoadedModel;
 import diffuse.io.ModelStore;
-import diffuse.model.SavedModelDenoiser;
+import diffuse.model.SavedModelNetwork;
+import diffuse.sampling.Denoiser;
 import diffuse.train.Device;
 import diffuse.train.Trainer;
 import java.io.IOException;
@@ -159,7 +160,7 @@ final class BenchTwinCommand implements Callable<Integer> {
   }
 
   /** Our network on a guided step's doubled batch, as the twin's fwd. */
-  private Timing ourForward(SavedModelDenoiser net, int nullLabel) {
+  private Timing ourForward(SavedModelNetwork net, int nullLabel) {
     return timing(forwardTimes(net, 28 * 28, nullLabel, fwdBatch, warmup, fwdSteps));
   }
 
@@ -170,7 +171,7 @@ final class BenchTwinCommand implements Callable<Integer> {
    *
    * @return each timed call's wall time in ms
    */
-  static double[] forwardTimes(SavedModelDenoiser net, int dim, int nullLabel, int batch, int warmup, int steps) {
+  static double[] forwardTimes(SavedModelNetwork net, int dim, int nullLabel, int batch, int warmup, int steps) {
     float[] x = new float[batch * dim];
     Random rng = new Random(2);
     for (int i = 0; i < x.length; i++) {
@@ -184,7 +185,7 @@ final class BenchTwinCommand implements Callable<Integer> {
     for (int i = 0; i < warmup + steps; i++) {
       int t = 999 - 40 * (i % 25);
       long t0 = System.nanoTime();
-      net.predictNoise(x, batch, t, y);
+      net.predict(x, Denoiser.times(t, batch), y);
       if (i >= warmup) {
         ms[i - warmup] = (System.nanoTime() - t0) / 1e6;
       }

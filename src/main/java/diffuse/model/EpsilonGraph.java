@@ -74,18 +74,18 @@ public final class EpsilonGraph implements AutoCloseable {
   }
 
   /** ε and the shape of the tensor the graph returned (expected: [B, H, W, C]). */
-  public SavedModelDenoiser.Output predictShaped(Map<String, float[]> weights, float[] xs, int batch, float timestep,
+  public SavedModelNetwork.Output predictShaped(Map<String, float[]> weights, float[] xs, int batch, float timestep,
       int[] labels) {
     float[] ts = new float[batch];
     java.util.Arrays.fill(ts, timestep);
     try (Session session = new Session(graph)) {
       params.load(session, weights);
-      try (TFloat32 xT = TFloat32.tensorOf(SavedModelDenoiser.batchShape(net, batch),
+      try (TFloat32 xT = TFloat32.tensorOf(SavedModelNetwork.batchShape(net, batch),
               org.tensorflow.ndarray.buffer.DataBuffers.of(xs, true, false));
           TFloat32 tT = TFloat32.vectorOf(ts);
           TInt32 yT = TInt32.vectorOf(labels);
           org.tensorflow.Result r = session.runner().feed(x, xT).feed(t, tT).feed(y, yT).fetch(eps).run()) {
-        return SavedModelDenoiser.Output.of((TFloat32) r.get(0), SavedModelDenoiser.batchShape(net, batch));
+        return SavedModelNetwork.Output.of((TFloat32) r.get(0), SavedModelNetwork.batchShape(net, batch));
       }
     }
   }

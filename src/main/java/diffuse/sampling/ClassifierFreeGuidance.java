@@ -1,6 +1,7 @@
 package diffuse.sampling;
 
 import diffuse.error.DiffuseException;
+import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
@@ -49,16 +50,14 @@ public final class ClassifierFreeGuidance {
 
   /**
    * A denoiser that returns the guided ε̃ for labels y. The conditional and the unconditional
-   * predictions come from one call of {@code net} on a doubled batch [x; x] with labels [y; ∅]; at
-   * s = 1 or s = 0 only the one needed half is computed, which gives the same result exactly.
+   * predictions come from one call of {@code net} on a doubled batch [x; x] with labels [y; ∅] (and
+   * the times [t; t]); at s = 1 or s = 0 only the one needed half is computed, which gives the same
+   * result exactly. The guided estimate is an ε estimate: the combination is taken in ε, which for
+   * weights that sum to one equals taking it in x_0 or v.
    */
   public static Denoiser guided(Denoiser net, int nullLabel, double scale) {
     requireFinite(scale);
-    return (x, batch, t, labels) -> {
-      double[] scales = new double[batch];
-      java.util.Arrays.fill(scales, scale);
-      return guide(net, nullLabel, scales, x, batch, t, labels);
-    };
+    return (x, t, labels) -> guide(net, nullLabel, filled(scale, labels.length), 0, x, t, labels);
   }
 
   /**
@@ -74,8 +73,9 @@ public final class ClassifierFreeGuidance {
 
   /**
    * {@link #guided(Denoiser, int, double[])} applied by {@code method}: only inside its noise
-   * interval (elsewhere the conditional ε alone, from the conditional half only), against its
-   * negative class instead of ∅, rescaled by its φ.
+   * interval (elsewhere the conditional estimate alone; when no sample of the call is inside it,
+   * only the conditional half is computed), against its negative class instead of ∅, rescaled by
+   * its φ. The interval is judged per sample, at σ of that sample's own time.
    *
    * @param schedule the model's full schedule, for σ(t) of the interval; may be null for an
    *     interval-free method
@@ -90,45 +90,56 @@ public final class ClassifierFreeGuidance {
       throw new IllegalArgumentException("a guidance interval needs the schedule");
     }
     double[] copy = scales.clone();
-    double[] ones = new double[copy.length];
-    java.util.Arrays.fill(ones, 1.0);
     int against = method.againstLabel(nullLabel);
-    return (x, batch, t, labels) -> {
-      if (batch != copy.length) {
-        throw new IllegalArgumentException("batch of " + batch + " for " + copy.length + " scales");
+    return (x, t, labels) -> {
+      if (labels.length != copy.length) {
+        throw new IllegalArgumentException("batch of " + labels.length + " for " + copy.length + " scales");
       }
-      boolean applies = !interval || method.appliesAt(GuidanceMethod.sigmaAt(schedule, t));
-      return guide(net, against, applies ? copy : ones, method.rescale(), x, batch, t, labels);
+      double[] s = copy;
+      if (interval) {
+        s = new double[copy.length];
+        for (int b = 0; b < s.length; b++) {
+          s[b] = method.appliesAt(GuidanceMethod.sigmaAt(schedule, t[b])) ? copy[b] : 1.0;
+        }
+      }
+      return guide(net, against, s, method.rescale(), x, t, labels);
     };
   }
 
-  private static float[] guide(Denoiser net, int nullLabel, double[] scales, float[] x, int batch, int t, int[] labels) {
-    return guide(net, nullLabel, scales, 0, x, batch, t, labels);
+  private static double[] filled(double scale, int batch) {
+    double[] s = new double[batch];
+    Arrays.fill(s, scale);
+    return s;
   }
 
-  /** ε̃ against label {@code nullLabel} (∅ or a negative class), rescaled by φ when φ > 0. */
-  private static float[] guide(Denoiser net, int nullLabel, double[] scales, double phi, float[] x, int batch, int t,
+  /** ε̃ against label {@code against} (∅ or a negative class), rescaled by φ when φ > 0. */
+  private static Estimate guide(Denoiser net, int against, double[] scales, double phi, float[] x, double[] t,
       int[] labels) {
+    int batch = labels.length;
     int[] nulls = new int[batch];
-    java.util.Arrays.fill(nulls, nullLabel);
+    Arrays.fill(nulls, against);
     boolean allOne = true, allZero = true;
     for (double s : scales) {
       allOne &= s == 1.0;
       allZero &= s == 0.0;
     }
     if (allOne) {
-      return net.predictNoise(x, batch, t, labels);
+      return net.denoise(x, t, labels);
     }
     if (allZero) {
-      return net.predictNoise(x, batch, t, nulls);
+      return net.denoise(x, t, nulls);
     }
     float[] xx = new float[x.length * 2];
     System.arraycopy(x, 0, xx, 0, x.length);
     System.arraycopy(x, 0, xx, x.length, x.length);
+    double[] tt = new double[batch * 2];
+    System.arraycopy(t, 0, tt, 0, batch);
+    System.arraycopy(t, 0, tt, batch, batch);
     int[] yy = new int[batch * 2];
     System.arraycopy(labels, 0, yy, 0, batch);
     System.arraycopy(nulls, 0, yy, batch, batch);
-    float[] both = net.predictNoise(xx, batch * 2, t, yy);
+    Estimate estimate = net.denoise(xx, tt, yy);
+    float[] both = estimate.eps();
     int dim = x.length / batch;
     float[] out = new float[x.length];
     for (int i = 0; i < x.length; i++) {
@@ -136,9 +147,9 @@ public final class ClassifierFreeGuidance {
       out[i] = (float) (u + scales[i / dim] * ((double) c - u));
     }
     if (phi > 0) {
-      GuidanceMethod.rescale(out, java.util.Arrays.copyOf(both, x.length), batch, phi);
+      GuidanceMethod.rescale(out, Arrays.copyOf(both, x.length), batch, phi);
     }
-    return out;
+    return new Estimate(Prediction.EPS, out, x, Arrays.copyOf(estimate.alphaBar(), batch));
   }
 
   /** A scale as people write it: 2.0 → "2", 1.5 → "1.5" (file names, labels, tables). */

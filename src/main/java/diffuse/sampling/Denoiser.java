@@ -1,17 +1,35 @@
 package diffuse.sampling;
 
+import java.util.Arrays;
+
 /**
- * A noise predictor ε(x_t, t, y), the only thing samplers need from a model. Implemented by the
- * TensorFlow network, by the exact score of a Gaussian mixture in tests, and by guidance wrappers.
+ * The only thing samplers need from a model: at noisy samples x_t, each at its own continuous time
+ * t on the model's training schedule and with its own label y, a typed {@link Estimate} that reads
+ * as ε, x_0 or v (Karras et al. 2022 §2 write the same contract as D(x; σ)). Implemented by a trained
+ * network through {@link Prediction#denoiser}, by the exact score of a Gaussian mixture in tests,
+ * and by guidance, which wraps a denoiser ({@link ClassifierFreeGuidance#guided}). Solvers call it
+ * themselves, as often per step as their method needs.
  */
 @FunctionalInterface
 public interface Denoiser {
   /**
-   * @param x noisy samples, [batch · dim] (images flattened NHWC)
-   * @param batch number of samples
-   * @param t training timestep 0 … T−1, the same for the whole batch
+   * @param x noisy samples x_t, [batch · dim]
+   * @param t continuous training time per sample, [batch], within [0, T−1]; a whole t is a training
+   *     timestep
    * @param labels class label per sample, [batch] (the null label for unconditional)
-   * @return predicted noise, [batch · dim]
+   * @return the estimate at x, with ᾱ(t) per sample
    */
-  float[] predictNoise(float[] x, int batch, int t, int[] labels);
+  Estimate denoise(float[] x, double[] t, int[] labels);
+
+  /** ε̂ for a batch that shares one whole timestep t: the samplers' usual call. */
+  default float[] eps(float[] x, int t, int[] labels) {
+    return denoise(x, times(t, labels.length), labels).eps();
+  }
+
+  /** The time t for each of {@code batch} samples: [batch]. */
+  static double[] times(double t, int batch) {
+    double[] ts = new double[batch];
+    Arrays.fill(ts, t);
+    return ts;
+  }
 }

@@ -80,7 +80,7 @@ public final class DpmSolverPlusPlus2M implements Sampler {
     for (int i = n - 1; i >= 0; i--) {
       double ab = schedule.alphaCumprod(i);
       double abNext = schedule.alphaCumprodPrev(i);
-      float[] eps = denoiser.predictNoise(x, labels.length, schedule.timestep(i), labels);
+      float[] eps = denoiser.eps(x, schedule.timestep(i), labels);
       float[] x0 = Steps.predictX0(x, eps, ab, clip);
       if (abNext >= 1.0) {
         x = x0;

@@ -33,7 +33,7 @@ public final class FieldProbe {
     Arrays.fill(labels, label);
     List<float[]> out = new ArrayList<>();
     for (double s : scales) {
-      out.add(ClassifierFreeGuidance.guided(net, nullLabel, s).predictNoise(points, n, t, labels));
+      out.add(ClassifierFreeGuidance.guided(net, nullLabel, s).eps(points, t, labels));
     }
     return out;
   }

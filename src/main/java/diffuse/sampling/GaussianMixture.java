@@ -113,14 +113,22 @@ public final class GaussianMixture {
     return g;
   }
 
-  /** The exact ε*(x_t, t, y) = −√(1−ᾱ_t)·∇ log p_t(x_t | y) as a {@link Denoiser}. */
+  /**
+   * The exact ε*(x_t, t, y) = −√(1−ᾱ_t)·∇ log p_t(x_t | y) as a {@link Denoiser}, each sample at its
+   * own continuous time ({@link NoiseSchedule#alphaCumprodAt}).
+   *
+   * @param schedule a full (not respaced) schedule
+   */
   public Denoiser denoiser(NoiseSchedule schedule) {
-    return (x, batch, t, labels) -> {
-      double alphaBar = schedule.alphaCumprod(t);
-      double s = Math.sqrt(1 - alphaBar);
+    return (x, t, labels) -> {
+      int batch = labels.length;
+      double[] alphaBars = new double[batch];
       float[] out = new float[x.length];
       double[] p = new double[dim];
       for (int b = 0; b < batch; b++) {
+        double alphaBar = schedule.alphaCumprodAt(t[b]);
+        alphaBars[b] = alphaBar;
+        double s = Math.sqrt(1 - alphaBar);
         for (int j = 0; j < dim; j++) {
           p[j] = x[b * dim + j];
         }
@@ -129,7 +137,7 @@ public final class GaussianMixture {
           out[b * dim + j] = (float) (-s * g[j]);
         }
       }
-      return out;
+      return new Estimate(Prediction.EPS, out, x, alphaBars);
     };
   }
 

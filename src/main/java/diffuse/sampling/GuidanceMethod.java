@@ -69,9 +69,10 @@ public record GuidanceMethod(double sigmaLo, double sigmaHi, double rescale, int
     return negativeLabel >= 0 ? negativeLabel : nullLabel;
   }
 
-  /** σ at training timestep t of {@code schedule} (a full, not respaced, schedule). */
-  static double sigmaAt(NoiseSchedule schedule, int t) {
-    return schedule.sigma(t);
+  /** σ = √((1−ᾱ)/ᾱ) at continuous training time t of {@code schedule} (a full, not respaced, schedule). */
+  static double sigmaAt(NoiseSchedule schedule, double t) {
+    double ab = schedule.alphaCumprodAt(t);
+    return Math.sqrt((1 - ab) / ab); // at a whole t exactly schedule.sigma(t)
   }
 
   /**

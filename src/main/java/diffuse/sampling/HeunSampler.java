@@ -45,7 +45,7 @@ public final class HeunSampler implements Sampler {
     for (int j = 0; j < xt.length; j++) {
       xt[j] = (float) (a * xTilde[j]);
     }
-    float[] eps = denoiser.predictNoise(xt, labels.length, t, labels);
+    float[] eps = denoiser.eps(xt, t, labels);
     float[] x0 = Steps.predictX0(xt, eps, alphaBar, clip);
     x0Out[0] = x0;
     double s = sigma(alphaBar);

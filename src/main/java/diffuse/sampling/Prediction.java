@@ -6,8 +6,9 @@ import java.util.Locale;
 
 /**
  * What the network predicts (its parameterisation), with x_t = α_t·x_0 + σ_t·ε, α_t = √ᾱ_t,
- * σ_t = √(1−ᾱ_t). Samplers work in ε; {@link #asEpsilon} converts any prediction at the denoiser's
- * boundary, so every sampler works with every parameterisation.
+ * σ_t = √(1−ᾱ_t). {@link #denoiser} tags a network's output with its parameterisation; samplers
+ * read the {@link Estimate} as the quantity their update is written in, so every sampler works with
+ * every parameterisation.
  */
 public enum Prediction {
   /** The noise ε (Ho et al. 2020). */
@@ -111,16 +112,20 @@ public enum Prediction {
   }
 
   /**
-   * The network as an ε predictor: itself for EPS; otherwise its output converted by
-   * {@link #toEpsilon} at each call.
+   * The network as a {@link Denoiser}: each call's output tagged as this parameterisation, with
+   * ᾱ(t) of every sample from {@code schedule} ({@link NoiseSchedule#alphaCumprodAt}), so samplers
+   * read it as ε, x_0 or v without knowing what the network was trained to predict.
    *
-   * @param schedule the model's full schedule (t indexes it)
+   * @param schedule the model's full training schedule (t indexes it)
    */
-  public Denoiser asEpsilon(Denoiser net, NoiseSchedule schedule) {
-    if (this == EPS) {
-      return net;
-    }
-    return (x, batch, t, labels) -> toEpsilon(x, net.predictNoise(x, batch, t, labels), schedule.alphaCumprod(t));
+  public Denoiser denoiser(Network net, NoiseSchedule schedule) {
+    return (x, t, labels) -> {
+      double[] alphaBar = new double[t.length];
+      for (int b = 0; b < t.length; b++) {
+        alphaBar[b] = schedule.alphaCumprodAt(t[b]);
+      }
+      return new Estimate(this, net.predict(x, t, labels), x, alphaBar);
+    };
   }
 
   /**

@@ -48,7 +48,7 @@ final class Steps {
     int n = schedule.numSteps();
     float[][] x0 = new float[1][];
     for (int i = n - 1; i >= 0; i--) {
-      float[] eps = denoiser.predictNoise(x, labels.length, schedule.timestep(i), labels);
+      float[] eps = denoiser.eps(x, schedule.timestep(i), labels);
       x = update.apply(i, x, eps, x0);
       listener.onStep(n - i, n, x, x0[0]);
     }

@@ -128,6 +128,31 @@ public final class NoiseSchedule {
     return Math.sqrt((1 - alphasCumprod[i]) / alphasCumprod[i]);
   }
 
+  /**
+   * ᾱ at a continuous training time t ∈ [0, T−1] of a full (not respaced) schedule: the table's
+   * value at a whole t; between two whole timesteps, log σ (σ = √((1−ᾱ)/ᾱ)) interpolated linearly
+   * in t and ᾱ = 1/(1 + σ²), the continuous extension of a discrete schedule that k-diffusion's
+   * {@code DiscreteSchedule.t_to_sigma} uses. A network trained on whole timesteps takes the same t
+   * as a float, so samplers may ask it at any time in between.
+   *
+   * @throws IllegalArgumentException if this schedule is respaced or t is outside [0, T−1]
+   */
+  public double alphaCumprodAt(double t) {
+    if (numSteps() != trainSteps) {
+      throw new IllegalArgumentException("continuous time needs the full schedule, not a respaced one (" + this + ")");
+    }
+    if (!(t >= 0 && t <= trainSteps - 1)) {
+      throw new IllegalArgumentException("time must be within [0, " + (trainSteps - 1) + "], got " + t);
+    }
+    int lo = (int) Math.floor(t);
+    if (lo == t) {
+      return alphasCumprod[lo];
+    }
+    double w = t - lo;
+    double logSigma = (1 - w) * Math.log(sigma(lo)) + w * Math.log(sigma(lo + 1));
+    return 1 / (1 + Math.exp(2 * logSigma));
+  }
+
   /** σ_k of Karras et al. 2022, Eq. 5, between this schedule's largest and smallest σ, k = 0 … n−1. */
   private double karrasSigma(int k, int n) {
     double hi = Math.pow(sigma(numSteps() - 1), 1 / Spacing.KARRAS_RHO);

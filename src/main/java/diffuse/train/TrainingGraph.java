@@ -280,7 +280,7 @@ public final class TrainingGraph implements AutoCloseable {
     for (int r = 0; r < replicas(); r++) {
       int[] rows = shard(b, replicas(), r);
       int n = rows[1] - rows[0];
-      Shape img = diffuse.model.SavedModelDenoiser.batchShape(net, n);
+      Shape img = diffuse.model.SavedModelNetwork.batchShape(net, n);
       float[] tf = new float[n];
       for (int i = 0; i < n; i++) {
         tf[i] = timesteps[rows[0] + i];

@@ -1,7 +1,7 @@
 package diffuse.model;
 
 import diffuse.error.ModelException;
-import diffuse.sampling.Denoiser;
+import diffuse.sampling.Network;
 import java.nio.file.Path;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -12,16 +12,17 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * ε_θ(x, t, y) from a SavedModel written by {@link EpsilonGraph}, as a {@link Denoiser}. Feeds and
+ * The network f_θ(x, t, y) of a SavedModel written by {@link EpsilonGraph}, as a {@link Network}
+ * (its output is ε, x_0 or v as the model's config says; {@code Prediction.denoiser} tags it). Feeds and
  * fetches by the names in {@link GraphNames}; each call's tensors are closed before it returns.
  */
-public final class SavedModelDenoiser implements Denoiser, AutoCloseable {
+public final class SavedModelNetwork implements Network, AutoCloseable {
   private final SavedModelBundle bundle;
   private final NoiseNet net;
   /** Receives each call's trace when set ({@link #traceCalls}); null: calls run untraced. */
   private java.util.function.Consumer<org.tensorflow.proto.RunMetadata> callTrace;
 
-  public SavedModelDenoiser(Path savedModel, NoiseNet net, ConfigProto session) {
+  public SavedModelNetwork(Path savedModel, NoiseNet net, ConfigProto session) {
     this.net = net;
     try {
       bundle = SavedModelBundle.loader(savedModel.toString()).withTags(GraphNames.TAG)
@@ -56,15 +57,28 @@ public final class SavedModelDenoiser implements Denoiser, AutoCloseable {
   }
 
   @Override
-  public float[] predictNoise(float[] x, int batch, int t, int[] labels) {
-    return predictShaped(x, batch, t, labels).values();
+  public float[] predict(float[] x, double[] t, int[] labels) {
+    return predictShaped(x, t, labels).values();
   }
 
-  /** ε for a batch, with the shape of the tensor the SavedModel returned (expected: [B, H, W, C]). */
-  public Output predictShaped(float[] x, int batch, int t, int[] labels) {
+  /**
+   * The network's output for a batch, with the shape of the tensor the SavedModel returned
+   * (expected: [B, H, W, C]).
+   *
+   * @param x [B · H · W · C]
+   * @param t continuous training time per sample, [B] (fed as float32)
+   * @param labels [B]
+   */
+  public Output predictShaped(float[] x, double[] t, int[] labels) {
+    int batch = labels.length;
+    if (t.length != batch) {
+      throw new IllegalArgumentException(t.length + " times for " + batch + " labels");
+    }
     Shape shape = batchShape(net, batch);
     float[] ts = new float[batch];
-    java.util.Arrays.fill(ts, t);
+    for (int b = 0; b < batch; b++) {
+      ts[b] = (float) t[b];
+    }
     try (TFloat32 xT = TFloat32.tensorOf(shape, DataBuffers.of(x, true, false));
         TFloat32 tT = TFloat32.vectorOf(ts);
         TInt32 yT = TInt32.vectorOf(labels);
