@@ -94,6 +94,28 @@ class ModelStoreTest {
     try (SavedModelNetwork d = new SavedModelNetwork(m.savedModel(), new UNet(NET), TestData.oneThread())) {
       assertArrayEquals(expected, d.predict(x, diffuse.sampling.Denoiser.times(250, 3), y), 1e-6f);
     }
+    // a batch run as two concurrent halves (17 samples: 8 + 9, each at its own time and label) is
+    // the whole batch run at once
+    int n = 17;
+    float[] xs = input(n);
+    int[] ys = new int[n];
+    double[] ts = new double[n];
+    for (int i = 0; i < n; i++) {
+      ys[i] = i % 4;
+      ts[i] = 40.5 * i;
+    }
+    org.tensorflow.proto.ConfigProto two = org.tensorflow.proto.ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(2).setInterOpParallelismThreads(2).build();
+    try (SavedModelNetwork whole = new SavedModelNetwork(m.savedModel(), new UNet(NET), two);
+        SavedModelNetwork halves = new SavedModelNetwork(m.savedModel(), new UNet(NET), two, true)) {
+      float[] want = whole.predict(xs, ts, ys);
+      for (int round = 0; round < 3; round++) {
+        assertArrayEquals(want, halves.predict(xs, ts, ys), 1e-5f, "round " + round);
+      }
+      float[] lastOne = whole.predict(java.util.Arrays.copyOfRange(xs, 16 * 64, 17 * 64), new double[] {ts[16]},
+          new int[] {ys[16]});
+      assertArrayEquals(lastOne, java.util.Arrays.copyOfRange(want, 16 * 64, 17 * 64), 1e-5f, "per sample");
+    }
   }
 
   @Test

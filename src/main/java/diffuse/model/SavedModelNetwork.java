@@ -22,8 +22,35 @@ public final class SavedModelNetwork implements Network, AutoCloseable {
   /** Receives each call's trace when set ({@link #traceCalls}); null: calls run untraced. */
   private java.util.function.Consumer<org.tensorflow.proto.RunMetadata> callTrace;
 
+  /**
+   * Batches of at least this many samples run as two concurrent halves when halves are on. Measured
+   * on the 2-core development machine (default U-Net, one session with 2 intra-op threads, 10 rounds
+   * alternating): batch 32 (a guided step of 16 images) 120–156 → 112–132 ms, median −7 %; batch 128
+   * −8 %; batch 8 no change; batch 2 40 % slower, hence the threshold.
+   */
+  public static final int HALVES_FROM = 16;
+
+  /** Runs the first half of a split batch; null when halves are off. */
+  private final java.util.concurrent.ExecutorService halfRunner;
+
+  /** A network whose calls run as one session call each. */
   public SavedModelNetwork(Path savedModel, NoiseNet net, ConfigProto session) {
+    this(savedModel, net, session, false);
+  }
+
+  /**
+   * @param concurrentHalves run batches of at least {@link #HALVES_FROM} as two session calls at
+   *     once, each on half the batch (a CPU with two or more threads: one call's small
+   *     convolutions and element-wise ops leave cores idle that the other call fills; results are
+   *     per sample, the same network on the same inputs)
+   */
+  public SavedModelNetwork(Path savedModel, NoiseNet net, ConfigProto session, boolean concurrentHalves) {
     this.net = net;
+    this.halfRunner = concurrentHalves ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread th = new Thread(r, "diffuse-half-batch");
+      th.setDaemon(true);
+      return th;
+    }) : null;
     try {
       bundle = SavedModelBundle.loader(savedModel.toString()).withTags(GraphNames.TAG)
           .withConfigProto(session).load();
@@ -58,7 +85,37 @@ public final class SavedModelNetwork implements Network, AutoCloseable {
 
   @Override
   public float[] predict(float[] x, double[] t, int[] labels) {
-    return predictShaped(x, t, labels).values();
+    int batch = labels.length;
+    if (halfRunner == null || batch < HALVES_FROM || callTrace != null) { // a traced call stays one call
+      return predictShaped(x, t, labels).values();
+    }
+    int h = batch / 2, dim = x.length / batch;
+    java.util.concurrent.Future<float[]> first = halfRunner.submit(() -> predictShaped(
+        java.util.Arrays.copyOf(x, h * dim), java.util.Arrays.copyOf(t, h), java.util.Arrays.copyOf(labels, h)).values());
+    float[] second;
+    try {
+      second = predictShaped(java.util.Arrays.copyOfRange(x, h * dim, x.length),
+          java.util.Arrays.copyOfRange(t, h, batch), java.util.Arrays.copyOfRange(labels, h, batch)).values();
+    } catch (RuntimeException e) {
+      try {
+        first.get(); // never leave a session call running behind a failure
+      } catch (Exception ignored) {
+        // the first failure is the one reported
+      }
+      throw e;
+    }
+    float[] out = new float[x.length];
+    try {
+      System.arraycopy(first.get(), 0, out, 0, h * dim);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      first.cancel(true);
+      throw new IllegalStateException("interrupted while the network ran", e);
+    }
+    System.arraycopy(second, 0, out, h * dim, second.length);
+    return out;
   }
 
   /**
@@ -108,6 +165,14 @@ public final class SavedModelNetwork implements Network, AutoCloseable {
 
   @Override
   public void close() {
+    if (halfRunner != null) {
+      halfRunner.shutdown();
+      try {
+        halfRunner.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS); // a half still running
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     bundle.close();
   }
 }

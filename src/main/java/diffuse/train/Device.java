@@ -52,6 +52,14 @@ public enum Device {
      * every {@code generate} pays, drops from 380–440 ms to 170–260 ms. Without oneDNN grappler's
      * remapper does the fusing, and on a GPU its layout optimizer matters, so both keep it.
      */
+    /**
+     * Whether sampling should run a large batch as two concurrent halves
+     * ({@code SavedModelNetwork.HALVES_FROM}): on a CPU with at least two intra-op threads.
+     */
+    public boolean concurrentHalves() {
+      return device == CPU && config.getIntraOpParallelismThreads() >= 2;
+    }
+
     public ConfigProto samplingConfig() {
       return samplingConfig(device, config, System.getenv());
     }
