@@ -198,7 +198,8 @@ public final class EvaluateService {
     DatasetSpec ds = DatasetSpec.parse(info.data().dataset());
     Dataset real = Datasets.load(ds, folder ? Datasets.Split.TRAIN : Datasets.Split.TEST, request.dataDir(),
         info.architecture().height(), listener);
-    try (ClassifierModel classifier = ClassifierModel.load(classifierDir, device.config())) {
+    // the measuring instrument stays fp32 whatever the generator runs in, so that tables compare
+    try (ClassifierModel classifier = ClassifierModel.load(classifierDir, device.fp32().config())) {
       if (!classifier.info().labels().equals(info.labels())) {
         throw new DiffuseException(DiffuseException.Code.BAD_VALUE, "classifier", "classifier " + classifierDir
             + " knows labels " + classifier.info().labels() + ", the model " + info.labels(), null);

@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
  * the same U-Net and training step) on the same work, alternating, round by round, so both see the
  * same machine state; prints each round's ratio and their min/median/max. Ratios above 1 mean this
  * product is faster. The twin runs tuned, as its README says (single-threaded OpenBLAS, glibc malloc
- * that keeps its memory), unless {@code --untuned}.
+ * that keeps its memory), unless {@code --untuned}. With {@code --bf16} both sides run their own bf16
+ * mixed precision: ours grappler's oneDNN pass, the twin's forward under {@code torch.autocast}.
  */
 @Command(name = "twin", mixinStandardHelpOptions = true,
     description = {"Training and sampling speed against the PyTorch twin of the default U-Net, side by side.",
@@ -52,6 +53,9 @@ final class BenchTwinCommand implements Callable<Integer> {
       description = "The machine's measured peak, to print the share of it that each side's training reaches.") Double peakGflops;
   @Mixin DeviceOptions device;
 
+  /** With --bf16: the twin runs through this copy of the jar's bench/twin_bf16.py (PyTorch autocast bf16). */
+  private Path bf16Wrapper;
+
   /** One side's time per step, in ms. */
   record Timing(double medianMs, double minMs, double maxMs) {}
 
@@ -65,8 +69,15 @@ final class BenchTwinCommand implements Callable<Integer> {
     }
     int threads = Runtime.getRuntime().availableProcessors();
     Device.Choice d = device.resolve();
-    System.out.printf(Locale.ROOT, "diffuse vs %s twin (%s), %d cores, device %s; train batch %d x %d steps,"
-        + " forward batch %d x %d, %d rounds%n", untuned ? "untuned" : "tuned", twin, threads, d.description(),
+    if (d.bf16()) {
+      bf16Wrapper = Files.createTempFile("twin_bf16", ".py");
+      bf16Wrapper.toFile().deleteOnExit();
+      try (var in = BenchTwinCommand.class.getResourceAsStream("/bench/twin_bf16.py")) {
+        Files.write(bf16Wrapper, in.readAllBytes());
+      }
+    }
+    System.out.printf(Locale.ROOT, "diffuse vs %s%s twin (%s), %d cores, device %s; train batch %d x %d steps,"
+        + " forward batch %d x %d, %d rounds%n", untuned ? "untuned" : "tuned", d.bf16() ? " bf16 (torch.autocast)" : "", twin, threads, d.description(),
         trainBatch, trainSteps, fwdBatch, fwdSteps, rounds);
     double trainFlops = BenchCommand.BenchTraining.trainFlopsPerImage() * trainBatch;
     List<Double> ourTrainMs = new ArrayList<>();
@@ -119,8 +130,12 @@ final class BenchTwinCommand implements Callable<Integer> {
 
   /** The twin's median step time: one run of the script, its JSON line read back. */
   private Timing twin(String mode, int batch, int steps, int threads) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(python, twin.toString(), mode, "" + batch, "" + steps, "--threads",
-        "" + threads, "--warmup", "" + warmup).redirectErrorStream(true);
+    List<String> cmd = new ArrayList<>(List.of(python));
+    if (bf16Wrapper != null) {
+      cmd.add(bf16Wrapper.toString()); // the twin's forward under torch.autocast(bf16): its same mode
+    }
+    cmd.addAll(List.of(twin.toString(), mode, "" + batch, "" + steps, "--threads", "" + threads, "--warmup", "" + warmup));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     if (!untuned) {
       pb.environment().put("OPENBLAS_NUM_THREADS", "1");
       pb.environment().put("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296");

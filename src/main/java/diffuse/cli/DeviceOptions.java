@@ -19,11 +19,18 @@ public final class DeviceOptions {
       + " there it gave no gain."})
   boolean xla;
 
+  @Option(names = "--bf16", description = {"Compute in bfloat16 mixed precision on a CPU with bf16 instructions"
+      + " (AVX512_BF16 or AMX): convolutions and the element-wise work between them in bf16, weights, optimizer and"
+      + " loss in fp32 (grappler's oneDNN bf16 pass). Faster there (README, \"Against the PyTorch twin\"); images"
+      + " differ from fp32's in their last bits."})
+  boolean bf16;
+
   Device.Choice resolve() {
     if (threads < 0) {
       throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
     }
     Device.Choice c = device.resolve(threads);
+    c = bf16 ? c.withBf16(Device.cpuFlags()) : c;
     return xla ? c.withXla() : c;
   }
 }

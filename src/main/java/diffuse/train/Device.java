@@ -45,13 +45,49 @@ public enum Device {
     }
 
     /**
-     * The session options for sampling. On a CPU with oneDNN on ({@code TF_ENABLE_ONEDNN_OPTS=1},
-     * as the CLI runs), grappler's meta-optimizer is switched off: oneDNN's own graph pass still
-     * fuses convolution and bias, and measured over 60 guided batches of 32 the steady call is no
-     * slower (78–97 ms against 82–85 ms on the README's slower machine), while the first call, which
-     * every {@code generate} pays, drops from 380–440 ms to 170–260 ms. Without oneDNN grappler's
-     * remapper does the fusing, and on a GPU its layout optimizer matters, so both keep it.
+     * The same device computing in bfloat16 where it is safe, with fp32 master weights: grappler's
+     * oneDNN auto-mixed-precision pass (RewriterConfig {@code auto_mixed_precision_onednn_bfloat16})
+     * rewrites convolutions, their gradients, matmuls and the element-wise work between them to bf16
+     * with casts at the edges, and keeps variables, Adam, the EMA and reductions such as the loss's
+     * mean in fp32 (bf16 has fp32's exponent range, so no loss scaling is needed). CPU only, and only
+     * where the CPU has bf16 instructions (AVX512_BF16 or AMX): elsewhere oneDNN would emulate bf16,
+     * slower than fp32. Measured in the README ("Against the PyTorch twin", bf16).
+     *
+     * @param cpuFlags the CPU's feature flags (as {@code /proc/cpuinfo} lists them); null: unknown,
+     *     not checked
      */
+    public Choice withBf16(java.util.Set<String> cpuFlags) {
+      if (device != CPU) {
+        throw diffuse.error.DiffuseException.badValue("bf16", "--bf16 is built for CPUs only (grappler's oneDNN"
+            + " bf16 pass); this run is on " + description + ": leave --bf16 off there");
+      }
+      if (cpuFlags != null && !cpuFlags.contains("avx512_bf16") && !cpuFlags.contains("amx_bf16")) {
+        throw diffuse.error.DiffuseException.badValue("bf16", "--bf16 needs a CPU with bf16 instructions"
+            + " (AVX512_BF16 or AMX); this one has neither, and emulated bf16 is slower than fp32: leave --bf16 off");
+      }
+      ConfigProto c = config.toBuilder().setGraphOptions(config.getGraphOptions().toBuilder()
+          .setRewriteOptions(config.getGraphOptions().getRewriteOptions().toBuilder()
+              .setAutoMixedPrecisionOnednnBfloat16(org.tensorflow.proto.RewriterConfig.Toggle.ON))).build();
+      return new Choice(device, c, description + ", bf16", towers, target);
+    }
+
+    /** The same device in plain fp32: this choice without {@link #withBf16}'s pass. */
+    public Choice fp32() {
+      if (!bf16()) {
+        return this;
+      }
+      ConfigProto c = config.toBuilder().setGraphOptions(config.getGraphOptions().toBuilder()
+          .setRewriteOptions(config.getGraphOptions().getRewriteOptions().toBuilder().clearAutoMixedPrecisionOnednnBfloat16()))
+          .build();
+      return new Choice(device, c, description.replace(", bf16", ""), towers, target);
+    }
+
+    /** Whether the session computes in bf16 mixed precision ({@link #withBf16}). */
+    public boolean bf16() {
+      return config.getGraphOptions().getRewriteOptions().getAutoMixedPrecisionOnednnBfloat16()
+          == org.tensorflow.proto.RewriterConfig.Toggle.ON;
+    }
+
     /**
      * Whether sampling should run a large batch as two concurrent halves
      * ({@code SavedModelNetwork.HALVES_FROM}): on a CPU with at least two intra-op threads.
@@ -60,13 +96,24 @@ public enum Device {
       return device == CPU && config.getIntraOpParallelismThreads() >= 2;
     }
 
+    /**
+     * The session options for sampling. On a CPU with oneDNN on ({@code TF_ENABLE_ONEDNN_OPTS=1},
+     * as the CLI runs), grappler's meta-optimizer is switched off: oneDNN's own graph pass still
+     * fuses convolution and bias, and measured over 60 guided batches of 32 the steady call is no
+     * slower (78–97 ms against 82–85 ms on the README's slower machine), while the first call, which
+     * every {@code generate} pays, drops from 380–440 ms to 170–260 ms. Without oneDNN grappler's
+     * remapper does the fusing, and on a GPU its layout optimizer matters, so both keep it. In bf16
+     * ({@link #withBf16}) grappler stays on: its mixed-precision pass is what makes the graph bf16.
+     */
     public ConfigProto samplingConfig() {
       return samplingConfig(device, config, System.getenv());
     }
 
     static ConfigProto samplingConfig(Device device, ConfigProto config, java.util.Map<String, String> env) {
       String onednn = env.getOrDefault(ONEDNN_ENV, "");
-      if (device != CPU || !(onednn.equals("1") || onednn.equalsIgnoreCase("true"))) {
+      boolean bf16 = config.getGraphOptions().getRewriteOptions().getAutoMixedPrecisionOnednnBfloat16()
+          == org.tensorflow.proto.RewriterConfig.Toggle.ON;
+      if (device != CPU || bf16 || !(onednn.equals("1") || onednn.equalsIgnoreCase("true"))) {
         return config;
       }
       return config.toBuilder().setGraphOptions(config.getGraphOptions().toBuilder()
@@ -127,6 +174,20 @@ public enum Device {
       out.add("gpu:" + i);
     }
     return out.isEmpty() ? List.of("cpu:0") : out;
+  }
+
+  /**
+   * This CPU's feature flags as {@code /proc/cpuinfo} lists them (avx512f, avx512_bf16, amx_bf16, …),
+   * or null where that file cannot be read (not Linux).
+   */
+  public static java.util.Set<String> cpuFlags() {
+    try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+      return lines.filter(l -> l.startsWith("flags")).findFirst()
+          .map(l -> (java.util.Set<String>) new java.util.HashSet<>(java.util.Arrays.asList(l.substring(l.indexOf(':') + 1).trim().split("\\s+"))))
+          .orElse(null);
+    } catch (java.io.IOException | RuntimeException e) {
+      return null;
+    }
   }
 
   /** Thrown when a GPU was asked for and none is usable. */
