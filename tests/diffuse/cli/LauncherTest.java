@@ -1,6 +1,7 @@
 package diffuse.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -49,6 +50,18 @@ class LauncherTest {
     assertEquals(List.of(), Launcher.childJvmOptions(new String[] {"train", "--dataset", "mnist"}));
     assertEquals(List.of(), Launcher.childJvmOptions(new String[] {"serve"}));
     assertEquals(List.of(), Launcher.childJvmOptions(new String[0]));
+  }
+
+  @Test
+  void theCommandLineHoldsOnlyTheCommandBeingRunAndAllForHelpOrAnUnknownOne() {
+    assertEquals(java.util.Set.of("generate"), Main.commandLine(List.of("generate", "--prompt", "7")).getSubcommands().keySet());
+    assertEquals(java.util.Set.of("bench"), Main.commandLine(List.of("bench", "twin")).getSubcommands().keySet());
+    java.util.Set<String> all = Main.commandLine(List.of("--help")).getSubcommands().keySet();
+    assertEquals(Main.COMMANDS.size(), all.size());
+    assertTrue(all.containsAll(List.of("generate", "sweep", "train", "info", "serve", "bench", "help")));
+    assertEquals(all, Main.commandLine(List.of()).getSubcommands().keySet());
+    assertEquals(all, Main.commandLine(List.of("generat")).getSubcommands().keySet(), "so picocli can suggest");
+    assertEquals(all, Main.commandLine(List.of("help", "generate")).getSubcommands().keySet());
   }
 
   @Test

@@ -26,6 +26,25 @@ class CudaLibrariesTest {
   }
 
   @Test
+  void theCpuBuildTellsJavaCppToSkipTheGpuExtensionUnlessTheUserChoseOne() {
+    String before = System.getProperty(CudaLibraries.EXTENSION_PROPERTY);
+    try {
+      System.clearProperty(CudaLibraries.EXTENSION_PROPERTY);
+      CudaLibraries.skipCudaProbesOnCpuBuild();
+      assertEquals("", System.getProperty(CudaLibraries.EXTENSION_PROPERTY), "the tests run on the CPU build");
+      System.setProperty(CudaLibraries.EXTENSION_PROPERTY, "-gpu");
+      CudaLibraries.skipCudaProbesOnCpuBuild();
+      assertEquals("-gpu", System.getProperty(CudaLibraries.EXTENSION_PROPERTY));
+    } finally {
+      if (before == null) {
+        System.clearProperty(CudaLibraries.EXTENSION_PROPERTY);
+      } else {
+        System.setProperty(CudaLibraries.EXTENSION_PROPERTY, before);
+      }
+    }
+  }
+
+  @Test
   void theCpuBuildSaysSo() {
     // the tests run on the CPU build (the default profile)
     assertTrue(CudaLibraries.diagnose().contains("CPU build of TensorFlow Java"), CudaLibraries.diagnose());

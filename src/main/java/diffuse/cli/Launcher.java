@@ -40,14 +40,23 @@ final class Launcher {
   }
 
   static int relaunch(String[] args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    cmd.addAll(childJvmOptions(args));
-    cmd.add("-D" + CHILD + "=true");
+    List<String> jvm = new ArrayList<>();
+    jvm.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    jvm.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    jvm.addAll(childJvmOptions(args));
+    jvm.add("-D" + CHILD + "=true");
+    List<String> classPath = List.of("-cp", System.getProperty("java.class.path"));
+    // the short commands map (or, first after a build, write) a class-data sharing archive
+    ClassDataArchive cds = isShort(args) ? ClassDataArchive.forThisJvm() : null;
+    Path dump = null;
+    List<String> cmd = new ArrayList<>(jvm);
+    if (cds != null && cds.usable()) {
+      cmd.addAll(cds.useOptions());
+    } else if (cds != null && (dump = cds.newDumpPath()) != null) {
+      cmd.addAll(ClassDataArchive.dumpOptions(dump));
+    }
     cmd.add("-Ddiffuse.terminal=" + (System.console() != null));
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.addAll(classPath);
     cmd.add(Main.class.getName());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd)
@@ -77,6 +86,12 @@ final class Launcher {
     try {
       int code = child.waitFor();
       pump.join();
+      if (dump != null) {
+        // install what a successful run dumped (never failing the command); otherwise drop it
+        List<String> check = new ArrayList<>(classPath);
+        check.addAll(List.of(Main.class.getName(), "--version"));
+        cds.install(code == 0 ? dump : null, dump, jvm, check);
+      }
       return code;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -84,7 +99,10 @@ final class Launcher {
     }
   }
 
-  /** Commands that run for a few seconds, where the JIT's optimising tier costs more than it gives. */
+  /**
+   * Commands that run for a few seconds, where the JIT's optimising tier costs more than it gives
+   * and where a class-data sharing archive ({@link ClassDataArchive}) pays.
+   */
   private static final java.util.Set<String> SHORT = java.util.Set.of("generate", "sweep", "info");
 
   /**
@@ -95,7 +113,12 @@ final class Launcher {
    * AVX-512). Long runs (train, evaluate, serve) keep the JVM's default tiers.
    */
   static List<String> childJvmOptions(String[] args) {
-    return args.length > 0 && SHORT.contains(args[0]) ? List.of("-XX:TieredStopAtLevel=1") : List.of();
+    return isShort(args) ? List.of("-XX:TieredStopAtLevel=1") : List.of();
+  }
+
+  /** Whether {@code args} run one of the {@link #SHORT} commands. */
+  static boolean isShort(String[] args) {
+    return args.length > 0 && SHORT.contains(args[0]);
   }
 
   /** The variables the child JVM gets on top of {@code parent}, the user's environment. */

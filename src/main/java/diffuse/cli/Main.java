@@ -11,8 +11,22 @@ import picocli.CommandLine.Command;
     name = "diffuse",
     mixinStandardHelpOptions = true,
     version = "diffuse 0.1.0 (TensorFlow Java 1.1.0)",
-    description = "Class-conditional diffusion image generator with classifier-free guidance.",
-    subcommands = {
+    description = "Class-conditional diffusion image generator with classifier-free guidance.")
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: generate, sweep, train, info");
+  }
+
+  /**
+   * The subcommands, in the order {@code diffuse --help} lists them. Not in the {@code @Command}
+   * annotation: picocli reads every annotated option of every command it is given, which took
+   * 240–280 ms of a 1.6 s {@code generate} run (2 cores, client compiler), so {@link #commandLine(List)}
+   * hands it only the command being run, and the whole tree for help or an unknown command.
+   */
+  static final List<Class<?>> COMMANDS = List.of(
       GenerateCommand.class,
       SweepCommand.class,
       TrainCommand.class,
@@ -26,14 +40,23 @@ import picocli.CommandLine.Command;
       NoiseCommand.class,
       BenchCommand.class,
       ServeCommand.class,
-      CommandLine.HelpCommand.class
-    })
-public final class Main implements Runnable {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+      CommandLine.HelpCommand.class);
 
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: generate, sweep, train, info");
+  /**
+   * The command line for {@code args}: the root with only the subcommand that {@code args} starts
+   * with, or with all of {@link #COMMANDS} when the first argument names none of them (help, the
+   * version, an unknown or a missing command), so that picocli lists or suggests them as usual.
+   */
+  static CommandLine commandLine(List<String> args) {
+    CommandLine cli = new CommandLine(new Main(args));
+    String first = args.isEmpty() ? "" : args.get(0);
+    Class<?> only = COMMANDS.stream()
+        .filter(c -> c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(first))
+        .findFirst().orElse(null);
+    for (Class<?> c : only != null ? List.<Class<?>>of(only) : COMMANDS) {
+      cli.addSubcommand(c);
+    }
+    return cli;
   }
 
   /** The arguments of this execution, recorded in model.json and sidecars (see {@link #commandLine}). */
@@ -47,6 +70,7 @@ public final class Main implements Runnable {
     if (Launcher.shouldRelaunch()) {
       System.exit(Launcher.relaunch(args));
     }
+    diffuse.train.CudaLibraries.skipCudaProbesOnCpuBuild();
     preloadTensorFlow(args);
     System.exit(execute(args));
   }
@@ -75,12 +99,28 @@ public final class Main implements Runnable {
     }, "tensorflow-preload");
     t.setDaemon(true);
     t.start();
+    // the Java side of what follows TensorFlow's load, on the core the load leaves free: the
+    // protobuf descriptors of a SavedModel and a session's options, fonts and the PNG writer
+    Thread java = new Thread(() -> {
+      try {
+        org.tensorflow.proto.MetaGraphDef.getDescriptor();
+        org.tensorflow.proto.ConfigProto.getDescriptor();
+        org.tensorflow.proto.RunOptions.getDescriptor();
+        org.tensorflow.proto.RunMetadata.getDescriptor();
+      } catch (Throwable ignored) {
+        // met again, and reported, where it is needed
+      }
+      diffuse.io.Images.warmUp();
+    }, "java-preload");
+    java.setDaemon(true);
+    java.start();
   }
 
   /** Runs the command line and returns the exit code (0 success, 1 failure, 2 bad usage). */
   public static int execute(String... args) {
     System.setProperty("java.awt.headless", "true");
-    CommandLine cli = new CommandLine(new Main(List.of(args)));
+    diffuse.train.CudaLibraries.skipCudaProbesOnCpuBuild();
+    CommandLine cli = commandLine(List.of(args));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setParameterExceptionHandler(Main::badUsage);
     cli.setExecutionExceptionHandler(Main::failure);

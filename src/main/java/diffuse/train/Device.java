@@ -84,6 +84,10 @@ public enum Device {
 
     /** Whether the session computes in bf16 mixed precision ({@link #withBf16}). */
     public boolean bf16() {
+      return bf16(config);
+    }
+
+    private static boolean bf16(ConfigProto config) {
       return config.getGraphOptions().getRewriteOptions().getAutoMixedPrecisionOnednnBfloat16()
           == org.tensorflow.proto.RewriterConfig.Toggle.ON;
     }
@@ -111,9 +115,7 @@ public enum Device {
 
     static ConfigProto samplingConfig(Device device, ConfigProto config, java.util.Map<String, String> env) {
       String onednn = env.getOrDefault(ONEDNN_ENV, "");
-      boolean bf16 = config.getGraphOptions().getRewriteOptions().getAutoMixedPrecisionOnednnBfloat16()
-          == org.tensorflow.proto.RewriterConfig.Toggle.ON;
-      if (device != CPU || bf16 || !(onednn.equals("1") || onednn.equalsIgnoreCase("true"))) {
+      if (device != CPU || bf16(config) || !(onednn.equals("1") || onednn.equalsIgnoreCase("true"))) {
         return config;
       }
       return config.toBuilder().setGraphOptions(config.getGraphOptions().toBuilder()
