@@ -135,4 +135,78 @@ class GuidanceMethodTest {
     float[] cond = g.sample(Generator.Batch.of(1, 1.0, 5, 0, 64), spec, StepListener.NONE);
     assertArrayEquals(cond, g.sample(batch, spec, GuidanceMethod.PLAIN.withInterval(1e9, 2e9), StepListener.NONE));
   }
+
+  // --- adaptive projected guidance (Sadat et al. 2024) ---
+
+  @Test
+  void apgByHandOnTwoPixels() {
+    float[] cond = {1f, 0f}, uncond = {0f, 1f}; // Δ = (1, −1), Δ∥ = (1, 0), Δ⊥ = (0, −1)
+    double[] s2 = {2};
+    assertArrayEquals(new float[] {1f, -1f}, new GuidanceMethod.Apg(0, Double.POSITIVE_INFINITY).combine(cond, uncond, s2));
+    assertArrayEquals(new float[] {1.5f, -1f}, new GuidanceMethod.Apg(0.5, Double.POSITIVE_INFINITY).combine(cond, uncond, s2));
+    assertArrayEquals(new float[] {2f, -1f}, new GuidanceMethod.Apg(1, Double.POSITIVE_INFINITY).combine(cond, uncond, s2),
+        "η = 1: plain CFG, u + s·(c − u)");
+    // r = 1 shrinks Δ to unit norm first: Δ = (1, −1)/√2
+    float[] r1 = new GuidanceMethod.Apg(0, 1).combine(cond, uncond, s2);
+    assertEquals(1.0, r1[0], 1e-7);
+    assertEquals(-1 / Math.sqrt(2), r1[1], 1e-7);
+    // s = 3 doubles the step; a Δ already shorter than r is left alone
+    assertArrayEquals(new float[] {1f, -2f}, new GuidanceMethod.Apg(0, 5).combine(cond, uncond, new double[] {3}));
+    // a zero conditional prediction has no parallel part
+    assertArrayEquals(new float[] {-1f, -1f}, new GuidanceMethod.Apg(0, Double.POSITIVE_INFINITY)
+        .combine(new float[] {0f, 0f}, new float[] {1f, 1f}, s2));
+  }
+
+  @Test
+  void apgWithEtaOneIsPlainCfgAndWithScaleOneTheConditionalModelInOneCall() {
+    GuidanceMethod plainApg = GuidanceMethod.PLAIN.withApg(new GuidanceMethod.Apg(1, Double.POSITIVE_INFINITY));
+    GuidanceMethod apg = GuidanceMethod.PLAIN.withApg(new GuidanceMethod.Apg(0, 2));
+    for (int t : new int[] {0, 250, 999}) {
+      Net net = new Net();
+      float[] got = eps(plainApg, 2.5, t, net);
+      float[] want = eps(GuidanceMethod.PLAIN, 2.5, t, new Net());
+      for (int i = 0; i < want.length; i++) {
+        // taken on x̂_0 and converted back: equal up to the rounding of the two conversions
+        assertEquals(want[i], got[i], 2e-4 * (1 + Math.abs(want[i])) / Math.sqrt(T1000.alphaCumprod(t)), "t = " + t);
+      }
+      assertEquals(1, net.calls.size(), "one network call per evaluation");
+      assertEquals(4, net.calls.get(0).length, "the doubled batch");
+      Net one = new Net();
+      assertArrayEquals(new Net().predict(X, Denoiser.times(t, 2), Y), eps(apg, 1.0, t, one), "s = 1");
+      assertEquals(1, one.calls.size());
+      assertArrayEquals(Y, one.calls.get(0), "only the conditional half");
+    }
+  }
+
+  @Test
+  void apgWorksPerSampleAndAgainstTheNegativeClass() {
+    GuidanceMethod m = GuidanceMethod.PLAIN.withApg(new GuidanceMethod.Apg(0.25, 3)).withNegative(2);
+    double[] scales = {2.0, 4.0};
+    double[] t = {300, 600};
+    Net net = new Net();
+    Estimate both = ClassifierFreeGuidance.guided(Prediction.EPS.denoiser(net, T1000), NULL, scales, m, T1000)
+        .denoise(X, t, Y);
+    assertEquals(Prediction.X0, both.kind(), "APG's result is an x̂_0 estimate");
+    assertArrayEquals(new int[] {1, 4, 2, 2}, net.calls.get(0), "against the negative class, in one call");
+    for (int b = 0; b < 2; b++) {
+      float[] x = java.util.Arrays.copyOfRange(X, 3 * b, 3 * b + 3);
+      float[] alone = ClassifierFreeGuidance.guided(Prediction.EPS.denoiser(new Net(), T1000), NULL,
+          new double[] {scales[b]}, m, T1000).denoise(x, new double[] {t[b]}, new int[] {Y[b]}).x0();
+      assertArrayEquals(alone, java.util.Arrays.copyOfRange(both.x0(), 3 * b, 3 * b + 3), "sample " + b);
+      // and by its definition, on this sample's conditional and negative-class x̂_0
+      Estimate c = Prediction.EPS.denoiser(new Net(), T1000).denoise(x, new double[] {t[b]}, new int[] {Y[b]});
+      Estimate n = Prediction.EPS.denoiser(new Net(), T1000).denoise(x, new double[] {t[b]}, new int[] {2});
+      assertArrayEquals(m.apg().combine(c.x0(), n.x0(), new double[] {scales[b]}), alone);
+    }
+  }
+
+  @Test
+  void apgRefusesBadValuesAndRescaleAlongside() {
+    assertEquals("apg", assertThrows(DiffuseException.class, () -> new GuidanceMethod.Apg(-0.1, 1)).field());
+    assertEquals("apg", assertThrows(DiffuseException.class, () -> new GuidanceMethod.Apg(Double.NaN, 1)).field());
+    assertEquals("apgNorm", assertThrows(DiffuseException.class, () -> new GuidanceMethod.Apg(0, 0)).field());
+    assertEquals("apgNorm", assertThrows(DiffuseException.class, () -> new GuidanceMethod.Apg(0, Double.NaN)).field());
+    assertEquals("apg", assertThrows(DiffuseException.class,
+        () -> GuidanceMethod.PLAIN.withRescale(0.5).withApg(new GuidanceMethod.Apg(0, 1))).field());
+  }
 }

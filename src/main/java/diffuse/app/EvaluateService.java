@@ -165,6 +165,12 @@ public final class EvaluateService {
     if (g.negative() != null) {
       sb.append(", negative '").append(g.negative()).append('\'');
     }
+    if (g.apg() != null) {
+      sb.append(", APG η ").append(g.apg());
+      if (g.apgNorm() != null) {
+        sb.append(" r ").append(g.apgNorm());
+      }
+    }
     return sb.toString();
   }
 

@@ -70,7 +70,7 @@ public final class GenerateService {
     double[] interval = g.intervalLo() == null && g.intervalHi() == null ? null
         : new double[] {m.sigmaLo(), m.sigmaHi()};
     return new diffuse.io.Sidecar.Guidance(interval, g.rescale(), g.negative(),
-        m.negativeLabel() >= 0 ? m.negativeLabel() : null);
+        m.negativeLabel() >= 0 ? m.negativeLabel() : null, g.apg(), g.apgNorm());
   }
 
   static void checkCancelled(Progress progress) {

@@ -31,10 +31,24 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
    * @param intervalHi guidance only up to this noise level, or null
    * @param rescale CFG rescale φ within [0, 1], or null (0)
    * @param negative a prompt naming the class to steer away from instead of ∅, or null
+   * @param apg adaptive projected guidance's η (Sadat et al. 2024), or null for none
+   * @param apgNorm APG's norm threshold r, or null for none (only with {@code apg})
    */
-  public record Guidance(Double intervalLo, Double intervalHi, Double rescale, String negative) {
+  public record Guidance(Double intervalLo, Double intervalHi, Double rescale, String negative, Double apg,
+      Double apgNorm) {
     /** Plain CFG. */
     public static final Guidance PLAIN = new Guidance(null, null, null, null);
+
+    /** Without APG. */
+    public Guidance(Double intervalLo, Double intervalHi, Double rescale, String negative) {
+      this(intervalLo, intervalHi, rescale, negative, null, null);
+    }
+
+    public Guidance {
+      if (apgNorm != null && apg == null) {
+        throw DiffuseException.badValue("apgNorm", "apgNorm is APG's norm threshold; it needs apg (η) too");
+      }
+    }
 
     public boolean isPlain() {
       return equals(PLAIN);
@@ -46,8 +60,10 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
         return GuidanceMethod.PLAIN;
       }
       int neg = negative == null ? -1 : negativeLabel(labels);
+      GuidanceMethod.Apg a = apg == null ? null
+          : new GuidanceMethod.Apg(apg, apgNorm == null ? Double.POSITIVE_INFINITY : apgNorm);
       return new GuidanceMethod(intervalLo == null ? 0 : intervalLo,
-          intervalHi == null ? Double.POSITIVE_INFINITY : intervalHi, rescale == null ? 0 : rescale, neg);
+          intervalHi == null ? Double.POSITIVE_INFINITY : intervalHi, rescale == null ? 0 : rescale, neg, a);
     }
 
     /** The label of the negative prompt. */
@@ -110,8 +126,9 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
 
   /**
    * This request with another sampling method, written {@code SAMPLER[/STEPS][/key=value...]} with
-   * keys {@code spacing}, {@code interval=LO-HI}, {@code rescale} and {@code negative}:
-   * {@code ddim/25}, {@code dpm++2m/10/interval=0.3-5}, {@code heun/10/rescale=0.7}. Seed, clipping
+   * keys {@code spacing}, {@code interval=LO-HI}, {@code rescale}, {@code negative}, {@code apg} (η) and
+   * {@code apgnorm} (r): {@code ddim/25}, {@code dpm++2m/10/interval=0.3-5}, {@code heun/10/rescale=0.7},
+   * {@code dpm++2m/10/apg=0}. Seed, clipping
    * and batch size stay; what the spec does not name is reset to the sampler's default.
    */
   public SamplingRequest withMethod(String spec) {
@@ -119,7 +136,7 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
     SamplerKind kind = SamplerKind.parse(parts[0]);
     Integer n = null;
     Spacing sp = null;
-    Double lo = null, hi = null, phi = null;
+    Double lo = null, hi = null, phi = null, apg = null, apgNorm = null;
     String neg = null;
     for (int i = 1; i < parts.length; i++) {
       String p = parts[i].trim();
@@ -143,14 +160,17 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
           }
           case "rescale" -> phi = Double.parseDouble(value);
           case "negative" -> neg = value;
+          case "apg" -> apg = Double.parseDouble(value);
+          case "apgnorm" -> apgNorm = Double.parseDouble(value);
           default -> throw new IllegalArgumentException();
         }
       } catch (IllegalArgumentException e) {
         throw DiffuseException.badValue("method", "method '" + spec + "': cannot read '" + p + "' (write SAMPLER[/STEPS]"
-            + "[/spacing=S][/interval=LO-HI][/rescale=φ][/negative=PROMPT], e.g. dpm++2m/10/interval=0.3-5)");
+            + "[/spacing=S][/interval=LO-HI][/rescale=φ][/negative=PROMPT][/apg=η][/apgnorm=r],"
+            + " e.g. dpm++2m/10/interval=0.3-5)");
       }
     }
-    return new SamplingRequest(kind, n, null, clip, seed, batchSize, sp, new Guidance(lo, hi, phi, neg));
+    return new SamplingRequest(kind, n, null, clip, seed, batchSize, sp, new Guidance(lo, hi, phi, neg, apg, apgNorm));
   }
 
   public SamplingRequest withSeed(long s) {

@@ -71,6 +71,17 @@ final class SamplingOptions {
           + " conditional one (default: 0, off).")
   Double rescale;
 
+  @Option(names = "--apg", paramLabel = "η",
+      description = "Adaptive projected guidance (Sadat et al. 2024): take the guidance step on the denoised image"
+          + " and weight its part parallel to the conditional prediction by η (0: drop it, the paper's choice;"
+          + " 1: plain CFG). Default: off.")
+  Double apg;
+
+  @Option(names = "--apg-norm", paramLabel = "r",
+      description = "With --apg: shrink each sample's guidance step on the denoised image to norm at most r"
+          + " (default: no limit).")
+  Double apgNorm;
+
   @Option(names = "--negative", paramLabel = "PROMPT",
       description = "Steer away from this class instead of from the unconditional model (e.g. \"digit 1\").")
   String negative;
@@ -83,7 +94,7 @@ final class SamplingOptions {
           + " got " + interval.size() + " values");
     }
     var g = new SamplingRequest.Guidance(interval == null ? null : interval.get(0),
-        interval == null ? null : interval.get(1), rescale, negative);
+        interval == null ? null : interval.get(1), rescale, negative, apg, apgNorm);
     return new SamplingRequest(sampler, steps, eta, clip, seed, batchSize, spacing, g);
   }
 

@@ -27,8 +27,16 @@ public record Sidecar(
    * @param interval [σ_lo, σ_hi]: guidance only for noise levels in (σ_lo, σ_hi]
    * @param rescale CFG rescale φ
    * @param negative the prompt of the class steered away from, and its label
+   * @param apg adaptive projected guidance's η (null: not used)
+   * @param apgNorm APG's norm threshold r (null: none)
    */
-  public record Guidance(double[] interval, Double rescale, String negative, Integer negativeLabel) {}
+  public record Guidance(double[] interval, Double rescale, String negative, Integer negativeLabel, Double apg,
+      Double apgNorm) {
+    /** Without APG. */
+    public Guidance(double[] interval, Double rescale, String negative, Integer negativeLabel) {
+      this(interval, rescale, negative, negativeLabel, null, null);
+    }
+  }
 
   /**
    * One row: a prompt at a guidance scale.

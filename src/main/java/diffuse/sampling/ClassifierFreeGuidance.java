@@ -57,7 +57,7 @@ public final class ClassifierFreeGuidance {
    */
   public static Denoiser guided(Denoiser net, int nullLabel, double scale) {
     requireFinite(scale);
-    return (x, t, labels) -> guide(net, nullLabel, filled(scale, labels.length), 0, x, t, labels);
+    return (x, t, labels) -> guide(net, nullLabel, filled(scale, labels.length), GuidanceMethod.PLAIN, x, t, labels);
   }
 
   /**
@@ -102,7 +102,7 @@ public final class ClassifierFreeGuidance {
           s[b] = method.appliesAt(GuidanceMethod.sigmaAt(schedule, t[b])) ? copy[b] : 1.0;
         }
       }
-      return guide(net, against, s, method.rescale(), x, t, labels);
+      return guide(net, against, s, method, x, t, labels);
     };
   }
 
@@ -112,9 +112,12 @@ public final class ClassifierFreeGuidance {
     return s;
   }
 
-  /** ε̃ against label {@code against} (∅ or a negative class), rescaled by φ when φ > 0. */
-  private static Estimate guide(Denoiser net, int against, double[] scales, double phi, float[] x, double[] t,
-      int[] labels) {
+  /**
+   * ε̃ against label {@code against} (∅ or a negative class), rescaled by φ when φ > 0; with APG, x̃_0
+   * of {@link GuidanceMethod.Apg#combine} instead.
+   */
+  private static Estimate guide(Denoiser net, int against, double[] scales, GuidanceMethod method, float[] x,
+      double[] t, int[] labels) {
     int batch = labels.length;
     int[] nulls = new int[batch];
     Arrays.fill(nulls, against);
@@ -139,6 +142,13 @@ public final class ClassifierFreeGuidance {
     System.arraycopy(labels, 0, yy, 0, batch);
     System.arraycopy(nulls, 0, yy, batch, batch);
     Estimate estimate = net.denoise(xx, tt, yy);
+    double[] alphaBar = Arrays.copyOf(estimate.alphaBar(), batch);
+    if (method.apg() != null) {
+      float[] x0 = estimate.x0();
+      float[] guided = method.apg().combine(Arrays.copyOf(x0, x.length), Arrays.copyOfRange(x0, x.length, 2 * x.length),
+          scales);
+      return new Estimate(Prediction.X0, guided, x, alphaBar);
+    }
     float[] both = estimate.eps();
     int dim = x.length / batch;
     float[] out = new float[x.length];
@@ -146,10 +156,10 @@ public final class ClassifierFreeGuidance {
       float c = both[i], u = both[x.length + i];
       out[i] = (float) (u + scales[i / dim] * ((double) c - u));
     }
-    if (phi > 0) {
-      GuidanceMethod.rescale(out, Arrays.copyOf(both, x.length), batch, phi);
+    if (method.rescale() > 0) {
+      GuidanceMethod.rescale(out, Arrays.copyOf(both, x.length), batch, method.rescale());
     }
-    return new Estimate(Prediction.EPS, out, x, Arrays.copyOf(estimate.alphaBar(), batch));
+    return new Estimate(Prediction.EPS, out, x, alphaBar);
   }
 
   /** A scale as people write it: 2.0 → "2", 1.5 → "1.5" (file names, labels, tables). */

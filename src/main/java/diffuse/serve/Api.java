@@ -45,7 +45,8 @@ public final class Api implements AutoCloseable {
   static final double MAX_SCALE = 100;
 
   private static final Set<String> GENERATE_FIELDS = Set.of("model", "prompt", "guidance", "sampler", "steps", "eta",
-      "seed", "n", "clip", "format", "spacing", "guidanceInterval", "rescale", "negative");
+      "seed", "n", "clip", "format", "spacing", "guidanceInterval", "rescale", "negative",
+      "apg", "apgNorm");
 
   /** A served image model and its batcher. */
   record Slot(String id, LoadedModel model, Batcher batcher) {}
@@ -205,8 +206,10 @@ public final class Api implements AutoCloseable {
     }
     Double rescale = f.has("rescale") ? f.number("rescale", 0) : null;
     String negative = f.has("negative") ? f.string("negative", "") : null;
+    Double apg = f.has("apg") ? f.number("apg", 0) : null;
+    Double apgNorm = f.has("apgNorm") ? f.number("apgNorm", 0) : null;
     var g = new SamplingRequest.Guidance(interval == null ? null : interval.get(0), interval == null ? null
-        : interval.get(1), rescale, negative);
+        : interval.get(1), rescale, negative, apg, apgNorm);
     SamplingRequest request = new SamplingRequest(kind, steps, eta, clip, seed, MAX_N, spacing, g);
     SamplerSpec spec = request.spec(info);
     GuidanceMethod method = g.method(info.labels());
