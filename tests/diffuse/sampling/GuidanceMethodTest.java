@@ -152,6 +152,12 @@ class GuidanceMethodTest {
     assertEquals(-1 / Math.sqrt(2), r1[1], 1e-7);
     // s = 3 doubles the step; a Δ already shorter than r is left alone
     assertArrayEquals(new float[] {1f, -2f}, new GuidanceMethod.Apg(0, 5).combine(cond, uncond, new double[] {3}));
+    // the projection divides by ‖x̂_0(y)‖²: c = (2, 0), Δ = (2, −1): Δ∥ = (2, 0), Δ⊥ = (0, −1)
+    assertArrayEquals(new float[] {2f, -1f}, new GuidanceMethod.Apg(0, Double.POSITIVE_INFINITY)
+        .combine(new float[] {2f, 0f}, new float[] {0f, 1f}, s2));
+    // off the axes: c = (1, 1), Δ = (1, 0): Δ∥ = (½, ½), Δ⊥ = (½, −½); s = 3 → c + 2·Δ⊥
+    assertArrayEquals(new float[] {2f, 0f}, new GuidanceMethod.Apg(0, Double.POSITIVE_INFINITY)
+        .combine(new float[] {1f, 1f}, new float[] {0f, 1f}, new double[] {3}));
     // a zero conditional prediction has no parallel part
     assertArrayEquals(new float[] {-1f, -1f}, new GuidanceMethod.Apg(0, Double.POSITIVE_INFINITY)
         .combine(new float[] {0f, 0f}, new float[] {1f, 1f}, s2));
