@@ -49,15 +49,13 @@ final class ClassDataArchive {
 
   /** The archive of this JVM and class path in the user's cache directory. */
   static ClassDataArchive forThisJvm() {
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path cache = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
     List<Path> cp = new ArrayList<>();
     for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
       if (!e.isEmpty()) {
         cp.add(Path.of(e));
       }
     }
-    return new ClassDataArchive(cache.resolve("diffuse").resolve("cds"),
+    return new ClassDataArchive(diffuse.io.CacheDir.of("cds"),
         key(System.getProperty("java.home"), System.getProperty("java.vm.version"), withManifestClassPath(cp)));
   }
 

@@ -32,10 +32,7 @@ public final class MnistFetcher {
 
   /** {@code $XDG_CACHE_HOME/diffuse/mnist}, else {@code ~/.cache/diffuse/mnist}. */
   public static Path defaultCacheDir() {
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank()
-        ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-    return base.resolve("diffuse").resolve("mnist");
+    return diffuse.io.CacheDir.of("mnist");
   }
 
   /** Returns {@code dir} after making sure it holds verified MNIST files, fetching them if not. */
