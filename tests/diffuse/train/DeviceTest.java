@@ -31,6 +31,17 @@ class DeviceTest {
   }
 
   @Test
+  void onTheCpuBuildAutoIsTheCpuWithoutProbingAndGpuSaysWhy() {
+    // the tests run on the CPU build: no GPU kernels, so no probe graph is built for AUTO
+    Device.Choice c = Device.AUTO.resolve(2);
+    assertEquals(Device.CPU, c.device());
+    assertTrue(c.description().contains("no usable GPU"), c.description());
+    Device.UnavailableException e = org.junit.jupiter.api.Assertions.assertThrows(Device.UnavailableException.class,
+        () -> Device.GPU.resolve(2));
+    assertTrue(e.getMessage().contains("CPU build") && e.getMessage().contains("mvn -Pgpu"), e.getMessage());
+  }
+
+  @Test
   void samplingOnCpuWithOneDnnSkipsGrapplerAndKeepsTheThreads() {
     ConfigProto c = Device.Choice.samplingConfig(Device.CPU, BASE, Map.of("TF_ENABLE_ONEDNN_OPTS", "1"));
     assertTrue(metaOptimizerOff(c));

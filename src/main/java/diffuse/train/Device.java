@@ -205,7 +205,9 @@ public enum Device {
     if (this == CPU) {
       return cpu(cores, "cpu (" + cores + " threads)");
     }
-    String problem = probeGpu();
+    // the CPU build has no GPU kernels: no probe (a graph, a session and a failed placement cost a
+    // short command 0.15–0.2 s the first time; measured on the README's machine)
+    String problem = CudaLibraries.gpuBuild() ? probeGpu() : "the CPU build of TensorFlow Java";
     if (problem == null) {
       ConfigProto config = base(cores).setAllowSoftPlacement(true).build();
       return new Choice(GPU, config, "gpu:0");
