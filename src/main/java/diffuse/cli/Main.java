@@ -81,8 +81,9 @@ public final class Main implements Runnable {
   /**
    * Starts loading TensorFlow's native library (≈ 0.5–0.9 s, most of a short run's start-up) on a
    * second thread while this one parses the command line and opens and checks the model, for the
-   * commands in {@link #LOADS_A_MODEL} and not when only help or the version is asked for. A failure
-   * here is ignored: the command meets it again where it is reported properly.
+   * commands in {@link #LOADS_A_MODEL} and not when only help or the version is asked for; and, on a
+   * third, the Java side of what comes after the load (protobuf descriptors, fonts, the PNG writer).
+   * A failure here is ignored: the command meets it again where it is reported properly.
    */
   static void preloadTensorFlow(String[] args) {
     List<String> a = List.of(args);
