@@ -111,7 +111,11 @@ class ClassDataArchiveTest {
     assertFalse(Files.exists(dump), "the bad dump is gone");
     assertFalse(cds.usable());
     assertFalse(Files.exists(cds.archive()));
-    assertFalse(cds.install(null, List.of(java()), List.of("-version")), "a failed run dumps nothing to install");
+    assertFalse(cds.install(null, List.of(java()), List.of("-version")), "nothing dumped, nothing installed");
+    Path failed = Files.write(cds.newDumpPath(), new byte[] {1});
+    ClassDataArchive.discard(failed);
+    assertFalse(Files.exists(failed), "what a failed run dumped is deleted");
+    ClassDataArchive.discard(failed); // twice, or never written: no error
   }
 
   @Test

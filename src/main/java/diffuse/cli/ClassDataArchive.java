@@ -158,11 +158,6 @@ final class ClassDataArchive {
    * @param mainAndArgs what follows the archive options: the class path, a main class and arguments
    */
   boolean install(Path dump, List<String> java, List<String> mainAndArgs) {
-    return install(dump, dump, java, mainAndArgs);
-  }
-
-  /** {@link #install(Path, List, List)} of {@code dump} if not null; deletes {@code written} either way. */
-  boolean install(Path dump, Path written, List<String> java, List<String> mainAndArgs) {
     try {
       if (dump == null || !Files.isRegularFile(dump) || Files.size(dump) == 0) {
         return false;
@@ -193,13 +188,18 @@ final class ClassDataArchive {
       Thread.currentThread().interrupt();
       return false;
     } finally {
-      try {
-        if (written != null) {
-          Files.deleteIfExists(written);
-        }
-      } catch (IOException ignored) {
-        // a leftover in a cache directory
+      discard(dump);
+    }
+  }
+
+  /** Deletes what a run dumped (one that failed, or one already checked and moved away); never fails. */
+  static void discard(Path dump) {
+    try {
+      if (dump != null) {
+        Files.deleteIfExists(dump);
       }
+    } catch (IOException ignored) {
+      // a leftover in a cache directory, removed by a later prune
     }
   }
 

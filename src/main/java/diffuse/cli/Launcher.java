@@ -88,9 +88,13 @@ final class Launcher {
       pump.join();
       if (dump != null) {
         // install what a successful run dumped (never failing the command); otherwise drop it
-        List<String> check = new ArrayList<>(classPath);
-        check.addAll(List.of(Main.class.getName(), "--version"));
-        cds.install(code == 0 ? dump : null, dump, jvm, check);
+        if (code == 0) {
+          List<String> check = new ArrayList<>(classPath);
+          check.addAll(List.of(Main.class.getName(), "--version"));
+          cds.install(dump, jvm, check);
+        } else {
+          ClassDataArchive.discard(dump);
+        }
       }
       return code;
     } catch (InterruptedException e) {
