@@ -192,6 +192,27 @@ class ApiTest {
   }
 
   @Test
+  void apgFieldsGiveTheServicesImagesAndAreRecorded() throws Exception {
+    HttpResponse<byte[]> r = send("POST", "/api/generate", "{\"prompt\": \"v\", \"n\": 2, \"steps\": 4,"
+        + " \"apg\": 0, \"apgNorm\": 1.5, \"guidanceInterval\": [0.5, 20], \"guidance\": 4, \"seed\": 5}");
+    assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+    JsonObject reply = json(r);
+    JsonObject guidance = reply.getAsJsonObject("sidecar").getAsJsonObject("guidance");
+    assertEquals(0.0, guidance.get("apg").getAsDouble());
+    assertEquals(1.5, guidance.get("apgNorm").getAsDouble());
+    try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
+      var g = new SamplingRequest.Guidance(0.5, 20.0, null, null, 0.0, 1.5);
+      Samples s = GenerateService.generate(alone, new GenerateRequest(List.of("v"), List.of(4.0), 2,
+          new SamplingRequest(SamplerKind.DPMPP_2M, 4, null, true, 5, 64, null, g)), Progress.NONE);
+      List<BufferedImage> offline = s.images(s.rows().get(0));
+      List<int[]> served = pixels(reply);
+      for (int i = 0; i < 2; i++) {
+        assertArrayEquals(gray(offline.get(i)), served.get(i), "image " + i);
+      }
+    }
+  }
+
+  @Test
   void pngRepliesCarryTheirSettingsInTextChunks() throws Exception {
     HttpResponse<byte[]> r = send("POST", "/api/generate",
         "{\"prompt\": \"v\", \"n\": 2, \"steps\": 4, \"seed\": 9, \"format\": \"png\"}");
@@ -240,6 +261,10 @@ class ApiTest {
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 51}", 400, "steps"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"sampler\": \"rk4\"}", 400, "sampler"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"rescale\": 2}", 400, "rescale"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"apg\": -1}", 400, "apg"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"apgNorm\": 1}", 400, "apgNorm"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"apg\": 0, \"apgNorm\": 0}", 400, "apgNorm"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"apg\": 0, \"rescale\": 0.5}", 400, "apg"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidanceInterval\": [3]}", 400, "guidanceInterval"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"negative\": \"x\"}", 400, "negative"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"spacing\": \"cubic\"}", 400, "spacing"),
