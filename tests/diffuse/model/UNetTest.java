@@ -62,11 +62,12 @@ class UNetTest {
   /**
    * GroupNorm against its definition (Wu &amp; He 2018, eq. 1–2) computed in double: per sample and
    * group, μ and σ² over H, W and the group's channels. The offset of 40 checks that folding the
-   * normalisation into x·a + b loses no accuracy when the mean is large against the spread.
+   * normalisation into x·a + b loses no accuracy when the mean is large against the spread. With
+   * {@code modulated}, the AdaGN form GN(x)·(1 + s) + b_mod with s and b_mod per sample and channel.
    */
-  @ParameterizedTest(name = "offset {0}")
-  @CsvSource({"0", "40"})
-  void groupNormMatchesItsDefinition(double offset) {
+  @ParameterizedTest(name = "offset {0}, modulated {1}")
+  @CsvSource({"0, false", "40, false", "0, true", "40, true"})
+  void groupNormMatchesItsDefinition(double offset, boolean modulated) {
     int b = 2, h = 3, w = 4, c = 6, groups = 3;
     Random rng = new Random(7);
     float[] x = new float[b * h * w * c];
@@ -78,13 +79,21 @@ class UNetTest {
       gamma[i] = (float) (0.5 + rng.nextDouble());
       beta[i] = (float) rng.nextGaussian();
     }
+    float[][] ms = new float[b][c], mb = new float[b][c];
+    for (int s = 0; s < b; s++) {
+      for (int k = 0; k < c; k++) {
+        ms[s][k] = modulated ? (float) rng.nextGaussian() : 0f;
+        mb[s][k] = modulated ? (float) rng.nextGaussian() : 0f;
+      }
+    }
     float[] got;
     try (org.tensorflow.Graph g = new org.tensorflow.Graph();
         org.tensorflow.Session s = new org.tensorflow.Session(g)) {
       org.tensorflow.op.Ops tf = org.tensorflow.op.Ops.create(g);
       var y = UNet.groupNorm(tf,
           tf.constant(org.tensorflow.ndarray.Shape.of(b, h, w, c), org.tensorflow.ndarray.buffer.DataBuffers.of(x)),
-          tf.constant(gamma), tf.constant(beta), UNet.groupAverage(tf, c, groups));
+          tf.constant(gamma), tf.constant(beta), UNet.groupAverage(tf, c, groups),
+          modulated ? tf.constant(ms) : null, modulated ? tf.constant(mb) : null);
       try (org.tensorflow.types.TFloat32 out = (org.tensorflow.types.TFloat32) s.runner().fetch(y).run().get(0)) {
         got = new float[x.length];
         out.copyTo(org.tensorflow.ndarray.buffer.DataBuffers.of(got, false, false));
@@ -105,12 +114,68 @@ class UNetTest {
         for (int p = 0; p < h * w; p++) {
           for (int k = gr * per; k < (gr + 1) * per; k++) {
             int i = (s * h * w + p) * c + k;
-            double want = gamma[k] * (x[i] - mu) / Math.sqrt(var + 1e-5) + beta[k];
-            assertEquals(want, got[i], 2e-4, "sample " + s + ", group " + gr + ", element " + i);
+            double want = (gamma[k] * (x[i] - mu) / Math.sqrt(var + 1e-5) + beta[k]) * (1 + ms[s][k]) + mb[s][k];
+            // the folded form's float error is GroupNorm's, scaled by the modulation's (1 + s)
+            double tol = 2e-4 * Math.max(1, Math.abs(1 + ms[s][k]));
+            assertEquals(want, got[i], tol, "sample " + s + ", group " + gr + ", element " + i);
           }
         }
       }
     }
+  }
+
+  /**
+   * AdaGN (scaleShiftNorm): each residual block's embedding layer becomes a scale and a shift of
+   * its second GroupNorm, every one of them is trained, and the label still changes the output.
+   */
+  @Test
+  void adaGnNetworkHasScaleAndShiftPerBlockAndTrainsThemAll() {
+    UNetConfig c = TestData.tinyNet(8, 1, 2).withScaleShiftNorm(true);
+    List<ParamSpec> specs = new UNet(c).paramSpecs();
+    Set<String> names = specs.stream().map(ParamSpec::name).collect(Collectors.toSet());
+    assertTrue(names.contains("mid.res0.ada_scale.w") && names.contains("mid.res0.ada_shift.w"), names.toString());
+    assertFalse(names.contains("mid.res0.emb.w"), names.toString());
+    Set<String> plain = new UNet(TestData.tinyNet(8, 1, 2)).paramSpecs().stream().map(ParamSpec::name)
+        .collect(Collectors.toSet());
+    assertTrue(plain.contains("mid.res0.emb.w") && !plain.contains("mid.res0.ada_scale.w"));
+    try (TrainingGraph g = new TrainingGraph(new UNet(c), 1.0, TestData.oneThread())) {
+      g.initialize(3);
+      Random rng = new Random(4);
+      int b = 4;
+      float[] x = new float[b * 64], e = new float[b * 64];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) rng.nextGaussian();
+        e[i] = (float) rng.nextGaussian();
+      }
+      List<float[]> grads = g.gradients(x, new int[] {5, 100, 400, 900}, new int[] {0, 1, 2, 1}, e);
+      for (int i = 0; i < grads.size(); i++) {
+        double norm = 0;
+        for (float v : grads.get(i)) {
+          norm += v * v;
+        }
+        assertTrue(norm > 0 && Double.isFinite(norm), "no gradient for " + g.paramSpecs().get(i).name());
+      }
+    }
+    Map<String, float[]> w = Parameters.initialValues(specs, new Random(1));
+    float[] x = new float[64];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) Math.sin(i);
+    }
+    try (EpsilonGraph g = new EpsilonGraph(new UNet(c))) {
+      assertFalse(java.util.Arrays.equals(g.predict(w, x, 1, 10f, new int[] {0}), g.predict(w, x, 1, 10f, new int[] {1})));
+    }
+  }
+
+  /** A model.json written before AdaGN existed has no such field: it reads as off, the graph it was trained with. */
+  @Test
+  void architectureWithoutTheAdaGnFieldReadsAsOffAndTheFieldRoundTrips() {
+    String old = "{\"height\":28,\"width\":28,\"channels\":1,\"numClasses\":10,\"widths\":[32,64,128],"
+        + "\"resBlocks\":1,\"embedDim\":128,\"groups\":8}";
+    UNetConfig read = diffuse.io.Json.fromJson(old, UNetConfig.class);
+    assertEquals(UNetConfig.defaults(28, 28, 1, 10), read);
+    assertFalse(read.scaleShiftNorm());
+    UNetConfig ada = UNetConfig.defaults(28, 28, 1, 10).withScaleShiftNorm(true);
+    assertEquals(ada, diffuse.io.Json.fromJson(diffuse.io.Json.toJson(ada), UNetConfig.class));
   }
 
   @Test

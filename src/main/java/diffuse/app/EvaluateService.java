@@ -61,13 +61,15 @@ public final class EvaluateService {
     public void writeTo(Path out) throws IOException {
       Files.createDirectories(out);
       StringBuilder csv = new StringBuilder(
-          "scale,label,label_name,n,accuracy,confidence,fd_class,fd_all,diversity,diversity_ratio\n");
+          "scale,label,label_name,n,accuracy,confidence,fd_class,fd_all,diversity,diversity_ratio,"
+              + "accuracy_low95,kid,kid_se,kid_n,density,coverage,dc_n\n");
       List<Evaluator.Metrics> all = new ArrayList<>(report.rows());
       all.addAll(report.baseline());
       for (Evaluator.Metrics m : all) {
-        csv.append(String.format(Locale.ROOT, "%s,%d,%s,%d,%.4f,%.4f,%.3f,%.3f,%.4f,%.4f%n",
+        csv.append(String.format(Locale.ROOT, "%s,%d,%s,%d,%.4f,%.4f,%.3f,%.3f,%.4f,%.4f,%.4f,%.6f,%.6f,%d,%.4f,%.4f,%d%n",
             m.isBaseline() ? "real" : ClassifierFreeGuidance.formatScale(m.scale()), m.label(), m.labelName(), m.n(),
-            m.accuracy(), m.confidence(), m.fdClass(), m.fdAll(), m.diversity(), m.diversityRatio()));
+            m.accuracy(), m.confidence(), m.fdClass(), m.fdAll(), m.diversity(), m.diversityRatio(), m.accuracyLow(),
+            m.kid(), m.kidSe(), m.kidN(), m.density(), m.coverage(), m.dcN()));
       }
       AtomicFiles.write(out.resolve("metrics.csv"), csv.toString().getBytes(StandardCharsets.UTF_8));
       Map<String, Object> json = new LinkedHashMap<>();
@@ -204,13 +206,16 @@ public final class EvaluateService {
     DatasetSpec ds = DatasetSpec.parse(info.data().dataset());
     Dataset real = Datasets.load(ds, folder ? Datasets.Split.TRAIN : Datasets.Split.TEST, request.dataDir(),
         info.architecture().height(), listener);
+    // the reference of KID, density and coverage: the training images the model learnt from
+    Dataset train = folder ? real : Datasets.load(ds, Datasets.Split.TRAIN, request.dataDir(),
+        info.architecture().height(), listener);
     // the measuring instrument stays fp32 whatever the generator runs in, so that tables compare
     try (ClassifierModel classifier = ClassifierModel.load(classifierDir, device.fp32().config())) {
       if (!classifier.info().labels().equals(info.labels())) {
         throw new DiffuseException(DiffuseException.Code.BAD_VALUE, "classifier", "classifier " + classifierDir
             + " knows labels " + classifier.info().labels() + ", the model " + info.labels(), null);
       }
-      Evaluator ev = new Evaluator(classifier, real, request.count());
+      Evaluator ev = new Evaluator(classifier, real, train, request.count());
       SamplingRequest s = request.sampling();
       GuidanceMethod method = s.guidance().method(info.labels());
       Evaluator.Report r = ev.run(model.generator(), labels, request.scales(), spec, method,

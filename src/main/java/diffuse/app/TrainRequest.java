@@ -20,7 +20,8 @@ public record TrainRequest(
     Path out, Path resume, String dataset, Path dataDir, Integer imageSize, Integer limit, double epochs,
     Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay, Double gradClip, Long seed,
     Long checkpointEvery, ScheduleKind schedule, Integer timesteps, List<Integer> widths, Integer resBlocks,
-    Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma, Boolean cosineDecay) {
+    Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma, Boolean cosineDecay,
+    Boolean scaleShiftNorm) {
 
   public static final double DEFAULT_EPOCHS = 5;
   public static final int DEFAULT_BATCH_SIZE = 128;
@@ -114,6 +115,7 @@ public record TrainRequest(
     private Prediction prediction;
     private Double minSnrGamma;
     private Boolean cosineDecay;
+    private Boolean scaleShiftNorm;
 
     private Builder() {}
 
@@ -146,11 +148,13 @@ public record TrainRequest(
     public Builder minSnrGamma(Double v) { minSnrGamma = v; return this; }
     /** A cosine learning-rate decay over the run's epochs (true), or a constant rate (false, the default). */
     public Builder cosineDecay(Boolean v) { cosineDecay = v; return this; }
+    /** The embedding scales and shifts every residual block's GroupNorm (AdaGN, true) or adds a bias (false, the default). */
+    public Builder scaleShiftNorm(Boolean v) { scaleShiftNorm = v; return this; }
 
     public TrainRequest build() {
       return new TrainRequest(out, resume, dataset, dataDir, imageSize, limit, epochs, batchSize, lr, warmup, pUncond,
           emaDecay, gradClip, seed, checkpointEvery, schedule, timesteps, widths, resBlocks, embedDim, groups,
-          prediction, minSnrGamma, cosineDecay);
+          prediction, minSnrGamma, cosineDecay, scaleShiftNorm);
     }
   }
 }

@@ -89,7 +89,8 @@ public final class TrainService {
     }
     UNetConfig arch = new UNetConfig(data.height(), data.width(), data.channels(), data.numClasses(),
         or(r.widths(), TrainRequest.DEFAULT_WIDTHS), or(r.resBlocks(), TrainRequest.DEFAULT_RES_BLOCKS),
-        or(r.embedDim(), TrainRequest.DEFAULT_EMBED_DIM), or(r.groups(), TrainRequest.DEFAULT_GROUPS));
+        or(r.embedDim(), TrainRequest.DEFAULT_EMBED_DIM), or(r.groups(), TrainRequest.DEFAULT_GROUPS),
+        Boolean.TRUE.equals(r.scaleShiftNorm()));
     ModelInfo info = new ModelInfo(ModelInfo.FORMAT, arch, null,
         new ModelInfo.Schedule(or(r.schedule(), TrainRequest.DEFAULT_SCHEDULE), or(r.timesteps(), TrainRequest.DEFAULT_TIMESTEPS)),
         data.labelNames(), arch.nullLabel(),
@@ -154,6 +155,7 @@ public final class TrainService {
     conflict(conflicts, "resBlocks", r.resBlocks(), a.resBlocks());
     conflict(conflicts, "embedDim", r.embedDim(), a.embedDim());
     conflict(conflicts, "groups", r.groups(), a.groups());
+    conflict(conflicts, "scaleShiftNorm", r.scaleShiftNorm(), a.scaleShiftNorm());
     conflict(conflicts, "imageSize", r.imageSize(), a.height());
     conflict(conflicts, "limit", r.limit(), info.data().images());
     conflict(conflicts, "prediction", r.prediction(), s.target());

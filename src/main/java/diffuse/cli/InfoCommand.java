@@ -36,8 +36,9 @@ final class InfoCommand implements Callable<Integer> {
           mlp.hidden(), mlp.embedDim());
     } else {
       var a = i.architecture();
-      out.printf("architecture U-Net %dx%dx%d, widths %s, %d res block(s)/level, embed %d, GroupNorm %d groups%n",
-          a.height(), a.width(), a.channels(), a.widths(), a.resBlocks(), a.embedDim(), a.groups());
+      out.printf("architecture U-Net %dx%dx%d, widths %s, %d res block(s)/level, embed %d, GroupNorm %d groups%s%n",
+          a.height(), a.width(), a.channels(), a.widths(), a.resBlocks(), a.embedDim(), a.groups(),
+          a.scaleShiftNorm() ? ", AdaGN (embedding scales and shifts each block's GroupNorm)" : "");
     }
     out.printf("parameters   %,d%n", i.network().paramSpecs().stream().mapToLong(p -> p.size()).sum());
     out.printf("schedule     %s, T = %d, ᾱ_T = %.3g%n", i.schedule().kind().name().toLowerCase(), s.numSteps(), s.alphaCumprod(s.numSteps() - 1));

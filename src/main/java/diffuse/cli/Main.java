@@ -178,6 +178,7 @@ public final class Main implements Runnable {
   static String optionName(String field) {
     return switch (field) {
       case "count" -> "-n";
+      case "scaleShiftNorm" -> "--ada-gn";
       default -> "--" + field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
     };
   }

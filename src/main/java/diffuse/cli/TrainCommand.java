@@ -59,6 +59,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--embed-dim", paramLabel = "N", description = "Timestep/class embedding width (default: " + TrainRequest.DEFAULT_EMBED_DIM + ").") Integer embedDim;
   @Option(names = "--groups", paramLabel = "N", description = "GroupNorm groups (default: " + TrainRequest.DEFAULT_GROUPS + ").") Integer groups;
 
+  @Option(names = "--ada-gn", negatable = true,
+      description = "Let the time and class embedding scale and shift the GroupNorm of every residual block"
+          + " (AdaGN, Dhariwal & Nichol 2021) instead of adding a bias; kept in model.json (default: off).")
+  Boolean adaGn;
+
   @Option(names = "--prediction", paramLabel = "eps|x0|v", converter = PredictionName.class,
       description = "What the network learns to predict: eps (the noise, default), x0 (the clean image) or"
           + " v = α·ε − σ·x₀ (Salimans & Ho 2022);"
@@ -169,6 +174,6 @@ final class TrainCommand implements Callable<Integer> {
         .pUncond(pUncond).emaDecay(emaDecay).gradClip(gradClip).seed(seed).checkpointEvery(checkpointEvery)
         .schedule(schedule).timesteps(timesteps).widths(widths).resBlocks(resBlocks).embedDim(embedDim).groups(groups)
         .prediction(prediction).minSnrGamma(minSnrGamma)
-        .cosineDecay(cosineDecay).build();
+        .cosineDecay(cosineDecay).scaleShiftNorm(adaGn).build();
   }
 }

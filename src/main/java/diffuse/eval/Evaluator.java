@@ -17,16 +17,56 @@ import java.util.List;
  *
  * <p>Each class's test images are dealt alternately into a reference half and a baseline half, so
  * the baseline never compares a set with itself.
+ *
+ * <p>Given the training images too, each row also carries figures whose expectation does not move
+ * with n: accuracy's one-sided 95 % lower bound ({@link Proportion}), the unbiased KID against all
+ * the class's training images ({@link KernelDistance}), and density and coverage (k = 5) against a
+ * fixed reference of the class's first {@value #DC_REFERENCE} training images
+ * ({@link DensityCoverage}), always measured on the same number of images, {@link #dcSamples()}:
+ * the smallest test class's size, or n if less. The yardstick ("real") row measures those on the
+ * class's whole test split (up to n images): fresh real images by other writers.
  */
 public final class Evaluator {
   /** The task name of its progress reports. */
   public static final String TASK = "evaluate";
 
-  /** Figures for one class at one scale; {@code scale} is null for the real-image baseline. */
+  /** Training images per class in the density/coverage reference. */
+  public static final int DC_REFERENCE = 1000;
+
+  /**
+   * Figures for one class at one scale; {@code scale} is null for the real-image baseline.
+   *
+   * @param accuracyLow one-sided 95 % lower bound of {@code accuracy} (Wilson), NaN if not measured
+   * @param kid unbiased KID (MMD²ᵤ, cubic kernel) against the class's training images, NaN without them
+   * @param kidSe its standard error
+   * @param kidN images the KID was measured on
+   * @param density density (Naeem et al. 2020, k = 5) against {@value #DC_REFERENCE} training images of the class
+   * @param coverage coverage, same reference
+   * @param dcN images density and coverage were measured on (the same for every row of an evaluation)
+   */
   public record Metrics(int label, String labelName, Double scale, int n, double accuracy, double confidence,
-      double fdClass, double fdAll, double diversity, double diversityRatio) {
+      double fdClass, double fdAll, double diversity, double diversityRatio, double accuracyLow, double kid,
+      double kidSe, int kidN, double density, double coverage, int dcN) {
+
+    /** Figures without the n-independent ones (evaluations without training images, and older files). */
+    public Metrics(int label, String labelName, Double scale, int n, double accuracy, double confidence,
+        double fdClass, double fdAll, double diversity, double diversityRatio) {
+      this(label, labelName, scale, n, accuracy, confidence, fdClass, fdAll, diversity, diversityRatio, Double.NaN,
+          Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, 0);
+    }
+
     public boolean isBaseline() {
       return scale == null;
+    }
+
+    /** True if the n-independent figures were measured. */
+    public boolean hasDistribution() {
+      return kidN > 0;
+    }
+
+    Metrics withDistribution(double kid, double kidSe, int kidN, double density, double coverage, int dcN) {
+      return new Metrics(label, labelName, scale, n, accuracy, confidence, fdClass, fdAll, diversity, diversityRatio,
+          accuracyLow, kid, kidSe, kidN, density, coverage, dcN);
     }
   }
 
@@ -55,10 +95,28 @@ public final class Evaluator {
   private final List<FrechetDistance.Stats> referenceByClass = new ArrayList<>();
   private final java.util.Map<List<Integer>, Double> realDiversity = new java.util.HashMap<>();
   private final List<float[]> baselineImages = new ArrayList<>();
+  // the n-independent figures: per class, the training images and the whole test split; built on first use
+  private final Dataset train;
+  private final List<List<Integer>> trainByClass = new ArrayList<>();
+  private final List<List<Integer>> testByClass = new ArrayList<>();
+  private final java.util.Map<Integer, KernelDistance.Reference> kidReference = new java.util.HashMap<>();
+  private final java.util.Map<Integer, DensityCoverage> dcReference = new java.util.HashMap<>();
+  private final int dcSamples;
 
+  /** An evaluator of FD, accuracy and diversity only (no training images given). */
   public Evaluator(ClassifierModel classifier, Dataset test, int n) {
+    this(classifier, test, null, n);
+  }
+
+  /**
+   * @param test the real held-out images: FD reference, baseline and yardstick
+   * @param train the training images (KID, density and coverage reference), or null to skip those figures
+   * @param n samples per (class, scale)
+   */
+  public Evaluator(ClassifierModel classifier, Dataset test, Dataset train, int n) {
     this.classifier = classifier;
     this.test = test;
+    this.train = train;
     int k = test.numClasses();
     List<List<Integer>> even = new ArrayList<>(), odd = new ArrayList<>();
     for (int c = 0; c < k; c++) {
@@ -78,6 +136,59 @@ public final class Evaluator {
       baselineImages.add(images(base));
     }
     referenceAll = FrechetDistance.Stats.of(all.toArray(double[][]::new));
+    int smallestTest = Integer.MAX_VALUE;
+    for (int c = 0; c < k; c++) {
+      trainByClass.add(new ArrayList<>());
+      testByClass.add(new ArrayList<>());
+    }
+    for (int i = 0; i < test.size(); i++) {
+      testByClass.get(test.labels()[i]).add(i);
+    }
+    for (int c = 0; c < k; c++) {
+      smallestTest = Math.min(smallestTest, testByClass.get(c).size());
+    }
+    if (train != null) {
+      if (train.numClasses() != k) {
+        throw new IllegalArgumentException("training and test data have " + train.numClasses() + " and " + k
+            + " classes");
+      }
+      for (int i = 0; i < train.size(); i++) {
+        trainByClass.get(train.labels()[i]).add(i);
+      }
+    }
+    this.dcSamples = Math.min(n, smallestTest);
+  }
+
+  /** The number of images every row's density and coverage are measured on: min(n, smallest test class). */
+  public int dcSamples() {
+    return dcSamples;
+  }
+
+  private double[][] trainFeatures(int label, int limit) {
+    List<Integer> idx = trainByClass.get(label);
+    idx = idx.subList(0, Math.min(limit, idx.size()));
+    float[] x = new float[idx.size() * train.imageSize()];
+    train.fill(idx.stream().mapToInt(Integer::intValue).toArray(), x);
+    return features(x, idx.size());
+  }
+
+  /**
+   * Adds KID, density and coverage of the features {@code f} (the first {@link #dcSamples()} for
+   * the latter two) to {@code m}; unchanged without training images or with fewer than two images.
+   */
+  private Metrics withDistribution(Metrics m, double[][] f) {
+    int label = m.label();
+    if (train == null || trainByClass.get(label).size() <= DensityCoverage.DEFAULT_K || f.length < 2) {
+      return m;
+    }
+    KernelDistance.Reference kref = kidReference.computeIfAbsent(label,
+        c -> KernelDistance.reference(trainFeatures(c, Integer.MAX_VALUE)));
+    DensityCoverage dref = dcReference.computeIfAbsent(label,
+        c -> DensityCoverage.of(trainFeatures(c, DC_REFERENCE), DensityCoverage.DEFAULT_K));
+    KernelDistance.Estimate kid = KernelDistance.between(f, kref);
+    int dn = Math.min(dcSamples, f.length);
+    DensityCoverage.Result dc = dref.measure(java.util.Arrays.copyOf(f, dn));
+    return m.withDistribution(kid.value(), kid.standardError(), f.length, dc.density(), dc.coverage(), dn);
   }
 
   private float[] images(List<Integer> idx) {
@@ -110,9 +221,11 @@ public final class Evaluator {
     double real = realDiversity.computeIfAbsent(List.of(label, n),
         k -> FrechetDistance.meanPairwiseDistance(baselineFeatures(label, n)));
     FrechetDistance.Stats samples = FrechetDistance.Stats.of(f);
-    return new Metrics(label, test.labelNames().get(label), scale, n, (double) hits / n, conf / n,
+    Metrics m = new Metrics(label, test.labelNames().get(label), scale, n, (double) hits / n, conf / n,
         FrechetDistance.between(samples, referenceByClass.get(label)), FrechetDistance.between(samples, referenceAll),
-        diversity, real > 0 ? diversity / real : Double.NaN);
+        diversity, real > 0 ? diversity / real : Double.NaN, Proportion.lower95(hits, n), Double.NaN, Double.NaN, 0,
+        Double.NaN, Double.NaN, 0);
+    return scale == null ? m : withDistribution(m, f);
   }
 
   private double[][] baselineFeatures(int label, int n) {
@@ -121,11 +234,23 @@ public final class Evaluator {
     return features(java.util.Arrays.copyOf(imgs, m * test.imageSize()), m);
   }
 
-  /** The real-image baseline of a class: n held-out test images measured like samples. */
+  /**
+   * The real-image baseline of a class: n held-out test images (the half not used as FD reference)
+   * measured like samples, and as yardstick of KID, density and coverage the class's whole test
+   * split, up to n images.
+   */
   public Metrics baseline(int label, int n) {
     float[] imgs = baselineImages.get(label);
     int m = Math.min(n, imgs.length / test.imageSize());
-    return measure(label, null, java.util.Arrays.copyOf(imgs, m * test.imageSize()), m);
+    Metrics base = measure(label, null, java.util.Arrays.copyOf(imgs, m * test.imageSize()), m);
+    if (train == null) {
+      return base;
+    }
+    List<Integer> idx = testByClass.get(label);
+    idx = idx.subList(0, Math.min(n, idx.size()));
+    float[] x = new float[idx.size() * test.imageSize()];
+    test.fill(idx.stream().mapToInt(Integer::intValue).toArray(), x);
+    return withDistribution(base, features(x, idx.size()));
   }
 
   /**

@@ -21,7 +21,10 @@ import org.tensorflow.types.TInt32;
  *   <li>embedding e = MLP(sinusoid(t)) + E[y], E a learned [numClasses+1, embedDim] table (a one-hot
  *       product, so its gradient is a MatMul's);
  *   <li>each level: {@code resBlocks} residual blocks (GroupNorm, SiLU, 3×3 conv, + Dense(SiLU(e)),
- *       GroupNorm, SiLU, 3×3 conv, 1×1 skip where widths differ), then 2×2 average pooling; the
+ *       GroupNorm, SiLU, 3×3 conv, 1×1 skip where widths differ), then 2×2 average pooling; with
+ *       {@link UNetConfig#scaleShiftNorm()} the embedding instead scales and shifts the second
+ *       GroupNorm's output, GN(h)·(1 + s) + b with [s, b] = Dense(SiLU(e)) (AdaGN, Dhariwal &amp;
+ *       Nichol 2021 §3); the
  *       deepest level runs two more blocks; the way up concatenates the skip of the same level and
  *       resizes by nearest neighbour;
  *   <li>output: GroupNorm, SiLU, 3×3 conv to C channels: the predicted noise, same shape as x_t.
@@ -93,12 +96,31 @@ public final class UNet implements NoiseNet {
    */
   static Operand<TFloat32> groupNorm(Ops tf, Operand<TFloat32> x, Operand<TFloat32> gamma, Operand<TFloat32> beta,
       Operand<TFloat32> groupAverage) {
+    return groupNorm(tf, x, gamma, beta, groupAverage, null, null);
+  }
+
+  /**
+   * GroupNorm followed by a per-sample modulation, GN(x)·(1 + s) + b (AdaGN, Dhariwal &amp; Nichol
+   * 2021 §3). The modulation folds into GroupNorm's own per-sample scale and shift,
+   * a' = a·(1 + s) and b' = b·(1 + s) + b_mod, so the full-size tensor still sees one multiply and
+   * one add.
+   *
+   * @param modScale s, float32 [B, C], or null for none
+   * @param modShift b_mod, float32 [B, C], or null for none (both or neither)
+   */
+  static Operand<TFloat32> groupNorm(Ops tf, Operand<TFloat32> x, Operand<TFloat32> gamma, Operand<TFloat32> beta,
+      Operand<TFloat32> groupAverage, Operand<TFloat32> modScale, Operand<TFloat32> modShift) {
     Operand<TInt32> hw = tf.constant(new int[] {1, 2});
     Operand<TFloat32> mean = tf.linalg.matMul(tf.math.mean(x, hw), groupAverage); // μ, [B, C]
     Operand<TFloat32> meanSq = tf.linalg.matMul(tf.math.mean(tf.math.square(x), hw), groupAverage);
     Operand<TFloat32> var = tf.math.maximum(tf.math.sub(meanSq, tf.math.square(mean)), tf.constant(0f));
     Operand<TFloat32> scale = tf.math.mul(gamma, tf.math.rsqrt(tf.math.add(var, tf.constant(GROUP_NORM_EPS))));
     Operand<TFloat32> shift = tf.math.sub(beta, tf.math.mul(mean, scale));
+    if (modScale != null) {
+      Operand<TFloat32> onePlus = tf.math.add(modScale, tf.constant(1f));
+      scale = tf.math.mul(scale, onePlus);
+      shift = tf.math.add(tf.math.mul(shift, onePlus), modShift);
+    }
     Operand<TInt32> b11c = tf.constant(new int[] {-1, 1, 1, (int) groupAverage.shape().get(0)});
     return tf.math.add(tf.math.mul(x, tf.reshape(scale, b11c)), tf.reshape(shift, b11c));
   }
@@ -175,17 +197,31 @@ public final class UNet implements NoiseNet {
 
     Operand<TFloat32> resBlock(Operand<TFloat32> h, Operand<TFloat32> emb, String name, int cin, int cout) {
       Operand<TFloat32> a = conv(silu(groupNorm(h, name + ".norm1", cin)), name + ".conv1", cin, cout, 3, 1.0);
-      Operand<TFloat32> e = dense(silu(emb), name + ".emb", config.embedDim(), cout);
-      a = tf.math.add(a, tf.reshape(e, tf.constant(new int[] {-1, 1, 1, cout})));
-      a = conv(silu(groupNorm(a, name + ".norm2", cout)), name + ".conv2", cout, cout, 3, 0.5);
+      if (config.scaleShiftNorm()) {
+        Operand<TFloat32> se = silu(emb);
+        Operand<TFloat32> s = dense(se, name + ".ada_scale", config.embedDim(), cout);
+        Operand<TFloat32> b = dense(se, name + ".ada_shift", config.embedDim(), cout);
+        a = groupNorm(a, name + ".norm2", cout, s, b);
+      } else {
+        Operand<TFloat32> e = dense(silu(emb), name + ".emb", config.embedDim(), cout);
+        a = tf.math.add(a, tf.reshape(e, tf.constant(new int[] {-1, 1, 1, cout})));
+        a = groupNorm(a, name + ".norm2", cout);
+      }
+      a = conv(silu(a), name + ".conv2", cout, cout, 3, 0.5);
       Operand<TFloat32> skip = cin == cout ? h : conv(h, name + ".skip", cin, cout, 1, 1.0);
       return tf.math.add(skip, a);
     }
 
     Operand<TFloat32> groupNorm(Operand<TFloat32> x, String name, int c) {
+      return groupNorm(x, name, c, null, null);
+    }
+
+    /** GroupNorm, then GN·(1 + s) + b where s and b ([B, C]) are given. */
+    Operand<TFloat32> groupNorm(Operand<TFloat32> x, String name, int c, Operand<TFloat32> s, Operand<TFloat32> b) {
       Operand<TFloat32> gamma = params.apply(new ParamSpec(name + ".gamma", new long[] {c}, ParamSpec.Init.ONES, 0));
       Operand<TFloat32> beta = params.apply(new ParamSpec(name + ".beta", new long[] {c}, ParamSpec.Init.ZEROS, 0));
-      return UNet.groupNorm(tf, x, gamma, beta, groupAverages.computeIfAbsent(c, k -> groupAverage(tf, k, config.groups())));
+      return UNet.groupNorm(tf, x, gamma, beta, groupAverages.computeIfAbsent(c, k -> groupAverage(tf, k, config.groups())),
+          s, b);
     }
 
     Operand<TFloat32> silu(Operand<TFloat32> x) {

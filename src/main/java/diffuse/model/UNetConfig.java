@@ -15,6 +15,11 @@ import java.util.List;
  * @param resBlocks residual blocks per level on the way down (the way up has the same number)
  * @param embedDim width of the timestep and class embeddings
  * @param groups GroupNorm groups (must divide every width)
+ * @param scaleShiftNorm true: the time and class embedding scales and shifts the second GroupNorm
+ *     of every residual block, h = GN(h)·(1 + s(e)) + b(e) ("AdaGN", Dhariwal &amp; Nichol 2021 §3,
+ *     improved-diffusion's {@code use_scale_shift_norm}); false: it is added to the block's
+ *     features as a bias before that GroupNorm (Ho et al. 2020). Absent in older model.json files,
+ *     which read as false, so their graphs are unchanged.
  */
 public record UNetConfig(
     int height,
@@ -24,7 +29,19 @@ public record UNetConfig(
     List<Integer> widths,
     int resBlocks,
     int embedDim,
-    int groups) {
+    int groups,
+    boolean scaleShiftNorm) {
+
+  /** A U-Net whose embedding enters each residual block as a bias (no AdaGN). */
+  public UNetConfig(int height, int width, int channels, int numClasses, List<Integer> widths, int resBlocks,
+      int embedDim, int groups) {
+    this(height, width, channels, numClasses, widths, resBlocks, embedDim, groups, false);
+  }
+
+  /** The same network with the embedding entering as scale and shift (true) or as a bias (false). */
+  public UNetConfig withScaleShiftNorm(boolean on) {
+    return new UNetConfig(height, width, channels, numClasses, widths, resBlocks, embedDim, groups, on);
+  }
 
   public UNetConfig {
     widths = List.copyOf(widths);
