@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

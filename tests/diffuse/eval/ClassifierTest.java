@@ -25,7 +25,7 @@ class ClassifierTest {
   @BeforeAll
   static void train() throws IOException {
     info = ClassifierTrainer.train(TestData.bars(512, 8, 1), TEST, 2, 32, 1, dir.resolve("c"), "test",
-        "test bars", TestData.oneThread(), diffuse.report.Listener.NONE);
+        "test bars", TestData.oneThread(), diffuse.api.Listener.NONE);
   }
 
   @Test
@@ -94,7 +94,7 @@ class ClassifierTest {
       Evaluator ev = new Evaluator(m, TEST, 10);
       Evaluator.Report r = ev.run(gen, java.util.List.of(0, 1), java.util.List.of(0.0, 2.0),
           new diffuse.sampling.SamplerSpec(diffuse.sampling.SamplerKind.DDIM, 3, 0, true), 10, 4, 7, 10,
-          diffuse.report.Listener.NONE);
+          diffuse.api.Listener.NONE);
       for (int row : new int[] {0, 2}) { // (s = 0, class 0) vs (s = 0, class 1); the same at s = 2
         assertFalse(java.util.Arrays.equals(r.firstSamples().get(row), r.firstSamples().get(row + 1)),
             "two classes drew the same images");
@@ -103,7 +103,7 @@ class ClassifierTest {
       assertEquals(1.0, r.unconditionalShares()[0] + r.unconditionalShares()[1], 1e-12);
       Evaluator.Report guidedOnly = ev.run(gen, java.util.List.of(0, 1), java.util.List.of(2.0),
           new diffuse.sampling.SamplerSpec(diffuse.sampling.SamplerKind.DDIM, 3, 0, true), 10, 4, 7, 10,
-          diffuse.report.Listener.NONE);
+          diffuse.api.Listener.NONE);
       assertEquals(null, guidedOnly.unconditionalShares(), "shares are only reported when s = 0 was sampled");
       assertNotEquals(Evaluator.classSeed(7, 0), Evaluator.classSeed(7, 1));
     }
@@ -118,7 +118,7 @@ class ClassifierTest {
     Dataset test = Datasets.load(spec, Datasets.Split.TEST, null, 28);
     ClassifierInfo i = ClassifierTrainer.train(train, test, 3, 128, 0, out.resolve("mnist"), "test",
         "the test split", org.tensorflow.proto.ConfigProto.getDefaultInstance(),
-        diffuse.report.Listener.NONE);
+        diffuse.api.Listener.NONE);
     assertTrue(i.testAccuracy() >= 0.99, "MNIST test accuracy " + i.testAccuracy());
   }
 }

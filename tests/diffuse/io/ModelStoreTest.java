@@ -1,6 +1,6 @@
 package diffuse.io;
 
-import diffuse.error.ModelException;
+import diffuse.api.ModelException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

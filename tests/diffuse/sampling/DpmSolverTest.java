@@ -80,13 +80,13 @@ class DpmSolverTest {
 
   @Test
   void itHasNoEtaAndDefaultsToTenSteps() {
-    var e = org.junit.jupiter.api.Assertions.assertThrows(diffuse.error.DiffuseException.class,
+    var e = org.junit.jupiter.api.Assertions.assertThrows(diffuse.api.DiffuseException.class,
         () -> new SamplerSpec(SamplerKind.DPMPP_2M, 10, 0.5, true));
     assertEquals("eta", e.field());
     assertEquals(SamplerKind.DPMPP_2M, SamplerKind.parse("dpm++2m"));
     assertEquals(SamplerKind.DPMPP_2M, SamplerKind.parse("DPMPP-2M"));
     assertEquals(SamplerKind.DPMPP_2M, SamplerKind.parse("dpmpp_2m"));
-    assertEquals("sampler", org.junit.jupiter.api.Assertions.assertThrows(diffuse.error.DiffuseException.class,
+    assertEquals("sampler", org.junit.jupiter.api.Assertions.assertThrows(diffuse.api.DiffuseException.class,
         () -> SamplerKind.parse("rk4")).field());
   }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.schedule.NoiseSchedule;
 import diffuse.schedule.ScheduleKind;
 import java.util.ArrayList;

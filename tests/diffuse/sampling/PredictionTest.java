@@ -104,7 +104,7 @@ class PredictionTest {
     assertEquals(1.0, Prediction.X0.minSnrWeight(0.5, 5), 1e-12);
     assertEquals(Prediction.V, Prediction.parse("V"));
     assertEquals(Prediction.X0, Prediction.parse("x0"));
-    assertEquals("prediction", org.junit.jupiter.api.Assertions.assertThrows(diffuse.error.DiffuseException.class,
+    assertEquals("prediction", org.junit.jupiter.api.Assertions.assertThrows(diffuse.api.DiffuseException.class,
         () -> Prediction.parse("x1")).field());
   }
 }

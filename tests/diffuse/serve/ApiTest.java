@@ -14,7 +14,7 @@ import diffuse.TestData;
 import diffuse.app.GenerateRequest;
 import diffuse.app.GenerateService;
 import diffuse.app.LoadedModel;
-import diffuse.app.Progress;
+import diffuse.api.Listener;
 import diffuse.app.SamplingRequest;
 import diffuse.app.Samples;
 import diffuse.io.Images;
@@ -160,7 +160,7 @@ class ApiTest {
 
     try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
       Samples s = GenerateService.generate(alone, new GenerateRequest(List.of("h"), List.of(2.5), 3,
-          new SamplingRequest(SamplerKind.DPMPP_2M, 5, null, true, 4, 64)), Progress.NONE);
+          new SamplingRequest(SamplerKind.DPMPP_2M, 5, null, true, 4, 64)), Listener.NONE);
       List<BufferedImage> offline = s.images(s.rows().get(0));
       for (int i = 0; i < 3; i++) {
         assertArrayEquals(gray(offline.get(i)), served.get(i), "image " + i);
@@ -182,7 +182,7 @@ class ApiTest {
     try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
       var g = new SamplingRequest.Guidance(0.5, 20.0, 0.5, "v");
       Samples s = GenerateService.generate(alone, new GenerateRequest(List.of("h"), List.of(3.0), 2,
-          new SamplingRequest(SamplerKind.DPMPP_2M, 4, null, true, 2, 64, null, g)), Progress.NONE);
+          new SamplingRequest(SamplerKind.DPMPP_2M, 4, null, true, 2, 64, null, g)), Listener.NONE);
       List<BufferedImage> offline = s.images(s.rows().get(0));
       List<int[]> served = pixels(reply);
       for (int i = 0; i < 2; i++) {
@@ -203,7 +203,7 @@ class ApiTest {
     try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
       var g = new SamplingRequest.Guidance(0.5, 20.0, null, null, 0.0, 1.5);
       Samples s = GenerateService.generate(alone, new GenerateRequest(List.of("v"), List.of(4.0), 2,
-          new SamplingRequest(SamplerKind.DPMPP_2M, 4, null, true, 5, 64, null, g)), Progress.NONE);
+          new SamplingRequest(SamplerKind.DPMPP_2M, 4, null, true, 5, 64, null, g)), Listener.NONE);
       List<BufferedImage> offline = s.images(s.rows().get(0));
       List<int[]> served = pixels(reply);
       for (int i = 0; i < 2; i++) {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;

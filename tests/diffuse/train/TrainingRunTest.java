@@ -38,7 +38,7 @@ class TrainingRunTest {
   }
 
   final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-  final diffuse.report.Listener log = new diffuse.io.ConsoleListener(
+  final diffuse.api.Listener log = new diffuse.io.ConsoleListener(
       new PrintStream(logBytes, true, StandardCharsets.UTF_8), false);
 
   String log() {

@@ -111,7 +111,7 @@ class TrainingTest {
     assertEquals(1e-3, s.learningRateAt(5000), 1e-12);
     assertEquals(2.0 / 11, s.emaDecayAt(1), 1e-12);
     assertEquals(0.999, s.emaDecayAt(1_000_000), 1e-12);
-    var e = diffuse.error.DiffuseException.class;
+    var e = diffuse.api.DiffuseException.class;
     assertEquals("pUncond", assertThrows(e, () -> new TrainSettings(8, 1e-3, 0, 1.5, 0.9, 1, 0)).field());
     assertEquals("batchSize", assertThrows(e, () -> new TrainSettings(0, 1e-3, 0, 0.1, 0.9, 1, 0)).field());
     assertEquals("lr", assertThrows(e, () -> new TrainSettings(8, Double.NaN, 0, 0.1, 0.9, 1, 0)).field());
@@ -130,7 +130,7 @@ class TrainingTest {
     assertEquals(1e-4, s.learningRateAt(1100), 1e-12, "the floor at the horizon");
     assertEquals(1e-4, s.learningRateAt(5000), 1e-12, "and after it, should a resumed run go on");
     assertEquals(1100L, s.withCheckpointEvery(7).lrDecaySteps(), "the horizon survives other changes");
-    assertEquals("cosineDecay", assertThrows(diffuse.error.DiffuseException.class,
+    assertEquals("cosineDecay", assertThrows(diffuse.api.DiffuseException.class,
         () -> new TrainSettings(8, 1e-3, 100, 0.1, 0.999, 1.0, 0).withCosineDecay(100)).field());
   }
 }

@@ -1,6 +1,6 @@
 package diffuse.app;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.sampling.ClassifierFreeGuidance;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,6 +1,6 @@
 package diffuse.app;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.sampling.ClassifierFreeGuidance;
 import java.util.List;
 
@@ -22,7 +22,7 @@ public record GenerateRequest(List<String> prompts, List<Double> scales, int cou
    * 99.5 % of the time (worst 99.6 %; s = 1.75: 99.2 %), at the former default's Fréchet distance
    * and diversity (DDIM 25 steps, s = 2).
    */
-  public static final double DEFAULT_GUIDANCE = 2.0;
+  public static final double DEFAULT_GUIDANCE = diffuse.api.Defaults.GUIDANCE;
 
   public GenerateRequest {
     if (prompts == null || prompts.isEmpty()) {

@@ -1,6 +1,8 @@
 package diffuse.app;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
+import diffuse.api.Listener;
+import diffuse.api.StepState;
 import diffuse.prompt.Prompts;
 import diffuse.sampling.Generator;
 import diffuse.sampling.GuidanceMethod;
@@ -10,12 +12,15 @@ import java.util.List;
 
 /**
  * The generate and sweep use cases: samples for every (prompt, scale) row of a request, batch by
- * batch, with progress, previews and cancellation through {@link Progress}. Image i of a row always
+ * batch, with progress, previews and cancellation through a {@link Listener} (task {@value #TASK}). Image i of a row always
  * comes from the random stream (seed, i), so a row does not depend on the batch size or on the rows
  * drawn with it.
  */
 public final class GenerateService {
   private GenerateService() {}
+
+  /** The task name of its progress reports: one unit per sampling step of one batch. */
+  public static final String TASK = "sample";
 
   /** Resolves every prompt of {@code request} against the model's labels (fails on an unknown one). */
   public static List<Integer> labels(LoadedModel model, GenerateRequest request) {
@@ -24,7 +29,7 @@ public final class GenerateService {
   }
 
   /** Runs {@code request} on {@code model}. */
-  public static Samples generate(LoadedModel model, GenerateRequest request, Progress progress) {
+  public static Samples generate(LoadedModel model, GenerateRequest request, Listener progress) {
     List<Integer> labels = labels(model, request);
     SamplerSpec spec = request.sampling().spec(model.info());
     SamplingRequest.Guidance g = request.sampling().guidance();
@@ -48,8 +53,8 @@ public final class GenerateService {
           checkCancelled(progress);
           float[] x = model.generator().sample(Generator.Batch.of(label, scale, seed, first, n), spec, method,
               (k, steps, xs, x0) -> {
-                progress.onStep(++done[0], total);
-                progress.onState(row, at, n, k, steps, xs, x0);
+                progress.progress(TASK, ++done[0], total, "");
+                progress.step(new StepState(row, at, n, k, steps, xs, x0));
                 checkCancelled(progress);
               });
           System.arraycopy(x, 0, pixels, first * dim, n * dim);
@@ -73,7 +78,7 @@ public final class GenerateService {
         m.negativeLabel() >= 0 ? m.negativeLabel() : null, g.apg(), g.apgNorm());
   }
 
-  static void checkCancelled(Progress progress) {
+  static void checkCancelled(Listener progress) {
     if (progress.cancelled()) {
       throw new DiffuseException(DiffuseException.Code.CANCELLED, "cancelled");
     }

@@ -1,6 +1,6 @@
 package diffuse.app;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.model.SavedModelNetwork;

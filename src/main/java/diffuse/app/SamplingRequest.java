@@ -1,6 +1,6 @@
 package diffuse.app;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.sampling.SamplerKind;
 import diffuse.sampling.GuidanceMethod;
@@ -89,7 +89,7 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
    */
   public static final SamplerKind DEFAULT_SAMPLER = SamplerKind.DPMPP_2M;
   /** {@link #DEFAULT_SAMPLER} as users type it. */
-  public static final String DEFAULT_SAMPLER_NAME = "dpm++2m";
+  public static final String DEFAULT_SAMPLER_NAME = diffuse.api.Defaults.SAMPLER;
   /** Default DDIM steps: quick on a CPU, and indistinguishable from 100 steps on MNIST by eye. */
   public static final int DEFAULT_DDIM_STEPS = 25;
   /** Default DPM-Solver++(2M) steps: the regime it is made for (Lu et al. 2022 use 10–20). */
@@ -97,7 +97,7 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
   /** Default Heun steps: 10 steps, 19 network evaluations. */
   public static final int DEFAULT_HEUN_STEPS = 10;
   /** Default images per network batch. */
-  public static final int DEFAULT_BATCH_SIZE = 64;
+  public static final int DEFAULT_BATCH_SIZE = diffuse.api.Defaults.BATCH_SIZE;
 
   public SamplingRequest {
     if (sampler == null) {

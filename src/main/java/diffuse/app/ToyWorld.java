@@ -2,7 +2,7 @@ package diffuse.app;
 
 import diffuse.data.PointSet;
 import diffuse.data.ToyShapes;
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.model.SavedModelNetwork;
@@ -48,7 +48,7 @@ public record ToyWorld(Denoiser net, int nullLabel, PointSet data, String name, 
    * trainer, loss and label dropout as the image models, saved in {@code out}.
    */
   public static ModelInfo train(ToyShapes.Shape shape, int classes, int points, double epochs, long seed,
-      double pUncond, Path out, Device.Choice device, String command, diffuse.report.Listener listener) {
+      double pUncond, Path out, Device.Choice device, String command, diffuse.api.Listener listener) {
     if (points < 256 || classes < 1 || !(epochs > 0)) {
       throw DiffuseException.badValue("points", "points must be >= 256, classes >= 1 and epochs > 0");
     }

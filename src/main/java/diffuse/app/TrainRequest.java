@@ -1,6 +1,6 @@
 package diffuse.app;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.sampling.Prediction;
 import diffuse.schedule.ScheduleKind;
 import java.nio.file.Path;

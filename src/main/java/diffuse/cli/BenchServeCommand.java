@@ -3,7 +3,7 @@ package diffuse.cli;
 import diffuse.app.GenerateRequest;
 import diffuse.app.GenerateService;
 import diffuse.app.LoadedModel;
-import diffuse.app.Progress;
+import diffuse.api.Listener;
 import diffuse.app.SamplingRequest;
 import diffuse.io.ModelStore;
 import diffuse.sampling.SamplerKind;
@@ -82,12 +82,12 @@ final class BenchServeCommand implements Callable<Integer> {
     try (LoadedModel m = LoadedModel.load(ModelStore.open(dir), choice)) {
       SamplingRequest s = new SamplingRequest(SamplerKind.DDIM, steps, null, true, 1, SamplingRequest.DEFAULT_BATCH_SIZE);
       GenerateService.generate(m, new GenerateRequest(List.of(m.info().labels().get(0)), List.of(guidance),
-          Math.min(total, SamplingRequest.DEFAULT_BATCH_SIZE), s), Progress.NONE); // warm-up
+          Math.min(total, SamplingRequest.DEFAULT_BATCH_SIZE), s), Listener.NONE); // warm-up
       double best = 0;
       for (int rep = 0; rep < 2; rep++) {
         long t0 = System.nanoTime();
         GenerateService.generate(m, new GenerateRequest(List.of(m.info().labels().get(rep % m.info().labels().size())),
-            List.of(guidance), total, s.withSeed(rep + 2)), Progress.NONE);
+            List.of(guidance), total, s.withSeed(rep + 2)), Listener.NONE);
         best = Math.max(best, total / ((System.nanoTime() - t0) / 1e9));
       }
       System.out.printf(Locale.ROOT, "offline generate: %d images in batches of %d: %.1f images/s (best of 2)%n", total,

@@ -1,9 +1,10 @@
 package diffuse.cli;
 
+import diffuse.api.Listener;
+import diffuse.api.StepState;
 import diffuse.app.GenerateRequest;
 import diffuse.app.GenerateService;
 import diffuse.app.LoadedModel;
-import diffuse.app.Progress;
 import diffuse.app.Samples;
 import diffuse.io.AtomicFiles;
 import diffuse.io.Images;
@@ -50,7 +51,7 @@ final class GenerateCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")
   PromptSource source;
 
-  @Option(names = {"-n", "--count"}, defaultValue = "16", paramLabel = "N", description = "Images per prompt (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-n", "--count"}, defaultValue = "" + diffuse.api.Defaults.COUNT, paramLabel = "N", description = "Images per prompt (default: ${DEFAULT-VALUE}).")
   int count;
 
   @Option(names = "--guidance", defaultValue = "" + DEFAULT_GUIDANCE, paramLabel = "S",
@@ -183,7 +184,7 @@ final class GenerateCommand implements Callable<Integer> {
    * frames: frame k holds every image drawn so far, batch by batch (x_T, then every
    * {@code every}-th step and the last), as before the service existed.
    */
-  static final class Frames implements Progress {
+  static final class Frames implements Listener {
     private final ProgressBar bar;
     private final boolean wanted;
     private final int every;
@@ -201,15 +202,17 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     @Override
-    public void onStep(long done, long total) {
+    public void progress(String task, long done, long total, String status) {
       bar.update(done, "");
     }
 
     @Override
-    public void onState(int row, int first, int n, int step, int steps, float[] x, float[] x0) {
+    public void step(StepState s) {
       if (!wanted) {
         return;
       }
+      int first = s.first(), n = s.count(), step = s.step(), steps = s.steps();
+      float[] x = s.x();
       if (step == 1) {
         snaps = new ArrayList<>();
         snaps.add(generator.initialNoise(seed, first, n));

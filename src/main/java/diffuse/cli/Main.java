@@ -1,6 +1,6 @@
 package diffuse.cli;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine;
@@ -10,10 +10,19 @@ import picocli.CommandLine.Command;
 @Command(
     name = "diffuse",
     mixinStandardHelpOptions = true,
-    version = "diffuse 0.1.0 (TensorFlow Java 1.1.0)",
+    versionProvider = Main.Version.class,
     description = "Class-conditional diffusion image generator with classifier-free guidance.")
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** {@code -V}: the version the build wrote into the jar's manifest, and TensorFlow Java's. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"diffuse " + diffuse.api.Defaults.version() + " (TensorFlow Java "
+          + diffuse.api.Defaults.tensorflowVersion() + ")"};
+    }
+  }
 
   @Override
   public void run() {

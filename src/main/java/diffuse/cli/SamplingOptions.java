@@ -29,7 +29,7 @@ final class SamplingOptions {
     public SamplerKind convert(String value) {
       try {
         return SamplerKind.parse(value);
-      } catch (diffuse.error.DiffuseException e) {
+      } catch (diffuse.api.DiffuseException e) {
         throw new picocli.CommandLine.TypeConversionException("ddim, ddpm, dpm++2m, euler or heun, not '" + value + "'");
       }
     }
@@ -90,7 +90,7 @@ final class SamplingOptions {
 
   SamplingRequest request() {
     if (interval != null && interval.size() != 2) {
-      throw diffuse.error.DiffuseException.badValue("guidanceInterval", "guidanceInterval needs two noise levels LO,HI,"
+      throw diffuse.api.DiffuseException.badValue("guidanceInterval", "guidanceInterval needs two noise levels LO,HI,"
           + " got " + interval.size() + " values");
     }
     var g = new SamplingRequest.Guidance(interval == null ? null : interval.get(0),

@@ -64,7 +64,12 @@ final class SweepCommand implements Callable<Integer> {
     try (LoadedModel loaded = sampling.load(model)) {
       ProgressBar bar = ProgressBar.stderr("sweep", (long) spec.steps()
           * GenerateCommand.batches(scales.size(), count, sampling.batchSize));
-      Samples samples = GenerateService.generate(loaded, request, (done, total) -> bar.update(done, ""));
+      Samples samples = GenerateService.generate(loaded, request, new diffuse.api.Listener() {
+        @Override
+        public void progress(String task, long done, long total, String status) {
+          bar.update(done, "");
+        }
+      });
       bar.finish();
       List<Images.Row> rows = new ArrayList<>();
       for (Samples.Row r : samples.rows()) {

@@ -86,7 +86,7 @@ final class TrainCommand implements Callable<Integer> {
     public Prediction convert(String value) {
       try {
         return Prediction.parse(value);
-      } catch (diffuse.error.DiffuseException e) {
+      } catch (diffuse.api.DiffuseException e) {
         throw new picocli.CommandLine.TypeConversionException("eps, x0 or v, not '" + value + "'");
       }
     }

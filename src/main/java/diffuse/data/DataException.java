@@ -1,6 +1,6 @@
 package diffuse.data;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 
 /** A data file or data set that cannot be used, with a message meant for the user. */
 public class DataException extends DiffuseException {

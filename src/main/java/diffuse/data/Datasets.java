@@ -1,6 +1,6 @@
 package diffuse.data;
 
-import diffuse.report.Listener;
+import diffuse.api.Listener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

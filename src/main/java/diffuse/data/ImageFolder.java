@@ -25,7 +25,7 @@ public final class ImageFolder {
       throw new DataException("image folder not found: " + root);
     }
     if (imageSize < 4 || imageSize % 4 != 0) {
-      throw diffuse.error.DiffuseException.badValue("imageSize", "imageSize must be a positive multiple of 4, got " + imageSize);
+      throw diffuse.api.DiffuseException.badValue("imageSize", "imageSize must be a positive multiple of 4, got " + imageSize);
     }
     List<Path> classDirs;
     try (Stream<Path> s = Files.list(root)) {

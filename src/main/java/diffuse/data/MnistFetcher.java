@@ -1,6 +1,6 @@
 package diffuse.data;
 
-import diffuse.report.Listener;
+import diffuse.api.Listener;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,8 +1,8 @@
 package diffuse.eval;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.io.Json;
-import diffuse.error.ModelException;
+import diffuse.api.ModelException;
 import diffuse.io.VersionedDir;
 import diffuse.model.Classifier;
 import diffuse.model.ClassifierConfig;

@@ -1,6 +1,6 @@
 package diffuse.eval;
 
-import diffuse.report.Listener;
+import diffuse.api.Listener;
 import diffuse.data.Dataset;
 import diffuse.io.Json;
 import diffuse.model.ClassifierConfig;

@@ -1,6 +1,6 @@
 package diffuse.io;
 
-import diffuse.report.Listener;
+import diffuse.api.Listener;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;

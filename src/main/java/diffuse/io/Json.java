@@ -1,7 +1,7 @@
 package diffuse.io;
 
-import diffuse.error.DiffuseException;
-import diffuse.error.ModelException;
+import diffuse.api.DiffuseException;
+import diffuse.api.ModelException;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonParseException;

@@ -1,6 +1,6 @@
 package diffuse.io;
 
-import diffuse.error.ModelException;
+import diffuse.api.ModelException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package diffuse.io;
 
-import diffuse.error.DiffuseException;
-import diffuse.error.ModelException;
+import diffuse.api.DiffuseException;
+import diffuse.api.ModelException;
 import diffuse.model.EpsilonGraph;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package diffuse.model;
 
-import diffuse.error.ModelException;
+import diffuse.api.ModelException;
 import diffuse.sampling.Network;
 import java.nio.file.Path;
 import org.tensorflow.Result;

@@ -66,20 +66,20 @@ public record TrainSettings(
     require(learningRate > 0 && Double.isFinite(learningRate), "lr", "lr must be > 0, got " + learningRate);
     require(warmupSteps >= 0, "warmup", "warmup must be >= 0 steps, got " + warmupSteps);
     if (!(pUncond >= 0 && pUncond <= 1)) {
-      throw diffuse.error.DiffuseException.badValue("pUncond", "pUncond must be within [0, 1], got " + pUncond);
+      throw diffuse.api.DiffuseException.badValue("pUncond", "pUncond must be within [0, 1], got " + pUncond);
     }
     require(emaDecay >= 0 && emaDecay < 1, "emaDecay", "emaDecay must be within [0, 1), got " + emaDecay);
     require(gradClip > 0 && Double.isFinite(gradClip), "gradClip", "gradClip must be > 0, got " + gradClip);
     if (minSnrGamma != null && !(minSnrGamma > 0 && Double.isFinite(minSnrGamma))) {
-      throw diffuse.error.DiffuseException.badValue("minSnrGamma", "minSnrGamma must be a positive number, got "
+      throw diffuse.api.DiffuseException.badValue("minSnrGamma", "minSnrGamma must be a positive number, got "
           + minSnrGamma);
     }
     if (lrDecaySteps != null && lrDecaySteps <= warmupSteps) {
-      throw diffuse.error.DiffuseException.badValue("cosineDecay", "cosineDecay needs a run longer than its "
+      throw diffuse.api.DiffuseException.badValue("cosineDecay", "cosineDecay needs a run longer than its "
           + warmupSteps + " warm-up steps; this one ends at step " + lrDecaySteps);
     }
     if (checkpointEvery != null && checkpointEvery < 0) {
-      throw diffuse.error.DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
+      throw diffuse.api.DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
     }
   }
 
@@ -127,7 +127,7 @@ public record TrainSettings(
 
   private static void require(boolean ok, String field, String message) {
     if (!ok) {
-      throw diffuse.error.DiffuseException.badValue(field, message);
+      throw diffuse.api.DiffuseException.badValue(field, message);
     }
   }
 }

@@ -1,6 +1,6 @@
 package diffuse.prompt;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 
 /** A prompt that names no label, or more than one; the message lists the valid labels. */
 public class PromptException extends DiffuseException {

@@ -1,6 +1,6 @@
 package diffuse.sampling;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
 

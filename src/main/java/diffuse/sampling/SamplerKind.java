@@ -1,6 +1,6 @@
 package diffuse.sampling;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import java.util.Locale;
 
 /** The samplers of {@code --sampler}, by the name users type ({@link #id()}). */

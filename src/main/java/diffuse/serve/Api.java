@@ -5,7 +5,7 @@ import diffuse.app.LoadedModel;
 import diffuse.app.SamplingRequest;
 import diffuse.app.Samples;
 import diffuse.app.ToyWorld;
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.io.Images;
 import diffuse.io.ModelInfo;
 import diffuse.prompt.Prompts;

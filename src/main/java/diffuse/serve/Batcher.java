@@ -1,6 +1,6 @@
 package diffuse.serve;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.sampling.Generator;
 import diffuse.sampling.GuidanceMethod;
 import diffuse.sampling.SamplerSpec;

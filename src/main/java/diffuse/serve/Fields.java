@@ -6,7 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import com.google.gson.JsonSyntaxException;
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

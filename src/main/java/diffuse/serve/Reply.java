@@ -2,7 +2,7 @@ package diffuse.serve;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -2,7 +2,7 @@ package diffuse.serve;
 
 import diffuse.app.LoadedModel;
 import diffuse.app.ToyWorld;
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.io.ModelStore;
 import diffuse.train.Device;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package diffuse.serve;
 
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

@@ -46,7 +46,7 @@ public final class ClusterSession {
     JobDef.Builder job = JobDef.newBuilder().setName("worker");
     for (int i = 0; i < hosts.size(); i++) {
       if (!hosts.get(i).matches("[^:\\s]+:\\d{1,5}")) {
-        throw diffuse.error.DiffuseException.badValue("cluster", "cluster takes host:port,host:port,...; got '" + hosts.get(i) + "'");
+        throw diffuse.api.DiffuseException.badValue("cluster", "cluster takes host:port,host:port,...; got '" + hosts.get(i) + "'");
       }
       job.putTasks(i, hosts.get(i));
     }
@@ -56,7 +56,7 @@ public final class ClusterSession {
   /** Starts the server of task {@code taskIndex}; close it to stop. */
   public static Server startServer(List<String> hosts, int taskIndex) {
     if (taskIndex < 0 || taskIndex >= hosts.size()) {
-      throw diffuse.error.DiffuseException.badValue("taskIndex", "taskIndex must be within 0.." + (hosts.size() - 1) + ", got " + taskIndex);
+      throw diffuse.api.DiffuseException.badValue("taskIndex", "taskIndex must be within 0.." + (hosts.size() - 1) + ", got " + taskIndex);
     }
     Server s = new Server(ServerDef.newBuilder().setCluster(cluster(hosts)).setJobName("worker")
         .setTaskIndex(taskIndex).setProtocol("grpc").build());

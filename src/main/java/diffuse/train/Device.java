@@ -58,11 +58,11 @@ public enum Device {
      */
     public Choice withBf16(java.util.Set<String> cpuFlags) {
       if (device != CPU) {
-        throw diffuse.error.DiffuseException.badValue("bf16", "--bf16 is built for CPUs only (grappler's oneDNN"
+        throw diffuse.api.DiffuseException.badValue("bf16", "--bf16 is built for CPUs only (grappler's oneDNN"
             + " bf16 pass); this run is on " + description + ": leave --bf16 off there");
       }
       if (cpuFlags != null && !cpuFlags.contains("avx512_bf16") && !cpuFlags.contains("amx_bf16")) {
-        throw diffuse.error.DiffuseException.badValue("bf16", "--bf16 needs a CPU with bf16 instructions"
+        throw diffuse.api.DiffuseException.badValue("bf16", "--bf16 needs a CPU with bf16 instructions"
             + " (AVX512_BF16 or AMX); this one has neither, and emulated bf16 is slower than fp32: leave --bf16 off");
       }
       ConfigProto c = config.toBuilder().setGraphOptions(config.getGraphOptions().toBuilder()
@@ -141,12 +141,12 @@ public enum Device {
       List<String> list = devices.size() == 1 && devices.get(0).equalsIgnoreCase("all") ? allGpusOrCpu()
           : devices.stream().map(d -> d.trim().toLowerCase(Locale.ROOT)).toList();
       if (list.stream().distinct().count() != list.size()) {
-        throw diffuse.error.DiffuseException.badValue("devices", "devices names a device twice: " + String.join(",", list));
+        throw diffuse.api.DiffuseException.badValue("devices", "devices names a device twice: " + String.join(",", list));
       }
       int cpus = 0;
       for (String d : list) {
         if (!d.matches("(cpu|gpu):\\d+")) {
-          throw diffuse.error.DiffuseException.badValue("devices", "devices takes cpu:N or gpu:N (comma-separated) or all, got '" + d + "'");
+          throw diffuse.api.DiffuseException.badValue("devices", "devices takes cpu:N or gpu:N (comma-separated) or all, got '" + d + "'");
         }
         if (d.startsWith("cpu:")) {
           cpus = Math.max(cpus, Integer.parseInt(d.substring(4)) + 1);
@@ -193,7 +193,7 @@ public enum Device {
   }
 
   /** Thrown when a GPU was asked for and none is usable. */
-  public static final class UnavailableException extends diffuse.error.DiffuseException {
+  public static final class UnavailableException extends diffuse.api.DiffuseException {
     UnavailableException(String message) {
       super(Code.UNAVAILABLE, message);
     }

@@ -1,9 +1,9 @@
 package diffuse.train;
 
-import diffuse.report.Listener;
+import diffuse.api.Listener;
 import diffuse.data.TrainingData;
 import diffuse.model.TrainSettings;
-import diffuse.error.DiffuseException;
+import diffuse.api.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.model.NoiseNet;
@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class TrainingRun {
   /** Raised when the run cannot go on; the message is for the user. */
-  public static final class TrainingException extends diffuse.error.DiffuseException {
+  public static final class TrainingException extends diffuse.api.DiffuseException {
     public TrainingException(String message, Throwable cause) {
       super(Code.FAILED, message, cause);
     }
@@ -108,7 +108,7 @@ public final class TrainingRun {
           graph.restoreState(prefix);
         } catch (RuntimeException e) {
           throw new TrainingException("cannot read the training state " + prefix + ": "
-              + diffuse.error.DiffuseException.firstLine(e.getMessage()), e);
+              + diffuse.api.DiffuseException.firstLine(e.getMessage()), e);
         }
       } else {
         removeLeftovers(null);

@@ -1,4 +1,4 @@
-package diffuse.error;
+package diffuse.api;
 
 /** A model directory that cannot be read or written, with a message meant for the user. */
 public class ModelException extends DiffuseException {

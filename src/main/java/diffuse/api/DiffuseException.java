@@ -1,4 +1,4 @@
-package diffuse.error;
+package diffuse.api;
 
 import java.util.Objects;
 

@@ -1,0 +1,41 @@
+package diffuse.api;
+
+/** The defaults that the CLI, the server and this API share. */
+public final class Defaults {
+  private Defaults() {}
+
+  /** Images per prompt. */
+  public static final int COUNT = 16;
+  /** Guidance scale: the smallest at which every digit is recognised ≥ 99.5 % of the time (docs/sampling.md). */
+  public static final double GUIDANCE = 2.0;
+  /** Sampler: DPM-Solver++(2M) (Lu et al. 2022), 10 trailing steps. */
+  public static final String SAMPLER = "dpm++2m";
+  /** Images per network batch. */
+  public static final int BATCH_SIZE = 64;
+
+  /**
+   * This library's version: its jar manifest's Implementation-Version, or, run from classes, the
+   * one the build wrote into {@code diffuse/version.properties}.
+   */
+  public static String version() {
+    String v = Defaults.class.getPackage().getImplementationVersion();
+    return v != null ? v : built("version");
+  }
+
+  /** The TensorFlow Java version this library was built against. */
+  public static String tensorflowVersion() {
+    return built("tensorflow");
+  }
+
+  private static String built(String key) {
+    try (var in = Defaults.class.getResourceAsStream("/diffuse/version.properties")) {
+      java.util.Properties p = new java.util.Properties();
+      if (in != null) {
+        p.load(in);
+      }
+      return p.getProperty(key, "unknown");
+    } catch (java.io.IOException e) {
+      return "unknown";
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package diffuse.api;
+
+import diffuse.app.GenerateRequest;
+import diffuse.app.GenerateService;
+import diffuse.app.LoadedModel;
+import diffuse.train.Device;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A trained class-conditional diffusion model, loaded once and ready to generate: the front door of
+ * the library (in the spirit of DJL's {@code ZooModel} and the diffusers pipeline object).
+ *
+ * <pre>{@code
+ * try (DiffusionModel model = DiffusionModel.open(Path.of("models/mnist"))) {
+ *   Generation sevens = model.generate(GenerationRequest.of("digit 7", 16));
+ *   sevens.save(Path.of("seven.png"));
+ * }
+ * }</pre>
+ *
+ * A model directory carries its own configuration ({@code model.json}: architecture, labels, noise
+ * schedule, what the network predicts), so nothing else is needed to sample. The network runs in
+ * a TensorFlow session that {@link #close()} frees. One model may serve several threads, one call
+ * at a time each; calls do not share state, and the images of a request never depend on the batch
+ * size or on other requests.
+ */
+public final class DiffusionModel implements AutoCloseable {
+  private final LoadedModel loaded;
+
+  private DiffusionModel(LoadedModel loaded) {
+    this.loaded = loaded;
+  }
+
+  /** Opens the model in {@code dir} on the default runtime (any device, all cores, fp32). */
+  public static DiffusionModel open(Path dir) {
+    return open(dir, RuntimeOptions.defaults());
+  }
+
+  /**
+   * Opens and checks the model in {@code dir} (every checkpoint file's size and checksum) and loads
+   * its network on {@code runtime}.
+   *
+   * @throws DiffuseException naming the file or field at fault: a missing or damaged model, a toy
+   *     model, a device that is not there
+   */
+  public static DiffusionModel open(Path dir, RuntimeOptions runtime) {
+    if (dir == null) {
+      throw DiffuseException.badValue("model", "model directory is missing");
+    }
+    if (runtime == null) {
+      throw DiffuseException.badValue("runtime", "runtime is missing: use RuntimeOptions.defaults()");
+    }
+    return new DiffusionModel(LoadedModel.load(LoadedModel.openImageModel(dir), device(runtime)));
+  }
+
+  /** The session options of {@code runtime}. */
+  static Device.Choice device(RuntimeOptions runtime) {
+    Device.Choice c = Device.valueOf(runtime.device().name()).resolve(runtime.threads());
+    return runtime.precision() == RuntimeOptions.Precision.BF16 ? c.withBf16(Device.cpuFlags()) : c;
+  }
+
+  /** The class names, index = label; a prompt names one of them ("digit 7" → "7"). */
+  public List<String> labels() {
+    return loaded.info().labels();
+  }
+
+  /** Height, width and channels of the images it draws. */
+  public int[] imageShape() {
+    var a = loaded.info().architecture();
+    return new int[] {a.height(), a.width(), a.channels()};
+  }
+
+  /** The model directory. */
+  public Path dir() {
+    return loaded.dir();
+  }
+
+  /** Draws {@code request}. */
+  public Generation generate(GenerationRequest request) {
+    return generate(request, Listener.NONE);
+  }
+
+  /**
+   * Draws {@code request}, reporting each sampling step to {@code listener} (task "sample") and
+   * stopping with a {@code CANCELLED} {@link DiffuseException} once {@link Listener#cancelled()}.
+   *
+   * @throws DiffuseException on a prompt the model does not know or a bad value, naming the field
+   */
+  public Generation generate(GenerationRequest request, Listener listener) {
+    if (request == null) {
+      throw DiffuseException.badValue("request", "request is missing");
+    }
+    return new Generation(GenerateService.generate(loaded, (GenerateRequest) request.internal(),
+        listener == null ? Listener.NONE : listener));
+  }
+
+  @Override
+  public void close() {
+    loaded.close();
+  }
+}

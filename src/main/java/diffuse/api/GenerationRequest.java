@@ -1,0 +1,164 @@
+package diffuse.api;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What to generate: {@code count} images for every (prompt, guidance scale) pair, prompts outer,
+ * each row starting from the same noise (samples 0 … count−1 of the seed). One prompt at several
+ * scales is a sweep. Unset options take the defaults of {@code diffuse generate}.
+ *
+ * <p>Build one with {@link #builder()}; {@link Builder#build()} fails fast with a
+ * {@link DiffuseException} whose {@link DiffuseException#field()} names the bad field, the same
+ * names the HTTP API's JSON uses. Prompts are resolved against a model's labels when it runs.
+ */
+public final class GenerationRequest {
+  private final Object internal; // diffuse.app.GenerateRequest, kept opaque to users
+
+  private GenerationRequest(Object internal) {
+    this.internal = internal;
+  }
+
+  Object internal() {
+    return internal;
+  }
+
+  /** A request for {@code count} images of one prompt at the default scale and sampler. */
+  public static GenerationRequest of(String prompt, int count) {
+    return builder().prompt(prompt).count(count).build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String toString() {
+    return internal.toString();
+  }
+
+  /** The options of a {@link GenerationRequest}; every setter returns the builder. */
+  public static final class Builder {
+    final List<String> prompts = new ArrayList<>();
+    final List<Double> scales = new ArrayList<>();
+    int count = Defaults.COUNT;
+    long seed;
+    String sampler;
+    Integer steps;
+    String spacing;
+    Double eta;
+    boolean clip = true;
+    int batchSize = Defaults.BATCH_SIZE;
+    Double intervalLo;
+    Double intervalHi;
+    Double rescale;
+    String negative;
+    Double apg;
+    Double apgNorm;
+
+    private Builder() {}
+
+    /** Adds a prompt naming one of the model's labels: "digit 7", "seven", "sneaker". */
+    public Builder prompt(String prompt) {
+      prompts.add(prompt);
+      return this;
+    }
+
+    /** Images per (prompt, scale) row (default {@value Defaults#COUNT}). */
+    public Builder count(int count) {
+      this.count = count;
+      return this;
+    }
+
+    /**
+     * The guidance scale s in ε̃ = ε(x, ∅) + s·(ε(x, y) − ε(x, ∅)) (Ho &amp; Salimans 2022): 0
+     * unconditional, 1 conditional, above 1 guided. Several scales make a sweep. Default
+     * {@value Defaults#GUIDANCE}.
+     */
+    public Builder guidance(double... scales) {
+      this.scales.clear();
+      for (double s : scales) {
+        this.scales.add(s);
+      }
+      return this;
+    }
+
+    /** Seed of the noise: image i of every row uses the random stream (seed, i). Default 0. */
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /** ddim, ddpm, dpm++2m, euler or heun (default {@value Defaults#SAMPLER}). */
+    public Builder sampler(String sampler) {
+      this.sampler = sampler;
+      return this;
+    }
+
+    /** Sampler steps (default: the sampler's, 10 for dpm++2m). */
+    public Builder steps(int steps) {
+      this.steps = steps;
+      return this;
+    }
+
+    /** Which timesteps the steps visit: linspace, leading, trailing or karras (default: the sampler's). */
+    public Builder spacing(String spacing) {
+      this.spacing = spacing;
+      return this;
+    }
+
+    /** DDIM's η within [0, 1] (default 0: deterministic). */
+    public Builder eta(double eta) {
+      this.eta = eta;
+      return this;
+    }
+
+    /** Clip x̂_0 to [−1, 1] at every step (default true). */
+    public Builder clip(boolean clip) {
+      this.clip = clip;
+      return this;
+    }
+
+    /** Images per network batch: memory and speed only, never the images (default {@value Defaults#BATCH_SIZE}). */
+    public Builder batchSize(int batchSize) {
+      this.batchSize = batchSize;
+      return this;
+    }
+
+    /** Guide only at noise levels σ in (lo, hi] (Kynkäänniemi et al. 2024). */
+    public Builder guidanceInterval(double lo, double hi) {
+      this.intervalLo = lo;
+      this.intervalHi = hi;
+      return this;
+    }
+
+    /** CFG rescale φ within [0, 1] (Lin et al. 2023). */
+    public Builder rescale(double phi) {
+      this.rescale = phi;
+      return this;
+    }
+
+    /** Steer away from the class this prompt names instead of from ∅. */
+    public Builder negative(String prompt) {
+      this.negative = prompt;
+      return this;
+    }
+
+    /** Adaptive projected guidance's η (Sadat et al. 2024). */
+    public Builder apg(double eta) {
+      this.apg = eta;
+      return this;
+    }
+
+    /** APG's norm threshold r (with {@link #apg}). */
+    public Builder apgNorm(double r) {
+      this.apgNorm = r;
+      return this;
+    }
+
+    /** The request; fails on a missing prompt or an out-of-range value, naming the field. */
+    public GenerationRequest build() {
+      return new GenerationRequest(Requests.generate(this));
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package diffuse.api;
+
+import diffuse.app.GenerateRequest;
+import diffuse.app.SamplingRequest;
+import diffuse.sampling.SamplerKind;
+import diffuse.schedule.Spacing;
+import java.util.List;
+
+/** Builders' values into the services' requests: one place, so API and server validate alike. */
+final class Requests {
+  private Requests() {}
+
+  static GenerateRequest generate(GenerationRequest.Builder b) {
+    SamplerKind kind;
+    try {
+      kind = SamplerKind.parse(b.sampler == null ? Defaults.SAMPLER : b.sampler);
+    } catch (RuntimeException e) {
+      throw DiffuseException.badValue("sampler", "sampler must be ddim, ddpm, dpm++2m, euler or heun, not '"
+          + b.sampler + "'");
+    }
+    Spacing spacing = null;
+    if (b.spacing != null) {
+      try {
+        spacing = Spacing.parse(b.spacing);
+      } catch (RuntimeException e) {
+        throw DiffuseException.badValue("spacing", "spacing must be linspace, leading, trailing or karras, not '"
+            + b.spacing + "'");
+      }
+    }
+    if (b.steps != null && b.steps < 1) {
+      throw DiffuseException.badValue("steps", "steps must be >= 1, got " + b.steps);
+    }
+    if (b.eta != null && !(b.eta >= 0 && b.eta <= 1)) {
+      throw DiffuseException.badValue("eta", "eta must be within [0, 1], got " + b.eta);
+    }
+    if (b.rescale != null && !(b.rescale >= 0 && b.rescale <= 1)) {
+      throw DiffuseException.badValue("rescale", "rescale must be within [0, 1], got " + b.rescale);
+    }
+    if (b.intervalLo != null && !(b.intervalLo >= 0 && b.intervalLo < b.intervalHi)) {
+      throw DiffuseException.badValue("guidanceInterval", "guidanceInterval needs 0 <= lo < hi, got ("
+          + b.intervalLo + ", " + b.intervalHi + "]");
+    }
+    SamplingRequest.Guidance g = new SamplingRequest.Guidance(b.intervalLo, b.intervalHi, b.rescale, b.negative,
+        b.apg, b.apgNorm);
+    SamplingRequest s = new SamplingRequest(kind, b.steps, b.eta, b.clip, b.seed, b.batchSize, spacing, g);
+    List<Double> scales = b.scales.isEmpty() ? List.of(Defaults.GUIDANCE) : List.copyOf(b.scales);
+    return new GenerateRequest(List.copyOf(b.prompts), scales, b.count, s);
+  }
+}
