@@ -57,7 +57,7 @@ public final class Generator {
   }
 
   /** {@link #sample(Batch, SamplerSpec, StepListener)} with guidance applied by {@code method}. */
-  public float[] sample(Batch batch, SamplerSpec spec, GuidanceMethod method, StepListener listener) {
+  public float[] sample(Batch batch, SamplerSpec spec, Guider method, StepListener listener) {
     int n = batch.size();
     RandomGenerator[] rngs = new RandomGenerator[n];
     float[] xT = new float[n * dim];
@@ -68,7 +68,7 @@ public final class Generator {
       }
     }
     Sampler sampler = spec.create(schedule);
-    return sampler.sample(ClassifierFreeGuidance.guided(net, nullLabel, batch.scales(), method, schedule), xT,
+    return sampler.sample(method.guide(net, nullLabel, batch.scales(), schedule), xT,
         batch.labels(), rngs, listener);
   }
 

@@ -31,7 +31,8 @@ import diffuse.schedule.NoiseSchedule;
  * @param negativeLabel the class to steer away from, or −1 for the null label ∅
  * @param apg adaptive projected guidance, or null for the plain combination
  */
-public record GuidanceMethod(double sigmaLo, double sigmaHi, double rescale, int negativeLabel, Apg apg) {
+public record GuidanceMethod(double sigmaLo, double sigmaHi, double rescale, int negativeLabel, Apg apg)
+    implements Guider {
   /** Plain classifier-free guidance: every step, no rescale, away from ∅. */
   public static final GuidanceMethod PLAIN = new GuidanceMethod(0, Double.POSITIVE_INFINITY, 0, -1);
 
@@ -135,6 +136,12 @@ public record GuidanceMethod(double sigmaLo, double sigmaHi, double rescale, int
 
   public GuidanceMethod withApg(Apg a) {
     return new GuidanceMethod(sigmaLo, sigmaHi, rescale, negativeLabel, a);
+  }
+
+  /** The model's own classifier-free guidance, applied this way: {@link ClassifierFreeGuidance#guided}. */
+  @Override
+  public Denoiser guide(Denoiser net, int nullLabel, double[] scales, NoiseSchedule schedule) {
+    return ClassifierFreeGuidance.guided(net, nullLabel, scales, this, schedule);
   }
 
   /** True if this is plain CFG. */
