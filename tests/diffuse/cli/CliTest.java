@@ -53,6 +53,60 @@ class CliTest {
     assertTrue(resume.err().contains("nothing to do"), resume.err());
   }
 
+  /**
+   * Autoguidance by the model itself changes nothing (D_guide + s·(D − D_guide) = D): the samples
+   * equal the plain conditional ones pixel for pixel; the sidecar records the guide. A guide with
+   * other labels, or none at all, is refused naming the option.
+   */
+  @Test
+  void autoguidanceByTheModelItselfDrawsThePlainConditionalSamplesAndIsRecorded() throws IOException {
+    Path auto = shared.resolve("auto/guided"), plain = shared.resolve("auto/plain");
+    Run a = run("generate", "--model", model.toString(), "--prompt", "h", "-n", "2", "--steps", "4", "--guidance", "3",
+        "--guide-model", model.toString(), "--seed", "9", "--device", "cpu", "--out-dir", auto.toString());
+    assertEquals(0, a.code(), a.err());
+    Run p = run("generate", "--model", model.toString(), "--prompt", "h", "-n", "2", "--steps", "4", "--guidance", "1",
+        "--seed", "9", "--device", "cpu", "--out-dir", plain.toString());
+    assertEquals(0, p.code(), p.err());
+    for (int i = 0; i < 2; i++) {
+      assertArrayEquals(Files.readAllBytes(plain.resolve(String.format("h-1-%04d.png", i))),
+          Files.readAllBytes(auto.resolve(String.format("h-3-%04d.png", i))), "sample " + i);
+    }
+    Sidecar s = Json.read(auto.resolve("h-3-0000.json"), Sidecar.class);
+    assertEquals(model.toString(), s.guidance().guideModel());
+    assertEquals(ModelStore.open(model).info().checkpoint(), s.guidance().guideCheckpoint());
+    assertEquals(null, s.guidance().guideCfg());
+    // a guide that knows other labels cannot guide
+    Path other = shared.resolve("auto/other-labels");
+    copyTree(model, other);
+    Path json = other.resolve("model.json");
+    Files.writeString(json, Files.readString(json).replace("\"h\"", "\"x\""));
+    Run bad = run("generate", "--model", model.toString(), "--prompt", "h", "-n", "1", "--steps", "2",
+        "--guide-model", other.toString(), "--device", "cpu", "--out", shared.resolve("auto/bad.png").toString());
+    assertEquals(2, bad.code(), bad.err());
+    assertTrue(bad.err().contains("--guide-model") && bad.err().contains("labels"), bad.err());
+    Run mixed = run("generate", "--model", model.toString(), "--prompt", "h", "--guide-model", model.toString(),
+        "--rescale", "0.5", "--device", "cpu", "--out", shared.resolve("auto/mixed.png").toString());
+    assertEquals(2, mixed.code(), mixed.err());
+    assertTrue(mixed.err().contains("--guide-model"), mixed.err());
+    Run cfgAlone = run("generate", "--model", model.toString(), "--prompt", "h", "--guide-cfg", "2",
+        "--device", "cpu", "--out", shared.resolve("auto/cfg.png").toString());
+    assertEquals(2, cfgAlone.code(), cfgAlone.err());
+    assertTrue(cfgAlone.err().contains("--guide-cfg"), cfgAlone.err());
+  }
+
+  static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path f : files.toList()) {
+        Path dest = to.resolve(from.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(dest);
+        } else {
+          Files.copy(f, dest);
+        }
+      }
+    }
+  }
+
   @Test
   void generateWritesGridAndSidecarThatReproduceTheImages() throws IOException {
     Path out = shared.resolve("gen/h.png");

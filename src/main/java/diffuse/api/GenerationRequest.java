@@ -55,6 +55,8 @@ public final class GenerationRequest {
     String negative;
     Double apg;
     Double apgNorm;
+    String guideModel;
+    Double guideCfg;
 
     private Builder() {}
 
@@ -153,6 +155,22 @@ public final class GenerationRequest {
     /** APG's norm threshold r (with {@link #apg}). */
     public Builder apgNorm(double r) {
       this.apgNorm = r;
+      return this;
+    }
+
+    /**
+     * Autoguidance (Karras et al. 2024): guide with the weaker model in {@code dir} (same labels and
+     * schedule; smaller or trained for less time) instead of the unconditional half; the guidance
+     * scale becomes autoguidance's w. It is loaded on the first request that names it.
+     */
+    public Builder guideModel(java.nio.file.Path dir) {
+      this.guideModel = dir == null ? null : dir.toString();
+      return this;
+    }
+
+    /** With {@link #guideModel}: classifier-free guidance of the main model at scale {@code s} first. */
+    public Builder guideCfg(double s) {
+      this.guideCfg = s;
       return this;
     }
 

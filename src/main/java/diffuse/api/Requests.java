@@ -41,7 +41,7 @@ final class Requests {
           + b.intervalLo + ", " + b.intervalHi + "]");
     }
     SamplingRequest.Guidance g = new SamplingRequest.Guidance(b.intervalLo, b.intervalHi, b.rescale, b.negative,
-        b.apg, b.apgNorm);
+        b.apg, b.apgNorm, b.guideModel, b.guideCfg);
     SamplingRequest s = new SamplingRequest(kind, b.steps, b.eta, b.clip, b.seed, b.batchSize, spacing, g);
     List<Double> scales = b.scales.isEmpty() ? List.of(Defaults.GUIDANCE) : List.copyOf(b.scales);
     return new GenerateRequest(List.copyOf(b.prompts), scales, b.count, s);

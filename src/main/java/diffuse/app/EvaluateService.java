@@ -167,6 +167,12 @@ public final class EvaluateService {
     if (g.negative() != null) {
       sb.append(", negative '").append(g.negative()).append('\'');
     }
+    if (g.guideModel() != null) {
+      sb.append(", autoguidance by ").append(Path.of(g.guideModel()).getFileName());
+      if (g.guideCfg() != null) {
+        sb.append(" + CFG ").append(g.guideCfg());
+      }
+    }
     if (g.apg() != null) {
       sb.append(", APG η ").append(g.apg());
       if (g.apgNorm() != null) {
@@ -217,11 +223,11 @@ public final class EvaluateService {
       }
       Evaluator ev = new Evaluator(classifier, real, train, request.count());
       SamplingRequest s = request.sampling();
-      GuidanceMethod method = s.guidance().method(info.labels());
+      diffuse.sampling.Guider method = model.guider(s.guidance());
       Evaluator.Report r = ev.run(model.generator(), labels, request.scales(), spec, method,
           request.count(), s.batchSize(), s.seed(), 8, listener);
       return new Evaluation(model.dir(), info, classifierDir, spec, s.seed(), request.count(), request.scales(), labels,
-          reference, r, GenerateService.sidecarGuidance(s.guidance(), method));
+          reference, r, GenerateService.sidecarGuidance(model, s.guidance(), method));
     }
   }
 }

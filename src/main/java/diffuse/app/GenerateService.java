@@ -6,6 +6,7 @@ import diffuse.api.StepState;
 import diffuse.prompt.Prompts;
 import diffuse.sampling.Generator;
 import diffuse.sampling.GuidanceMethod;
+import diffuse.sampling.Guider;
 import diffuse.sampling.SamplerSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,7 @@ public final class GenerateService {
     List<Integer> labels = labels(model, request);
     SamplerSpec spec = request.sampling().spec(model.info());
     SamplingRequest.Guidance g = request.sampling().guidance();
-    GuidanceMethod method = g.method(model.info().labels());
+    Guider method = model.guider(g);
     int batchSize = request.sampling().batchSize();
     long seed = request.sampling().seed();
     int count = request.count();
@@ -64,11 +65,16 @@ public final class GenerateService {
       }
     }
     return new Samples(model.dir().toString(), model.info(), spec, seed, rows, (System.nanoTime() - start) / 1e9,
-        sidecarGuidance(g, method));
+        sidecarGuidance(model, g, method));
   }
 
-  /** What the sidecar records of a guidance method; null for plain CFG. */
-  public static diffuse.io.Sidecar.Guidance sidecarGuidance(SamplingRequest.Guidance g, GuidanceMethod m) {
+  /** What the sidecar records of a guider; null for plain CFG. */
+  public static diffuse.io.Sidecar.Guidance sidecarGuidance(LoadedModel model, SamplingRequest.Guidance g, Guider guider) {
+    if (g.isAutoguidance()) {
+      return new diffuse.io.Sidecar.Guidance(null, null, null, null, null, null, g.guideModel(),
+          model.guide(g.guideModel()).info().checkpoint(), g.guideCfg());
+    }
+    GuidanceMethod m = (GuidanceMethod) guider;
     if (m.isPlain()) {
       return null;
     }

@@ -4,7 +4,10 @@ import diffuse.api.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.model.SavedModelNetwork;
+import diffuse.sampling.Autoguidance;
+import diffuse.sampling.Denoiser;
 import diffuse.sampling.Generator;
+import diffuse.sampling.Guider;
 import diffuse.train.Device;
 import java.nio.file.Path;
 
@@ -16,15 +19,57 @@ public final class LoadedModel implements AutoCloseable {
   private final ModelStore.StoredModel stored;
   private final SavedModelNetwork net;
   private final Generator generator;
+  private final Denoiser denoiser;
+  private final Device.Choice device;
+  /** Autoguidance's guide models, by the directory requests name them with; loaded once, closed with this one. */
+  private final java.util.Map<String, LoadedModel> guides = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private LoadedModel(ModelStore.StoredModel stored, SavedModelNetwork net) {
+  private LoadedModel(ModelStore.StoredModel stored, SavedModelNetwork net, Device.Choice device) {
     this.stored = stored;
     this.net = net;
+    this.device = device;
     ModelInfo info = stored.info();
     var schedule = info.schedule().build();
     // model.json says what the network predicts (ε, x_0 or v); the denoiser tags its output with it
-    this.generator = new Generator(info.prediction().denoiser(net, schedule), schedule, info.nullLabel(),
-        info.network().sampleSize());
+    this.denoiser = info.prediction().denoiser(net, schedule);
+    this.generator = new Generator(denoiser, schedule, info.nullLabel(), info.network().sampleSize());
+  }
+
+  /**
+   * The guider that {@code g} asks for: the model's own classifier-free guidance applied by
+   * {@link SamplingRequest.Guidance#method}, or autoguidance by the model in {@code g.guideModel()},
+   * loaded on this model's device the first time it is named.
+   *
+   * @throws DiffuseException naming {@code guideModel} when that model cannot guide this one (other
+   *     labels, schedule or image size)
+   */
+  public Guider guider(SamplingRequest.Guidance g) {
+    if (!g.isAutoguidance()) {
+      return g.method(info().labels());
+    }
+    LoadedModel guide = guide(g.guideModel());
+    return new Autoguidance(guide.denoiser, g.guideCfg() == null ? 1.0 : g.guideCfg());
+  }
+
+  /** The guide model in {@code dir}, checked against this one and loaded once. */
+  public LoadedModel guide(String dir) {
+    return guides.computeIfAbsent(dir, d -> {
+      ModelStore.StoredModel m;
+      try {
+        m = openImageModel(Path.of(d));
+      } catch (DiffuseException e) {
+        throw new DiffuseException(e.code(), "guideModel", "guideModel: " + e.getMessage(), e);
+      }
+      ModelInfo a = info(), b = m.info();
+      String why = !a.labels().equals(b.labels()) ? "its labels " + b.labels() + " differ from " + a.labels()
+          : !a.schedule().equals(b.schedule()) ? "its schedule " + b.schedule() + " differs from " + a.schedule()
+          : a.architecture().height() != b.architecture().height() || a.architecture().width() != b.architecture().width()
+              || a.architecture().channels() != b.architecture().channels() ? "its images are another size" : null;
+      if (why != null) {
+        throw DiffuseException.badValue("guideModel", "guideModel " + d + " cannot guide " + dir() + ": " + why);
+      }
+      return load(m, device);
+    });
   }
 
   /** Opens (and checks) the image model in {@code dir}; fails on a toy model. */
@@ -40,7 +85,7 @@ public final class LoadedModel implements AutoCloseable {
   /** Loads the network of an opened model onto {@code device}. */
   public static LoadedModel load(ModelStore.StoredModel m, Device.Choice device) {
     return new LoadedModel(m, new SavedModelNetwork(m.savedModel(), m.info().network(), device.samplingConfig(),
-        device.concurrentHalves()));
+        device.concurrentHalves()), device);
   }
 
   public ModelStore.StoredModel stored() {
@@ -65,6 +110,7 @@ public final class LoadedModel implements AutoCloseable {
 
   @Override
   public void close() {
+    guides.values().forEach(LoadedModel::close);
     net.close();
   }
 }

@@ -33,9 +33,12 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
    * @param negative a prompt naming the class to steer away from instead of ∅, or null
    * @param apg adaptive projected guidance's η (Sadat et al. 2024), or null for none
    * @param apgNorm APG's norm threshold r, or null for none (only with {@code apg})
+   * @param guideModel autoguidance (Karras et al. 2024): the directory of a weaker model of the same
+   *     labels and schedule that guides this one in place of its unconditional half, or null
+   * @param guideCfg with {@code guideModel}: the CFG scale applied to the main model first, or null (none)
    */
   public record Guidance(Double intervalLo, Double intervalHi, Double rescale, String negative, Double apg,
-      Double apgNorm) {
+      Double apgNorm, String guideModel, Double guideCfg) {
     /** Plain CFG. */
     public static final Guidance PLAIN = new Guidance(null, null, null, null);
 
@@ -44,10 +47,38 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
       this(intervalLo, intervalHi, rescale, negative, null, null);
     }
 
+    /** Without autoguidance. */
+    public Guidance(Double intervalLo, Double intervalHi, Double rescale, String negative, Double apg,
+        Double apgNorm) {
+      this(intervalLo, intervalHi, rescale, negative, apg, apgNorm, null, null);
+    }
+
+    /** Autoguidance by the model in {@code dir}, blended with CFG at {@code cfg} (null: none). */
+    public static Guidance autoguidance(String dir, Double cfg) {
+      return new Guidance(null, null, null, null, null, null, dir, cfg);
+    }
+
     public Guidance {
       if (apgNorm != null && apg == null) {
         throw DiffuseException.badValue("apgNorm", "apgNorm is APG's norm threshold; it needs apg (η) too");
       }
+      if (guideCfg != null && guideModel == null) {
+        throw DiffuseException.badValue("guideCfg", "guideCfg is the CFG scale blended with autoguidance; it needs"
+            + " guideModel too");
+      }
+      if (guideCfg != null && !Double.isFinite(guideCfg)) {
+        throw DiffuseException.badValue("guideCfg", "guideCfg must be a finite number, got " + guideCfg);
+      }
+      if (guideModel != null && (intervalLo != null || intervalHi != null || rescale != null || negative != null
+          || apg != null)) {
+        throw DiffuseException.badValue("guideModel", "guideModel (autoguidance) guides with a second model and"
+            + " does not combine with guidanceInterval, rescale, negative or apg; use guideCfg to blend in CFG");
+      }
+    }
+
+    /** True if a second model guides (autoguidance). */
+    public boolean isAutoguidance() {
+      return guideModel != null;
     }
 
     public boolean isPlain() {
@@ -126,8 +157,8 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
 
   /**
    * This request with another sampling method, written {@code SAMPLER[/STEPS][/key=value...]} with
-   * keys {@code spacing}, {@code interval=LO-HI}, {@code rescale}, {@code negative}, {@code apg} (η) and
-   * {@code apgnorm} (r): {@code ddim/25}, {@code dpm++2m/10/interval=0.3-5}, {@code heun/10/rescale=0.7},
+   * keys {@code spacing}, {@code interval=LO-HI}, {@code rescale}, {@code negative}, {@code apg} (η),
+   * {@code apgnorm} (r), {@code guide} (autoguidance's model directory) and {@code guidecfg}: {@code ddim/25}, {@code dpm++2m/10/interval=0.3-5}, {@code heun/10/rescale=0.7},
    * {@code dpm++2m/10/apg=0}. Seed, clipping
    * and batch size stay; what the spec does not name is reset to the sampler's default.
    */
@@ -136,8 +167,8 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
     SamplerKind kind = SamplerKind.parse(parts[0]);
     Integer n = null;
     Spacing sp = null;
-    Double lo = null, hi = null, phi = null, apg = null, apgNorm = null;
-    String neg = null;
+    Double lo = null, hi = null, phi = null, apg = null, apgNorm = null, guideCfg = null;
+    String neg = null, guide = null;
     for (int i = 1; i < parts.length; i++) {
       String p = parts[i].trim();
       if (i == 1 && p.matches("\\d+")) {
@@ -162,15 +193,18 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
           case "negative" -> neg = value;
           case "apg" -> apg = Double.parseDouble(value);
           case "apgnorm" -> apgNorm = Double.parseDouble(value);
+          case "guide" -> guide = value;
+          case "guidecfg" -> guideCfg = Double.parseDouble(value);
           default -> throw new IllegalArgumentException();
         }
       } catch (IllegalArgumentException e) {
         throw DiffuseException.badValue("method", "method '" + spec + "': cannot read '" + p + "' (write SAMPLER[/STEPS]"
-            + "[/spacing=S][/interval=LO-HI][/rescale=φ][/negative=PROMPT][/apg=η][/apgnorm=r],"
+            + "[/spacing=S][/interval=LO-HI][/rescale=φ][/negative=PROMPT][/apg=η][/apgnorm=r][/guide=DIR][/guidecfg=S],"
             + " e.g. dpm++2m/10/interval=0.3-5)");
       }
     }
-    return new SamplingRequest(kind, n, null, clip, seed, batchSize, sp, new Guidance(lo, hi, phi, neg, apg, apgNorm));
+    return new SamplingRequest(kind, n, null, clip, seed, batchSize, sp,
+        new Guidance(lo, hi, phi, neg, apg, apgNorm, guide, guideCfg));
   }
 
   public SamplingRequest withSeed(long s) {

@@ -86,6 +86,17 @@ final class SamplingOptions {
       description = "Steer away from this class instead of from the unconditional model (e.g. \"digit 1\").")
   String negative;
 
+  @Option(names = "--guide-model", paramLabel = "DIR",
+      description = "Autoguidance (Karras et al. 2024): guide with this weaker model of the same labels and schedule"
+          + " (smaller, or trained for less time) instead of the unconditional half: D = D_guide + s·(D − D_guide),"
+          + " s = --guidance. One call of each model per step. Default: off (classifier-free guidance).")
+  Path guideModel;
+
+  @Option(names = "--guide-cfg", paramLabel = "S",
+      description = "With --guide-model: apply classifier-free guidance at scale S to the main model first, then"
+          + " autoguidance (default: none).")
+  Double guideCfg;
+
   @Mixin DeviceOptions device;
 
   SamplingRequest request() {
@@ -94,7 +105,8 @@ final class SamplingOptions {
           + " got " + interval.size() + " values");
     }
     var g = new SamplingRequest.Guidance(interval == null ? null : interval.get(0),
-        interval == null ? null : interval.get(1), rescale, negative, apg, apgNorm);
+        interval == null ? null : interval.get(1), rescale, negative, apg, apgNorm,
+        guideModel == null ? null : guideModel.toString(), guideCfg);
     return new SamplingRequest(sampler, steps, eta, clip, seed, batchSize, spacing, g);
   }
 

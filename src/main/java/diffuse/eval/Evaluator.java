@@ -265,7 +265,7 @@ public final class Evaluator {
 
   /** {@link #run(Generator, List, List, SamplerSpec, int, int, long, int, Listener)} with guidance applied by {@code method}. */
   public Report run(Generator generator, List<Integer> labels, List<Double> scales, SamplerSpec spec,
-      diffuse.sampling.GuidanceMethod method, int n, int batch, long seed, int keep, Listener listener) {
+      diffuse.sampling.Guider method, int n, int batch, long seed, int keep, Listener listener) {
     long total = (long) labels.size() * scales.size() * n;
     long started = System.nanoTime();
     List<Metrics> rows = new ArrayList<>();

@@ -29,12 +29,21 @@ public record Sidecar(
    * @param negative the prompt of the class steered away from, and its label
    * @param apg adaptive projected guidance's η (null: not used)
    * @param apgNorm APG's norm threshold r (null: none)
+   * @param guideModel autoguidance's guide model directory (null: not used)
+   * @param guideCheckpoint the guide's checkpoint
+   * @param guideCfg the CFG scale blended with autoguidance (null: none)
    */
   public record Guidance(double[] interval, Double rescale, String negative, Integer negativeLabel, Double apg,
-      Double apgNorm) {
+      Double apgNorm, String guideModel, String guideCheckpoint, Double guideCfg) {
     /** Without APG. */
     public Guidance(double[] interval, Double rescale, String negative, Integer negativeLabel) {
       this(interval, rescale, negative, negativeLabel, null, null);
+    }
+
+    /** Without autoguidance. */
+    public Guidance(double[] interval, Double rescale, String negative, Integer negativeLabel, Double apg,
+        Double apgNorm) {
+      this(interval, rescale, negative, negativeLabel, apg, apgNorm, null, null, null);
     }
   }
 

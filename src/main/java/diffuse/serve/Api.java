@@ -214,7 +214,7 @@ public final class Api implements AutoCloseable {
     SamplerSpec spec = request.spec(info);
     GuidanceMethod method = g.method(info.labels());
     return new Call(slot, prompt, label, scales, spec, seed, n, format.equals("png"), text, method,
-        diffuse.app.GenerateService.sidecarGuidance(g, method));
+        diffuse.app.GenerateService.sidecarGuidance(slot.model(), g, method));
   }
 
   /** Work in flight for one call: its tickets and the future of its samples. */
