@@ -86,6 +86,16 @@ class ExamplesTest {
     assertTrue(Files.size(png) > 1000);
   }
 
+  @Test
+  void trainTinyTrainsOnAFolderThenDrawsEveryClass() throws Exception {
+    Path data = TestData.writeBarsFolder(work.resolve("bars"), 64, 8);
+    Path run = work.resolve("tiny");
+    String out = run(Path.of("."), javaTool("java"), "-cp", classes + java.io.File.pathSeparator + classPath,
+        "TrainTiny", "folder:" + data, run.toString(), "8");
+    assertTrue(out.contains("drew 8 images of 2 classes"), out);
+    assertTrue(Files.isRegularFile(run.resolve("model.json")) && Files.size(run.resolve("samples.png")) > 100, out);
+  }
+
   /** README.md's "Use from Java" block is examples/src/GenerateSevens.java as it is. */
   @Test
   void theReadmeJavaSnippetIsTheFirstExampleVerbatim() throws IOException {

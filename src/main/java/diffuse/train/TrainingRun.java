@@ -152,7 +152,7 @@ public final class TrainingRun {
     double throughput = before.imagesPerSecond();
     double ema = Double.NaN;
     try (BufferedWriter csv = openLossLog()) {
-      while (step < totalSteps && !stop.get()) {
+      while (step < totalSteps && !stop.get() && !log.cancelled()) {
         step++;
         TrainingGraph.StepResult r = trainer.step(step);
         if (!Float.isFinite(r.loss())) {
@@ -182,7 +182,7 @@ public final class TrainingRun {
     } finally {
       log.finished(TASK);
     }
-    if (stop.get()) {
+    if (stop.get() || log.cancelled()) {
       log.message("stopped at step " + step + "; saving a checkpoint ...");
     }
     ModelInfo saved = tryCheckpoint(graph, current, step, spe, throughput, (System.nanoTime() - started) / 1e9, true);

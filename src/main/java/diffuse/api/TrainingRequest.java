@@ -1,0 +1,161 @@
+package diffuse.api;
+
+import diffuse.app.TrainRequest;
+import diffuse.sampling.Prediction;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A training run as a program asks for it: a new run on a data set into a directory, or the
+ * continuation of a run. Unset options take the defaults of {@code diffuse train} for a new run and
+ * the recorded values for a resumed one; a resumed run refuses a value that differs from its
+ * record. {@link Builder#build()} fails fast naming the field.
+ */
+public final class TrainingRequest {
+  private final TrainRequest internal;
+
+  private TrainingRequest(TrainRequest internal) {
+    this.internal = internal;
+  }
+
+  TrainRequest internal() {
+    return internal;
+  }
+
+  /** A new run on {@code dataset} ("mnist", "fashion-mnist" or "folder:PATH", one subfolder per class) saved in {@code out}. */
+  public static Builder newRun(String dataset, Path out) {
+    return new Builder(TrainRequest.newRun(dataset, out));
+  }
+
+  /** The continuation of the run in {@code dir} (settings from its model.json). */
+  public static Builder resume(Path dir) {
+    return new Builder(TrainRequest.resume(dir));
+  }
+
+  @Override
+  public String toString() {
+    return internal.toString();
+  }
+
+  /** The options; every setter returns the builder. */
+  public static final class Builder {
+    private final TrainRequest.Builder b;
+
+    private Builder(TrainRequest.Builder b) {
+      this.b = b;
+    }
+
+    /** Passes over the data the model should have had at the end (default 5). */
+    public Builder epochs(double epochs) {
+      b.epochs(epochs);
+      return this;
+    }
+
+    /** Images per step (default 128). */
+    public Builder batchSize(int n) {
+      b.batchSize(n);
+      return this;
+    }
+
+    /** Adam's peak learning rate (default 1e-3). */
+    public Builder learningRate(double lr) {
+      b.lr(lr);
+      return this;
+    }
+
+    /** Seed of every random choice: same seed, same run (default 0). */
+    public Builder seed(long seed) {
+      b.seed(seed);
+      return this;
+    }
+
+    /** Steps between checkpoints, 0 = only at the end (default 1000). */
+    public Builder checkpointEvery(long steps) {
+      b.checkpointEvery(steps);
+      return this;
+    }
+
+    /** Train on the first {@code n} images only. */
+    public Builder limit(int n) {
+      b.limit(n);
+      return this;
+    }
+
+    /** Side that folder images are resized to (folder data sets only; default 32). */
+    public Builder imageSize(int px) {
+      b.imageSize(px);
+      return this;
+    }
+
+    /** Where MNIST is cached or Fashion-MNIST read. */
+    public Builder dataDir(Path dir) {
+      b.dataDir(dir);
+      return this;
+    }
+
+    /** U-Net channels per resolution level (default 32, 64, 128). */
+    public Builder widths(int... widths) {
+      b.widths(java.util.Arrays.stream(widths).boxed().toList());
+      return this;
+    }
+
+    /** Width of the time and class embedding (default 128). */
+    public Builder embedDim(int d) {
+      b.embedDim(d);
+      return this;
+    }
+
+    /** GroupNorm groups; must divide every width (default 8). */
+    public Builder groups(int g) {
+      b.groups(g);
+      return this;
+    }
+
+    /** Diffusion steps T of the linear schedule (default 1000). */
+    public Builder timesteps(int t) {
+      b.timesteps(t);
+      return this;
+    }
+
+    /** Probability that a label is replaced by the null label (default 0.1). */
+    public Builder pUncond(double p) {
+      b.pUncond(p);
+      return this;
+    }
+
+    /** Decay of the weight average used for sampling (default 0.999). */
+    public Builder emaDecay(double d) {
+      b.emaDecay(d);
+      return this;
+    }
+
+    /** What the network predicts: "eps" (default), "x0" or "v". */
+    public Builder prediction(String target) {
+      b.prediction(Prediction.parse(target));
+      return this;
+    }
+
+    /** Min-SNR-γ loss weighting (Hang et al. 2023). */
+    public Builder minSnrGamma(double gamma) {
+      b.minSnrGamma(gamma);
+      return this;
+    }
+
+    /** A cosine learning-rate decay over the run's epochs. */
+    public Builder cosineDecay(boolean on) {
+      b.cosineDecay(on);
+      return this;
+    }
+
+    /** AdaGN: the embedding scales and shifts every residual block's GroupNorm (Dhariwal &amp; Nichol 2021). */
+    public Builder adaGn(boolean on) {
+      b.scaleShiftNorm(on);
+      return this;
+    }
+
+    public TrainingRequest build() {
+      return new TrainingRequest(b.build());
+    }
+  }
+
+}
