@@ -31,7 +31,29 @@ class FrontierTest {
     assertEquals(3.0, p.get(1).worstFdRatio(), 1e-12);
     assertEquals(0.85, p.get(1).diversityRatio(), 1e-12);
     assertEquals(0.8, p.get(1).worstDiversityRatio(), 1e-12);
+    assertTrue(Double.isNaN(p.get(0).kidRatio()) && !p.get(0).hasDistribution(), "no KID measured, none reported");
     var img = Frontier.render("t", Map.of("a", p), 99.5, 1.5, 0.9);
     assertTrue(img.getWidth() > 1000 && img.getHeight() > 400);
+  }
+
+  static Evaluator.Metrics d(int label, Double scale, double acc, double kid, double coverage, double density) {
+    return new Evaluator.Metrics(label, "c" + label, scale, 10, acc, acc, 1, 1, 1, 1, acc, kid, 0.001, 10, density,
+        coverage, 10);
+  }
+
+  /** KID as a ratio of means (mean KID of the samples / mean KID of the real images), coverage and density as means. */
+  @Test
+  void distributionFiguresByHand() {
+    List<Evaluator.Metrics> base = List.of(d(0, null, 0.99, 0.010, 0.95, 1.0), d(1, null, 0.99, 0.030, 0.93, 1.0));
+    List<Evaluator.Metrics> rows = List.of(d(0, 2.0, 1.0, 0.100, 0.80, 1.1), d(1, 2.0, 1.0, 0.020, 0.90, 0.9));
+    Frontier.Point p = Frontier.of(rows, base).get(0);
+    // KID: mean 0.06 over real mean 0.02 = 3×; worst class 0.1; coverage 0.85 (worst 0.8); density 1.0
+    assertEquals(3.0, p.kidRatio(), 1e-12);
+    assertEquals(0.1, p.worstKid(), 1e-12);
+    assertEquals(0.85, p.coverage(), 1e-12);
+    assertEquals(0.80, p.worstCoverage(), 1e-12);
+    assertEquals(1.0, p.density(), 1e-12);
+    var img = Frontier.render("t", Map.of("a", List.of(p)), 99.5, 1.5, 0.9);
+    assertTrue(img.getHeight() > 800, "a second row of charts: KID and coverage against accuracy");
   }
 }

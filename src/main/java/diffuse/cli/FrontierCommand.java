@@ -42,9 +42,10 @@ final class FrontierCommand implements Callable<Integer> {
     AtomicFiles.checkWritable(out);
     Map<String, List<Frontier.Point>> curves = new LinkedHashMap<>();
     StringBuilder csv = new StringBuilder("method,scale,n,accuracy,worst_accuracy,fd_ratio,worst_fd_ratio,"
-        + "diversity_ratio,worst_diversity_ratio\n");
+        + "diversity_ratio,worst_diversity_ratio,kid_ratio,worst_kid,coverage,worst_coverage,density\n");
     List<EvaluateService.Stored> all = dirs.stream().map(EvaluateService::read).toList();
-    System.out.println("  method                                         scale |  n  | accuracy (worst) | FD/real (worst) | div/real (worst)");
+    System.out.println("  method                                         scale |  n  | accuracy (worst) | FD/real (worst) | div/real (worst)"
+        + " | KID/real | coverage (worst) | density");
     boolean sameN = all.stream().mapToInt(EvaluateService.Stored::n).distinct().count() == 1;
     int n = all.get(0).n();
     for (EvaluateService.Stored e : all) {
@@ -53,12 +54,14 @@ final class FrontierCommand implements Callable<Integer> {
       String name = curves.containsKey(method) ? method + " (" + d.getFileName() + ")" : method;
       curves.put(name, e.points());
       for (Frontier.Point p : e.points()) {
-        System.out.printf(Locale.ROOT, "  %-46s %5s | %3d | %6.2f%% (%5.1f%%) | %5.2f× (%5.2f×) | %5.3f (%5.3f)%n", name,
-            GenerateCommand.fmt(p.scale()), p.n(), 100 * p.accuracy(), 100 * p.worstAccuracy(), p.fdRatio(),
-            p.worstFdRatio(), p.diversityRatio(), p.worstDiversityRatio());
-        csv.append(String.format(Locale.ROOT, "\"%s\",%s,%d,%.4f,%.4f,%.3f,%.3f,%.4f,%.4f%n", name.replace("\"", "'"),
-            GenerateCommand.fmt(p.scale()), p.n(), p.accuracy(), p.worstAccuracy(), p.fdRatio(), p.worstFdRatio(),
-            p.diversityRatio(), p.worstDiversityRatio()));
+        System.out.printf(Locale.ROOT, "  %-46s %5s | %3d | %6.2f%% (%5.1f%%) | %5.2f× (%5.2f×) | %5.3f (%5.3f) | %7.1f× | %5.3f (%5.3f) | %5.3f%n",
+            name, GenerateCommand.fmt(p.scale()), p.n(), 100 * p.accuracy(), 100 * p.worstAccuracy(), p.fdRatio(),
+            p.worstFdRatio(), p.diversityRatio(), p.worstDiversityRatio(), p.kidRatio(), p.coverage(),
+            p.worstCoverage(), p.density());
+        csv.append(String.format(Locale.ROOT, "\"%s\",%s,%d,%.4f,%.4f,%.3f,%.3f,%.4f,%.4f,%.3f,%.6f,%.4f,%.4f,%.4f%n",
+            name.replace("\"", "'"), GenerateCommand.fmt(p.scale()), p.n(), p.accuracy(), p.worstAccuracy(), p.fdRatio(),
+            p.worstFdRatio(), p.diversityRatio(), p.worstDiversityRatio(), p.kidRatio(), p.worstKid(), p.coverage(),
+            p.worstCoverage(), p.density()));
       }
     }
     String t = title != null ? title : "guidance frontier, " + (sameN ? n + " samples" : "n samples (see legend)")
@@ -67,6 +70,7 @@ final class FrontierCommand implements Callable<Integer> {
     String name = out.getFileName().toString();
     Path table = out.resolveSibling((name.endsWith(".png") ? name.substring(0, name.length() - 4) : name) + ".csv");
     AtomicFiles.write(table, csv.toString().getBytes(StandardCharsets.UTF_8));
-    System.out.println("wrote " + out + " and " + table + " (dashed: the targets 99.5 % accuracy, FD 1.5×, diversity 0.9×)");
+    System.out.println("wrote " + out + " and " + table + " (dashed: the targets 99.5 % accuracy, FD 1.5×, diversity 0.9×,"
+        + " KID 2× real, coverage 0.92)");
   }
 }

@@ -28,9 +28,21 @@ public final class Frontier {
    *
    * @param fdRatio mean over classes of FD(samples, class) / FD(real, class) at the same n
    * @param diversityRatio mean over classes of the samples' diversity / the real images'
+   * @param kidRatio mean KID over classes / mean KID of the real test images (NaN without KID)
+   * @param worstKid the largest KID of a class
+   * @param coverage mean coverage over classes (NaN without it)
+   * @param worstCoverage the smallest coverage of a class
+   * @param density mean density over classes
    */
   public record Point(double scale, int n, double accuracy, double worstAccuracy, double fdRatio, double worstFdRatio,
-      double diversityRatio, double worstDiversityRatio) {}
+      double diversityRatio, double worstDiversityRatio, double kidRatio, double worstKid, double coverage,
+      double worstCoverage, double density) {
+
+    /** True if the n-independent figures were measured. */
+    public boolean hasDistribution() {
+      return !Double.isNaN(kidRatio);
+    }
+  }
 
   /** The points of an evaluation, by increasing scale. */
   public static List<Point> of(List<Evaluator.Metrics> rows, List<Evaluator.Metrics> baseline) {
@@ -40,6 +52,9 @@ public final class Frontier {
     rows.stream().map(Evaluator.Metrics::scale).distinct().sorted().forEach(s -> {
       List<Evaluator.Metrics> at = rows.stream().filter(m -> m.scale().equals(s)).toList();
       double acc = 0, worstAcc = Double.POSITIVE_INFINITY, fd = 0, worstFd = 0, div = 0, worstDiv = Double.POSITIVE_INFINITY;
+      double kid = 0, realKid = 0, worstKid = Double.NEGATIVE_INFINITY, cov = 0, worstCov = Double.POSITIVE_INFINITY,
+          dens = 0;
+      boolean distribution = true;
       for (Evaluator.Metrics m : at) {
         Evaluator.Metrics r = real.get(m.label());
         if (r == null) {
@@ -52,8 +67,18 @@ public final class Frontier {
         worstFd = Math.max(worstFd, ratio);
         div += m.diversityRatio() / at.size();
         worstDiv = Math.min(worstDiv, m.diversityRatio());
+        distribution &= m.hasDistribution() && r.hasDistribution();
+        kid += m.kid() / at.size();
+        realKid += r.kid() / at.size();
+        worstKid = Math.max(worstKid, m.kid());
+        cov += m.coverage() / at.size();
+        worstCov = Math.min(worstCov, m.coverage());
+        dens += m.density() / at.size();
       }
-      out.add(new Point(s, at.get(0).n(), acc, worstAcc, fd, worstFd, div, worstDiv));
+      double nan = Double.NaN;
+      out.add(new Point(s, at.get(0).n(), acc, worstAcc, fd, worstFd, div, worstDiv, distribution ? kid / realKid : nan,
+          distribution ? worstKid : nan, distribution ? cov : nan, distribution ? worstCov : nan,
+          distribution ? dens : nan));
     });
     return out;
   }
@@ -71,7 +96,25 @@ public final class Frontier {
         curves, Point::fdRatio, accuracyTarget, fdTarget);
     BufferedImage b = chart("Accuracy against diversity", "diversity / real images' (mean)", curves,
         Point::diversityRatio, accuracyTarget, diversityTarget);
-    return TradeoffPlot.sideBySide(title, 15, a, b);
+    BufferedImage top = TradeoffPlot.sideBySide(title, 15, a, b);
+    boolean distribution = curves.values().stream().allMatch(ps -> ps.stream().allMatch(Point::hasDistribution));
+    if (!distribution) {
+      return top;
+    }
+    BufferedImage c = chart("Accuracy against KID (at equal accuracy, lower is better)",
+        "KID / KID of the real test images (means over classes)", curves, Point::kidRatio, accuracyTarget, 2.0);
+    BufferedImage d = chart("Accuracy against coverage (at equal accuracy, higher is better)",
+        "coverage, k = 5 (mean over classes)", curves, Point::coverage, accuracyTarget, 0.92);
+    BufferedImage bottom = TradeoffPlot.sideBySide("KID and coverage: figures that do not move with n", 15, c, d);
+    BufferedImage both = new BufferedImage(Math.max(top.getWidth(), bottom.getWidth()), top.getHeight() + bottom.getHeight(),
+        BufferedImage.TYPE_INT_RGB);
+    java.awt.Graphics2D g = both.createGraphics();
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, both.getWidth(), both.getHeight());
+    g.drawImage(top, 0, 0, null);
+    g.drawImage(bottom, 0, top.getHeight(), null);
+    g.dispose();
+    return both;
   }
 
   private static BufferedImage chart(String title, String xTitle, Map<String, List<Point>> curves,
