@@ -29,43 +29,76 @@ public final class GenerateService {
     return request.prompts().stream().map(parser::resolve).toList();
   }
 
-  /** Runs {@code request} on {@code model}. */
-  public static Samples generate(LoadedModel model, GenerateRequest request, Listener progress) {
+  /**
+   * {@code request} made concrete for {@code model}: prompts resolved, sampler and guider chosen;
+   * fails, naming the field, on anything the model cannot do.
+   */
+  public static GenerationPlan plan(LoadedModel model, GenerateRequest request) {
     List<Integer> labels = labels(model, request);
     SamplerSpec spec = request.sampling().spec(model.info());
     SamplingRequest.Guidance g = request.sampling().guidance();
-    Guider method = model.guider(g);
-    int batchSize = request.sampling().batchSize();
-    long seed = request.sampling().seed();
-    int count = request.count();
-    long total = (long) spec.steps() * request.rows() * ((count + batchSize - 1) / batchSize);
+    Guider guider = model.guider(g);
+    return new GenerationPlan(model, request, labels, spec, guider, sidecarGuidance(model, g, guider));
+  }
+
+  /** Runs {@code request} on {@code model}: {@link #plan}, then {@link #run}. */
+  public static Samples generate(LoadedModel model, GenerateRequest request, Listener progress) {
+    return run(plan(model, request), progress);
+  }
+
+  /**
+   * The direct executor: every row of {@code plan}, batch by batch of the request's batch size, on
+   * the calling thread, reporting each step and polling for cancellation.
+   */
+  public static Samples run(GenerationPlan plan, Listener progress) {
+    LoadedModel model = plan.model();
+    SamplerSpec spec = plan.spec();
+    int batchSize = plan.request().sampling().batchSize();
+    long seed = plan.seed();
+    int count = plan.count();
+    long total = plan.totalSteps(batchSize);
     long[] done = {0};
     long start = System.nanoTime();
-    List<Samples.Row> rows = new ArrayList<>();
+    List<float[]> pixels = new ArrayList<>();
     int dim = model.generator().dim();
-    for (int p = 0; p < request.prompts().size(); p++) {
-      for (double scale : request.scales()) {
-        int label = labels.get(p);
-        int row = rows.size();
-        float[] pixels = new float[count * dim];
-        for (int first = 0; first < count; first += batchSize) {
-          int n = Math.min(batchSize, count - first);
-          int at = first;
-          checkCancelled(progress);
-          float[] x = model.generator().sample(Generator.Batch.of(label, scale, seed, first, n), spec, method,
-              (k, steps, xs, x0) -> {
-                progress.progress(TASK, ++done[0], total, "");
-                progress.step(new StepState(row, at, n, k, steps, xs, x0));
-                checkCancelled(progress);
-              });
-          System.arraycopy(x, 0, pixels, first * dim, n * dim);
-        }
-        rows.add(new Samples.Row(request.prompts().get(p), label, model.info().labels().get(label), scale, pixels,
-            count));
+    List<GenerationPlan.Row> rows = plan.rows();
+    for (int row = 0; row < rows.size(); row++) {
+      GenerationPlan.Row r = rows.get(row);
+      float[] out = new float[count * dim];
+      for (int first = 0; first < count; first += batchSize) {
+        int n = Math.min(batchSize, count - first);
+        int at = first, rowIndex = row;
+        checkCancelled(progress);
+        float[] x = model.generator().sample(Generator.Batch.of(r.label(), r.scale(), seed, first, n), spec,
+            plan.guider(), (k, steps, xs, x0) -> {
+              progress.progress(TASK, ++done[0], total, "");
+              progress.step(new StepState(rowIndex, at, n, k, steps, xs, x0));
+              checkCancelled(progress);
+            });
+        System.arraycopy(x, 0, out, first * dim, n * dim);
       }
+      pixels.add(out);
     }
-    return new Samples(model.dir().toString(), model.info(), spec, seed, rows, (System.nanoTime() - start) / 1e9,
-        sidecarGuidance(model, g, method));
+    return assemble(plan, pixels, (System.nanoTime() - start) / 1e9, model.dir().toString());
+  }
+
+  /**
+   * The one place results are put together: the pixels of each row of {@code plan} (in
+   * {@link GenerationPlan#rows()} order, [count · dim] each) with the settings that reproduce them.
+   *
+   * @param modelName how the sidecar names the model (its directory, or the server's model id)
+   */
+  public static Samples assemble(GenerationPlan plan, List<float[]> pixels, double seconds, String modelName) {
+    List<GenerationPlan.Row> rows = plan.rows();
+    if (pixels.size() != rows.size()) {
+      throw new IllegalArgumentException(pixels.size() + " rows of pixels for a plan of " + rows.size());
+    }
+    List<Samples.Row> out = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      GenerationPlan.Row r = rows.get(i);
+      out.add(new Samples.Row(r.prompt(), r.label(), r.labelName(), r.scale(), pixels.get(i), plan.count()));
+    }
+    return new Samples(modelName, plan.model().info(), plan.spec(), plan.seed(), out, seconds, plan.guidance());
   }
 
   /** What the sidecar records of a guider; null for plain CFG. */

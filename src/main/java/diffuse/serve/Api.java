@@ -1,6 +1,8 @@
 package diffuse.serve;
 
 import diffuse.app.GenerateRequest;
+import diffuse.app.GenerateService;
+import diffuse.app.GenerationPlan;
 import diffuse.app.LoadedModel;
 import diffuse.app.SamplingRequest;
 import diffuse.app.Samples;
@@ -145,9 +147,44 @@ public final class Api implements AutoCloseable {
     return s;
   }
 
-  /** A parsed, validated generation request: one prompt, one or more scales. */
-  record Call(Slot slot, String prompt, int label, List<Double> scales, SamplerSpec spec, long seed, int n,
-      boolean png, String body, GuidanceMethod method, diffuse.io.Sidecar.Guidance guidance) {
+  /**
+   * A parsed, validated generation request, one prompt at one or more scales, as the plan every
+   * path runs ({@link GenerateService#plan}); its rows go to the model's batcher.
+   */
+  record Call(Slot slot, GenerationPlan plan, boolean png, String body) {
+    String prompt() {
+      return plan.request().prompts().get(0);
+    }
+
+    int label() {
+      return plan.labels().get(0);
+    }
+
+    List<Double> scales() {
+      return plan.request().scales();
+    }
+
+    SamplerSpec spec() {
+      return plan.spec();
+    }
+
+    long seed() {
+      return plan.seed();
+    }
+
+    int n() {
+      return plan.count();
+    }
+
+    /** The server's guidance is always the model's own (no autoguidance field is accepted). */
+    GuidanceMethod method() {
+      return (GuidanceMethod) plan.guider();
+    }
+
+    diffuse.io.Sidecar.Guidance guidance() {
+      return plan.guidance();
+    }
+
     /** The request as the sidecar records it. */
     String command() {
       return "POST " + body.strip().replaceAll("\\s+", " ");
@@ -167,7 +204,7 @@ public final class Api implements AutoCloseable {
     if (prompt.length() > MAX_PROMPT) {
       throw DiffuseException.badValue("prompt", "prompt is longer than " + MAX_PROMPT + " characters");
     }
-    int label = new Prompts(info.labels()).resolve(prompt);
+    new Prompts(info.labels()).resolve(prompt); // an unknown prompt is the first error a caller hears of
     List<Double> scales = f.numbers("guidance", List.of(GenerateRequest.DEFAULT_GUIDANCE));
     if (scales.isEmpty() || scales.size() > (sweep ? MAX_SCALES : 1)) {
       throw DiffuseException.badValue("guidance", sweep ? "guidance must list 1.." + MAX_SCALES + " scales"
@@ -211,10 +248,8 @@ public final class Api implements AutoCloseable {
     var g = new SamplingRequest.Guidance(interval == null ? null : interval.get(0), interval == null ? null
         : interval.get(1), rescale, negative, apg, apgNorm);
     SamplingRequest request = new SamplingRequest(kind, steps, eta, clip, seed, MAX_N, spacing, g);
-    SamplerSpec spec = request.spec(info);
-    GuidanceMethod method = g.method(info.labels());
-    return new Call(slot, prompt, label, scales, spec, seed, n, format.equals("png"), text, method,
-        diffuse.app.GenerateService.sidecarGuidance(slot.model(), g, method));
+    GenerationPlan plan = GenerateService.plan(slot.model(), new GenerateRequest(List.of(prompt), scales, n, request));
+    return new Call(slot, plan, format.equals("png"), text);
   }
 
   /** Work in flight for one call: its tickets and the future of its samples. */
@@ -238,16 +273,8 @@ public final class Api implements AutoCloseable {
       throw e;
     }
     CompletableFuture<?>[] all = tickets.stream().map(Batcher.Ticket::result).toArray(CompletableFuture[]::new);
-    CompletableFuture<Samples> samples = CompletableFuture.allOf(all).thenApply(v -> {
-      ModelInfo info = c.slot().model().info();
-      List<Samples.Row> rows = new ArrayList<>();
-      for (int i = 0; i < tickets.size(); i++) {
-        rows.add(new Samples.Row(c.prompt(), c.label(), info.labels().get(c.label()), c.scales().get(i),
-            tickets.get(i).result().join(), c.n()));
-      }
-      return new Samples(c.slot().id(), info, c.spec(), c.seed(), rows, (System.nanoTime() - start) / 1e9,
-          c.guidance());
-    });
+    CompletableFuture<Samples> samples = CompletableFuture.allOf(all).thenApply(v -> GenerateService.assemble(c.plan(),
+        tickets.stream().map(t -> t.result().join()).toList(), (System.nanoTime() - start) / 1e9, c.slot().id()));
     return new Pending(tickets, samples);
   }
 

@@ -1,0 +1,54 @@
+package diffuse.app;
+
+import diffuse.io.Sidecar;
+import diffuse.sampling.Guider;
+import diffuse.sampling.SamplerSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A generation request made concrete for one model: prompts resolved to labels, the sampler with
+ * its steps and spacing, the guider, and the rows to draw. Executors run it — directly, batch after
+ * batch ({@link GenerateService#run}: the CLI, the library, the evaluator), or merged with other
+ * requests' work (the server's batcher) — and {@link GenerateService#assemble} turns their pixels into
+ * {@link Samples}, so every path reports the same settings.
+ *
+ * @param labels the label of each prompt, in request order
+ * @param guidance what the sidecar records of the guider (null: plain CFG)
+ */
+public record GenerationPlan(LoadedModel model, GenerateRequest request, List<Integer> labels, SamplerSpec spec,
+    Guider guider, Sidecar.Guidance guidance) {
+
+  /** One (prompt, scale) row of images, in the order executors return them: prompts outer. */
+  public record Row(String prompt, int label, String labelName, double scale) {}
+
+  public GenerationPlan {
+    labels = List.copyOf(labels);
+  }
+
+  /** The rows, prompts outer, scales inner. */
+  public List<Row> rows() {
+    List<Row> out = new ArrayList<>();
+    for (int p = 0; p < request.prompts().size(); p++) {
+      for (double s : request.scales()) {
+        int label = labels.get(p);
+        out.add(new Row(request.prompts().get(p), label, model.info().labels().get(label), s));
+      }
+    }
+    return out;
+  }
+
+  /** Images per row. */
+  public int count() {
+    return request.count();
+  }
+
+  public long seed() {
+    return request.sampling().seed();
+  }
+
+  /** Sampler steps over the whole plan when each row runs in batches of {@code batchSize}. */
+  public long totalSteps(int batchSize) {
+    return (long) spec.steps() * request.rows() * ((request.count() + batchSize - 1) / batchSize);
+  }
+}
