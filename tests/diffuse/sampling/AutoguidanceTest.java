@@ -116,7 +116,7 @@ class AutoguidanceTest {
   static float[] sample(GaussianMixture model, Guider guider, double w, int label, int n) {
     Generator gen = new Generator(model.denoiser(T1000), T1000, model.nullLabel(), 2);
     SamplerSpec spec = new SamplerSpec(SamplerKind.DPMPP_2M, 50, 0, false, Spacing.KARRAS);
-    return gen.sample(Generator.Batch.of(label, w, 7, 0, n), spec, guider, StepListener.NONE);
+    return gen.sample(Generator.Batch.of(label, w, 7, 0, n), spec, guider, diffuse.api.Listener.NONE);
   }
 
   @Test

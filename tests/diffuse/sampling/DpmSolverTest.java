@@ -17,7 +17,7 @@ class DpmSolverTest {
   static float[] draw(SamplerSpec spec, int label, double scale) {
     GaussianMixture m = SamplerTest.SEPARATED;
     Generator g = new Generator(m.denoiser(SamplerTest.T1000), SamplerTest.T1000, m.nullLabel(), m.dim());
-    return g.sample(label, scale, spec, 3, 0, N, StepListener.NONE);
+    return g.sample(label, scale, spec, 3, 0, N, diffuse.api.Listener.NONE);
   }
 
   static float[] dpm(int steps, int label, double scale) {

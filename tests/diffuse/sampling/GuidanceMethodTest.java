@@ -131,9 +131,9 @@ class GuidanceMethodTest {
     Generator g = new Generator(m.denoiser(T1000), T1000, m.nullLabel(), m.dim());
     SamplerSpec spec = new SamplerSpec(SamplerKind.DDIM, 20, 0, true);
     Generator.Batch batch = Generator.Batch.of(1, 3.0, 5, 0, 64);
-    assertArrayEquals(g.sample(batch, spec, StepListener.NONE), g.sample(batch, spec, GuidanceMethod.PLAIN, StepListener.NONE));
-    float[] cond = g.sample(Generator.Batch.of(1, 1.0, 5, 0, 64), spec, StepListener.NONE);
-    assertArrayEquals(cond, g.sample(batch, spec, GuidanceMethod.PLAIN.withInterval(1e9, 2e9), StepListener.NONE));
+    assertArrayEquals(g.sample(batch, spec, diffuse.api.Listener.NONE), g.sample(batch, spec, GuidanceMethod.PLAIN, diffuse.api.Listener.NONE));
+    float[] cond = g.sample(Generator.Batch.of(1, 1.0, 5, 0, 64), spec, diffuse.api.Listener.NONE);
+    assertArrayEquals(cond, g.sample(batch, spec, GuidanceMethod.PLAIN.withInterval(1e9, 2e9), diffuse.api.Listener.NONE));
   }
 
   // --- adaptive projected guidance (Sadat et al. 2024) ---

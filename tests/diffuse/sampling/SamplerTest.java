@@ -27,7 +27,7 @@ class SamplerTest {
 
   static float[] draw(GaussianMixture m, SamplerSpec spec, int label, double scale, long seed) {
     Generator g = new Generator(m.denoiser(T1000), T1000, m.nullLabel(), m.dim());
-    return g.sample(label, scale, spec, seed, 0, N, StepListener.NONE);
+    return g.sample(label, scale, spec, seed, 0, N, diffuse.api.Listener.NONE);
   }
 
   /** Checks component shares, means and standard deviations of samples against the mixture. */

@@ -29,6 +29,16 @@ public interface Listener {
   /** The sampler's state after one of its steps, for previews and animations. */
   default void step(StepState state) {}
 
+  /** A listener that only sees sampler steps. */
+  static Listener ofSteps(java.util.function.Consumer<StepState> onStep) {
+    return new Listener() {
+      @Override
+      public void step(StepState state) {
+        onStep.accept(state);
+      }
+    };
+  }
+
   /**
    * Polled between steps; once true the call stops and throws a {@link DiffuseException} with
    * code {@code CANCELLED}. Training instead saves a checkpoint and returns.

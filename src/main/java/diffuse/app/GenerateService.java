@@ -70,11 +70,11 @@ public final class GenerateService {
         int at = first, rowIndex = row;
         checkCancelled(progress);
         float[] x = model.generator().sample(Generator.Batch.of(r.label(), r.scale(), seed, first, n), spec,
-            plan.guider(), (k, steps, xs, x0) -> {
+            plan.guider(), Listener.ofSteps(s -> {
               progress.progress(TASK, ++done[0], total, "");
-              progress.step(new StepState(rowIndex, at, n, k, steps, xs, x0));
+              progress.step(s.at(rowIndex, at));
               checkCancelled(progress);
-            });
+            }));
         System.arraycopy(x, 0, out, first * dim, n * dim);
       }
       pixels.add(out);

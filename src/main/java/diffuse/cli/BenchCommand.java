@@ -180,10 +180,10 @@ final class BenchCommand {
       try (diffuse.app.LoadedModel loaded = opts.load(m)) {
         System.out.printf("model loaded in %.2f s%n", (System.nanoTime() - t0) / 1e9);
         loaded.generator().sample(0, 3.0, new SamplerSpec(SamplerKind.DDIM, 2, 0, true), 0, 0, count,
-            diffuse.sampling.StepListener.NONE); // warm-up
+            diffuse.api.Listener.NONE); // warm-up
         for (SamplerSpec spec : specs) {
           long s0 = System.nanoTime();
-          loaded.generator().sample(7, GenerateCommand.DEFAULT_GUIDANCE, spec, 1, 0, count, diffuse.sampling.StepListener.NONE);
+          loaded.generator().sample(7, GenerateCommand.DEFAULT_GUIDANCE, spec, 1, 0, count, diffuse.api.Listener.NONE);
           double sec = (System.nanoTime() - s0) / 1e9;
           System.out.printf("%s %4d steps, batch %d (doubled for guidance): %.2f s = %.3f s/image, %.1f ms/step%n",
               spec.kind().id(), spec.steps(), count, sec, sec / count, 1000 * sec / spec.steps());

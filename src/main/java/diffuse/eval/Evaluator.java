@@ -280,7 +280,7 @@ public final class Evaluator {
         for (int first = 0; first < n; first += batch) {
           int b = Math.min(batch, n - first);
           float[] part = generator.sample(Generator.Batch.of(label, s, classSeed(seed, label), first, b), spec, method,
-              diffuse.sampling.StepListener.NONE);
+              diffuse.api.Listener.NONE);
           System.arraycopy(part, 0, x, first * dim, part.length);
           done += b;
           listener.progress(TASK, done, total, String.format("s = %s, class %s", s, test.labelNames().get(label)));

@@ -48,7 +48,7 @@ public final class DdimSampler implements Sampler {
   }
 
   @Override
-  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, StepListener listener) {
+  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
     return Steps.walk(schedule, denoiser, xT, labels, listener, (i, x, eps, x0) ->
         step(x, eps, schedule.alphaCumprod(i), schedule.alphaCumprodPrev(i), eta, clip, rngs, x0));
   }

@@ -35,7 +35,7 @@ public final class DdpmSampler implements Sampler {
   }
 
   @Override
-  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, StepListener listener) {
+  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
     return Steps.walk(schedule, denoiser, xT, labels, listener, (i, x, eps, x0) ->
         step(schedule, i, x, eps, clip, rngs, x0));
   }

@@ -72,7 +72,7 @@ public final class DpmSolverPlusPlus2M implements Sampler {
   }
 
   @Override
-  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, StepListener listener) {
+  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
     float[] x = xT.clone();
     int n = schedule.numSteps();
     float[] x0Prev = null;
@@ -91,7 +91,7 @@ public final class DpmSolverPlusPlus2M implements Sampler {
         hPrev = h;
       }
       x0Prev = x0;
-      listener.onStep(n - i, n, x, x0);
+      listener.step(diffuse.api.StepState.of(n - i, n, labels.length, x, x0));
     }
     return x;
   }

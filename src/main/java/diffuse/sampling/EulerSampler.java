@@ -21,7 +21,7 @@ public final class EulerSampler implements Sampler {
   }
 
   @Override
-  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, StepListener listener) {
+  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
     int n = schedule.numSteps();
     double top = schedule.alphaCumprod(n - 1);
     float[] x = new float[xT.length];
@@ -46,7 +46,7 @@ public final class EulerSampler implements Sampler {
       for (int j = 0; j < xs.length; j++) {
         xs[j] = (float) (a * x[j]);
       }
-      listener.onStep(n - i, n, xs, x0[0]);
+      listener.step(diffuse.api.StepState.of(n - i, n, labels.length, xs, x0[0]));
     }
     return x;
   }

@@ -45,7 +45,7 @@ public final class FieldProbe {
   public static List<float[]> paths(Generator gen, SamplerSpec spec, int label, double scale, int count, long seed) {
     List<float[]> steps = new ArrayList<>();
     steps.add(gen.initialNoise(seed, 0, count));
-    gen.sample(label, scale, spec, seed, 0, count, (done, total, x, x0) -> steps.add(x.clone()));
+    gen.sample(label, scale, spec, seed, 0, count, diffuse.api.Listener.ofSteps(s -> steps.add(s.x().clone())));
     return steps;
   }
 }

@@ -41,7 +41,7 @@ public final class Generator {
    *
    * @return [n · dim] samples in data units
    */
-  public float[] sample(int label, double scale, SamplerSpec spec, long seed, int first, int n, StepListener listener) {
+  public float[] sample(int label, double scale, SamplerSpec spec, long seed, int first, int n, diffuse.api.Listener listener) {
     return sample(Batch.of(label, scale, seed, first, n), spec, listener);
   }
 
@@ -52,12 +52,12 @@ public final class Generator {
    *
    * @return [batch · dim] samples in data units
    */
-  public float[] sample(Batch batch, SamplerSpec spec, StepListener listener) {
+  public float[] sample(Batch batch, SamplerSpec spec, diffuse.api.Listener listener) {
     return sample(batch, spec, GuidanceMethod.PLAIN, listener);
   }
 
-  /** {@link #sample(Batch, SamplerSpec, StepListener)} with guidance applied by {@code method}. */
-  public float[] sample(Batch batch, SamplerSpec spec, Guider method, StepListener listener) {
+  /** {@link #sample(Batch, SamplerSpec, diffuse.api.Listener)} with guidance applied by {@code method}. */
+  public float[] sample(Batch batch, SamplerSpec spec, Guider method, diffuse.api.Listener listener) {
     int n = batch.size();
     RandomGenerator[] rngs = new RandomGenerator[n];
     float[] xT = new float[n * dim];

@@ -57,7 +57,7 @@ public final class HeunSampler implements Sampler {
   }
 
   @Override
-  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, StepListener listener) {
+  public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
     int n = schedule.numSteps();
     double top = schedule.alphaCumprod(n - 1);
     float[] x = new float[xT.length];
@@ -85,7 +85,7 @@ public final class HeunSampler implements Sampler {
           x[j] = (float) (x[j] + h * 0.5 * (d[j] + d2[j]));
         }
       }
-      listener.onStep(n - i, n, scaled(x, abNext), x0[0]);
+      listener.step(diffuse.api.StepState.of(n - i, n, labels.length, scaled(x, abNext), x0[0]));
     }
     return x;
   }

@@ -12,7 +12,7 @@ public interface Sampler {
    *     not depend on which batch it is drawn in
    * @return x_0, [batch · dim]
    */
-  float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, StepListener listener);
+  float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener);
 
   /** Number of network evaluations (steps). */
   int steps();

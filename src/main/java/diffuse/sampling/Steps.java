@@ -43,14 +43,14 @@ final class Steps {
    * the step's training timestep and apply the update; the listener sees each step.
    */
   static float[] walk(diffuse.schedule.NoiseSchedule schedule, Denoiser denoiser, float[] xT, int[] labels,
-      StepListener listener, Update update) {
+      diffuse.api.Listener listener, Update update) {
     float[] x = xT.clone();
     int n = schedule.numSteps();
     float[][] x0 = new float[1][];
     for (int i = n - 1; i >= 0; i--) {
       float[] eps = denoiser.eps(x, schedule.timestep(i), labels);
       x = update.apply(i, x, eps, x0);
-      listener.onStep(n - i, n, x, x0[0]);
+      listener.step(diffuse.api.StepState.of(n - i, n, labels.length, x, x0[0]));
     }
     return x;
   }

@@ -260,13 +260,13 @@ public final class Api implements AutoCloseable {
   }
 
   /** Queues a call's rows (one ticket per scale); {@code listener} sees the steps of the first row. */
-  Pending submit(Call c, Batcher.Listener listener) {
+  Pending submit(Call c, diffuse.api.Listener listener) {
     List<Batcher.Ticket> tickets = new ArrayList<>();
     long start = System.nanoTime();
     try {
       for (int i = 0; i < c.scales().size(); i++) {
         tickets.add(c.slot().batcher().submit(c.label(), c.scales().get(i), c.seed(), c.n(), c.spec(), c.method(),
-            i == 0 ? listener : Batcher.Listener.NONE));
+            i == 0 ? listener : diffuse.api.Listener.NONE));
       }
     } catch (RuntimeException e) {
       tickets.forEach(Batcher.Ticket::cancel);

@@ -1,5 +1,7 @@
 package diffuse.serve;
 
+import diffuse.api.Listener;
+import diffuse.api.StepState;
 import diffuse.api.DiffuseException;
 import diffuse.sampling.Generator;
 import diffuse.sampling.GuidanceMethod;
@@ -26,16 +28,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * batch stops at its next step once every ticket in it is cancelled.
  */
 public final class Batcher implements AutoCloseable {
-  /** Sees the steps of one ticket. */
-  public interface Listener {
-    Listener NONE = (step, steps, x0) -> {};
-
-    /**
-     * @param x0 the current x̂_0 of the ticket's images, [count · H·W·C]
-     */
-    void onStep(int step, int steps, float[] x0);
-  }
-
   /** Work for {@code count} images: samples 0 … count−1 of {@code seed}, one class and scale. */
   public static final class Ticket {
     final int label;
@@ -245,14 +237,19 @@ public final class Batcher implements AutoCloseable {
     try {
       float[] x = generator.sample(new Generator.Batch(labels, scales, seeds, indices), batch.get(0).spec,
           batch.get(0).method,
-          (step, steps, xs, x0) -> {
+          Listener.ofSteps(state -> {
+            int step = state.step(), steps = state.steps();
+            float[] xs = state.x(), x0 = state.x0();
             boolean anyone = false;
             int off = 0;
             for (Ticket t : batch) {
               if (!t.cancelled) {
                 anyone = true;
                 try {
-                  t.listener.onStep(step, steps, Arrays.copyOfRange(x0, off * dim, (off + t.count) * dim));
+                  // the ticket's own images: [count · H·W·C]
+                  t.listener.step(new StepState(0, 0, t.count, step, steps,
+                      Arrays.copyOfRange(xs, off * dim, (off + t.count) * dim),
+                      Arrays.copyOfRange(x0, off * dim, (off + t.count) * dim)));
                 } catch (RuntimeException e) {
                   t.cancel(); // a listener that cannot deliver (client gone) gives up its ticket
                 }
@@ -262,7 +259,7 @@ public final class Batcher implements AutoCloseable {
             if (!anyone) {
               throw new Stop();
             }
-          });
+          }));
       int off = 0;
       for (Ticket t : batch) {
         t.result.complete(Arrays.copyOfRange(x, off * dim, (off + t.count) * dim));

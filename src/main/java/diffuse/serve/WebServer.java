@@ -207,7 +207,7 @@ public final class WebServer implements AutoCloseable {
         }
         case "/api/generate", "/api/sweep" -> {
           Api.Call call = api.parse(body, path.equals("/api/sweep"));
-          Api.Pending p = api.submit(call, Batcher.Listener.NONE);
+          Api.Pending p = api.submit(call, diffuse.api.Listener.NONE);
           Runnable forget = cancelOnClose(ctx.channel(), p);
           p.samples().whenComplete((s, err) -> {
             forget.run();
@@ -232,13 +232,13 @@ public final class WebServer implements AutoCloseable {
       head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       HttpUtil.setTransferEncodingChunked(head, true);
       Channel ch = ctx.channel();
-      Api.Pending p = api.submit(call, (step, steps, x0) -> {
+      Api.Pending p = api.submit(call, diffuse.api.Listener.ofSteps(s -> {
         if (!ch.isActive()) {
           throw new IllegalStateException("client gone");
         }
-        event(ch, "step", Reply.GSON.toJson(Map.of("step", step, "steps", steps,
-            "preview", Api.preview(call.slot(), x0, call.n()))));
-      });
+        event(ch, "step", Reply.GSON.toJson(Map.of("step", s.step(), "steps", s.steps(),
+            "preview", Api.preview(call.slot(), s.x0(), call.n()))));
+      }));
       ctx.writeAndFlush(head);
       event(ch, "queued", Reply.GSON.toJson(Map.of("n", call.n(), "steps", call.spec().steps())));
       Runnable forget = cancelOnClose(ch, p);
