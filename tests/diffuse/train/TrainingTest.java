@@ -85,6 +85,51 @@ class TrainingTest {
     }
   }
 
+  /**
+   * Log-normal noise levels (EDM): the σ of the drawn timesteps has ln σ ≈ N(P_mean, P_std²) (the
+   * linear schedule's σ runs from 0.01 to 157, so N(−1.2, 1.2²) is rarely clamped), each t the
+   * timestep nearest in log σ; batches still depend only on (seed, step); uniform t is unchanged.
+   */
+  @Test
+  void logNormalNoiseLevelsHaveTheRequestedLogSigmaAndStayReproducible() {
+    NoiseSchedule sched = NoiseSchedule.of(ScheduleKind.LINEAR, 1000);
+    TrainSettings s = new TrainSettings(256, 1e-3, 0, 0.1, 0.99, 1.0, 4).withLogNormalNoise(-1.2, 1.2);
+    Dataset data = TestData.bars(256, 8, 1);
+    Trainer a = new Trainer(null, sched, data, s, 2), b = new Trainer(null, sched, data, s, 2);
+    double sum = 0, sq = 0;
+    int n = 0;
+    for (long step = 1; step <= 40; step++) {
+      int[] t = a.batch(step).t().clone();
+      assertArrayEquals(t, b.batch(step).t(), "step " + step);
+      for (int ti : t) {
+        double ls = Math.log(sched.sigma(ti));
+        // the nearest timestep in log σ: its neighbours are no nearer to some σ that maps to it
+        assertEquals(ti, sched.nearestTimestep(sched.sigma(ti)));
+        sum += ls;
+        sq += ls * ls;
+        n++;
+      }
+    }
+    double mean = sum / n, std = Math.sqrt(sq / n - mean * mean);
+    assertEquals(-1.2, mean, 0.05, "mean of ln σ over " + n + " draws");
+    assertEquals(1.2, std, 0.05, "std of ln σ");
+    // by hand: σ = 1 is between σ_t of the schedule; its nearest timestep has |ln σ_t| smallest
+    int one = sched.nearestTimestep(1.0);
+    for (int t = 0; t < 1000; t++) {
+      assertTrue(Math.abs(Math.log(sched.sigma(one))) <= Math.abs(Math.log(sched.sigma(t))) + 1e-12);
+    }
+    // the uniform draw is what it was: the first 256 draws of the step's stream, t = nextInt(T)
+    TrainSettings u = new TrainSettings(256, 1e-3, 0, 0.1, 0.99, 1.0, 4);
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(4 ^ (7 * 0x9E3779B97F4A7C15L));
+    int[] want = new int[256];
+    for (int i = 0; i < want.length; i++) {
+      want[i] = rng.nextInt(1000);
+    }
+    assertArrayEquals(want, new Trainer(null, sched, data, u, 2).batch(7).t());
+    assertEquals("pStd", assertThrows(diffuse.api.DiffuseException.class,
+        () -> u.withLogNormalNoise(0, 0)).field());
+  }
+
   @Test
   void batchesDependOnlyOnSeedAndStep() {
     Dataset data = TestData.bars(64, 8, 1);

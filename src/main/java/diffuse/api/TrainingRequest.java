@@ -147,6 +147,12 @@ public final class TrainingRequest {
       return this;
     }
 
+    /** Log-normal noise levels ln σ ~ N(pMean, pStd²) at the nearest timestep (Karras et al. 2022: −1.2, 1.2). */
+    public Builder logNormalNoise(double pMean, double pStd) {
+      b.pMean(pMean).pStd(pStd);
+      return this;
+    }
+
     /** AdaGN: the embedding scales and shifts every residual block's GroupNorm (Dhariwal &amp; Nichol 2021). */
     public Builder adaGn(boolean on) {
       b.scaleShiftNorm(on);

@@ -21,7 +21,7 @@ public record TrainRequest(
     Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay, Double gradClip, Long seed,
     Long checkpointEvery, ScheduleKind schedule, Integer timesteps, List<Integer> widths, Integer resBlocks,
     Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma, Boolean cosineDecay,
-    Boolean scaleShiftNorm) {
+    Boolean scaleShiftNorm, Double pMean, Double pStd) {
 
   public static final double DEFAULT_EPOCHS = 5;
   public static final int DEFAULT_BATCH_SIZE = 128;
@@ -116,6 +116,8 @@ public record TrainRequest(
     private Double minSnrGamma;
     private Boolean cosineDecay;
     private Boolean scaleShiftNorm;
+    private Double pMean;
+    private Double pStd;
 
     private Builder() {}
 
@@ -150,11 +152,15 @@ public record TrainRequest(
     public Builder cosineDecay(Boolean v) { cosineDecay = v; return this; }
     /** The embedding scales and shifts every residual block's GroupNorm (AdaGN, true) or adds a bias (false, the default). */
     public Builder scaleShiftNorm(Boolean v) { scaleShiftNorm = v; return this; }
+    /** Log-normal noise levels: P_mean of ln σ (EDM: −1.2); either this or pStd turns them on. */
+    public Builder pMean(Double v) { pMean = v; return this; }
+    /** Log-normal noise levels: P_std of ln σ (EDM: 1.2). */
+    public Builder pStd(Double v) { pStd = v; return this; }
 
     public TrainRequest build() {
       return new TrainRequest(out, resume, dataset, dataDir, imageSize, limit, epochs, batchSize, lr, warmup, pUncond,
           emaDecay, gradClip, seed, checkpointEvery, schedule, timesteps, widths, resBlocks, embedDim, groups,
-          prediction, minSnrGamma, cosineDecay, scaleShiftNorm);
+          prediction, minSnrGamma, cosineDecay, scaleShiftNorm, pMean, pStd);
     }
   }
 }

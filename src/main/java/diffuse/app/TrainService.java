@@ -83,6 +83,9 @@ public final class TrainService {
     Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, r.dataDir(), folderImageSize(dspec, r.imageSize()),
         listener);
     Dataset data = r.limit() == null ? full : firstImages(full, r.limit());
+    if (r.pMean() != null || r.pStd() != null) {
+      settings = settings.withLogNormalNoise(or(r.pMean(), TrainSettings.EDM_P_MEAN), or(r.pStd(), TrainSettings.EDM_P_STD));
+    }
     if (Boolean.TRUE.equals(r.cosineDecay())) {
       // the horizon is the run's last step, as TrainingRun counts it: epochs × whole batches per epoch
       settings = settings.withCosineDecay(Math.round(r.epochs() * (data.size() / settings.batchSize())));
@@ -161,6 +164,8 @@ public final class TrainService {
     conflict(conflicts, "prediction", r.prediction(), s.target());
     conflict(conflicts, "minSnrGamma", r.minSnrGamma(), s.minSnrGamma());
     conflict(conflicts, "cosineDecay", r.cosineDecay(), s.lrDecaySteps() != null);
+    conflict(conflicts, "pMean", r.pMean(), s.pMean());
+    conflict(conflicts, "pStd", r.pStd(), s.pStd());
     if (!conflicts.isEmpty()) {
       throw new SettingsConflict(r.resume().resolve(ModelStore.MODEL_JSON).toString(), conflicts);
     }

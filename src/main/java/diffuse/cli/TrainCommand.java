@@ -64,6 +64,15 @@ final class TrainCommand implements Callable<Integer> {
           + " (AdaGN, Dhariwal & Nichol 2021) instead of adding a bias; kept in model.json (default: off).")
   Boolean adaGn;
 
+  @Option(names = "--p-mean", paramLabel = "M",
+      description = "Draw each sample's noise level log-normally, ln σ ~ N(M, S²), at the nearest timestep (EDM,"
+          + " Karras et al. 2022: M = -1.2) instead of t uniform; with --prediction v this is EDM's weighting for"
+          + " σ_data = 1. Either --p-mean or --p-std turns it on; kept in model.json (default: off).")
+  Double pMean;
+
+  @Option(names = "--p-std", paramLabel = "S", description = "S of --p-mean's log-normal noise levels (EDM: 1.2).")
+  Double pStd;
+
   @Option(names = "--prediction", paramLabel = "eps|x0|v", converter = PredictionName.class,
       description = "What the network learns to predict: eps (the noise, default), x0 (the clean image) or"
           + " v = α·ε − σ·x₀ (Salimans & Ho 2022);"
@@ -174,6 +183,6 @@ final class TrainCommand implements Callable<Integer> {
         .pUncond(pUncond).emaDecay(emaDecay).gradClip(gradClip).seed(seed).checkpointEvery(checkpointEvery)
         .schedule(schedule).timesteps(timesteps).widths(widths).resBlocks(resBlocks).embedDim(embedDim).groups(groups)
         .prediction(prediction).minSnrGamma(minSnrGamma)
-        .cosineDecay(cosineDecay).scaleShiftNorm(adaGn).build();
+        .cosineDecay(cosineDecay).scaleShiftNorm(adaGn).pMean(pMean).pStd(pStd).build();
   }
 }

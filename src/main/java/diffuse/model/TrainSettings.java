@@ -20,11 +20,26 @@ import diffuse.sampling.Prediction;
  * @param lrDecaySteps the step at which a cosine learning-rate decay (Loshchilov &amp; Hutter 2017,
  *     "SGDR", Eq. 5, one cycle) reaches its floor of a tenth of the peak, or null for a constant rate
  *     after warm-up; fixed when a run starts, so a resumed run keeps the curve it started on
+ * @param pMean with {@code pStd}: the noise level of each training sample is drawn log-normally,
+ *     ln σ ~ N(P_mean, P_std²) (Karras et al. 2022, "EDM", §5 and Table 1), and taken at the
+ *     timestep whose σ = √((1−ᾱ)/ᾱ) is nearest in log; null: t uniform over 0 … T−1 (Ho et al. 2020)
+ * @param pStd P_std of the log-normal noise levels, or null
  */
 public record TrainSettings(
     int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
     double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma,
-    Long lrDecaySteps) {
+    Long lrDecaySteps, Double pMean, Double pStd) {
+
+  /** EDM's P_mean and P_std (Karras et al. 2022, Table 1). */
+  public static final double EDM_P_MEAN = -1.2, EDM_P_STD = 1.2;
+
+  /** Settings that draw t uniformly. */
+  public TrainSettings(int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
+      double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma,
+      Long lrDecaySteps) {
+    this(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery, prediction,
+        minSnrGamma, lrDecaySteps, null, null);
+  }
 
   /** The floor of the cosine decay, as a fraction of the peak rate. */
   public static final double LR_FLOOR = 0.1;
@@ -74,6 +89,14 @@ public record TrainSettings(
       throw diffuse.api.DiffuseException.badValue("minSnrGamma", "minSnrGamma must be a positive number, got "
           + minSnrGamma);
     }
+    if ((pMean == null) != (pStd == null)) {
+      throw diffuse.api.DiffuseException.badValue(pMean == null ? "pMean" : "pStd", "log-normal noise levels need both"
+          + " pMean and pStd");
+    }
+    if (pMean != null && !(Double.isFinite(pMean) && pStd > 0 && Double.isFinite(pStd))) {
+      throw diffuse.api.DiffuseException.badValue(pStd > 0 ? "pMean" : "pStd", "log-normal noise levels need a finite"
+          + " pMean and pStd > 0, got " + pMean + " and " + pStd);
+    }
     if (lrDecaySteps != null && lrDecaySteps <= warmupSteps) {
       throw diffuse.api.DiffuseException.badValue("cosineDecay", "cosineDecay needs a run longer than its "
           + warmupSteps + " warm-up steps; this one ends at step " + lrDecaySteps);
@@ -90,13 +113,31 @@ public record TrainSettings(
 
   public TrainSettings withCheckpointEvery(long steps) {
     return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, steps,
-        prediction, minSnrGamma, lrDecaySteps);
+        prediction, minSnrGamma, lrDecaySteps, pMean, pStd);
   }
 
   /** These settings with a cosine decay that reaches its floor at step {@code totalSteps}. */
   public TrainSettings withCosineDecay(long totalSteps) {
     return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery,
-        prediction, minSnrGamma, totalSteps);
+        prediction, minSnrGamma, totalSteps, pMean, pStd);
+  }
+
+  /** These settings with log-normal noise levels, ln σ ~ N(mean, std²). */
+  public TrainSettings withLogNormalNoise(double mean, double std) {
+    return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery,
+        prediction, minSnrGamma, lrDecaySteps, mean, std);
+  }
+
+  /**
+   * The training timestep of one sample: uniform over 0 … T−1, or with log-normal noise levels the
+   * timestep of {@code schedule} nearest in log σ to σ = exp(P_mean + P_std·z), z ~ N(0, 1), which
+   * clamps σ to the schedule's range [σ_0, σ_{T−1}].
+   */
+  public int sampleTimestep(java.util.random.RandomGenerator rng, diffuse.schedule.NoiseSchedule schedule) {
+    if (pMean == null) {
+      return rng.nextInt(schedule.numSteps());
+    }
+    return schedule.nearestTimestep(Math.exp(pMean + pStd * rng.nextGaussian()));
   }
 
   public static TrainSettings defaults(long seed) {

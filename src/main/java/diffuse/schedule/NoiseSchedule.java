@@ -160,6 +160,11 @@ public final class NoiseSchedule {
     return Math.pow(n == 1 ? hi : hi + (double) k / (n - 1) * (lo - hi), Spacing.KARRAS_RHO);
   }
 
+  /** The step index whose σ is nearest to {@code sigma} in log (the timestep itself for a full schedule). */
+  public int nearestTimestep(double sigma) {
+    return nearestInLogSigma(sigma);
+  }
+
   private int nearestInLogSigma(double target) {
     int best = 0;
     double bestGap = Double.POSITIVE_INFINITY;

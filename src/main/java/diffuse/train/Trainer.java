@@ -74,7 +74,7 @@ public final class Trainer {
     int[] t = new int[b];
     int[] y = new int[b];
     for (int i = 0; i < b; i++) {
-      t[i] = rng.nextInt(schedule.numSteps());
+      t[i] = settings.sampleTimestep(rng, schedule);
       y[i] = data.labels()[idx[i]];
     }
     for (int i = 0; i < eps.length; i++) {
