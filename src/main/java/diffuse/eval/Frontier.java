@@ -85,10 +85,13 @@ public final class Frontier {
 
   /**
    * Two charts side by side: mean accuracy (%) against mean FD/real and against mean diversity/real,
-   * a curve per method with its scales marked, and the targets as dashed lines.
+   * a curve per method with its scales marked, and the targets as dashed lines; below them, when
+   * every point has them, accuracy against KID/real and against coverage.
    *
    * @param curves method name → its points
-   * @param targets accuracy (%), FD ratio and diversity ratio to draw as dashed lines; NaN for none
+   * @param accuracyTarget accuracy (%) to draw as a dashed line; NaN for none
+   * @param fdTarget FD ratio to draw as a dashed line; NaN for none
+   * @param diversityTarget diversity ratio to draw as a dashed line; NaN for none
    */
   public static BufferedImage render(String title, Map<String, List<Point>> curves, double accuracyTarget,
       double fdTarget, double diversityTarget) {

@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  *       is the commit; only after it are the other versions deleted.
  * </ol>
  * A crash at any moment leaves the pointer naming a complete version; what is left over is a
- * temporary directory or an uncommitted version, which {@link #cleanLeftovers} removes (the next
+ * temporary directory or an uncommitted version, which {@link #deleteAllBut} removes (the next
  * save or training start calls it).
  */
 public final class VersionedDir {
