@@ -57,7 +57,7 @@ public final class ClassifierFreeGuidance {
    */
   public static Denoiser guided(Denoiser net, int nullLabel, double scale) {
     requireFinite(scale);
-    return (x, t, labels) -> guide(net, nullLabel, filled(scale, labels.length), GuidanceMethod.PLAIN, x, t, labels);
+    return (x, t, labels) -> guide(net, nullLabel, filled(scale, labels.length), Combination.LINEAR, x, t, labels);
   }
 
   /**
@@ -85,24 +85,19 @@ public final class ClassifierFreeGuidance {
     for (double s : scales) {
       requireFinite(s);
     }
-    boolean interval = method.sigmaLo() > 0 || method.sigmaHi() < Double.POSITIVE_INFINITY;
-    if (interval && schedule == null) {
+    GuidanceInterval interval = method.interval();
+    if (interval.limits() && schedule == null) {
       throw new IllegalArgumentException("a guidance interval needs the schedule");
     }
     double[] copy = scales.clone();
     int against = method.againstLabel(nullLabel);
+    Combination combination = method.combination();
     return (x, t, labels) -> {
       if (labels.length != copy.length) {
         throw new IllegalArgumentException("batch of " + labels.length + " for " + copy.length + " scales");
       }
-      double[] s = copy;
-      if (interval) {
-        s = new double[copy.length];
-        for (int b = 0; b < s.length; b++) {
-          s[b] = method.appliesAt(GuidanceMethod.sigmaAt(schedule, t[b])) ? copy[b] : 1.0;
-        }
-      }
-      return guide(net, against, s, method, x, t, labels);
+      double[] s = interval.limits() ? interval.scalesAt(copy, t, schedule) : copy;
+      return guide(net, against, s, combination, x, t, labels);
     };
   }
 
@@ -113,10 +108,11 @@ public final class ClassifierFreeGuidance {
   }
 
   /**
-   * ε̃ against label {@code against} (∅ or a negative class), rescaled by φ when φ > 0; with APG, x̃_0
-   * of {@link GuidanceMethod.Apg#combine} instead.
+   * The guided estimate against label {@code against} (∅ or a negative class): the conditional half
+   * alone where every s = 1, the other half alone where every s = 0, else one doubled batch
+   * [x; x] with labels [y; against], its halves put together by {@code combination}.
    */
-  private static Estimate guide(Denoiser net, int against, double[] scales, GuidanceMethod method, float[] x,
+  private static Estimate guide(Denoiser net, int against, double[] scales, Combination combination, float[] x,
       double[] t, int[] labels) {
     int batch = labels.length;
     int[] nulls = new int[batch];
@@ -142,24 +138,7 @@ public final class ClassifierFreeGuidance {
     System.arraycopy(labels, 0, yy, 0, batch);
     System.arraycopy(nulls, 0, yy, batch, batch);
     Estimate estimate = net.denoise(xx, tt, yy);
-    double[] alphaBar = Arrays.copyOf(estimate.alphaBar(), batch);
-    if (method.apg() != null) {
-      float[] x0 = estimate.x0();
-      float[] guided = method.apg().combine(Arrays.copyOf(x0, x.length), Arrays.copyOfRange(x0, x.length, 2 * x.length),
-          scales);
-      return new Estimate(Prediction.X0, guided, x, alphaBar);
-    }
-    float[] both = estimate.eps();
-    int dim = x.length / batch;
-    float[] out = new float[x.length];
-    for (int i = 0; i < x.length; i++) {
-      float c = both[i], u = both[x.length + i];
-      out[i] = (float) (u + scales[i / dim] * ((double) c - u));
-    }
-    if (method.rescale() > 0) {
-      GuidanceMethod.rescale(out, Arrays.copyOf(both, x.length), batch, method.rescale());
-    }
-    return new Estimate(Prediction.EPS, out, x, alphaBar);
+    return combination.combine(estimate, x, scales, Arrays.copyOf(estimate.alphaBar(), batch));
   }
 
   /** A scale as people write it: 2.0 → "2", 1.5 → "1.5" (file names, labels, tables). */
