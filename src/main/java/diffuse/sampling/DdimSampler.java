@@ -30,12 +30,11 @@ public final class DdimSampler implements Sampler {
     return eta * Math.sqrt((1 - alphaBarPrev) / (1 - alphaBar)) * Math.sqrt(1 - alphaBar / alphaBarPrev);
   }
 
-  /** One step of Eq. 12 from ᾱ_t to ᾱ_{t−1}, given ε̂; returns x_{t−1} (and x̂_0 into {@code x0Out}). */
-  public static float[] step(float[] xt, float[] eps, double alphaBar, double alphaBarPrev, double eta,
-      boolean clip, RandomGenerator[] rngs, float[][] x0Out) {
+  /** One step of Eq. 12 from ᾱ_t to ᾱ_{t−1}, given ε̂: x_{t−1} and the x̂_0 it used. */
+  public static SamplerStep step(float[] xt, float[] eps, double alphaBar, double alphaBarPrev, double eta,
+      boolean clip, RandomGenerator[] rngs) {
     float[] x0 = Steps.predictX0(xt, eps, alphaBar, clip);
     float[] e = clip ? Steps.epsFromX0(xt, x0, alphaBar) : eps;
-    x0Out[0] = x0;
     double sigma = sigma(eta, alphaBar, alphaBarPrev);
     double a = Math.sqrt(alphaBarPrev);
     double d = Math.sqrt(Math.max(0.0, 1 - alphaBarPrev - sigma * sigma));
@@ -44,13 +43,13 @@ public final class DdimSampler implements Sampler {
       prev[j] = (float) (a * x0[j] + d * e[j]);
     }
     Steps.addNoise(prev, sigma, rngs);
-    return prev;
+    return new SamplerStep(prev, x0);
   }
 
   @Override
   public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
-    return Steps.walk(schedule, denoiser, xT, labels, listener, (i, x, eps, x0) ->
-        step(x, eps, schedule.alphaCumprod(i), schedule.alphaCumprodPrev(i), eta, clip, rngs, x0));
+    return Steps.walk(schedule, denoiser, xT, labels, listener, (i, x, eps) ->
+        step(x, eps, schedule.alphaCumprod(i), schedule.alphaCumprodPrev(i), eta, clip, rngs));
   }
 
   @Override

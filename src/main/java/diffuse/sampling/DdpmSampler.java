@@ -17,11 +17,10 @@ public final class DdpmSampler implements Sampler {
     this.clip = clip;
   }
 
-  /** One step of Algorithm 2 at step index i, given ε̂; returns x_{t−1} (and x̂_0 into {@code x0Out}). */
-  public static float[] step(NoiseSchedule s, int i, float[] xt, float[] eps, boolean clip,
-      RandomGenerator[] rngs, float[][] x0Out) {
+  /** One step of Algorithm 2 at step index i, given ε̂: x_{t−1} and the x̂_0 it used. */
+  public static SamplerStep step(NoiseSchedule s, int i, float[] xt, float[] eps, boolean clip,
+      RandomGenerator[] rngs) {
     float[] x0 = Steps.predictX0(xt, eps, s.alphaCumprod(i), clip);
-    x0Out[0] = x0;
     double c1 = s.posteriorMeanCoef1(i);
     double c2 = s.posteriorMeanCoef2(i);
     float[] prev = new float[xt.length];
@@ -31,13 +30,13 @@ public final class DdpmSampler implements Sampler {
     if (i > 0) {
       Steps.addNoise(prev, Math.sqrt(s.posteriorVariance(i)), rngs);
     }
-    return prev;
+    return new SamplerStep(prev, x0);
   }
 
   @Override
   public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
-    return Steps.walk(schedule, denoiser, xT, labels, listener, (i, x, eps, x0) ->
-        step(schedule, i, x, eps, clip, rngs, x0));
+    return Steps.walk(schedule, denoiser, xT, labels, listener, (i, x, eps) ->
+        step(schedule, i, x, eps, clip, rngs));
   }
 
   @Override

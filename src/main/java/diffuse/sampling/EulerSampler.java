@@ -28,13 +28,13 @@ public final class EulerSampler implements Sampler {
     for (int j = 0; j < x.length; j++) {
       x[j] = (float) (xT[j] / Math.sqrt(top));
     }
-    float[][] x0 = new float[1][];
     for (int i = n - 1; i >= 0; i--) {
       double ab = schedule.alphaCumprod(i);
       double abNext = schedule.alphaCumprodPrev(i);
-      float[] d = HeunSampler.slope(denoiser, x, labels, schedule.timestep(i), ab, clip, x0);
+      HeunSampler.Slope slope = HeunSampler.slope(denoiser, x, labels, schedule.timestep(i), ab, clip);
+      float[] d = slope.d();
       if (abNext >= 1.0) {
-        x = x0[0];
+        x = slope.x0();
       } else {
         double h = HeunSampler.sigma(abNext) - HeunSampler.sigma(ab);
         for (int j = 0; j < x.length; j++) {
@@ -46,7 +46,7 @@ public final class EulerSampler implements Sampler {
       for (int j = 0; j < xs.length; j++) {
         xs[j] = (float) (a * x[j]);
       }
-      listener.step(diffuse.api.StepState.of(n - i, n, labels.length, xs, x0[0]));
+      listener.step(diffuse.api.StepState.of(n - i, n, labels.length, xs, slope.x0()));
     }
     return x;
   }

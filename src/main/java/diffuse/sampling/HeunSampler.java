@@ -35,11 +35,15 @@ public final class HeunSampler implements Sampler {
   }
 
   /**
-   * dx̃/dσ at (x̃, σ) from the network at timestep t: (x̃ − D)/σ with D = x̂_0 (clipped if asked); the
-   * x̂_0 it used goes to {@code x0Out[0]}.
+   * dx̃/dσ at (x̃, σ) and the denoised image it came from.
+   *
+   * @param d (x̃ − D)/σ, [batch · dim]
+   * @param x0 D = x̂_0 (clipped if asked), [batch · dim]
    */
-  static float[] slope(Denoiser denoiser, float[] xTilde, int[] labels, int t, double alphaBar, boolean clip,
-      float[][] x0Out) {
+  record Slope(float[] d, float[] x0) {}
+
+  /** dx̃/dσ at (x̃, σ) from the network at timestep t: (x̃ − D)/σ with D = x̂_0 (clipped if asked). */
+  static Slope slope(Denoiser denoiser, float[] xTilde, int[] labels, int t, double alphaBar, boolean clip) {
     double a = Math.sqrt(alphaBar);
     float[] xt = new float[xTilde.length];
     for (int j = 0; j < xt.length; j++) {
@@ -47,13 +51,12 @@ public final class HeunSampler implements Sampler {
     }
     float[] eps = denoiser.eps(xt, t, labels);
     float[] x0 = Steps.predictX0(xt, eps, alphaBar, clip);
-    x0Out[0] = x0;
     double s = sigma(alphaBar);
     float[] d = new float[xt.length];
     for (int j = 0; j < d.length; j++) {
       d[j] = (float) ((xTilde[j] - x0[j]) / s);
     }
-    return d;
+    return new Slope(d, x0);
   }
 
   @Override
@@ -64,14 +67,14 @@ public final class HeunSampler implements Sampler {
     for (int j = 0; j < x.length; j++) {
       x[j] = (float) (xT[j] / Math.sqrt(top)); // x̃ = x_T/√ᾱ_T
     }
-    float[][] x0 = new float[1][];
     for (int i = n - 1; i >= 0; i--) {
       double ab = schedule.alphaCumprod(i);
       double abNext = schedule.alphaCumprodPrev(i);
       double s = sigma(ab);
-      float[] d = slope(denoiser, x, labels, schedule.timestep(i), ab, clip, x0);
+      Slope slope = slope(denoiser, x, labels, schedule.timestep(i), ab, clip);
+      float[] d = slope.d();
       if (abNext >= 1.0) {
-        x = x0[0]; // σ_{i+1} = 0: x̃ + (0 − σ)·(x̃ − D)/σ = D
+        x = slope.x0(); // σ_{i+1} = 0: x̃ + (0 − σ)·(x̃ − D)/σ = D
       } else {
         double sNext = sigma(abNext);
         double h = sNext - s;
@@ -79,13 +82,12 @@ public final class HeunSampler implements Sampler {
         for (int j = 0; j < x.length; j++) {
           euler[j] = (float) (x[j] + h * d[j]);
         }
-        float[][] x0Next = new float[1][];
-        float[] d2 = slope(denoiser, euler, labels, schedule.timestep(i - 1), abNext, clip, x0Next);
+        float[] d2 = slope(denoiser, euler, labels, schedule.timestep(i - 1), abNext, clip).d();
         for (int j = 0; j < x.length; j++) {
           x[j] = (float) (x[j] + h * 0.5 * (d[j] + d2[j]));
         }
       }
-      listener.step(diffuse.api.StepState.of(n - i, n, labels.length, scaled(x, abNext), x0[0]));
+      listener.step(diffuse.api.StepState.of(n - i, n, labels.length, scaled(x, abNext), slope.x0()));
     }
     return x;
   }

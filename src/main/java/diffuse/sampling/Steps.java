@@ -32,10 +32,10 @@ final class Steps {
     return eps;
   }
 
-  /** One update x_t → x_{t−1} at step index i given ε̂; writes the x̂_0 it used into {@code x0Out[0]}. */
+  /** One update x_t → x_{t−1} at step index i given ε̂: the next sample and the x̂_0 it used. */
   @FunctionalInterface
   interface Update {
-    float[] apply(int i, float[] x, float[] eps, float[][] x0Out);
+    SamplerStep apply(int i, float[] x, float[] eps);
   }
 
   /**
@@ -46,11 +46,11 @@ final class Steps {
       diffuse.api.Listener listener, Update update) {
     float[] x = xT.clone();
     int n = schedule.numSteps();
-    float[][] x0 = new float[1][];
     for (int i = n - 1; i >= 0; i--) {
       float[] eps = denoiser.eps(x, schedule.timestep(i), labels);
-      x = update.apply(i, x, eps, x0);
-      listener.step(diffuse.api.StepState.of(n - i, n, labels.length, x, x0[0]));
+      SamplerStep step = update.apply(i, x, eps);
+      x = step.x();
+      listener.step(diffuse.api.StepState.of(n - i, n, labels.length, x, step.x0()));
     }
     return x;
   }
