@@ -4,7 +4,7 @@ import diffuse.train.Device;
 import picocli.CommandLine.Option;
 
 /** Where TensorFlow runs; shared by every command that runs a network. */
-public final class DeviceOptions {
+final class DeviceOptions {
   @Option(names = "--device", defaultValue = "auto", paramLabel = "cpu|gpu|auto",
       description = "Device: cpu, gpu (needs the -Pgpu build and CUDA) or auto (default: ${DEFAULT-VALUE}).")
   Device device;

@@ -14,7 +14,7 @@ import java.util.zip.GZIPInputStream;
  * 0x00 type rank}, then one int32 per dimension, then the data. Only unsigned bytes (type 0x08) are
  * supported, which is what both data sets use. Files ending in {@code .gz} are decompressed.
  */
-public final class IdxReader {
+final class IdxReader {
   private IdxReader() {}
 
   /** The contents of one IDX file. */

@@ -17,7 +17,7 @@ import javax.imageio.ImageIO;
  * sorted), holding PNG or JPEG images. Images are resized to a square of {@code imageSize} pixels.
  * The set is grayscale if every image is, else RGB.
  */
-public final class ImageFolder {
+final class ImageFolder {
   private ImageFolder() {}
 
   public static Dataset load(Path root, int imageSize) {

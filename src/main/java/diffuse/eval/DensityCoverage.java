@@ -13,7 +13,7 @@ package diffuse.eval;
  * Membership is strict (‖Y_j − X_i‖ &lt; r_i), as in the authors' {@code prdc} code. Coverage grows
  * with M, so only figures at the same M compare.
  */
-public final class DensityCoverage {
+final class DensityCoverage {
   /** The k of the paper's experiments, and of this project's tables. */
   public static final int DEFAULT_K = 5;
 

@@ -6,7 +6,7 @@ package diffuse.eval;
  * computed as Σ √λ_i of the symmetric positive semi-definite matrix Σ₁^{1/2} Σ₂ Σ₁^{1/2}, which has
  * the eigenvalues of Σ₁Σ₂, with a Jacobi eigen-solver.
  */
-public final class FrechetDistance {
+final class FrechetDistance {
   private FrechetDistance() {}
 
   /** Mean and covariance (n − 1 denominator) of n feature vectors. */

@@ -19,7 +19,7 @@ package diffuse.eval;
  * this is the usual batch-means error; where they are equal it falls as 1/m² and the block error
  * overstates it (by up to √{@value #BLOCKS}): conservative, never optimistic.
  */
-public final class KernelDistance {
+final class KernelDistance {
   private KernelDistance() {}
 
   /** Blocks of the standard error. */

@@ -5,7 +5,7 @@ package diffuse.eval;
  * DasGupta 2001 recommend it over the normal approximation, which gives a bound of exactly p̂ at
  * p̂ = 1, the case that matters for a classifier's accuracy on good samples).
  */
-public final class Proportion {
+final class Proportion {
   private Proportion() {}
 
   /** z of a one-sided 95 % bound, Φ⁻¹(0.95). */

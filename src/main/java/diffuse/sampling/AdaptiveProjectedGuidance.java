@@ -22,7 +22,7 @@ import java.util.Arrays;
  * @param eta weight η ≥ 0 of the parallel part
  * @param normThreshold r &gt; 0, or +∞ for no rescaling
  */
-public record AdaptiveProjectedGuidance(double eta, double normThreshold) implements Combination {
+record AdaptiveProjectedGuidance(double eta, double normThreshold) implements Combination {
   public AdaptiveProjectedGuidance {
     if (!(eta >= 0) || Double.isInfinite(eta)) {
       throw DiffuseException.badValue("apg", "apg η must be a finite number >= 0, got " + eta);

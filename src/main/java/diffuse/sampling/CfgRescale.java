@@ -12,7 +12,7 @@ import java.util.Arrays;
  *
  * @param phi φ within [0, 1]; 0 is plain CFG
  */
-public record CfgRescale(double phi) implements Combination {
+record CfgRescale(double phi) implements Combination {
   public CfgRescale {
     if (!(phi >= 0 && phi <= 1)) {
       throw DiffuseException.badValue("rescale", "rescale must be within [0, 1], got " + phi);

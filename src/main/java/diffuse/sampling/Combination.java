@@ -7,7 +7,7 @@ package diffuse.sampling;
  * {@link AdaptiveProjectedGuidance} are the other combinations.
  */
 @FunctionalInterface
-public interface Combination {
+interface Combination {
   /**
    * @param both the estimate of the doubled batch: samples 0 … B−1 for y, B … 2B−1 against
    * @param x the noisy samples x_t, [B · dim]

@@ -14,7 +14,7 @@ import java.util.random.RandomGenerator;
  * over the timesteps of a (respaced) schedule. η = 0 is deterministic; η = 1 has the DDPM
  * posterior variance, so over all T steps it is DDPM.
  */
-public final class DdimSampler implements Sampler {
+final class DdimSampler implements Sampler {
   private final NoiseSchedule schedule;
   private final double eta;
   private final boolean clip;
@@ -31,7 +31,7 @@ public final class DdimSampler implements Sampler {
   }
 
   /** One step of Eq. 12 from ᾱ_t to ᾱ_{t−1}, given ε̂: x_{t−1} and the x̂_0 it used. */
-  public static SamplerStep step(float[] xt, float[] eps, double alphaBar, double alphaBarPrev, double eta,
+  static SamplerStep step(float[] xt, float[] eps, double alphaBar, double alphaBarPrev, double eta,
       boolean clip, RandomGenerator[] rngs) {
     float[] x0 = Steps.predictX0(xt, eps, alphaBar, clip);
     float[] e = clip ? Steps.epsFromX0(xt, x0, alphaBar) : eps;

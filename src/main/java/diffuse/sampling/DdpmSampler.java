@@ -8,7 +8,7 @@ import java.util.random.RandomGenerator;
  * x_{t−1} = μ̃_t(x̂_0, x_t) + σ_t·z with μ̃_t = coef1·x̂_0 + coef2·x_t and σ_t² = β̃_t (Eq. 7); on a
  * respaced schedule the same formulas use the respaced β (improved-diffusion respace.py).
  */
-public final class DdpmSampler implements Sampler {
+final class DdpmSampler implements Sampler {
   private final NoiseSchedule schedule;
   private final boolean clip;
 
@@ -18,7 +18,7 @@ public final class DdpmSampler implements Sampler {
   }
 
   /** One step of Algorithm 2 at step index i, given ε̂: x_{t−1} and the x̂_0 it used. */
-  public static SamplerStep step(NoiseSchedule s, int i, float[] xt, float[] eps, boolean clip,
+  static SamplerStep step(NoiseSchedule s, int i, float[] xt, float[] eps, boolean clip,
       RandomGenerator[] rngs) {
     float[] x0 = Steps.predictX0(xt, eps, s.alphaCumprod(i), clip);
     double c1 = s.posteriorMeanCoef1(i);

@@ -23,7 +23,7 @@ import java.util.random.RandomGenerator;
  * over which the second-order extrapolation, with r = h_{i−1}/h_i ≪ 1, overshoots. Guidance
  * needs no change: the guided ε̃ gives the guided x̂_0, the case the paper is written for.
  */
-public final class DpmSolverPlusPlus2M implements Sampler {
+final class DpmSolverPlusPlus2M implements Sampler {
   /** Below this many steps the last two steps are first order. */
   public static final int LOWER_ORDER_BELOW = 15;
 

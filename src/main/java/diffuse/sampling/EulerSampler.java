@@ -11,7 +11,7 @@ import java.util.random.RandomGenerator;
  * x̃' = x̂_0 + σ'·ε̂ = x̃ + (σ' − σ)·ε̂) — the first-order reference for {@link HeunSampler}, and
  * tested to agree with {@link DdimSampler}.
  */
-public final class EulerSampler implements Sampler {
+final class EulerSampler implements Sampler {
   private final NoiseSchedule schedule;
   private final boolean clip;
 

@@ -12,7 +12,7 @@ import diffuse.schedule.NoiseSchedule;
  * @param sigmaLo lower end (exclusive), ≥ 0
  * @param sigmaHi upper end (inclusive), may be +∞
  */
-public record GuidanceInterval(double sigmaLo, double sigmaHi) {
+record GuidanceInterval(double sigmaLo, double sigmaHi) {
   /** True if guidance applies at σ. */
   public boolean contains(double sigma) {
     return sigma > sigmaLo && sigma <= sigmaHi;

@@ -104,12 +104,12 @@ public record GuidanceMethod(double sigmaLo, double sigmaHi, double rescale, int
   }
 
   /** The interval (σ_lo, σ_hi] in which guidance applies. */
-  public GuidanceInterval interval() {
+  GuidanceInterval interval() {
     return new GuidanceInterval(sigmaLo, sigmaHi);
   }
 
   /** How the two halves of the doubled batch combine: APG, CFG rescale, or the plain linear combination. */
-  public Combination combination() {
+  Combination combination() {
     if (apg != null) {
       return new AdaptiveProjectedGuidance(apg.eta(), apg.normThreshold());
     }

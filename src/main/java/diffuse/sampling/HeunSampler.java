@@ -20,7 +20,7 @@ import java.util.random.RandomGenerator;
  * n steps cost 2n − 1 network evaluations. Without the correction this is {@link EulerSampler},
  * which is DDIM with η = 0.
  */
-public final class HeunSampler implements Sampler {
+final class HeunSampler implements Sampler {
   private final NoiseSchedule schedule;
   private final boolean clip;
 

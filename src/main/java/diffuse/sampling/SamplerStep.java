@@ -6,4 +6,4 @@ package diffuse.sampling;
  * @param x the next sample x_{t−1} (or x̃ in the σ view), [batch · dim]
  * @param x0 the x̂_0 the step was computed from, [batch · dim]
  */
-public record SamplerStep(float[] x, float[] x0) {}
+record SamplerStep(float[] x, float[] x0) {}

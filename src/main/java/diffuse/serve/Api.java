@@ -36,7 +36,7 @@ import java.util.concurrent.CompletableFuture;
  * returns a {@link Reply} (or a future of one), failing with a {@link DiffuseException} that names
  * the field at fault. Image work goes through each model's {@link Batcher}.
  */
-public final class Api implements AutoCloseable {
+final class Api implements AutoCloseable {
   /** Most images one request may ask for (also the most a batch holds by default). */
   public static final int MAX_N = 64;
   /** Longest prompt accepted. */

@@ -27,7 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>One worker thread runs the batches; a cancelled ticket still queued is dropped, and a running
  * batch stops at its next step once every ticket in it is cancelled.
  */
-public final class Batcher implements AutoCloseable {
+final class Batcher implements AutoCloseable {
   /** Work for {@code count} images: samples 0 … count−1 of {@code seed}, one class and scale. */
   public static final class Ticket {
     final int label;

@@ -13,7 +13,7 @@ import java.awt.image.BufferedImage;
  * One square plot of the plane [−r, r]² drawn with Java2D: frame, ticks, axis titles and a title,
  * and helpers to draw points, arrows and paths in data coordinates.
  */
-public final class Panel2D {
+final class Panel2D {
   public static final Color[] CLASS_COLORS = {new Color(31, 119, 180), new Color(255, 127, 14),
       new Color(44, 160, 44), new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75),
       new Color(227, 119, 194), new Color(127, 127, 127)};
