@@ -77,7 +77,7 @@ class CliTest {
     assertEquals(null, s.guidance().guideCfg());
     // a guide that knows other labels cannot guide
     Path other = shared.resolve("auto/other-labels");
-    copyTree(model, other);
+    diffuse.TestData.copyTree(model, other);
     Path json = other.resolve("model.json");
     Files.writeString(json, Files.readString(json).replace("\"h\"", "\"x\""));
     Run bad = run("generate", "--model", model.toString(), "--prompt", "h", "-n", "1", "--steps", "2",
@@ -94,18 +94,6 @@ class CliTest {
     assertTrue(cfgAlone.err().contains("--guide-cfg"), cfgAlone.err());
   }
 
-  static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path f : files.toList()) {
-        Path dest = to.resolve(from.relativize(f).toString());
-        if (Files.isDirectory(f)) {
-          Files.createDirectories(dest);
-        } else {
-          Files.copy(f, dest);
-        }
-      }
-    }
-  }
 
   @Test
   void generateWritesGridAndSidecarThatReproduceTheImages() throws IOException {

@@ -281,7 +281,7 @@ class FaultInjectionTest {
     for (Path rel : files) {
       for (String mode : List.of("truncate", "random", "delete")) {
         Path dir = tmp.resolve("case-" + cases);
-        copyTree(pristine, dir);
+        diffuse.TestData.copyTree(pristine, dir);
         Path f = dir.resolve(rel);
         byte[] bytes = Files.readAllBytes(f);
         switch (mode) {
@@ -331,18 +331,6 @@ class FaultInjectionTest {
     assertTrue(errorLines.get(0).contains(name), what + ": the message does not name " + name + ": " + r.err());
   }
 
-  static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> s = Files.walk(from)) {
-      for (Path p : s.toList()) {
-        Path t = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(t);
-        } else {
-          Files.copy(p, t);
-        }
-      }
-    }
-  }
 
   @Test
   void aThousandGenerationsInOneProcessKeepMemoryFlat(@TempDir Path tmp) throws Exception {
