@@ -40,14 +40,17 @@ class ArchitectureTest {
       Map.entry("io", Set.of("model", "sampling", "schedule")),
       Map.entry("data", Set.of("io", "sampling", "schedule")),
       Map.entry("viz", Set.of("data", "sampling", "schedule", "io")),
-      Map.entry("train", Set.of("data", "io", "model", "sampling", "schedule")),
-      Map.entry("eval", Set.of("data", "io", "model", "sampling", "schedule", "train")),
-      Map.entry("app", Set.of("data", "eval", "io", "model", "prompt", "sampling", "schedule", "train", "viz")),
-      Map.entry("api", Set.of("app", "data", "eval", "io", "model", "prompt", "sampling", "schedule", "train")),
-      Map.entry("serve", Set.of("api", "app", "data", "eval", "io", "model", "prompt", "sampling", "schedule", "train",
+      Map.entry("runtime", Set.of()),
+      Map.entry("train", Set.of("data", "io", "model", "runtime", "sampling", "schedule")),
+      Map.entry("eval", Set.of("data", "io", "model", "runtime", "sampling", "schedule", "train")),
+      Map.entry("app", Set.of("data", "eval", "io", "model", "prompt", "runtime", "sampling", "schedule", "train",
           "viz")),
-      Map.entry("cli", Set.of("api", "app", "data", "eval", "io", "model", "prompt", "sampling", "schedule", "serve",
-          "train", "viz")));
+      Map.entry("api", Set.of("app", "data", "eval", "io", "model", "prompt", "runtime", "sampling", "schedule",
+          "train")),
+      Map.entry("serve", Set.of("api", "app", "data", "eval", "io", "model", "prompt", "runtime", "sampling",
+          "schedule", "train", "viz")),
+      Map.entry("cli", Set.of("api", "app", "data", "eval", "io", "model", "prompt", "runtime", "sampling", "schedule",
+          "serve", "train", "viz")));
 
   private static final Pattern REFERENCE = Pattern.compile("\\bdiffuse\\.([a-z]+)\\.([A-Z]\\w*)");
 

@@ -614,7 +614,7 @@ class CliTest {
         hosts.add("127.0.0.1:" + sock.getLocalPort());
       }
     }
-    diffuse.train.ClusterSession.startServer(hosts, 1); // "the other machine"; lives until the JVM exits
+    diffuse.runtime.ClusterSession.startServer(hosts, 1); // "the other machine"; lives until the JVM exits
     Path dir = trainBars("cluster", "1", "--cluster", String.join(",", hosts), "--task-index", "0");
     assertTrue(ModelStore.open(dir).info().training().device().startsWith("cluster of 2 tasks"),
         ModelStore.open(dir).info().training().device());

@@ -19,7 +19,7 @@ import diffuse.app.SamplingRequest;
 import diffuse.app.Samples;
 import diffuse.io.Images;
 import diffuse.sampling.SamplerKind;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import java.awt.image.BufferedImage;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package diffuse.train;
 
+import diffuse.runtime.ClusterSession;
 import diffuse.model.TrainSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

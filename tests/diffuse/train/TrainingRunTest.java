@@ -1,5 +1,6 @@
 package diffuse.train;
 
+import diffuse.runtime.Device;
 import diffuse.data.TrainingData;
 import diffuse.model.TrainSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -3,7 +3,7 @@ package diffuse.api;
 import diffuse.app.GenerateRequest;
 import diffuse.app.GenerateService;
 import diffuse.app.LoadedModel;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -16,7 +16,7 @@ import diffuse.api.Listener;
 import diffuse.sampling.ClassifierFreeGuidance;
 import diffuse.sampling.GuidanceMethod;
 import diffuse.sampling.SamplerSpec;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

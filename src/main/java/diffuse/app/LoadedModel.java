@@ -8,7 +8,7 @@ import diffuse.sampling.Autoguidance;
 import diffuse.sampling.Denoiser;
 import diffuse.sampling.Generator;
 import diffuse.sampling.Guider;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import java.nio.file.Path;
 
 /**

@@ -10,7 +10,7 @@ import diffuse.sampling.Denoiser;
 import diffuse.sampling.GaussianMixture;
 import diffuse.schedule.NoiseSchedule;
 import diffuse.schedule.ScheduleKind;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;

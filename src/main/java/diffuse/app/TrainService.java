@@ -9,7 +9,7 @@ import diffuse.io.ModelStore;
 import diffuse.model.TrainSettings;
 import diffuse.model.UNetConfig;
 import diffuse.api.Listener;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import diffuse.train.TrainingRun;
 import java.nio.file.Files;
 import java.util.ArrayList;

@@ -8,7 +8,7 @@ import diffuse.sampling.SamplerKind;
 import diffuse.sampling.SamplerSpec;
 import diffuse.schedule.NoiseSchedule;
 import diffuse.schedule.ScheduleKind;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import diffuse.model.TrainSettings;
 import diffuse.train.Trainer;
 import diffuse.train.TrainingGraph;

@@ -2,7 +2,7 @@ package diffuse.cli;
 
 import diffuse.app.LoadedModel;
 import diffuse.io.ModelStore;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import diffuse.train.Trainer;
 import java.nio.file.Path;
 import java.util.HashMap;

@@ -77,7 +77,7 @@ final class BenchServeCommand implements Callable<Integer> {
   }
 
   /** Images/s of generate's own batching: clients × n images in batches of 64, after a warm-up. */
-  private double offline(Path dir, diffuse.train.Device.Choice choice, int steps) {
+  private double offline(Path dir, diffuse.runtime.Device.Choice choice, int steps) {
     int total = clients * count;
     try (LoadedModel m = LoadedModel.load(ModelStore.open(dir), choice)) {
       SamplingRequest s = new SamplingRequest(SamplerKind.DDIM, steps, null, true, 1, SamplingRequest.DEFAULT_BATCH_SIZE);

@@ -6,7 +6,7 @@ import diffuse.app.LoadedModel;
 import diffuse.io.ModelStore;
 import diffuse.model.SavedModelNetwork;
 import diffuse.sampling.Denoiser;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import diffuse.train.Trainer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

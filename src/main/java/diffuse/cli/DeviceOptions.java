@@ -1,6 +1,6 @@
 package diffuse.cli;
 
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import picocli.CommandLine.Option;
 
 /** Where TensorFlow runs; shared by every command that runs a network. */

@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  */
 final class Launcher {
   static final String CHILD = "diffuse.child";
-  private static final String ONEDNN = diffuse.train.Device.ONEDNN_ENV;
+  private static final String ONEDNN = diffuse.runtime.Device.ONEDNN_ENV;
   private static final Pattern NATIVE_LOG =
       Pattern.compile("^(WARNING: All log messages before absl::InitializeLog\\(\\).*"
           + "|[IWE]\\d{4} \\d\\d:\\d\\d:\\d+\\.\\d+\\s+\\d+ \\S+:\\d+\\] .*"

@@ -79,7 +79,7 @@ public final class Main implements Runnable {
     if (Launcher.shouldRelaunch()) {
       System.exit(Launcher.relaunch(args));
     }
-    diffuse.train.CudaLibraries.skipCudaProbesOnCpuBuild();
+    diffuse.runtime.CudaLibraries.skipCudaProbesOnCpuBuild();
     preloadTensorFlow(args);
     System.exit(execute(args));
   }
@@ -129,7 +129,7 @@ public final class Main implements Runnable {
   /** Runs the command line and returns the exit code (0 success, 1 failure, 2 bad usage). */
   public static int execute(String... args) {
     System.setProperty("java.awt.headless", "true");
-    diffuse.train.CudaLibraries.skipCudaProbesOnCpuBuild();
+    diffuse.runtime.CudaLibraries.skipCudaProbesOnCpuBuild();
     CommandLine cli = commandLine(List.of(args));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setParameterExceptionHandler(Main::badUsage);

@@ -5,7 +5,7 @@ import diffuse.app.TrainService;
 import diffuse.io.ConsoleListener;
 import diffuse.sampling.Prediction;
 import diffuse.schedule.ScheduleKind;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import diffuse.train.TrainingRun;
 import java.nio.file.Path;
 import java.util.List;
@@ -139,7 +139,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (cluster != null) {
       int task = taskIndex == null ? 0 : taskIndex;
-      org.tensorflow.Server server = diffuse.train.ClusterSession.startServer(cluster, task);
+      org.tensorflow.Server server = diffuse.runtime.ClusterSession.startServer(cluster, task);
       if (task != 0) {
         System.err.printf("task %d of %d serving on %s for the chief (task 0, %s); stop with Ctrl-C when it is done%n",
             task, cluster.size(), cluster.get(task), cluster.get(0));

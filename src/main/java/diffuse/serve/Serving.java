@@ -4,7 +4,7 @@ import diffuse.app.LoadedModel;
 import diffuse.app.ToyWorld;
 import diffuse.api.DiffuseException;
 import diffuse.io.ModelStore;
-import diffuse.train.Device;
+import diffuse.runtime.Device;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;

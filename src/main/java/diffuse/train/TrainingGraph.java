@@ -1,5 +1,6 @@
 package diffuse.train;
 
+import diffuse.runtime.ClusterSession;
 import diffuse.model.GraphNames;
 import diffuse.model.ParamSpec;
 import diffuse.model.Parameters;

@@ -1,5 +1,6 @@
 package diffuse.train;
 
+import diffuse.runtime.Device;
 import diffuse.api.Listener;
 import diffuse.data.TrainingData;
 import diffuse.model.TrainSettings;

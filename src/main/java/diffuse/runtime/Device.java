@@ -1,4 +1,4 @@
-package diffuse.train;
+package diffuse.runtime;
 
 import java.util.List;
 import java.util.Locale;

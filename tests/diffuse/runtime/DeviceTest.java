@@ -1,4 +1,4 @@
-package diffuse.train;
+package diffuse.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package diffuse.train;
+package diffuse.runtime;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package diffuse.train;
+package diffuse.runtime;
 
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
