@@ -177,7 +177,7 @@ class UNetTest {
 
   /** One training step's gradients of an 8×8 net: one per variable, each nonzero and finite. */
   static void assertEveryVariableReceivesAGradient(UNetConfig c) {
-    try (TrainingGraph g = new TrainingGraph(new UNet(c), 1.0, TestData.oneThread())) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(c)).gradClip(1.0).config(TestData.oneThread()).build()) {
       g.initialize(3);
       Random rng = new Random(4);
       int b = 4;

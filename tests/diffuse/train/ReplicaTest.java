@@ -35,7 +35,8 @@ class ReplicaTest {
   }
 
   static Map<String, float[]> train(List<String> towers, int from, int to, String restore, String saveAt) {
-    try (TrainingGraph g = new TrainingGraph(new UNet(TestData.tinyNet(8, 1, 2)), 1.0, cpus(Math.max(1, towers.size())), towers)) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(TestData.tinyNet(8, 1, 2)))
+        .gradClip(1.0).config(cpus(Math.max(1, towers.size()))).towers(towers).build()) {
       if (restore == null) {
         g.initialize(SETTINGS.seed());
       } else {
@@ -126,8 +127,8 @@ class ReplicaTest {
     org.tensorflow.Server s1 = ClusterSession.startServer(hosts, 1);
     try {
       Map<String, float[]> cluster;
-      try (TrainingGraph g = new TrainingGraph(new UNet(TestData.tinyNet(8, 1, 2)), 1.0, TestData.oneThread(),
-          ClusterSession.towers(2), hosts.get(0))) {
+      try (TrainingGraph g = TrainingGraph.builder(new UNet(TestData.tinyNet(8, 1, 2)))
+          .gradClip(1.0).config(TestData.oneThread()).towers(ClusterSession.towers(2)).sessionTarget(hosts.get(0)).build()) {
         g.initialize(SETTINGS.seed());
         Trainer t = new Trainer(g, SCHEDULE, DATA, SETTINGS, 2);
         for (int s = 1; s <= STEPS; s++) {
@@ -151,18 +152,20 @@ class ReplicaTest {
   void gpuTowersSumTheirGradientsWithNcclAndOthersWithAnAddN() {
     UNet net = new UNet(TestData.tinyNet(8, 1, 2));
     // building needs no GPU (running does): the graph is checked, not run
-    try (TrainingGraph g = new TrainingGraph(net, 1.0, TestData.oneThread(), List.of("gpu:0", "gpu:1"), null)) {
+    try (TrainingGraph g = TrainingGraph.builder(net)
+        .gradClip(1.0).config(TestData.oneThread()).towers(List.of("gpu:0", "gpu:1")).build()) {
       assertTrue(g.opTypes().contains("NcclReduce"), "two GPUs: NCCL");
     }
-    try (TrainingGraph g = new TrainingGraph(net, 1.0, TestData.oneThread(), List.of("gpu:0", "gpu:1"), null,
-        GradientReducer.Kind.SUM)) {
+    try (TrainingGraph g = TrainingGraph.builder(net)
+        .gradClip(1.0).config(TestData.oneThread()).towers(List.of("gpu:0", "gpu:1")).reduce(GradientReducer.Kind.SUM).build()) {
       assertTrue(!g.opTypes().contains("NcclReduce") && g.opTypes().contains("AddN"), "the plain sum when asked");
     }
-    try (TrainingGraph g = new TrainingGraph(net, 1.0, cpus(2), List.of("cpu:0", "cpu:1"))) {
+    try (TrainingGraph g = TrainingGraph.builder(net)
+        .gradClip(1.0).config(cpus(2)).towers(List.of("cpu:0", "cpu:1")).build()) {
       assertTrue(!g.opTypes().contains("NcclReduce"), "CPUs: the plain sum");
     }
-    assertThrows(IllegalArgumentException.class, () -> new TrainingGraph(net, 1.0, cpus(2), List.of("cpu:0", "cpu:1"),
-        null, GradientReducer.Kind.NCCL));
+    assertThrows(IllegalArgumentException.class, () -> TrainingGraph.builder(net)
+        .gradClip(1.0).config(cpus(2)).towers(List.of("cpu:0", "cpu:1")).reduce(GradientReducer.Kind.NCCL).build());
   }
 
   @Test
@@ -172,12 +175,13 @@ class ReplicaTest {
     List<float[]> one;
     List<float[]> two;
     Trainer.Batch b;
-    try (TrainingGraph g = new TrainingGraph(net, 1.0, cpus(1))) {
+    try (TrainingGraph g = TrainingGraph.builder(net).gradClip(1.0).config(cpus(1)).build()) {
       g.initialize(3);
       b = new Trainer(g, SCHEDULE, DATA, SETTINGS, 2).batch(1);
       one = g.gradients(b.xt(), b.t(), b.labels(), b.noise());
     }
-    try (TrainingGraph g = new TrainingGraph(net, 1.0, cpus(2), List.of("cpu:0", "cpu:1"))) {
+    try (TrainingGraph g = TrainingGraph.builder(net)
+        .gradClip(1.0).config(cpus(2)).towers(List.of("cpu:0", "cpu:1")).build()) {
       g.initialize(3);
       two = g.gradients(b.xt(), b.t(), b.labels(), b.noise());
     }

@@ -20,7 +20,8 @@ class TrainingTest {
     Dataset data = TestData.bars(256, 8, 1);
     UNetConfig c = new UNetConfig(8, 8, 1, 2, java.util.List.of(16, 32), 1, 32, 4);
     TrainSettings s = new TrainSettings(32, 2e-3, 20, 0.1, 0.99, 1.0, 5);
-    try (TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), TestData.oneThread())) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(c))
+        .gradClip(s.gradClip()).config(TestData.oneThread()).build()) {
       g.initialize(s.seed());
       Trainer trainer = new Trainer(g, NoiseSchedule.of(ScheduleKind.LINEAR, 1000), data, s, c.nullLabel());
       double first = 0, last = 0;
@@ -70,15 +71,17 @@ class TrainingTest {
     java.util.Arrays.fill(ones, 1f);
     java.util.Arrays.fill(twos, 2f);
     float plain;
-    try (TrainingGraph g = new TrainingGraph(new UNet(c), 1.0, TestData.oneThread())) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(c)).gradClip(1.0).config(TestData.oneThread()).build()) {
       g.initialize(1);
       plain = g.step(xt, be.t(), be.labels(), epsTarget, 0, 1, 0.5).loss();
     }
-    try (TrainingGraph g = new TrainingGraph(new UNet(c), 1.0, TestData.oneThread(), java.util.List.of(), null, true)) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(c))
+        .gradClip(1.0).config(TestData.oneThread()).lossWeights(true).build()) {
       g.initialize(1);
       assertEquals(plain, g.step(xt, be.t(), be.labels(), epsTarget, ones, 0, 1, 0.5).loss(), 1e-6 * plain);
     }
-    try (TrainingGraph g = new TrainingGraph(new UNet(c), 1.0, TestData.oneThread(), java.util.List.of(), null, true)) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(c))
+        .gradClip(1.0).config(TestData.oneThread()).lossWeights(true).build()) {
       g.initialize(1);
       assertEquals(2 * plain, g.step(xt, be.t(), be.labels(), epsTarget, twos, 0, 1, 0.5).loss(), 1e-5 * plain);
       assertThrows(IllegalArgumentException.class, () -> g.step(xt, be.t(), be.labels(), epsTarget, 0, 1, 0.5));

@@ -63,7 +63,8 @@ final class BenchCommand {
     static BenchTraining open(int batch, Device.Choice d) {
       UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
       TrainSettings s = new TrainSettings(batch, 1e-4, 0, 0.1, 0.999, 1.0, 1);
-      TrainingGraph g = new TrainingGraph(new UNet(c), s.gradClip(), d.config(), d.towers());
+      TrainingGraph g = TrainingGraph.builder(new UNet(c))
+          .gradClip(s.gradClip()).config(d.config()).towers(d.towers()).build();
       try {
         g.initialize(1);
         return new BenchTraining(c, g, new Trainer(g, NoiseSchedule.of(ScheduleKind.LINEAR, 1000), randomDigits(batch), s,

@@ -58,54 +58,80 @@ public final class TrainingGraph implements AutoCloseable {
   private final Op trainOp;
   private final List<String> towers;
 
-  /**
-   * One tower on the session's default device.
-   *
-   * @param net the network
-   * @param gradClip global-norm clipping threshold
-   * @param config TensorFlow session options (threads, device)
-   */
-  public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config) {
-    this(net, gradClip, config, List.of());
+  /** A training graph for {@code net}; the builder's defaults are one tower, a local session, no loss weights. */
+  public static Builder builder(NoiseNet net) {
+    return new Builder(net);
   }
 
-  /**
-   * Synchronous data parallelism: one tower of the network per device in {@code towers}, all on the
-   * same variables, which live on the first device with Adam's moments and the EMA. Each tower
-   * computes the loss and gradients of its shard of the batch; {@link GradientReducer} averages the
-   * gradients; Adam applies them once and the EMA is updated once. The variables, their names and so
-   * the checkpoints are those of the one-tower graph, so a run saved on R devices resumes on any number.
-   *
-   * @param towers devices as {@code cpu:N} or {@code gpu:N}; an empty list is one tower that places
-   *     nothing explicitly (the single-device graph, unchanged)
-   */
-  public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers) {
-    this(net, gradClip, config, towers, null);
-  }
+  /** The options of a {@link TrainingGraph}; every setter returns the builder. */
+  public static final class Builder {
+    private final NoiseNet net;
+    private double gradClip = 1.0;
+    private ConfigProto config = ConfigProto.getDefaultInstance();
+    private List<String> towers = List.of();
+    private String sessionTarget;
+    private GradientReducer.Kind reduce = GradientReducer.Kind.AUTO;
+    private boolean lossWeights;
 
-  /**
-   * Towers across machines: {@code towers} are {@code worker:N} (task N of the cluster's job
-   * "worker", its CPU) and the session runs on {@code grpc://target} ({@link ClusterSession}).
-   *
-   * @param sessionTarget host:port of this process's own server, or null for a local session
-   */
-  public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget) {
-    this(net, gradClip, config, towers, sessionTarget, GradientReducer.Kind.AUTO, false);
-  }
+    private Builder(NoiseNet net) {
+      this.net = net;
+    }
 
-  /**
-   * @param lossWeights weight each sample's squared error by a fed per-sample weight (Min-SNR-γ); without
-   *     it the loss is the plain mean, the graph of every earlier run op for op
-   */
-  public TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget,
-      boolean lossWeights) {
-    this(net, gradClip, config, towers, sessionTarget, GradientReducer.Kind.AUTO, lossWeights);
-  }
+    /** Global-norm clipping threshold of the gradients (default 1). */
+    public Builder gradClip(double c) {
+      gradClip = c;
+      return this;
+    }
 
-  /** @param reduce how the towers' gradients are summed ({@link GradientReducer.Kind}) */
-  TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget,
-      GradientReducer.Kind reduce) {
-    this(net, gradClip, config, towers, sessionTarget, reduce, false);
+    /** TensorFlow session options: threads, device (default: TensorFlow's). */
+    public Builder config(ConfigProto c) {
+      config = c;
+      return this;
+    }
+
+    /**
+     * Synchronous data parallelism: one tower of the network per device, all on the same variables,
+     * which live on the first device with Adam's moments and the EMA. Each tower computes the loss
+     * and gradients of its shard of the batch; {@link GradientReducer} averages the gradients; Adam
+     * applies them once and the EMA is updated once. The variables, their names and so the
+     * checkpoints are those of the one-tower graph, so a run saved on R devices resumes on any number.
+     *
+     * @param devices {@code cpu:N}, {@code gpu:N} or, across machines, {@code worker:N}; empty (the
+     *     default): one tower that places nothing explicitly
+     */
+    public Builder towers(List<String> devices) {
+      towers = devices;
+      return this;
+    }
+
+    /**
+     * Towers across machines run on {@code grpc://target} ({@link diffuse.runtime.ClusterSession}).
+     *
+     * @param target host:port of this process's own server, or null (the default) for a local session
+     */
+    public Builder sessionTarget(String target) {
+      sessionTarget = target;
+      return this;
+    }
+
+    /** How the towers' gradients are summed ({@link GradientReducer.Kind}; default AUTO). */
+    Builder reduce(GradientReducer.Kind kind) {
+      reduce = kind;
+      return this;
+    }
+
+    /**
+     * Weight each sample's squared error by a fed per-sample weight (Min-SNR-γ); without it (the
+     * default) the loss is the plain mean, the graph of every earlier run op for op.
+     */
+    public Builder lossWeights(boolean on) {
+      lossWeights = on;
+      return this;
+    }
+
+    public TrainingGraph build() {
+      return new TrainingGraph(net, gradClip, config, towers, sessionTarget, reduce, lossWeights);
+    }
   }
 
   private TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget,

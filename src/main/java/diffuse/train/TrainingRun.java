@@ -94,8 +94,9 @@ public final class TrainingRun {
       throw new TrainingException("the batch of " + settings.batchSize() + " does not split evenly over "
           + device.towers().size() + " devices (" + String.join(",", device.towers()) + ")", null);
     }
-    try (TrainingGraph graph = new TrainingGraph(net, settings.gradClip(), device.config(), device.towers(), device.target(),
-        settings.minSnrGamma() != null)) {
+    try (TrainingGraph graph = TrainingGraph.builder(net)
+        .gradClip(settings.gradClip()).config(device.config()).towers(device.towers()).sessionTarget(device.target())
+        .lossWeights(settings.minSnrGamma() != null).build()) {
       long startStep = initial.training().step();
       if (resume) {
         ModelStore.StoredModel stored = ModelStore.open(runDir);
