@@ -32,7 +32,8 @@ class ModelStoreTest {
   @TempDir Path dir;
 
   static final UNetConfig NET = TestData.tinyNet(8, 1, 2);
-  static final TrainSettings SETTINGS = new TrainSettings(16, 1e-3, 5, 0.1, 0.9, 1.0, 3);
+  static final TrainSettings SETTINGS = TrainSettings.builder().batchSize(16).learningRate(1e-3).warmupSteps(5)
+      .emaDecay(0.9).seed(3).build();
   static final Dataset DATA = TestData.bars(64, 8, 2);
 
   static ModelInfo info(long step) {
@@ -71,7 +72,7 @@ class ModelStoreTest {
   @Test
   void savedModelLoadedInAFreshGraphGivesIdenticalEpsilon() throws IOException {
     Map<String, float[]> ema;
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.initialize(1);
       Trainer t = trainer(g);
       for (int s = 1; s <= 3; s++) {
@@ -121,7 +122,7 @@ class ModelStoreTest {
   @Test
   void resumeContinuesStepOptimizerStateAndEmaExactly() throws IOException {
     Map<String, float[]> straightW, straightEma;
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.initialize(1);
       Trainer t = trainer(g);
       for (int s = 1; s <= 8; s++) {
@@ -131,7 +132,7 @@ class ModelStoreTest {
       straightEma = g.emaWeights();
     }
     Map<String, float[]> savedM;
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.initialize(1);
       Trainer t = trainer(g);
       for (int s = 1; s <= 4; s++) {
@@ -143,7 +144,7 @@ class ModelStoreTest {
     ModelStore.StoredModel m = ModelStore.open(dir);
     long step = m.info().training().step();
     assertEquals(4, step);
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.restoreState(m.statePrefix());
       Map<String, float[]> m1 = g.adamFirstMoments();
       for (String k : savedM.keySet()) {
@@ -165,7 +166,7 @@ class ModelStoreTest {
 
   @Test
   void aSaveInterruptedBetweenItsStepsLeavesThePreviousModelLoadable() throws IOException {
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.initialize(1);
       ModelStore.save(dir, info(1), content(g), true);
       trainer(g).step(2);
@@ -204,7 +205,7 @@ class ModelStoreTest {
 
   @Test
   void committingRemovesOlderCheckpoints() throws IOException {
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.initialize(1);
       ModelStore.save(dir, info(1), content(g), true);
       ModelStore.save(dir, info(2), content(g), false);
@@ -242,7 +243,7 @@ class ModelStoreTest {
 
   @Test
   void savingTheSameStepTwiceNeverMovesTheCurrentCheckpoint() throws IOException {
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.initialize(1);
       ModelStore.save(dir, info(3), content(g), true);
       byte[] before = Files.readAllBytes(dir.resolve("ckpt-00000003/saved_model/saved_model.pb"));
@@ -263,7 +264,7 @@ class ModelStoreTest {
 
   @Test
   void leftoversOfInterruptedSavesAreRemovedAndTheCurrentCheckpointKept() throws IOException {
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.initialize(1);
       ModelStore.save(dir, info(2), content(g), true);
       ModelStore.writeCheckpoint(dir, info(4), content(g), true); // staged, never committed
@@ -282,7 +283,7 @@ class ModelStoreTest {
 
   @Test
   void aDamagedCheckpointFileIsFoundByNameWhenTheModelIsOpened() throws IOException {
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.initialize(1);
       ModelStore.save(dir, info(1), content(g), true);
     }
@@ -304,7 +305,7 @@ class ModelStoreTest {
 
   @Test
   void exportReplacesAModelButNeverADirectoryThatIsNotOne() throws IOException {
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.initialize(1);
       ModelStore.save(dir.resolve("run"), info(5), content(g), true);
     }
@@ -346,7 +347,7 @@ class ModelStoreTest {
     assertThrows(IllegalStateException.class, () -> seen[0].operations(), "EpsilonGraph left its graph open");
     seen[0] = null;
     assertThrows(IllegalStateException.class, () -> TrainingGraph.builder(broken)
-        .gradClip(1.0).config(TestData.oneThread()).build());
+        .config(TestData.oneThread()).build());
     assertThrows(IllegalStateException.class, () -> seen[0].operations(), "TrainingGraph left its graph open");
   }
 }

@@ -21,7 +21,8 @@ import org.tensorflow.proto.ConfigProto;
 class ReplicaTest {
   static final Dataset DATA = TestData.bars(512, 8, 4);
   static final NoiseSchedule SCHEDULE = NoiseSchedule.of(ScheduleKind.LINEAR, 50);
-  static final TrainSettings SETTINGS = new TrainSettings(128, 2e-3, 2, 0.1, 0.9, 1.0, 11);
+  static final TrainSettings SETTINGS = TrainSettings.builder().batchSize(128).learningRate(2e-3).warmupSteps(2)
+      .emaDecay(0.9).seed(11).build();
   static final int STEPS = 6;
   /**
    * Largest |difference| allowed between weights after {@link #STEPS} steps: the towers' gradients
@@ -36,7 +37,7 @@ class ReplicaTest {
 
   static Map<String, float[]> train(List<String> towers, int from, int to, String restore, String saveAt) {
     try (TrainingGraph g = TrainingGraph.builder(new UNet(TestData.tinyNet(8, 1, 2)))
-        .gradClip(1.0).config(cpus(Math.max(1, towers.size()))).towers(towers).build()) {
+        .config(cpus(Math.max(1, towers.size()))).towers(towers).build()) {
       if (restore == null) {
         g.initialize(SETTINGS.seed());
       } else {
@@ -128,7 +129,7 @@ class ReplicaTest {
     try {
       Map<String, float[]> cluster;
       try (TrainingGraph g = TrainingGraph.builder(new UNet(TestData.tinyNet(8, 1, 2)))
-          .gradClip(1.0).config(TestData.oneThread()).towers(ClusterSession.towers(2)).sessionTarget(hosts.get(0)).build()) {
+          .config(TestData.oneThread()).towers(ClusterSession.towers(2)).sessionTarget(hosts.get(0)).build()) {
         g.initialize(SETTINGS.seed());
         Trainer t = new Trainer(g, SCHEDULE, DATA, SETTINGS, 2);
         for (int s = 1; s <= STEPS; s++) {
@@ -153,19 +154,19 @@ class ReplicaTest {
     UNet net = new UNet(TestData.tinyNet(8, 1, 2));
     // building needs no GPU (running does): the graph is checked, not run
     try (TrainingGraph g = TrainingGraph.builder(net)
-        .gradClip(1.0).config(TestData.oneThread()).towers(List.of("gpu:0", "gpu:1")).build()) {
+        .config(TestData.oneThread()).towers(List.of("gpu:0", "gpu:1")).build()) {
       assertTrue(g.opTypes().contains("NcclReduce"), "two GPUs: NCCL");
     }
     try (TrainingGraph g = TrainingGraph.builder(net)
-        .gradClip(1.0).config(TestData.oneThread()).towers(List.of("gpu:0", "gpu:1")).reduce(GradientReducer.Kind.SUM).build()) {
+        .config(TestData.oneThread()).towers(List.of("gpu:0", "gpu:1")).reduce(GradientReducer.Kind.SUM).build()) {
       assertTrue(!g.opTypes().contains("NcclReduce") && g.opTypes().contains("AddN"), "the plain sum when asked");
     }
     try (TrainingGraph g = TrainingGraph.builder(net)
-        .gradClip(1.0).config(cpus(2)).towers(List.of("cpu:0", "cpu:1")).build()) {
+        .config(cpus(2)).towers(List.of("cpu:0", "cpu:1")).build()) {
       assertTrue(!g.opTypes().contains("NcclReduce"), "CPUs: the plain sum");
     }
     assertThrows(IllegalArgumentException.class, () -> TrainingGraph.builder(net)
-        .gradClip(1.0).config(cpus(2)).towers(List.of("cpu:0", "cpu:1")).reduce(GradientReducer.Kind.NCCL).build());
+        .config(cpus(2)).towers(List.of("cpu:0", "cpu:1")).reduce(GradientReducer.Kind.NCCL).build());
   }
 
   @Test
@@ -175,13 +176,13 @@ class ReplicaTest {
     List<float[]> one;
     List<float[]> two;
     Trainer.Batch b;
-    try (TrainingGraph g = TrainingGraph.builder(net).gradClip(1.0).config(cpus(1)).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(net).config(cpus(1)).build()) {
       g.initialize(3);
       b = new Trainer(g, SCHEDULE, DATA, SETTINGS, 2).batch(1);
       one = g.gradients(b.xt(), b.t(), b.labels(), b.noise());
     }
     try (TrainingGraph g = TrainingGraph.builder(net)
-        .gradClip(1.0).config(cpus(2)).towers(List.of("cpu:0", "cpu:1")).build()) {
+        .config(cpus(2)).towers(List.of("cpu:0", "cpu:1")).build()) {
       g.initialize(3);
       two = g.gradients(b.xt(), b.t(), b.labels(), b.noise());
     }

@@ -31,7 +31,8 @@ class TrainingRunTest {
   static final Device.Choice CPU = Device.CPU.resolve(1);
 
   static ModelInfo fresh(long checkpointEvery) {
-    TrainSettings s = new TrainSettings(16, 1e-3, 2, 0.1, 0.9, 1.0, 3, checkpointEvery);
+    TrainSettings s = TrainSettings.builder().batchSize(16).learningRate(1e-3).warmupSteps(2).emaDecay(0.9).seed(3)
+        .checkpointEvery(checkpointEvery).build();
     return new ModelInfo(ModelInfo.FORMAT, TestData.tinyNet(8, 1, 2), null,
         new ModelInfo.Schedule(ScheduleKind.LINEAR, 50), List.of("h", "v"), 2,
         new ModelInfo.Data("bars", 64, 8, 8, 1, List.of(32, 32)),

@@ -19,7 +19,8 @@ class TrainingTest {
   void aFewHundredStepsLowerTheLossClearly() {
     Dataset data = TestData.bars(256, 8, 1);
     UNetConfig c = new UNetConfig(8, 8, 1, 2, java.util.List.of(16, 32), 1, 32, 4);
-    TrainSettings s = new TrainSettings(32, 2e-3, 20, 0.1, 0.99, 1.0, 5);
+    TrainSettings s = TrainSettings.builder().batchSize(32).learningRate(2e-3).warmupSteps(20).emaDecay(0.99).seed(5)
+        .build();
     try (TrainingGraph g = TrainingGraph.builder(new UNet(c))
         .gradClip(s.gradClip()).config(TestData.oneThread()).build()) {
       g.initialize(s.seed());
@@ -44,8 +45,10 @@ class TrainingTest {
   void aVModelRegressesVAndMinSnrWeightsTheLossPerSample() {
     Dataset data = TestData.bars(64, 8, 1);
     NoiseSchedule sched = NoiseSchedule.of(ScheduleKind.LINEAR, 100);
-    TrainSettings eps = new TrainSettings(16, 1e-3, 0, 0.1, 0.99, 1.0, 9, 0L);
-    TrainSettings v = new TrainSettings(16, 1e-3, 0, 0.1, 0.99, 1.0, 9, 0L, diffuse.sampling.Prediction.V, 5.0);
+    TrainSettings eps = TrainSettings.builder().batchSize(16).learningRate(1e-3).warmupSteps(0).emaDecay(0.99).seed(9)
+        .checkpointEvery(0L).build();
+    TrainSettings v = TrainSettings.builder().batchSize(16).learningRate(1e-3).warmupSteps(0).emaDecay(0.99).seed(9)
+        .checkpointEvery(0L).prediction(diffuse.sampling.Prediction.V).minSnrGamma(5.0).build();
     Trainer.Batch be = new Trainer(null, sched, data, eps, 2).batch(3);
     float[] epsTarget = be.target().clone();
     float[] xt = be.xt().clone();
@@ -71,17 +74,17 @@ class TrainingTest {
     java.util.Arrays.fill(ones, 1f);
     java.util.Arrays.fill(twos, 2f);
     float plain;
-    try (TrainingGraph g = TrainingGraph.builder(new UNet(c)).gradClip(1.0).config(TestData.oneThread()).build()) {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(c)).config(TestData.oneThread()).build()) {
       g.initialize(1);
       plain = g.step(xt, be.t(), be.labels(), epsTarget, 0, 1, 0.5).loss();
     }
     try (TrainingGraph g = TrainingGraph.builder(new UNet(c))
-        .gradClip(1.0).config(TestData.oneThread()).lossWeights(true).build()) {
+        .config(TestData.oneThread()).lossWeights(true).build()) {
       g.initialize(1);
       assertEquals(plain, g.step(xt, be.t(), be.labels(), epsTarget, ones, 0, 1, 0.5).loss(), 1e-6 * plain);
     }
     try (TrainingGraph g = TrainingGraph.builder(new UNet(c))
-        .gradClip(1.0).config(TestData.oneThread()).lossWeights(true).build()) {
+        .config(TestData.oneThread()).lossWeights(true).build()) {
       g.initialize(1);
       assertEquals(2 * plain, g.step(xt, be.t(), be.labels(), epsTarget, twos, 0, 1, 0.5).loss(), 1e-5 * plain);
       assertThrows(IllegalArgumentException.class, () -> g.step(xt, be.t(), be.labels(), epsTarget, 0, 1, 0.5));
@@ -96,7 +99,8 @@ class TrainingTest {
   @Test
   void logNormalNoiseLevelsHaveTheRequestedLogSigmaAndStayReproducible() {
     NoiseSchedule sched = NoiseSchedule.of(ScheduleKind.LINEAR, 1000);
-    TrainSettings s = new TrainSettings(256, 1e-3, 0, 0.1, 0.99, 1.0, 4).withLogNormalNoise(-1.2, 1.2);
+    TrainSettings s = TrainSettings.builder().batchSize(256).learningRate(1e-3).warmupSteps(0).emaDecay(0.99).seed(4)
+        .build().withLogNormalNoise(-1.2, 1.2);
     Dataset data = TestData.bars(256, 8, 1);
     Trainer a = new Trainer(null, sched, data, s, 2), b = new Trainer(null, sched, data, s, 2);
     double sum = 0, sq = 0;
@@ -122,7 +126,8 @@ class TrainingTest {
       assertTrue(Math.abs(Math.log(sched.sigma(one))) <= Math.abs(Math.log(sched.sigma(t))) + 1e-12);
     }
     // the uniform draw is what it was: the first 256 draws of the step's stream, t = nextInt(T)
-    TrainSettings u = new TrainSettings(256, 1e-3, 0, 0.1, 0.99, 1.0, 4);
+    TrainSettings u = TrainSettings.builder().batchSize(256).learningRate(1e-3).warmupSteps(0).emaDecay(0.99).seed(4)
+        .build();
     java.util.SplittableRandom rng = new java.util.SplittableRandom(4 ^ (7 * 0x9E3779B97F4A7C15L));
     int[] want = new int[256];
     for (int i = 0; i < want.length; i++) {
@@ -136,7 +141,8 @@ class TrainingTest {
   @Test
   void batchesDependOnlyOnSeedAndStep() {
     Dataset data = TestData.bars(64, 8, 1);
-    TrainSettings s = new TrainSettings(16, 1e-3, 0, 0.5, 0.99, 1.0, 9);
+    TrainSettings s = TrainSettings.builder().batchSize(16).learningRate(1e-3).warmupSteps(0).pUncond(0.5)
+        .emaDecay(0.99).seed(9).build();
     NoiseSchedule sched = NoiseSchedule.of(ScheduleKind.LINEAR, 100);
     Trainer a = new Trainer(null, sched, data, s, 2);
     Trainer b = new Trainer(null, sched, data, s, 2);
@@ -153,23 +159,29 @@ class TrainingTest {
 
   @Test
   void settingsValidateAndSchedule() {
-    TrainSettings s = new TrainSettings(8, 1e-3, 100, 0.1, 0.999, 1.0, 0);
+    TrainSettings s = TrainSettings.builder().batchSize(8).learningRate(1e-3).warmupSteps(100).emaDecay(0.999).seed(0)
+        .build();
     assertEquals(1e-5, s.learningRateAt(1), 1e-12);
     assertEquals(1e-3, s.learningRateAt(100), 1e-12);
     assertEquals(1e-3, s.learningRateAt(5000), 1e-12);
     assertEquals(2.0 / 11, s.emaDecayAt(1), 1e-12);
     assertEquals(0.999, s.emaDecayAt(1_000_000), 1e-12);
     var e = diffuse.api.DiffuseException.class;
-    assertEquals("pUncond", assertThrows(e, () -> new TrainSettings(8, 1e-3, 0, 1.5, 0.9, 1, 0)).field());
-    assertEquals("batchSize", assertThrows(e, () -> new TrainSettings(0, 1e-3, 0, 0.1, 0.9, 1, 0)).field());
-    assertEquals("lr", assertThrows(e, () -> new TrainSettings(8, Double.NaN, 0, 0.1, 0.9, 1, 0)).field());
-    assertEquals("minSnrGamma", assertThrows(e, () -> new TrainSettings(8, 1e-3, 0, 0.1, 0.9, 1, 0, 0L,
-        diffuse.sampling.Prediction.V, -1.0)).field());
+    assertEquals("pUncond", assertThrows(e, () -> TrainSettings.builder().batchSize(8).learningRate(1e-3)
+        .warmupSteps(0).pUncond(1.5).emaDecay(0.9).seed(0).build()).field());
+    assertEquals("batchSize", assertThrows(e, () -> TrainSettings.builder().batchSize(0).learningRate(1e-3)
+        .warmupSteps(0).emaDecay(0.9).seed(0).build()).field());
+    assertEquals("lr", assertThrows(e, () -> TrainSettings.builder().batchSize(8).learningRate(Double.NaN)
+        .warmupSteps(0).emaDecay(0.9).seed(0).build()).field());
+    assertEquals("minSnrGamma", assertThrows(e, () -> TrainSettings.builder().batchSize(8).learningRate(1e-3)
+        .warmupSteps(0).emaDecay(0.9).seed(0).checkpointEvery(0L).prediction(diffuse.sampling.Prediction.V)
+        .minSnrGamma(-1.0).build()).field());
   }
 
   @Test
   void cosineDecayFallsFromThePeakToATenthAtTheRunsLastStep() {
-    TrainSettings s = new TrainSettings(8, 1e-3, 100, 0.1, 0.999, 1.0, 0).withCosineDecay(1100);
+    TrainSettings s = TrainSettings.builder().batchSize(8).learningRate(1e-3).warmupSteps(100).emaDecay(0.999).seed(0)
+        .build().withCosineDecay(1100);
     assertEquals(1e-5, s.learningRateAt(1), 1e-12, "warm-up is unchanged");
     assertEquals(1e-3, s.learningRateAt(100), 1e-12, "the peak at the end of warm-up");
     // half-way (step 600): 1e-4 + ½·9e-4·(1 + cos(π/2)) = 5.5e-4; a quarter: 1e-4 + ½·9e-4·(1 + √½)
@@ -179,6 +191,7 @@ class TrainingTest {
     assertEquals(1e-4, s.learningRateAt(5000), 1e-12, "and after it, should a resumed run go on");
     assertEquals(1100L, s.withCheckpointEvery(7).lrDecaySteps(), "the horizon survives other changes");
     assertEquals("cosineDecay", assertThrows(diffuse.api.DiffuseException.class,
-        () -> new TrainSettings(8, 1e-3, 100, 0.1, 0.999, 1.0, 0).withCosineDecay(100)).field());
+        () -> TrainSettings.builder().batchSize(8).learningRate(1e-3).warmupSteps(100).emaDecay(0.999).seed(0).build()
+            .withCosineDecay(100)).field());
   }
 }

@@ -57,7 +57,8 @@ public record ToyWorld(Denoiser net, int nullLabel, PointSet data, String name, 
     }
     PointSet data = ToyShapes.sample(shape, classes, points, seed);
     diffuse.model.MlpConfig mlp = diffuse.model.MlpConfig.defaults(classes);
-    diffuse.model.TrainSettings settings = new diffuse.model.TrainSettings(256, 2e-3, 100, pUncond, 0.995, 1.0, seed, 0L);
+    diffuse.model.TrainSettings settings = diffuse.model.TrainSettings.builder().batchSize(256).learningRate(2e-3)
+        .warmupSteps(100).pUncond(pUncond).emaDecay(0.995).seed(seed).checkpointEvery(0L).build();
     int[] counts = new int[classes];
     for (int y : data.labels()) {
       counts[y]++;

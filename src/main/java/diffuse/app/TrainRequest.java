@@ -1,6 +1,7 @@
 package diffuse.app;
 
 import diffuse.api.DiffuseException;
+import diffuse.model.TrainSettings;
 import diffuse.sampling.Prediction;
 import diffuse.schedule.ScheduleKind;
 import java.nio.file.Path;
@@ -24,14 +25,14 @@ public record TrainRequest(
     Boolean scaleShiftNorm, Double pMean, Double pStd) {
 
   public static final double DEFAULT_EPOCHS = 5;
-  public static final int DEFAULT_BATCH_SIZE = 128;
-  public static final double DEFAULT_LR = 1e-3;
-  public static final int DEFAULT_WARMUP = 200;
-  public static final double DEFAULT_P_UNCOND = 0.1;
-  public static final double DEFAULT_EMA_DECAY = 0.999;
-  public static final double DEFAULT_GRAD_CLIP = 1.0;
+  public static final int DEFAULT_BATCH_SIZE = TrainSettings.DEFAULT_BATCH_SIZE;
+  public static final double DEFAULT_LR = TrainSettings.DEFAULT_LR;
+  public static final int DEFAULT_WARMUP = TrainSettings.DEFAULT_WARMUP;
+  public static final double DEFAULT_P_UNCOND = TrainSettings.DEFAULT_P_UNCOND;
+  public static final double DEFAULT_EMA_DECAY = TrainSettings.DEFAULT_EMA_DECAY;
+  public static final double DEFAULT_GRAD_CLIP = TrainSettings.DEFAULT_GRAD_CLIP;
   public static final long DEFAULT_SEED = 0;
-  public static final long DEFAULT_CHECKPOINT_EVERY = 1000;
+  public static final long DEFAULT_CHECKPOINT_EVERY = TrainSettings.DEFAULT_CHECKPOINT_EVERY;
   public static final ScheduleKind DEFAULT_SCHEDULE = ScheduleKind.LINEAR;
   public static final int DEFAULT_TIMESTEPS = 1000;
   public static final List<Integer> DEFAULT_WIDTHS = List.of(32, 64, 128);

@@ -74,11 +74,13 @@ public final class TrainService {
       throw DiffuseException.badValue("out", "out " + r.out() + " already holds a model; continue it with"
           + " train --resume " + r.out() + ", or choose another directory");
     }
-    TrainSettings settings = new TrainSettings(or(r.batchSize(), TrainRequest.DEFAULT_BATCH_SIZE),
-        or(r.lr(), TrainRequest.DEFAULT_LR), or(r.warmup(), TrainRequest.DEFAULT_WARMUP),
-        or(r.pUncond(), TrainRequest.DEFAULT_P_UNCOND), or(r.emaDecay(), TrainRequest.DEFAULT_EMA_DECAY),
-        or(r.gradClip(), TrainRequest.DEFAULT_GRAD_CLIP), or(r.seed(), TrainRequest.DEFAULT_SEED),
-        or(r.checkpointEvery(), TrainRequest.DEFAULT_CHECKPOINT_EVERY), r.prediction(), r.minSnrGamma());
+    TrainSettings settings = TrainSettings.builder().batchSize(or(r.batchSize(), TrainRequest.DEFAULT_BATCH_SIZE))
+        .learningRate(or(r.lr(), TrainRequest.DEFAULT_LR)).warmupSteps(or(r.warmup(), TrainRequest.DEFAULT_WARMUP))
+        .pUncond(or(r.pUncond(), TrainRequest.DEFAULT_P_UNCOND))
+        .emaDecay(or(r.emaDecay(), TrainRequest.DEFAULT_EMA_DECAY))
+        .gradClip(or(r.gradClip(), TrainRequest.DEFAULT_GRAD_CLIP)).seed(or(r.seed(), TrainRequest.DEFAULT_SEED))
+        .checkpointEvery(or(r.checkpointEvery(), TrainRequest.DEFAULT_CHECKPOINT_EVERY)).prediction(r.prediction())
+        .minSnrGamma(r.minSnrGamma()).build();
     DatasetSpec dspec = DatasetSpec.parse(r.dataset());
     Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, r.dataDir(), folderImageSize(dspec, r.imageSize()),
         listener);

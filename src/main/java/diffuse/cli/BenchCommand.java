@@ -62,7 +62,8 @@ final class BenchCommand {
   record BenchTraining(UNetConfig config, TrainingGraph graph, Trainer trainer) implements AutoCloseable {
     static BenchTraining open(int batch, Device.Choice d) {
       UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
-      TrainSettings s = new TrainSettings(batch, 1e-4, 0, 0.1, 0.999, 1.0, 1);
+      TrainSettings s = TrainSettings.builder().batchSize(batch).learningRate(1e-4).warmupSteps(0).emaDecay(0.999)
+          .seed(1).build();
       TrainingGraph g = TrainingGraph.builder(new UNet(c))
           .gradClip(s.gradClip()).config(d.config()).towers(d.towers()).build();
       try {

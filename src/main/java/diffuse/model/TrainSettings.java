@@ -30,32 +30,19 @@ public record TrainSettings(
     double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma,
     Long lrDecaySteps, Double pMean, Double pStd) {
 
+  /** The defaults of {@code diffuse train}, the API and the builder: the one place they are written. */
+  public static final int DEFAULT_BATCH_SIZE = 128;
+  public static final double DEFAULT_LR = 1e-3;
+  public static final int DEFAULT_WARMUP = 200;
+  public static final double DEFAULT_P_UNCOND = 0.1;
+  public static final double DEFAULT_EMA_DECAY = 0.999;
+  public static final double DEFAULT_GRAD_CLIP = 1.0;
+
   /** EDM's P_mean and P_std (Karras et al. 2022, Table 1). */
   public static final double EDM_P_MEAN = -1.2, EDM_P_STD = 1.2;
 
-  /** Settings that draw t uniformly. */
-  public TrainSettings(int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
-      double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma,
-      Long lrDecaySteps) {
-    this(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery, prediction,
-        minSnrGamma, lrDecaySteps, null, null);
-  }
-
   /** The floor of the cosine decay, as a fraction of the peak rate. */
   public static final double LR_FLOOR = 0.1;
-
-  /** Settings with a constant learning rate after warm-up. */
-  public TrainSettings(int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
-      double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma) {
-    this(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery, prediction,
-        minSnrGamma, null);
-  }
-
-  /** Settings of an ε model with the plain loss. */
-  public TrainSettings(int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
-      double gradClip, long seed, Long checkpointEvery) {
-    this(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery, null, null);
-  }
 
   /** What the network predicts: ε unless the run said otherwise. */
   public Prediction target() {
@@ -69,12 +56,6 @@ public record TrainSettings(
 
   /** The checkpoint interval of runs that did not record one: the CLI's default then and now. */
   public static final long DEFAULT_CHECKPOINT_EVERY = 1000;
-
-  /** Settings with the default checkpoint interval. */
-  public TrainSettings(int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
-      double gradClip, long seed) {
-    this(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, DEFAULT_CHECKPOINT_EVERY);
-  }
 
   public TrainSettings {
     require(batchSize >= 1, "batchSize", "batchSize must be >= 1, got " + batchSize);
@@ -112,20 +93,17 @@ public record TrainSettings(
   }
 
   public TrainSettings withCheckpointEvery(long steps) {
-    return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, steps,
-        prediction, minSnrGamma, lrDecaySteps, pMean, pStd);
+    return toBuilder().checkpointEvery(steps).build();
   }
 
   /** These settings with a cosine decay that reaches its floor at step {@code totalSteps}. */
   public TrainSettings withCosineDecay(long totalSteps) {
-    return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery,
-        prediction, minSnrGamma, totalSteps, pMean, pStd);
+    return toBuilder().lrDecaySteps(totalSteps).build();
   }
 
   /** These settings with log-normal noise levels, ln σ ~ N(mean, std²). */
   public TrainSettings withLogNormalNoise(double mean, double std) {
-    return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery,
-        prediction, minSnrGamma, lrDecaySteps, mean, std);
+    return toBuilder().logNormalNoise(mean, std).build();
   }
 
   /**
@@ -141,7 +119,72 @@ public record TrainSettings(
   }
 
   public static TrainSettings defaults(long seed) {
-    return new TrainSettings(128, 1e-3, 200, 0.1, 0.999, 1.0, seed);
+    return builder().seed(seed).build();
+  }
+
+  /** Settings with the defaults of {@code diffuse train}: set what differs. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding these settings. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.batchSize = batchSize;
+    b.learningRate = learningRate;
+    b.warmupSteps = warmupSteps;
+    b.pUncond = pUncond;
+    b.emaDecay = emaDecay;
+    b.gradClip = gradClip;
+    b.seed = seed;
+    b.checkpointEvery = checkpointEvery;
+    b.prediction = prediction;
+    b.minSnrGamma = minSnrGamma;
+    b.lrDecaySteps = lrDecaySteps;
+    b.pMean = pMean;
+    b.pStd = pStd;
+    return b;
+  }
+
+  /** The fields of {@link TrainSettings}, with {@code diffuse train}'s defaults; build() validates, naming the field. */
+  public static final class Builder {
+    private int batchSize = DEFAULT_BATCH_SIZE;
+    private double learningRate = DEFAULT_LR;
+    private int warmupSteps = DEFAULT_WARMUP;
+    private double pUncond = DEFAULT_P_UNCOND;
+    private double emaDecay = DEFAULT_EMA_DECAY;
+    private double gradClip = DEFAULT_GRAD_CLIP;
+    private long seed;
+    private Long checkpointEvery = DEFAULT_CHECKPOINT_EVERY;
+    private Prediction prediction;
+    private Double minSnrGamma;
+    private Long lrDecaySteps;
+    private Double pMean;
+    private Double pStd;
+
+    private Builder() {}
+
+    public Builder batchSize(int v) { batchSize = v; return this; }
+    public Builder learningRate(double v) { learningRate = v; return this; }
+    public Builder warmupSteps(int v) { warmupSteps = v; return this; }
+    public Builder pUncond(double v) { pUncond = v; return this; }
+    public Builder emaDecay(double v) { emaDecay = v; return this; }
+    public Builder gradClip(double v) { gradClip = v; return this; }
+    public Builder seed(long v) { seed = v; return this; }
+    /** Steps between checkpoints, 0 = only at the end; null reads as the old default (runs that did not record one). */
+    public Builder checkpointEvery(Long v) { checkpointEvery = v; return this; }
+    /** What the network predicts; null reads as ε. */
+    public Builder prediction(Prediction v) { prediction = v; return this; }
+    public Builder minSnrGamma(Double v) { minSnrGamma = v; return this; }
+    /** The step where the cosine decay reaches its floor, or null for a constant rate. */
+    public Builder lrDecaySteps(Long v) { lrDecaySteps = v; return this; }
+    /** Log-normal noise levels ln σ ~ N(mean, std²); both null for t uniform. */
+    public Builder logNormalNoise(Double mean, Double std) { pMean = mean; pStd = std; return this; }
+
+    public TrainSettings build() {
+      return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery,
+          prediction, minSnrGamma, lrDecaySteps, pMean, pStd);
+    }
   }
 
   /**
