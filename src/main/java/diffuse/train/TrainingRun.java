@@ -9,12 +9,8 @@ import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.model.NoiseNet;
 import diffuse.schedule.NoiseSchedule;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -143,42 +139,33 @@ public final class TrainingRun {
     }
   }
 
+  /**
+   * The loop: a step, then its hooks in order — divergence stop, loss log, progress — and the
+   * checkpoint policy (every {@code checkpointEvery} steps before the last); at the end, or on a stop
+   * request, a final checkpoint.
+   */
   private ModelInfo loop(TrainingGraph graph, Trainer trainer, long startStep, long totalSteps, long spe) {
     ModelInfo.Training before = initial.training();
-    int batch = before.settings().batchSize();
     long started = System.nanoTime();
     ModelInfo current = initial;
     long step = startStep;
-    long timedFrom = System.nanoTime();
-    long timedSteps = 0;
-    double throughput = before.imagesPerSecond();
-    double ema = Double.NaN;
-    try (BufferedWriter csv = openLossLog()) {
+    Throughput throughput = new Throughput(before.settings().batchSize(), before.imagesPerSecond());
+    try (LossLog lossLog = LossLog.open(runDir, resume, initial.training().step(), log)) {
+      List<StepHook> hooks = List.of(new DivergenceStop(runDir), lossLog, new ProgressReport(log));
       while (step < totalSteps && !stop.get() && !log.cancelled()) {
         step++;
         TrainingGraph.StepResult r = trainer.step(step);
-        if (!Float.isFinite(r.loss())) {
-          throw new TrainingException("loss became " + r.loss() + " at step " + step
-              + "; lower --lr or raise --warmup. The last checkpoint in " + runDir + " is intact.", null);
-        }
-        if (step == startStep + 1) {
-          timedFrom = System.nanoTime(); // the first step includes graph optimisation
-        } else {
-          timedSteps++;
-          throughput = timedSteps * batch / ((System.nanoTime() - timedFrom) / 1e9);
-        }
-        ema = Double.isNaN(ema) ? r.loss() : 0.98 * ema + 0.02 * r.loss();
+        throughput.stepDone();
         double elapsed = (System.nanoTime() - started) / 1e9;
-        csv.write(String.format(java.util.Locale.ROOT, "%d,%.4f,%.6f,%.5f,%.6g,%.1f,%.1f%n", step, (double) step / spe, r.loss(),
-            r.gradNorm(), before.settings().learningRateAt(step), throughput, elapsed));
-        csv.flush(); // to the OS each step (no fsync): a crash loses no row of a step that a checkpoint kept
-        log.progress(TASK, step, totalSteps, String.format("epoch %d  loss %.4f  %.0f img/s", (step - 1) / spe + 1, ema, throughput));
+        StepHook.Step s = new StepHook.Step(step, totalSteps, spe, r, before.settings().learningRateAt(step),
+            throughput.imagesPerSecond(), elapsed);
+        for (StepHook h : hooks) {
+          h.afterStep(s);
+        }
         if (checkpointEvery > 0 && step % checkpointEvery == 0 && step < totalSteps) {
-          csv.flush();
-          current = tryCheckpoint(graph, current, step, spe, throughput, elapsed, false);
+          current = tryCheckpoint(graph, current, step, spe, throughput.imagesPerSecond(), elapsed, false);
         }
       }
-      csv.flush();
     } catch (IOException e) {
       throw new TrainingException("cannot write " + runDir.resolve("loss.csv") + ": " + e.getMessage(), e);
     } finally {
@@ -187,8 +174,10 @@ public final class TrainingRun {
     if (stop.get() || log.cancelled()) {
       log.message("stopped at step " + step + "; saving a checkpoint ...");
     }
-    ModelInfo saved = tryCheckpoint(graph, current, step, spe, throughput, (System.nanoTime() - started) / 1e9, true);
-    log.message(String.format("saved %s (step %d, %.2f epochs, %.0f images/s)", runDir, step, (double) step / spe, throughput));
+    ModelInfo saved = tryCheckpoint(graph, current, step, spe, throughput.imagesPerSecond(),
+        (System.nanoTime() - started) / 1e9, true);
+    log.message(String.format("saved %s (step %d, %.2f epochs, %.0f images/s)", runDir, step, (double) step / spe,
+        throughput.imagesPerSecond()));
     return saved;
   }
 
@@ -225,59 +214,8 @@ public final class TrainingRun {
     }
   }
 
-  private static final String LOSS_HEADER = "step,epoch,loss,grad_norm,learning_rate,images_per_second,elapsed_seconds";
-
-  /**
-   * Opens loss.csv for appending. A new run starts it afresh; a resumed run first cuts it back to
-   * the checkpoint's step, since rows after it belong to steps a crash lost and the run does again.
-   */
-  private BufferedWriter openLossLog() throws IOException {
-    Files.createDirectories(runDir);
-    Path file = runDir.resolve("loss.csv");
-    long keepTo = initial.training().step();
-    StringBuilder kept = new StringBuilder(LOSS_HEADER).append('\n');
-    if (resume && Files.exists(file)) {
-      int dropped = 0;
-      int unreadable = 0;
-      for (String line : Files.readAllLines(file, StandardCharsets.ISO_8859_1)) {
-        if (line.equals(LOSS_HEADER) || line.isBlank()) {
-          continue;
-        }
-        long step = rowStep(line);
-        if (step < 0) {
-          unreadable++;
-        } else if (step > keepTo) {
-          dropped++;
-        } else {
-          kept.append(line).append('\n');
-        }
-      }
-      if (unreadable > 0) {
-        log.warning(file + " had " + unreadable + " unreadable row(s); they were dropped");
-      }
-      if (dropped > 0 || unreadable > 0) {
-        diffuse.io.AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
-      }
-    } else {
-      diffuse.io.AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
-    }
-    return Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-  }
-
-  /** The step of a loss.csv row, or −1 if the row is not one this class wrote. */
+  /** The step of a loss.csv row, or −1 if the row is not one this run wrote ({@link LossLog#rowStep}). */
   static long rowStep(String line) {
-    String[] f = line.split(",", -1);
-    if (f.length != 7) {
-      return -1;
-    }
-    try {
-      long step = Long.parseLong(f[0]);
-      for (int i = 1; i < f.length; i++) {
-        Double.parseDouble(f[i]);
-      }
-      return step >= 1 ? step : -1;
-    } catch (NumberFormatException e) {
-      return -1;
-    }
+    return LossLog.rowStep(line);
   }
 }

@@ -1,0 +1,92 @@
+package diffuse.train;
+
+import diffuse.api.Listener;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * {@code loss.csv} of a run: a row per step (step, epoch, loss, gradient norm, learning rate,
+ * images/s, elapsed seconds), flushed to the OS each step (no fsync), so a crash loses no row of a
+ * step that a checkpoint kept. A resumed run first cuts the file back to the checkpoint's step,
+ * since rows after it belong to steps a crash lost and the run does again.
+ */
+final class LossLog implements StepHook, AutoCloseable {
+  static final String HEADER = "step,epoch,loss,grad_norm,learning_rate,images_per_second,elapsed_seconds";
+
+  private final BufferedWriter out;
+
+  private LossLog(BufferedWriter out) {
+    this.out = out;
+  }
+
+  /**
+   * Opens {@code runDir/loss.csv} for appending: afresh for a new run, kept up to step {@code keepTo}
+   * for a resumed one (unreadable rows dropped, with a warning).
+   */
+  static LossLog open(Path runDir, boolean resume, long keepTo, Listener log) throws IOException {
+    Files.createDirectories(runDir);
+    Path file = runDir.resolve("loss.csv");
+    StringBuilder kept = new StringBuilder(HEADER).append('\n');
+    if (resume && Files.exists(file)) {
+      int dropped = 0;
+      int unreadable = 0;
+      for (String line : Files.readAllLines(file, StandardCharsets.ISO_8859_1)) {
+        if (line.equals(HEADER) || line.isBlank()) {
+          continue;
+        }
+        long step = rowStep(line);
+        if (step < 0) {
+          unreadable++;
+        } else if (step > keepTo) {
+          dropped++;
+        } else {
+          kept.append(line).append('\n');
+        }
+      }
+      if (unreadable > 0) {
+        log.warning(file + " had " + unreadable + " unreadable row(s); they were dropped");
+      }
+      if (dropped > 0 || unreadable > 0) {
+        diffuse.io.AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
+      }
+    } else {
+      diffuse.io.AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    return new LossLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND,
+        StandardOpenOption.WRITE));
+  }
+
+  @Override
+  public void afterStep(Step s) throws IOException {
+    out.write(String.format(java.util.Locale.ROOT, "%d,%.4f,%.6f,%.5f,%.6g,%.1f,%.1f%n", s.step(),
+        (double) s.step() / s.stepsPerEpoch(), s.result().loss(), s.result().gradNorm(), s.learningRate(),
+        s.imagesPerSecond(), s.elapsedSeconds()));
+    out.flush();
+  }
+
+  @Override
+  public void close() throws IOException {
+    out.close();
+  }
+
+  /** The step of a loss.csv row, or −1 if the row is not one this class wrote. */
+  static long rowStep(String line) {
+    String[] f = line.split(",", -1);
+    if (f.length != 7) {
+      return -1;
+    }
+    try {
+      long step = Long.parseLong(f[0]);
+      for (int i = 1; i < f.length; i++) {
+        Double.parseDouble(f[i]);
+      }
+      return step >= 1 ? step : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+}
