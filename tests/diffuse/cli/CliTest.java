@@ -486,7 +486,7 @@ class CliTest {
     List<String> csv = Files.readAllLines(eval.resolve("metrics.csv"));
     assertEquals(1 + 2 * 2 + 2, csv.size(), csv.toString()); // header, 2 scales x 2 classes, 2 baseline rows
     // the figures that do not move with n, beside the real images'
-    assertTrue(ev.out().contains("KID×10³") && ev.out().contains("coverage (worst)"), ev.out());
+    assertTrue(ev.out().contains("KID/real") && ev.out().contains("coverage (worst)"), ev.out());
     assertTrue(csv.get(0).endsWith(",accuracy_low95,kid,kid_se,kid_n,density,coverage,dc_n"), csv.get(0));
     for (String row : csv.subList(1, csv.size())) {
       String[] f = row.split(",");

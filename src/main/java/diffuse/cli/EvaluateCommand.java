@@ -130,13 +130,16 @@ final class EvaluateCommand implements Callable<Integer> {
 
   /**
    * The figures that do not move with n, per class mean (worst), beside the real test images':
-   * accuracy and its one-sided 95 % bound, KID ×10³ against the class's training images, coverage,
-   * density and diversity relative to real.
+   * accuracy and its one-sided 95 % bound, KID against the class's training images (and its ratio to
+   * the real images'), coverage, density and diversity relative to real. KID's scale is that of the
+   * classifier's features, so only its ratio compares with figures measured with another classifier.
    */
   private static void printDistributionTable(List<String> keys, Evaluator.Report r) {
     System.out.println();
-    System.out.println("  scale  | accuracy (worst) | ≥ 95% bound | KID×10³ (worst) ± se | coverage (worst) | density | div/real (worst)");
-    System.out.println("---------+------------------+-------------+----------------------+------------------+---------+-----------------");
+    System.out.println("  scale  | accuracy (worst) | ≥ 95% bound | KID (worst) ± se        | KID/real | coverage (worst) | density | div/real (worst)");
+    System.out.println("---------+------------------+-------------+-------------------------+----------+------------------+---------+-----------------");
+    double realKid = r.baseline().stream().filter(Evaluator.Metrics::hasDistribution).mapToDouble(Evaluator.Metrics::kid)
+        .average().orElse(Double.NaN);
     int dcN = 0, kidN = 0;
     for (String k : keys) {
       List<Evaluator.Metrics> ms = (k.equals("real") ? r.baseline() : r.rows()).stream()
@@ -148,18 +151,20 @@ final class EvaluateCommand implements Callable<Integer> {
       dcN = ms.get(0).dcN();
       kidN = Math.max(kidN, ms.get(0).kidN());
       double kidSe = Math.sqrt(ms.stream().mapToDouble(m -> m.kidSe() * m.kidSe()).sum()) / ms.size();
-      System.out.printf(Locale.ROOT, " %7s | %6.2f%% (%5.1f%%) | %10.2f%% | %7.1f (%6.1f) ± %4.1f | %7.3f (%6.3f) | %7.3f | %6.3f (%6.3f)%n", k,
+      double kid = avg(ms, Evaluator.Metrics::kid);
+      System.out.printf(Locale.ROOT, " %7s | %6.2f%% (%5.1f%%) | %10.2f%% | %7.3g (%7.3g) ± %5.2g | %7.2f× | %7.3f (%6.3f) | %7.3f | %6.3f (%6.3f)%n", k,
           100 * avg(ms, Evaluator.Metrics::accuracy), 100 * min(ms, Evaluator.Metrics::accuracy),
           100 * min(ms, Evaluator.Metrics::accuracyLow),
-          1e3 * avg(ms, Evaluator.Metrics::kid), 1e3 * max(ms, Evaluator.Metrics::kid), 1e3 * kidSe,
+          kid, max(ms, Evaluator.Metrics::kid), kidSe, kid / realKid,
           avg(ms, Evaluator.Metrics::coverage), min(ms, Evaluator.Metrics::coverage),
           avg(ms, Evaluator.Metrics::density),
           avg(ms, Evaluator.Metrics::diversityRatio), min(ms, Evaluator.Metrics::diversityRatio));
     }
     System.out.printf(Locale.ROOT, "(means over classes, worst class in brackets; the bound is the worst class's one-sided"
-        + " 95%% lower bound; KID: unbiased, cubic kernel, against each class's training images, n = %d (real: its"
-        + " test images); coverage and density: k = 5, %d training images of the class as reference, on %d images"
-        + " per row)%n", kidN, Evaluator.DC_REFERENCE, dcN);
+        + " 95%% lower bound; KID: unbiased, cubic kernel, in the classifier's feature units, against each class's"
+        + " training images, n = %d (real: its test images), KID/real = mean KID over the real images' mean KID;"
+        + " coverage and density: k = 5, %d training images of the class as reference, on %d images per row)%n",
+        kidN, Evaluator.DC_REFERENCE, dcN);
   }
 
   private static double min(List<Evaluator.Metrics> ms, java.util.function.ToDoubleFunction<Evaluator.Metrics> f) {
