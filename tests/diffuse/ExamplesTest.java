@@ -96,6 +96,16 @@ class ExamplesTest {
     assertTrue(Files.isRegularFile(run.resolve("model.json")) && Files.size(run.resolve("samples.png")) > 100, out);
   }
 
+  @Test
+  void customGuiderPlugsARuleOfItsOwnIntoTheSolvers() throws Exception {
+    Path png = work.resolve("fading.png");
+    String out = run(Path.of("."), javaTool("java"), "-cp", classes + java.io.File.pathSeparator + classPath,
+        "CustomGuider", "models/mnist", png.toString());
+    assertTrue(out.contains("8 images of 3 with FadingCfg"), out);
+    String settings = Files.readString(work.resolve("fading.json"));
+    assertTrue(settings.contains("\"custom\": \"CustomGuider$FadingCfg\""), settings);
+  }
+
   /** README.md's "Use from Java" block is examples/src/GenerateSevens.java as it is. */
   @Test
   void theReadmeJavaSnippetIsTheFirstExampleVerbatim() throws IOException {

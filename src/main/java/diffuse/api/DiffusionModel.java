@@ -3,6 +3,7 @@ package diffuse.api;
 import diffuse.app.GenerateRequest;
 import diffuse.app.GenerateService;
 import diffuse.app.LoadedModel;
+import diffuse.sampling.ClassifierFreeGuidance;
 import diffuse.runtime.Device;
 import java.nio.file.Path;
 import java.util.List;
@@ -90,8 +91,11 @@ public final class DiffusionModel implements AutoCloseable {
     if (request == null) {
       throw DiffuseException.badValue("request", "request is missing");
     }
-    return new Generation(GenerateService.generate(loaded, (GenerateRequest) request.internal(),
-        listener == null ? Listener.NONE : listener));
+    GenerateRequest r = (GenerateRequest) request.internal();
+    CustomGuidance custom = request.customGuidance();
+    var plan = custom == null ? GenerateService.plan(loaded, r)
+        : GenerateService.plan(loaded, r, ClassifierFreeGuidance.withRule(custom::combine), custom.getClass().getName());
+    return new Generation(GenerateService.run(plan, listener == null ? Listener.NONE : listener));
   }
 
   @Override

@@ -14,9 +14,16 @@ import java.util.List;
  */
 public final class GenerationRequest {
   private final Object internal; // diffuse.app.GenerateRequest, kept opaque to users
+  private final CustomGuidance custom;
 
-  private GenerationRequest(Object internal) {
+  private GenerationRequest(Object internal, CustomGuidance custom) {
     this.internal = internal;
+    this.custom = custom;
+  }
+
+  /** The program's own guidance rule, or null. */
+  CustomGuidance customGuidance() {
+    return custom;
   }
 
   Object internal() {
@@ -57,6 +64,7 @@ public final class GenerationRequest {
     Double apgNorm;
     String guideModel;
     Double guideCfg;
+    CustomGuidance custom;
 
     private Builder() {}
 
@@ -174,9 +182,19 @@ public final class GenerationRequest {
       return this;
     }
 
+    /**
+     * Guidance by a rule of your own ({@link CustomGuidance}) in place of classifier-free guidance's
+     * linear combination; the solvers call it through the same guided denoiser. Not together with the
+     * other guidance methods. The settings record the rule's class name.
+     */
+    public Builder customGuidance(CustomGuidance rule) {
+      this.custom = rule;
+      return this;
+    }
+
     /** The request; fails on a missing prompt or an out-of-range value, naming the field. */
     public GenerationRequest build() {
-      return new GenerationRequest(Requests.generate(this));
+      return new GenerationRequest(Requests.generate(this), custom);
     }
   }
 }

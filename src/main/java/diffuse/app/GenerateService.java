@@ -41,6 +41,20 @@ public final class GenerateService {
     return new GenerationPlan(model, request, labels, spec, guider, sidecarGuidance(model, g, guider));
   }
 
+  /**
+   * {@link #plan} with a guider of the caller's own in place of the request's guidance (which must be
+   * plain CFG); the sidecar records its name, since no option reproduces it.
+   */
+  public static GenerationPlan plan(LoadedModel model, GenerateRequest request, Guider custom, String name) {
+    if (!request.sampling().guidance().isPlain()) {
+      throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also ask"
+          + " for an interval, rescale, negative class, APG or a guide model");
+    }
+    List<Integer> labels = labels(model, request);
+    SamplerSpec spec = request.sampling().spec(model.info());
+    return new GenerationPlan(model, request, labels, spec, custom, diffuse.io.Sidecar.Guidance.custom(name));
+  }
+
   /** Runs {@code request} on {@code model}: {@link #plan}, then {@link #run}. */
   public static Samples generate(LoadedModel model, GenerateRequest request, Listener progress) {
     return run(plan(model, request), progress);

@@ -32,9 +32,21 @@ public record Sidecar(
    * @param guideModel autoguidance's guide model directory (null: not used)
    * @param guideCheckpoint the guide's checkpoint
    * @param guideCfg the CFG scale blended with autoguidance (null: none)
+   * @param custom the class of a program's own guidance rule (the library's customGuidance), null if none
    */
   public record Guidance(double[] interval, Double rescale, String negative, Integer negativeLabel, Double apg,
-      Double apgNorm, String guideModel, String guideCheckpoint, Double guideCfg) {
+      Double apgNorm, String guideModel, String guideCheckpoint, Double guideCfg, String custom) {
+    /** With autoguidance, without a custom rule. */
+    public Guidance(double[] interval, Double rescale, String negative, Integer negativeLabel, Double apg,
+        Double apgNorm, String guideModel, String guideCheckpoint, Double guideCfg) {
+      this(interval, rescale, negative, negativeLabel, apg, apgNorm, guideModel, guideCheckpoint, guideCfg, null);
+    }
+
+    /** A program's own rule, by name. */
+    public static Guidance custom(String name) {
+      return new Guidance(null, null, null, null, null, null, null, null, null, name);
+    }
+
     /** Without APG. */
     public Guidance(double[] interval, Double rescale, String negative, Integer negativeLabel) {
       this(interval, rescale, negative, negativeLabel, null, null);

@@ -101,6 +101,44 @@ public final class ClassifierFreeGuidance {
     };
   }
 
+  /** A per-sample rule for the two halves of the doubled batch, in ε. */
+  @FunctionalInterface
+  public interface Rule {
+    /** ε̃ of one sample from its ε(y) and ε(∅), [dim], at scale s and noise level σ. */
+    float[] combine(float[] cond, float[] uncond, double scale, double sigma);
+  }
+
+  /**
+   * Classifier-free guidance with {@code rule} in place of the linear combination: one doubled batch
+   * per evaluation (or its needed half where every s is 1 or 0, as always), then {@code rule} per
+   * sample on ε.
+   */
+  public static Guider withRule(Rule rule) {
+    return (net, nullLabel, scales, schedule) -> {
+      for (double s : scales) {
+        requireFinite(s);
+      }
+      double[] copy = scales.clone();
+      Combination perSample = (both, x, s, alphaBar) -> {
+        float[] eps = both.eps();
+        int n = x.length, dim = n / s.length;
+        float[] out = new float[n];
+        for (int b = 0; b < s.length; b++) {
+          float[] cond = Arrays.copyOfRange(eps, b * dim, (b + 1) * dim);
+          float[] uncond = Arrays.copyOfRange(eps, n + b * dim, n + (b + 1) * dim);
+          float[] g = rule.combine(cond, uncond, s[b], Math.sqrt((1 - alphaBar[b]) / alphaBar[b]));
+          if (g == null || g.length != dim) {
+            throw new IllegalStateException("a guidance rule returned " + (g == null ? "null" : g.length + " values")
+                + " for a sample of " + dim);
+          }
+          System.arraycopy(g, 0, out, b * dim, dim);
+        }
+        return new Estimate(Prediction.EPS, out, x, alphaBar);
+      };
+      return (x, t, labels) -> guide(net, nullLabel, copy, perSample, x, t, labels);
+    };
+  }
+
   private static double[] filled(double scale, int batch) {
     double[] s = new double[batch];
     Arrays.fill(s, scale);

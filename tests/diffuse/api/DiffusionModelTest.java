@@ -1,0 +1,119 @@
+package diffuse.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The front door on the shipped model: builders that name the field, the listener, cancellation, a custom rule. */
+class DiffusionModelTest {
+  static DiffusionModel model;
+
+  @BeforeAll
+  static void open() {
+    model = DiffusionModel.open(Path.of("models", "mnist"), RuntimeOptions.cpu(0));
+  }
+
+  @AfterAll
+  static void close() {
+    model.close();
+  }
+
+  @Test
+  void builderFailuresNameTheirField() {
+    assertEquals("prompt", assertThrows(DiffuseException.class, () -> GenerationRequest.builder().build()).field());
+    assertEquals("count", assertThrows(DiffuseException.class,
+        () -> GenerationRequest.builder().prompt("7").count(0).build()).field());
+    assertEquals("sampler", assertThrows(DiffuseException.class,
+        () -> GenerationRequest.builder().prompt("7").sampler("rk4").build()).field());
+    assertEquals("guidance", assertThrows(DiffuseException.class,
+        () -> GenerationRequest.builder().prompt("7").guidance(Double.NaN).build()).field());
+    assertEquals("threads", assertThrows(DiffuseException.class,
+        () -> new RuntimeOptions(RuntimeOptions.Device.CPU, -1, RuntimeOptions.Precision.FP32)).field());
+    DiffuseException unknown = assertThrows(DiffuseException.class,
+        () -> model.generate(GenerationRequest.of("a giraffe", 1)));
+    assertTrue(unknown.getMessage().contains("7"), unknown.getMessage()); // lists the labels
+  }
+
+  /** One progress report per step, a state per step with x and x̂_0 of the batch, and the rows asked for. */
+  @Test
+  void theListenerSeesEveryStepAndTheRowsComeInOrder() {
+    List<StepState> states = new ArrayList<>();
+    long[] last = {0, 0};
+    Listener l = new Listener() {
+      @Override
+      public void progress(String task, long done, long total, String status) {
+        last[0] = done;
+        last[1] = total;
+      }
+
+      @Override
+      public void step(StepState s) {
+        states.add(s);
+      }
+    };
+    Generation g = model.generate(GenerationRequest.builder().prompt("seven").prompt("digit 1").guidance(1.5, 3)
+        .count(2).steps(4).build(), l);
+    assertEquals(4, g.rows().size()); // prompts outer, scales inner
+    assertEquals(List.of("7", "7", "1", "1"), g.rows().stream().map(Generation.Row::labelName).toList());
+    assertEquals(List.of(1.5, 3.0, 1.5, 3.0), g.rows().stream().map(Generation.Row::guidance).toList());
+    assertEquals(16, states.size());
+    assertEquals(16, last[0]);
+    assertEquals(16, last[1]);
+    StepState s = states.get(5); // row 1, step 2
+    assertEquals(1, s.row());
+    assertEquals(2, s.step());
+    assertEquals(2 * 28 * 28, s.x0().length);
+    assertTrue(g.settingsJson().contains("\"steps\": 4"), g.settingsJson());
+  }
+
+  @Test
+  void aCancelledCallStopsWithTheCancelledCode() {
+    Listener cancel = new Listener() {
+      @Override
+      public boolean cancelled() {
+        return true;
+      }
+    };
+    DiffuseException e = assertThrows(DiffuseException.class,
+        () -> model.generate(GenerationRequest.of("7", 1), cancel));
+    assertEquals(DiffuseException.Code.CANCELLED, e.code());
+  }
+
+  /**
+   * A custom rule that is classifier-free guidance's own arithmetic draws CFG's pixels exactly; one
+   * that ignores the unconditional half draws the plain conditional samples (s = 1) exactly.
+   */
+  @Test
+  void aCustomRuleRunsThroughTheSameGuidedDenoiser() {
+    GenerationRequest.Builder base = GenerationRequest.builder().prompt("4").count(2).guidance(2.5).seed(3).steps(5);
+    float[] cfg = model.generate(base.build()).pixels(0);
+    CustomGuidance same = (c, u, s, sigma) -> {
+      float[] out = new float[c.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = (float) (u[i] + s * ((double) c[i] - u[i]));
+      }
+      return out;
+    };
+    Generation custom = model.generate(base.customGuidance(same).build());
+    assertArrayEquals(cfg, custom.pixels(0));
+    assertTrue(custom.settingsJson().contains("\"custom\""), custom.settingsJson());
+    float[] conditional = model.generate(GenerationRequest.builder().prompt("4").count(2).guidance(1).seed(3).steps(5)
+        .build()).pixels(0);
+    float[] onlyCond = model.generate(GenerationRequest.builder().prompt("4").count(2).guidance(2.5).seed(3).steps(5)
+        .customGuidance((c, u, s, sigma) -> c.clone()).build()).pixels(0);
+    assertFalse(java.util.Arrays.equals(cfg, conditional));
+    // the conditional half of a doubled batch against a batch of its own: equal up to oneDNN's batch rounding
+    assertArrayEquals(conditional, onlyCond, 2e-3f);
+    assertEquals("customGuidance", assertThrows(DiffuseException.class, () -> model.generate(
+        GenerationRequest.builder().prompt("4").rescale(0.5).customGuidance(same).build())).field());
+  }
+}
