@@ -6,6 +6,8 @@ import diffuse.api.RuntimeOptions;
 import diffuse.api.Training;
 import diffuse.api.TrainingRequest;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Trains a tiny model for a minute, then draws with it. The run directory is a model directory and
@@ -28,8 +30,22 @@ public class TrainTiny {
       }
     };
     Training job = Training.prepare(request.build(), RuntimeOptions.cpu(0), log);
-    Runtime.getRuntime().addShutdownHook(new Thread(job::requestStop)); // Ctrl-C saves a checkpoint
-    job.run();
+    // Ctrl-C: ask the loop to stop, and hold the JVM until it has saved its checkpoint
+    CountDownLatch saved = new CountDownLatch(1);
+    Thread onInterrupt = new Thread(() -> {
+      job.requestStop();
+      try {
+        saved.await(5, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    Runtime.getRuntime().addShutdownHook(onInterrupt);
+    try {
+      job.run();
+    } finally {
+      saved.countDown();
+    }
     try (DiffusionModel model = DiffusionModel.open(out)) {
       GenerationRequest.Builder draw = GenerationRequest.builder().count(4).steps(10);
       model.labels().forEach(draw::prompt);

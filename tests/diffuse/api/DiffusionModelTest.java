@@ -113,6 +113,14 @@ class DiffusionModelTest {
     assertFalse(java.util.Arrays.equals(cfg, conditional));
     // the conditional half of a doubled batch against a batch of its own: equal up to oneDNN's batch rounding
     assertArrayEquals(conditional, onlyCond, 2e-3f);
+    // the rule is asked at every scale, s = 1 included (no conditional-only shortcut)
+    int[] calls = {0};
+    model.generate(GenerationRequest.builder().prompt("4").count(1).guidance(1).steps(2).customGuidance((c, u, s, sigma) -> {
+      calls[0]++;
+      return c.clone();
+    }).build());
+    assertEquals(2, calls[0], "one call per step for the one sample");
+    assertEquals("prompt", assertThrows(DiffuseException.class, () -> GenerationRequest.builder().prompt(null)).field());
     assertEquals("customGuidance", assertThrows(DiffuseException.class, () -> model.generate(
         GenerationRequest.builder().prompt("4").rescale(0.5).customGuidance(same).build())).field());
   }

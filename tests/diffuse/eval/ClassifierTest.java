@@ -11,6 +11,7 @@ import diffuse.data.DatasetSpec;
 import diffuse.data.Datasets;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -48,6 +49,52 @@ class ClassifierTest {
       Dataset flipped = new Dataset("flipped", TEST.pixels(), swapped, 8, 8, 1, TEST.labelNames());
       assertEquals(1 - info.testAccuracy(), ClassifierTrainer.accuracy(m, flipped), 1e-12);
     }
+  }
+
+  /**
+   * Given training images, every row carries KID, density and coverage: fresh bars (other seed) sit
+   * where the training bars are (density near the real images', KID near theirs), noise does not.
+   */
+  @Test
+  void evaluatorWithTrainingImagesMeasuresKidDensityAndCoverage() {
+    try (ClassifierModel m = ClassifierModel.load(dir.resolve("c"), TestData.oneThread())) {
+      Dataset train = jittered(TestData.bars(400, 8, 777), 1);
+      Evaluator ev = new Evaluator(m, TEST, train, 40);
+      assertTrue(ev.dcSamples() <= 40);
+      Dataset fresh = jittered(TestData.bars(160, 8, 4242), 2);
+      int[] idx = java.util.stream.IntStream.range(0, fresh.size()).filter(i -> fresh.labels()[i] == 0).limit(40).toArray();
+      float[] real = new float[40 * 64];
+      fresh.fill(idx, real);
+      float[] noise = new float[40 * 64];
+      java.util.Random rng = new java.util.Random(3);
+      for (int i = 0; i < noise.length; i++) {
+        noise[i] = (float) (2 * rng.nextDouble() - 1);
+      }
+      Evaluator.Metrics r = ev.measure(0, 1.0, real, 40), n = ev.measure(0, 1.0, noise, 40), base = ev.baseline(0, 40);
+      for (Evaluator.Metrics x : List.of(r, n, base)) {
+        assertTrue(x.hasDistribution(), x.toString());
+        assertEquals(ev.dcSamples(), x.dcN(), "every row on the same number of images");
+      }
+      assertTrue(r.density() > 0.5 && n.density() < 0.1, "density: bars " + r.density() + ", noise " + n.density());
+      assertTrue(n.kid() > 10 * Math.abs(r.kid()), "KID: bars " + r.kid() + ", noise " + n.kid());
+      assertTrue(r.accuracyLow() < r.accuracy() && r.accuracyLow() > 0.8, r.toString());
+      // without training images, none of the three
+      assertFalse(new Evaluator(m, TEST, 40).measure(0, 1.0, real, 40).hasDistribution());
+    }
+  }
+
+  /**
+   * Bars with every pixel moved by up to ±24 levels: the plain bars come in only six shapes per
+   * class, so their nearest neighbours are exact copies and density's balls have radius 0.
+   */
+  static Dataset jittered(Dataset d, long seed) {
+    java.util.Random rng = new java.util.Random(seed);
+    byte[] px = d.pixels().clone();
+    for (int i = 0; i < px.length; i++) {
+      int v = (px[i] & 0xff) + rng.nextInt(49) - 24;
+      px[i] = (byte) Math.max(0, Math.min(255, v));
+    }
+    return new Dataset(d.name(), px, d.labels(), 8, 8, 1, d.labelNames());
   }
 
   @Test

@@ -2,9 +2,9 @@ package diffuse.api;
 
 /**
  * A guidance rule of your own, plugged into the solvers without touching them: how the conditional
- * and unconditional noise predictions of one sample combine into the guided one. The model still
- * runs once per step on a doubled batch [x; x] with labels [y; ∅], as for classifier-free guidance
- * (Ho &amp; Salimans 2022), whose rule is {@code uncond + scale·(cond − uncond)}.
+ * and unconditional noise predictions of one sample combine into the guided one. The model runs once
+ * per step on a doubled batch [x; x] with labels [y; ∅] — at every scale, s = 0 and 1 included — as
+ * for classifier-free guidance (Ho &amp; Salimans 2022), whose rule is {@code uncond + scale·(cond − uncond)}.
  */
 @FunctionalInterface
 public interface CustomGuidance {

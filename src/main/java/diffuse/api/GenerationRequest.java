@@ -70,6 +70,9 @@ public final class GenerationRequest {
 
     /** Adds a prompt naming one of the model's labels: "digit 7", "seven", "sneaker". */
     public Builder prompt(String prompt) {
+      if (prompt == null || prompt.isBlank()) {
+        throw DiffuseException.badValue("prompt", "prompt is empty: name what to draw, e.g. \"digit 7\"");
+      }
       prompts.add(prompt);
       return this;
     }
@@ -86,6 +89,9 @@ public final class GenerationRequest {
      * {@value Defaults#GUIDANCE}.
      */
     public Builder guidance(double... scales) {
+      if (scales == null || scales.length == 0) {
+        throw DiffuseException.badValue("guidance", "guidance needs at least one scale");
+      }
       this.scales.clear();
       for (double s : scales) {
         this.scales.add(s);
@@ -111,7 +117,7 @@ public final class GenerationRequest {
       return this;
     }
 
-    /** Which timesteps the steps visit: linspace, leading, trailing or karras (default: the sampler's). */
+    /** Which timesteps the steps visit: linspace, uniform, trailing, karras or logsnr (default: the sampler's). */
     public Builder spacing(String spacing) {
       this.spacing = spacing;
       return this;

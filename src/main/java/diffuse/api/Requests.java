@@ -23,7 +23,7 @@ final class Requests {
       try {
         spacing = Spacing.parse(b.spacing);
       } catch (RuntimeException e) {
-        throw DiffuseException.badValue("spacing", "spacing must be linspace, leading, trailing or karras, not '"
+        throw DiffuseException.badValue("spacing", "spacing must be linspace, uniform, trailing, karras or logsnr, not '"
             + b.spacing + "'");
       }
     }

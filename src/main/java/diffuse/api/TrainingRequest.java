@@ -95,6 +95,9 @@ public final class TrainingRequest {
 
     /** U-Net channels per resolution level (default 32, 64, 128). */
     public Builder widths(int... widths) {
+      if (widths == null || widths.length == 0) {
+        throw DiffuseException.badValue("widths", "widths must name at least one level");
+      }
       b.widths(java.util.Arrays.stream(widths).boxed().toList());
       return this;
     }
@@ -131,6 +134,9 @@ public final class TrainingRequest {
 
     /** What the network predicts: "eps" (default), "x0" or "v". */
     public Builder prediction(String target) {
+      if (target == null) {
+        throw DiffuseException.badValue("prediction", "prediction must be eps, x0 or v");
+      }
       b.prediction(Prediction.parse(target));
       return this;
     }

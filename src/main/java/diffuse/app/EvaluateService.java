@@ -212,8 +212,9 @@ public final class EvaluateService {
     DatasetSpec ds = DatasetSpec.parse(info.data().dataset());
     Dataset real = Datasets.load(ds, folder ? Datasets.Split.TRAIN : Datasets.Split.TEST, request.dataDir(),
         info.architecture().height(), listener);
-    // the reference of KID, density and coverage: the training images the model learnt from
-    Dataset train = folder ? real : Datasets.load(ds, Datasets.Split.TRAIN, request.dataDir(),
+    // the reference of KID, density and coverage: the training images the model learnt from; a folder
+    // data set has no held-out images to measure them against, so it gets none of the three
+    Dataset train = folder ? null : Datasets.load(ds, Datasets.Split.TRAIN, request.dataDir(),
         info.architecture().height(), listener);
     // the measuring instrument stays fp32 whatever the generator runs in, so that tables compare
     try (ClassifierModel classifier = ClassifierModel.load(classifierDir, device.fp32().config())) {

@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * A generation request made concrete for one model: prompts resolved to labels, the sampler with
  * its steps and spacing, the guider, and the rows to draw. Executors run it — directly, batch after
- * batch ({@link GenerateService#run}: the CLI, the library, the evaluator), or merged with other
+ * batch ({@link GenerateService#run}: the CLI and the library), or merged with other
  * requests' work (the server's batcher) — and {@link GenerateService#assemble} turns their pixels into
  * {@link Samples}, so every path reports the same settings.
  *

@@ -58,7 +58,7 @@ public final class LoadedModel implements AutoCloseable {
       try {
         m = openImageModel(Path.of(d));
       } catch (DiffuseException e) {
-        throw new DiffuseException(e.code(), "guideModel", "guideModel: " + e.getMessage(), e);
+        throw new DiffuseException(e.code(), "guideModel", "guideModel " + d + " cannot be opened: " + e.getMessage(), e);
       }
       ModelInfo a = info(), b = m.info();
       String why = !a.labels().equals(b.labels()) ? "its labels " + b.labels() + " differ from " + a.labels()

@@ -163,12 +163,24 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
    * and batch size stay; what the spec does not name is reset to the sampler's default.
    */
   public SamplingRequest withMethod(String spec) {
-    String[] parts = spec.trim().split("/");
+    String trimmed = spec.trim();
+    int guideAt = trimmed.indexOf("/guide=");
+    String guideDir = null;
+    if (guideAt >= 0) { // a directory has slashes of its own: guide= takes the rest of the spec
+      guideDir = trimmed.substring(guideAt + "/guide=".length());
+      trimmed = trimmed.substring(0, guideAt);
+      int cfgAt = guideDir.indexOf("/guidecfg=");
+      if (cfgAt >= 0) {
+        trimmed += guideDir.substring(cfgAt);
+        guideDir = guideDir.substring(0, cfgAt);
+      }
+    }
+    String[] parts = trimmed.split("/");
     SamplerKind kind = SamplerKind.parse(parts[0]);
     Integer n = null;
     Spacing sp = null;
     Double lo = null, hi = null, phi = null, apg = null, apgNorm = null, guideCfg = null;
-    String neg = null, guide = null;
+    String neg = null, guide = guideDir;
     for (int i = 1; i < parts.length; i++) {
       String p = parts[i].trim();
       if (i == 1 && p.matches("\\d+")) {
@@ -193,13 +205,13 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
           case "negative" -> neg = value;
           case "apg" -> apg = Double.parseDouble(value);
           case "apgnorm" -> apgNorm = Double.parseDouble(value);
-          case "guide" -> guide = value;
           case "guidecfg" -> guideCfg = Double.parseDouble(value);
           default -> throw new IllegalArgumentException();
         }
       } catch (IllegalArgumentException e) {
         throw DiffuseException.badValue("method", "method '" + spec + "': cannot read '" + p + "' (write SAMPLER[/STEPS]"
-            + "[/spacing=S][/interval=LO-HI][/rescale=φ][/negative=PROMPT][/apg=η][/apgnorm=r][/guide=DIR][/guidecfg=S],"
+            + "[/spacing=S][/interval=LO-HI][/rescale=φ][/negative=PROMPT][/apg=η][/apgnorm=r][/guide=DIR[/guidecfg=S]]"
+            + " (guide= last: the directory may hold slashes),"
             + " e.g. dpm++2m/10/interval=0.3-5)");
       }
     }

@@ -76,6 +76,7 @@ public final class Frontier {
         dens += m.density() / at.size();
       }
       double nan = Double.NaN;
+      distribution &= realKid > 0; // an unbiased estimate near 0 (or below) makes no denominator
       out.add(new Point(s, at.get(0).n(), acc, worstAcc, fd, worstFd, div, worstDiv, distribution ? kid / realKid : nan,
           distribution ? worstKid : nan, distribution ? cov : nan, distribution ? worstCov : nan,
           distribution ? dens : nan));

@@ -135,7 +135,7 @@ public final class ClassifierFreeGuidance {
         }
         return new Estimate(Prediction.EPS, out, x, alphaBar);
       };
-      return (x, t, labels) -> guide(net, nullLabel, copy, perSample, x, t, labels);
+      return (x, t, labels) -> doubled(net, nullLabel, copy, perSample, x, t, labels);
     };
   }
 
@@ -166,6 +166,15 @@ public final class ClassifierFreeGuidance {
     if (allZero) {
       return net.denoise(x, t, nulls);
     }
+    return doubled(net, against, scales, combination, x, t, labels);
+  }
+
+  /** One doubled batch [x; x] with labels [y; against], its halves put together by {@code combination}. */
+  private static Estimate doubled(Denoiser net, int against, double[] scales, Combination combination, float[] x,
+      double[] t, int[] labels) {
+    int batch = labels.length;
+    int[] nulls = new int[batch];
+    Arrays.fill(nulls, against);
     float[] xx = new float[x.length * 2];
     System.arraycopy(x, 0, xx, 0, x.length);
     System.arraycopy(x, 0, xx, x.length, x.length);

@@ -245,6 +245,10 @@ final class Batcher implements AutoCloseable {
             for (Ticket t : batch) {
               if (!t.cancelled) {
                 anyone = true;
+                if (t.listener == Listener.NONE) {
+                  off += t.count;
+                  continue;
+                }
                 try {
                   // the ticket's own images: [count · H·W·C]
                   t.listener.step(new StepState(0, 0, t.count, step, steps,

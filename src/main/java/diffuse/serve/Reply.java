@@ -16,7 +16,36 @@ import java.util.Map;
  * @param headers extra headers (Retry-After, Content-Disposition)
  */
 public record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
-  static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().serializeSpecialFloatingPointValues().create();
+  static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().serializeSpecialFloatingPointValues()
+      .registerTypeAdapter(diffuse.io.Sidecar.Guidance.class, new GuidanceJson()).create();
+
+  /**
+   * The sidecar's guidance as the API has always answered it: every field of the interval, rescale,
+   * negative class and APG, null included; autoguidance's and a custom rule's fields only when set.
+   */
+  static final class GuidanceJson implements com.google.gson.JsonSerializer<diffuse.io.Sidecar.Guidance> {
+    private static final Gson PLAIN = new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues()
+        .create();
+
+    @Override
+    public com.google.gson.JsonElement serialize(diffuse.io.Sidecar.Guidance g, java.lang.reflect.Type type,
+        com.google.gson.JsonSerializationContext ctx) {
+      com.google.gson.JsonObject o = PLAIN.toJsonTree(g).getAsJsonObject();
+      for (String always : new String[] {"interval", "rescale", "negative", "negativeLabel", "apg", "apgNorm"}) {
+        if (!o.has(always)) {
+          o.add(always, com.google.gson.JsonNull.INSTANCE);
+        }
+      }
+      com.google.gson.JsonObject ordered = new com.google.gson.JsonObject();
+      for (String k : new String[] {"interval", "rescale", "negative", "negativeLabel", "apg", "apgNorm", "guideModel",
+          "guideCheckpoint", "guideCfg", "custom"}) {
+        if (o.has(k)) {
+          ordered.add(k, o.get(k));
+        }
+      }
+      return ordered;
+    }
+  }
 
   static Reply json(int status, Object value) {
     return new Reply(status, "application/json; charset=utf-8", GSON.toJson(value).getBytes(StandardCharsets.UTF_8),

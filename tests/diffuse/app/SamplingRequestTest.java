@@ -1,0 +1,37 @@
+package diffuse.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import diffuse.api.DiffuseException;
+import diffuse.sampling.SamplerKind;
+import org.junit.jupiter.api.Test;
+
+/** Method specs as {@code evaluate --method} reads them. */
+class SamplingRequestTest {
+  @Test
+  void aMethodSpecSetsSamplerStepsAndGuidance() {
+    SamplingRequest r = SamplingRequest.defaults().withMethod("ddim/25/rescale=0.7");
+    assertEquals(SamplerKind.DDIM, r.sampler());
+    assertEquals(25, r.steps());
+    assertEquals(0.7, r.guidance().rescale());
+    assertNull(r.guidance().guideModel());
+  }
+
+  /** A guide's directory keeps its slashes: guide= takes the rest of the spec, but for a trailing guidecfg=. */
+  @Test
+  void theGuideModelsDirectoryMayHoldSlashes() {
+    SamplingRequest r = SamplingRequest.defaults().withMethod("dpm++2m/10/guide=runs/small/guide-1");
+    assertEquals("runs/small/guide-1", r.guidance().guideModel());
+    assertEquals(10, r.steps());
+    assertNull(r.guidance().guideCfg());
+    SamplingRequest b = SamplingRequest.defaults().withMethod("dpm++2m/guide=/abs/dir/guidecfg=1.25");
+    assertEquals("/abs/dir", b.guidance().guideModel());
+    assertEquals(1.25, b.guidance().guideCfg());
+    assertEquals("guideModel", assertThrows(DiffuseException.class,
+        () -> SamplingRequest.defaults().withMethod("dpm++2m/rescale=0.5/guide=a/b")).field());
+    assertEquals("method", assertThrows(DiffuseException.class,
+        () -> SamplingRequest.defaults().withMethod("dpm++2m/bogus=1")).field());
+  }
+}
