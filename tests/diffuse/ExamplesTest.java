@@ -66,8 +66,7 @@ class ExamplesTest {
   @Test
   void generateSevensDrawsSixteenSevensWithTheShippedModel() throws Exception {
     Path png = work.resolve("sevens.png");
-    String out = run(Path.of("."), javaTool("java"), "-cp", classes + java.io.File.pathSeparator + classPath,
-        "GenerateSevens", "models/mnist", png.toString());
+    String out = runExample("GenerateSevens", "models/mnist", png.toString());
     assertTrue(out.contains("16 images of 7"), out);
     assertTrue(Files.size(png) > 1000);
     String settings = Files.readString(work.resolve("sevens.json"));
@@ -77,8 +76,7 @@ class ExamplesTest {
   @Test
   void sweepGuidanceDrawsOneRowPerScale() throws Exception {
     Path png = work.resolve("sweep.png");
-    String out = run(Path.of("."), javaTool("java"), "-cp", classes + java.io.File.pathSeparator + classPath,
-        "SweepGuidance", "models/mnist", png.toString());
+    String out = runExample("SweepGuidance", "models/mnist", png.toString());
     for (String s : new String[] {"s = 0.0: 6 images of 7", "s = 1.0: 6", "s = 2.0: 6", "s = 4.0: 6"}) {
       assertTrue(out.contains(s), out);
     }
@@ -90,8 +88,7 @@ class ExamplesTest {
   void trainTinyTrainsOnAFolderThenDrawsEveryClass() throws Exception {
     Path data = TestData.writeBarsFolder(work.resolve("bars"), 64, 8);
     Path run = work.resolve("tiny");
-    String out = run(Path.of("."), javaTool("java"), "-cp", classes + java.io.File.pathSeparator + classPath,
-        "TrainTiny", "folder:" + data, run.toString(), "8");
+    String out = runExample("TrainTiny", "folder:" + data, run.toString(), "8");
     assertTrue(out.contains("drew 8 images of 2 classes"), out);
     assertTrue(Files.isRegularFile(run.resolve("model.json")) && Files.size(run.resolve("samples.png")) > 100, out);
   }
@@ -99,8 +96,7 @@ class ExamplesTest {
   @Test
   void customGuiderPlugsARuleOfItsOwnIntoTheSolvers() throws Exception {
     Path png = work.resolve("fading.png");
-    String out = run(Path.of("."), javaTool("java"), "-cp", classes + java.io.File.pathSeparator + classPath,
-        "CustomGuider", "models/mnist", png.toString());
+    String out = runExample("CustomGuider", "models/mnist", png.toString());
     assertTrue(out.contains("8 images of 3 with FadingCfg"), out);
     String settings = Files.readString(work.resolve("fading.json"));
     assertTrue(settings.contains("\"custom\": \"CustomGuider$FadingCfg\""), settings);
@@ -116,6 +112,14 @@ class ExamplesTest {
     assertTrue(block.startsWith("```java\n") && block.endsWith("```"), block);
     String code = block.substring("```java\n".length(), block.length() - 3);
     assertEquals(Files.readString(Path.of("examples", "src", "GenerateSevens.java"), StandardCharsets.UTF_8), code);
+  }
+
+  /** Runs example {@code main} (its class name and arguments) in a fresh JVM on the consumer's class path. */
+  static String runExample(String... mainAndArgs) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(javaTool("java"), "-cp",
+        classes + java.io.File.pathSeparator + classPath));
+    command.addAll(List.of(mainAndArgs));
+    return run(Path.of("."), command.toArray(String[]::new));
   }
 
   static String javaTool(String name) {

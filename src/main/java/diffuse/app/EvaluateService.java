@@ -14,7 +14,6 @@ import diffuse.io.ModelInfo;
 import diffuse.prompt.Prompts;
 import diffuse.api.Listener;
 import diffuse.sampling.ClassifierFreeGuidance;
-import diffuse.sampling.GuidanceMethod;
 import diffuse.sampling.SamplerSpec;
 import diffuse.runtime.Device;
 import java.awt.image.BufferedImage;

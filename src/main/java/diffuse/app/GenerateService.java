@@ -50,9 +50,8 @@ public final class GenerateService {
       throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also ask"
           + " for an interval, rescale, negative class, APG or a guide model");
     }
-    List<Integer> labels = labels(model, request);
-    SamplerSpec spec = request.sampling().spec(model.info());
-    return new GenerationPlan(model, request, labels, spec, custom, diffuse.io.Sidecar.Guidance.custom(name));
+    return new GenerationPlan(model, request, labels(model, request), request.sampling().spec(model.info()), custom,
+        diffuse.io.Sidecar.Guidance.custom(name));
   }
 
   /** Runs {@code request} on {@code model}: {@link #plan}, then {@link #run}. */

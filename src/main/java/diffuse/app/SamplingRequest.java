@@ -53,11 +53,6 @@ public record SamplingRequest(SamplerKind sampler, Integer steps, Double eta, bo
       this(intervalLo, intervalHi, rescale, negative, apg, apgNorm, null, null);
     }
 
-    /** Autoguidance by the model in {@code dir}, blended with CFG at {@code cfg} (null: none). */
-    public static Guidance autoguidance(String dir, Double cfg) {
-      return new Guidance(null, null, null, null, null, null, dir, cfg);
-    }
-
     public Guidance {
       if (apgNorm != null && apg == null) {
         throw DiffuseException.badValue("apgNorm", "apgNorm is APG's norm threshold; it needs apg (η) too");

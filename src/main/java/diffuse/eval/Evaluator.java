@@ -99,8 +99,9 @@ public final class Evaluator {
   private final Dataset train;
   private final List<List<Integer>> trainByClass = new ArrayList<>();
   private final List<List<Integer>> testByClass = new ArrayList<>();
-  private final java.util.Map<Integer, KernelDistance.Reference> kidReference = new java.util.HashMap<>();
-  private final java.util.Map<Integer, DensityCoverage> dcReference = new java.util.HashMap<>();
+  /** Per class: the KID reference (all its training images) and the density/coverage balls (the first of them). */
+  private record Reference(KernelDistance.Reference kid, DensityCoverage dc) {}
+  private final java.util.Map<Integer, Reference> references = new java.util.HashMap<>();
   private final int dcSamples;
 
   /** An evaluator of FD, accuracy and diversity only (no training images given). */
@@ -164,12 +165,15 @@ public final class Evaluator {
     return dcSamples;
   }
 
-  private double[][] trainFeatures(int label, int limit) {
+  /**
+   * The references of class {@code label}, from one pass of the classifier over its training images:
+   * all of them for KID, the first {@value #DC_REFERENCE} for density and coverage.
+   */
+  private Reference reference(int label) {
     List<Integer> idx = trainByClass.get(label);
-    idx = idx.subList(0, Math.min(limit, idx.size()));
-    float[] x = new float[idx.size() * train.imageSize()];
-    train.fill(idx.stream().mapToInt(Integer::intValue).toArray(), x);
-    return features(x, idx.size());
+    double[][] f = features(images(train, idx), idx.size());
+    return new Reference(KernelDistance.reference(f),
+        DensityCoverage.of(java.util.Arrays.copyOf(f, Math.min(DC_REFERENCE, f.length)), DensityCoverage.DEFAULT_K));
   }
 
   /**
@@ -181,19 +185,21 @@ public final class Evaluator {
     if (train == null || trainByClass.get(label).size() <= DensityCoverage.DEFAULT_K || f.length < 2) {
       return m;
     }
-    KernelDistance.Reference kref = kidReference.computeIfAbsent(label,
-        c -> KernelDistance.reference(trainFeatures(c, Integer.MAX_VALUE)));
-    DensityCoverage dref = dcReference.computeIfAbsent(label,
-        c -> DensityCoverage.of(trainFeatures(c, DC_REFERENCE), DensityCoverage.DEFAULT_K));
-    KernelDistance.Estimate kid = KernelDistance.between(f, kref);
+    Reference ref = references.computeIfAbsent(label, this::reference);
+    KernelDistance.Estimate kid = KernelDistance.between(f, ref.kid());
     int dn = Math.min(dcSamples, f.length);
-    DensityCoverage.Result dc = dref.measure(java.util.Arrays.copyOf(f, dn));
+    DensityCoverage.Result dc = ref.dc().measure(java.util.Arrays.copyOf(f, dn));
     return m.withDistribution(kid.value(), kid.standardError(), f.length, dc.density(), dc.coverage(), dn);
   }
 
   private float[] images(List<Integer> idx) {
-    float[] x = new float[idx.size() * test.imageSize()];
-    test.fill(idx.stream().mapToInt(Integer::intValue).toArray(), x);
+    return images(test, idx);
+  }
+
+  /** The images {@code idx} of {@code data}, [idx.size() · dim]. */
+  private static float[] images(Dataset data, List<Integer> idx) {
+    float[] x = new float[idx.size() * data.imageSize()];
+    data.fill(idx.stream().mapToInt(Integer::intValue).toArray(), x);
     return x;
   }
 
@@ -248,9 +254,7 @@ public final class Evaluator {
     }
     List<Integer> idx = testByClass.get(label);
     idx = idx.subList(0, Math.min(n, idx.size()));
-    float[] x = new float[idx.size() * test.imageSize()];
-    test.fill(idx.stream().mapToInt(Integer::intValue).toArray(), x);
-    return withDistribution(base, features(x, idx.size()));
+    return withDistribution(base, features(images(idx), idx.size()));
   }
 
   /**
