@@ -6,8 +6,7 @@ import diffuse.api.RuntimeOptions;
 import diffuse.api.Training;
 import diffuse.api.TrainingRequest;
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 /**
  * Trains a tiny model for a minute, then draws with it. The run directory is a model directory and
@@ -30,22 +29,15 @@ public class TrainTiny {
       }
     };
     Training job = Training.prepare(request.build(), RuntimeOptions.cpu(0), log);
-    // Ctrl-C: ask the loop to stop, and hold the JVM until it has saved its checkpoint
-    CountDownLatch saved = new CountDownLatch(1);
-    Thread onInterrupt = new Thread(() -> {
-      job.requestStop();
+    // Ctrl-C: stop after the current step, and hold the JVM until the checkpoint is saved
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        saved.await(5, TimeUnit.MINUTES);
+        job.stopAndWait(Duration.ofMinutes(5));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    });
-    Runtime.getRuntime().addShutdownHook(onInterrupt);
-    try {
-      job.run();
-    } finally {
-      saved.countDown();
-    }
+    }));
+    job.run();
     try (DiffusionModel model = DiffusionModel.open(out)) {
       GenerationRequest.Builder draw = GenerationRequest.builder().count(4).steps(10);
       model.labels().forEach(draw::prompt);

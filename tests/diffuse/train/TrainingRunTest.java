@@ -64,6 +64,21 @@ class TrainingRunTest {
     assertEquals(8, ModelStore.open(dir).info().training().step());
   }
 
+  /** stopAndWait returns only once run() has saved: the checkpoint is on disk when it returns. */
+  @Test
+  void stopAndWaitReturnsAfterTheCheckpointIsSaved() throws Exception {
+    TrainingRun run = new TrainingRun(dir, fresh(0), DATA, false, 50, CPU, "test", log);
+    Thread trainer = new Thread(run::run);
+    trainer.start();
+    while (!java.nio.file.Files.exists(dir.resolve("loss.csv")) || java.nio.file.Files.size(dir.resolve("loss.csv")) < 120) {
+      Thread.sleep(20); // a few steps in
+    }
+    assertTrue(run.stopAndWait(2, java.util.concurrent.TimeUnit.MINUTES));
+    long step = ModelStore.open(dir).info().training().step();
+    assertTrue(step > 0 && step < 200, "saved at the step it stopped: " + step);
+    trainer.join();
+  }
+
   @Test
   void theLastSaveFailingIsAnErrorThatNamesTheIntactCheckpoint() {
     AtomicInteger calls = new AtomicInteger();

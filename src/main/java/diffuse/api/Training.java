@@ -54,6 +54,16 @@ public final class Training {
     run.requestStop();
   }
 
+  /**
+   * {@link #requestStop()}, then waits until {@link #run()} has saved and returned, at most
+   * {@code timeout}: what a shutdown hook calls, since the JVM halts as soon as its hooks return.
+   *
+   * @return true if the run ended in time
+   */
+  public boolean stopAndWait(java.time.Duration timeout) throws InterruptedException {
+    return run.stopAndWait(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
   /** The run directory. */
   public Path dir() {
     return dir;

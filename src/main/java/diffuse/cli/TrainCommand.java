@@ -10,7 +10,6 @@ import diffuse.train.TrainingRun;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -149,11 +148,9 @@ final class TrainCommand implements Callable<Integer> {
       device = device.onCluster(cluster);
     }
     TrainingRun run = TrainService.prepare(request, device, command, ConsoleListener.stderr());
-    CountDownLatch finished = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
-      run.requestStop();
       try {
-        finished.await(10, TimeUnit.MINUTES);
+        run.stopAndWait(10, TimeUnit.MINUTES);
       } catch (InterruptedException ignored) {
         Thread.currentThread().interrupt();
       }
@@ -162,7 +159,6 @@ final class TrainCommand implements Callable<Integer> {
     try {
       run.run();
     } finally {
-      finished.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException shuttingDown) {

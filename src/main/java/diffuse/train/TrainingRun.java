@@ -42,6 +42,7 @@ public final class TrainingRun {
   private final String command;
   private final Listener log;
   private final AtomicBoolean stop = new AtomicBoolean();
+  private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
   private Saver saver = (dir, info, content) -> ModelStore.save(dir, info, content, true);
 
   /** Writes a checkpoint and returns what model.json then says; the seam where tests inject a failing disk. */
@@ -81,8 +82,28 @@ public final class TrainingRun {
     stop.set(true);
   }
 
+  /**
+   * Asks the loop to stop after the current step and waits until {@link #run()} has saved its
+   * checkpoint and returned: what a shutdown hook (Ctrl-C) calls, since the JVM halts as soon as its
+   * hooks return.
+   *
+   * @return true if the run ended within the timeout
+   */
+  public boolean stopAndWait(long timeout, java.util.concurrent.TimeUnit unit) throws InterruptedException {
+    requestStop();
+    return ended.await(timeout, unit);
+  }
+
   /** Runs to the end (or to a stop request) and returns the description of the saved model. */
   public ModelInfo run() {
+    try {
+      return runToTheEnd();
+    } finally {
+      ended.countDown();
+    }
+  }
+
+  private ModelInfo runToTheEnd() {
     TrainSettings settings = initial.training().settings();
     NoiseSchedule schedule = initial.schedule().build();
     NoiseNet net = initial.network();
