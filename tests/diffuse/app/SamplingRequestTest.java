@@ -13,8 +13,8 @@ class SamplingRequestTest {
   @Test
   void aMethodSpecSetsSamplerStepsAndGuidance() {
     SamplingRequest r = SamplingRequest.defaults().withMethod("ddim/25/rescale=0.7");
-    assertEquals(SamplerKind.DDIM, r.sampler());
-    assertEquals(25, r.steps());
+    assertEquals(SamplerKind.DDIM, r.sampler().kind());
+    assertEquals(25, r.sampler().steps());
     assertEquals(0.7, r.guidance().rescale());
     assertNull(r.guidance().guideModel());
   }
@@ -24,7 +24,7 @@ class SamplingRequestTest {
   void theGuideModelsDirectoryMayHoldSlashes() {
     SamplingRequest r = SamplingRequest.defaults().withMethod("dpm++2m/10/guide=runs/small/guide-1");
     assertEquals("runs/small/guide-1", r.guidance().guideModel());
-    assertEquals(10, r.steps());
+    assertEquals(10, r.sampler().steps());
     assertNull(r.guidance().guideCfg());
     SamplingRequest b = SamplingRequest.defaults().withMethod("dpm++2m/guide=/abs/dir/guidecfg=1.25");
     assertEquals("/abs/dir", b.guidance().guideModel());

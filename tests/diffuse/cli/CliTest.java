@@ -193,7 +193,7 @@ class CliTest {
     assertEquals(4, s.steps());
     assertEquals(null, s.eta(), "dpm++2m has no eta");
     assertEquals("trailing", s.spacing());
-    assertArrayEquals(new double[] {0.5, 20}, s.guidance().interval());
+    assertEquals(List.of(0.5, 20.0), s.guidance().interval());
     assertEquals(0.7, s.guidance().rescale());
     assertEquals("v", s.guidance().negative());
     assertEquals(1, s.guidance().negativeLabel());

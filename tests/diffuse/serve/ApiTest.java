@@ -160,7 +160,7 @@ class ApiTest {
 
     try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
       Samples s = GenerateService.generate(alone, new GenerateRequest(List.of("h"), List.of(2.5), 3,
-          new SamplingRequest(SamplerKind.DPMPP_2M, 5, null, true, 4, 64)), Listener.NONE);
+          new SamplingRequest(new diffuse.sampling.SamplerSpec(SamplerKind.DPMPP_2M, 5, 0, true), 4, 64)), Listener.NONE);
       List<BufferedImage> offline = s.images(s.rows().get(0));
       for (int i = 0; i < 3; i++) {
         assertArrayEquals(gray(offline.get(i)), served.get(i), "image " + i);
@@ -180,9 +180,9 @@ class ApiTest {
     assertEquals("trailing", sidecar.get("spacing").getAsString());
     assertEquals("v", sidecar.getAsJsonObject("guidance").get("negative").getAsString());
     try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
-      var g = new SamplingRequest.Guidance(0.5, 20.0, 0.5, "v");
+      var g = diffuse.sampling.Guidance.interval(0.5, 20).withRescale(0.5).withNegative("v");
       Samples s = GenerateService.generate(alone, new GenerateRequest(List.of("h"), List.of(3.0), 2,
-          new SamplingRequest(SamplerKind.DPMPP_2M, 4, null, true, 2, 64, null, g)), Listener.NONE);
+          new SamplingRequest(new diffuse.sampling.SamplerSpec(SamplerKind.DPMPP_2M, 4, 0, true), 2, 64, g)), Listener.NONE);
       List<BufferedImage> offline = s.images(s.rows().get(0));
       List<int[]> served = pixels(reply);
       for (int i = 0; i < 2; i++) {
@@ -201,9 +201,9 @@ class ApiTest {
     assertEquals(0.0, guidance.get("apg").getAsDouble());
     assertEquals(1.5, guidance.get("apgNorm").getAsDouble());
     try (LoadedModel alone = LoadedModel.load(LoadedModel.openImageModel(model), cpu())) {
-      var g = new SamplingRequest.Guidance(0.5, 20.0, null, null, 0.0, 1.5);
+      var g = diffuse.sampling.Guidance.interval(0.5, 20).withApg(0.0, 1.5);
       Samples s = GenerateService.generate(alone, new GenerateRequest(List.of("v"), List.of(4.0), 2,
-          new SamplingRequest(SamplerKind.DPMPP_2M, 4, null, true, 5, 64, null, g)), Listener.NONE);
+          new SamplingRequest(new diffuse.sampling.SamplerSpec(SamplerKind.DPMPP_2M, 4, 0, true), 5, 64, g)), Listener.NONE);
       List<BufferedImage> offline = s.images(s.rows().get(0));
       List<int[]> served = pixels(reply);
       for (int i = 0; i < 2; i++) {

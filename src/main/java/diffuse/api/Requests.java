@@ -2,7 +2,9 @@ package diffuse.api;
 
 import diffuse.app.GenerateRequest;
 import diffuse.app.SamplingRequest;
+import diffuse.sampling.Guidance;
 import diffuse.sampling.SamplerKind;
+import diffuse.sampling.SamplerSpec;
 import diffuse.schedule.Spacing;
 import java.util.List;
 
@@ -40,9 +42,10 @@ final class Requests {
       throw DiffuseException.badValue("guidanceInterval", "guidanceInterval needs 0 <= lo < hi, got ("
           + b.intervalLo + ", " + b.intervalHi + "]");
     }
-    SamplingRequest.Guidance g = new SamplingRequest.Guidance(b.intervalLo, b.intervalHi, b.rescale, b.negative,
-        b.apg, b.apgNorm, b.guideModel, b.guideCfg);
-    SamplingRequest s = new SamplingRequest(kind, b.steps, b.eta, b.clip, b.seed, b.batchSize, spacing, g);
+    Guidance g = new Guidance(b.intervalLo == null ? null : java.util.Arrays.asList(b.intervalLo, b.intervalHi),
+        b.rescale, b.negative, null, b.apg, b.apgNorm, b.guideModel, null, b.guideCfg, null);
+    SamplingRequest s = new SamplingRequest(new SamplerSpec(kind, b.steps == null ? SamplerSpec.DEFAULT_STEPS : b.steps,
+        b.eta == null ? 0 : b.eta, b.clip, spacing), b.seed, b.batchSize, g);
     List<Double> scales = b.scales.isEmpty() ? List.of(Defaults.GUIDANCE) : List.copyOf(b.scales);
     return new GenerateRequest(List.copyOf(b.prompts), scales, b.count, s);
   }

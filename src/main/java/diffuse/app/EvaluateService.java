@@ -44,7 +44,7 @@ public final class EvaluateService {
    */
   public record Evaluation(Path model, ModelInfo info, Path classifier, SamplerSpec spec, long seed, int count,
       List<Double> scales, List<Integer> labels, String reference, Evaluator.Report report,
-      diffuse.io.Sidecar.Guidance guidance) {
+      diffuse.sampling.Guidance guidance) {
 
     /** Each class's share of the model's training data, index = label. */
     public double[] trainingShares() {
@@ -122,7 +122,7 @@ public final class EvaluateService {
 
   /** What metrics.json holds that {@link #read} needs. */
   private record MetricsFile(SamplerSpec sampler, int n, List<Evaluator.Metrics> rows, List<Evaluator.Metrics> baseline,
-      diffuse.io.Sidecar.Guidance guidance) {}
+      diffuse.sampling.Guidance guidance) {}
 
   /**
    * Reads the evaluation that {@code evaluate --out dir} wrote; its method is named after the sampler,
@@ -155,10 +155,10 @@ public final class EvaluateService {
   }
 
   /** ", interval (lo, hi], rescale φ, negative 'p'" for a plot title. */
-  static String describe(diffuse.io.Sidecar.Guidance g) {
+  static String describe(diffuse.sampling.Guidance g) {
     StringBuilder sb = new StringBuilder();
     if (g.interval() != null) {
-      sb.append(String.format(Locale.ROOT, ", interval (%.3g, %.3g]", g.interval()[0], g.interval()[1]));
+      sb.append(String.format(Locale.ROOT, ", interval (%.3g, %.3g]", g.interval().get(0), g.interval().get(1)));
     }
     if (g.rescale() != null) {
       sb.append(", rescale ").append(g.rescale());
@@ -223,11 +223,12 @@ public final class EvaluateService {
       }
       Evaluator ev = new Evaluator(classifier, real, train, request.count());
       SamplingRequest s = request.sampling();
-      diffuse.sampling.Guider method = model.guider(s.guidance());
+      diffuse.sampling.Guidance g = model.resolve(s.guidance());
+      diffuse.sampling.Guider method = model.guider(g);
       Evaluator.Report r = ev.run(model.generator(), labels, request.scales(), spec, method,
           request.count(), s.batchSize(), s.seed(), 8, listener);
       return new Evaluation(model.dir(), info, classifierDir, spec, s.seed(), request.count(), request.scales(), labels,
-          reference, r, GenerateService.sidecarGuidance(model, s.guidance(), method));
+          reference, r, GenerateService.recorded(g, method));
     }
   }
 }

@@ -5,7 +5,7 @@ import diffuse.api.Listener;
 import diffuse.api.StepState;
 import diffuse.prompt.Prompts;
 import diffuse.sampling.Generator;
-import diffuse.sampling.GuidanceMethod;
+import diffuse.sampling.Guidance;
 import diffuse.sampling.Guider;
 import diffuse.sampling.SamplerSpec;
 import java.util.ArrayList;
@@ -36,9 +36,9 @@ public final class GenerateService {
   public static GenerationPlan plan(LoadedModel model, GenerateRequest request) {
     List<Integer> labels = labels(model, request);
     SamplerSpec spec = request.sampling().spec(model.info());
-    SamplingRequest.Guidance g = request.sampling().guidance();
+    Guidance g = model.resolve(request.sampling().guidance());
     Guider guider = model.guider(g);
-    return new GenerationPlan(model, request, labels, spec, guider, sidecarGuidance(model, g, guider));
+    return new GenerationPlan(model, request, labels, spec, guider, recorded(g, guider));
   }
 
   /**
@@ -51,7 +51,7 @@ public final class GenerateService {
           + " for an interval, rescale, negative class, APG or a guide model");
     }
     return new GenerationPlan(model, request, labels(model, request), request.sampling().spec(model.info()), custom,
-        diffuse.io.Sidecar.Guidance.custom(name));
+        Guidance.custom(name));
   }
 
   /** Runs {@code request} on {@code model}: {@link #plan}, then {@link #run}. */
@@ -114,20 +114,12 @@ public final class GenerateService {
     return new Samples(modelName, plan.model().info(), plan.spec(), plan.seed(), out, seconds, plan.guidance());
   }
 
-  /** What the sidecar records of a guider; null for plain CFG. */
-  public static diffuse.io.Sidecar.Guidance sidecarGuidance(LoadedModel model, SamplingRequest.Guidance g, Guider guider) {
-    if (g.isAutoguidance()) {
-      return new diffuse.io.Sidecar.Guidance(null, null, null, null, null, null, g.guideModel(),
-          model.guide(g.guideModel()).info().checkpoint(), g.guideCfg());
-    }
-    GuidanceMethod m = (GuidanceMethod) guider;
-    if (m.isPlain()) {
-      return null;
-    }
-    double[] interval = g.intervalLo() == null && g.intervalHi() == null ? null
-        : new double[] {m.sigmaLo(), m.sigmaHi()};
-    return new diffuse.io.Sidecar.Guidance(interval, g.rescale(), g.negative(),
-        m.negativeLabel() >= 0 ? m.negativeLabel() : null, g.apg(), g.apgNorm());
+  /**
+   * What the sidecar records of resolved guidance {@code g} and its guider: null where it is plain
+   * CFG (an explicit rescale 0 is plain), else {@code g}.
+   */
+  static Guidance recorded(Guidance g, Guider guider) {
+    return g.isPlain() || guider.equals(Guidance.PLAIN.guider()) ? null : g;
   }
 
   static void checkCancelled(Listener progress) {

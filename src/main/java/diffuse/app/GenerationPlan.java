@@ -17,7 +17,7 @@ import java.util.List;
  * @param guidance what the sidecar records of the guider (null: plain CFG)
  */
 public record GenerationPlan(LoadedModel model, GenerateRequest request, List<Integer> labels, SamplerSpec spec,
-    Guider guider, Sidecar.Guidance guidance) {
+    Guider guider, diffuse.sampling.Guidance guidance) {
 
   /** One (prompt, scale) row of images, in the order executors return them: prompts outer. */
   public record Row(String prompt, int label, String labelName, double scale) {}

@@ -7,6 +7,7 @@ import diffuse.model.SavedModelNetwork;
 import diffuse.sampling.Autoguidance;
 import diffuse.sampling.Denoiser;
 import diffuse.sampling.Generator;
+import diffuse.sampling.Guidance;
 import diffuse.sampling.Guider;
 import diffuse.runtime.Device;
 import java.nio.file.Path;
@@ -36,19 +37,45 @@ public final class LoadedModel implements AutoCloseable {
   }
 
   /**
-   * The guider that {@code g} asks for: the model's own classifier-free guidance applied by
-   * {@link SamplingRequest.Guidance#method}, or autoguidance by the model in {@code g.guideModel()},
-   * loaded on this model's device the first time it is named.
+   * {@code g} with what only the model knows filled in: the label of its negative prompt, the
+   * checkpoint of its guide model (loaded on this model's device the first time it is named).
    *
-   * @throws DiffuseException naming {@code guideModel} when that model cannot guide this one (other
-   *     labels, schedule or image size)
+   * @throws DiffuseException naming {@code negative} for a prompt that is not a class, or
+   *     {@code guideModel} when that model cannot guide this one (other labels, schedule or size)
    */
-  public Guider guider(SamplingRequest.Guidance g) {
-    if (!g.isAutoguidance()) {
-      return g.method(info().labels());
+  public Guidance resolve(Guidance g) {
+    Guidance r = g;
+    if (r.negative() != null && r.negativeLabel() == null) {
+      r = r.withNegativeLabel(negativeLabel(info().labels(), r.negative()));
     }
-    LoadedModel guide = guide(g.guideModel());
-    return new Autoguidance(guide.denoiser, g.guideCfg() == null ? 1.0 : g.guideCfg());
+    if (r.isAutoguidance()) {
+      r = r.withGuideCheckpoint(guide(r.guideModel()).info().checkpoint());
+    }
+    return r;
+  }
+
+  /** The label of a negative prompt among {@code labels}; fails naming {@code negative}. */
+  public static int negativeLabel(java.util.List<String> labels, String prompt) {
+    try {
+      return new diffuse.prompt.Prompts(labels).resolve(prompt);
+    } catch (DiffuseException e) {
+      throw new DiffuseException(e.code(), "negative", "negative prompt is not a class of the model: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The guider that {@code g} asks for: the model's own classifier-free guidance
+   * ({@link Guidance#guider}), or autoguidance by the model in {@code g.guideModel()}.
+   *
+   * @throws DiffuseException as {@link #resolve}
+   */
+  public Guider guider(Guidance g) {
+    Guidance r = resolve(g);
+    if (!r.isAutoguidance()) {
+      return r.guider();
+    }
+    return new Autoguidance(guide(r.guideModel()).denoiser, r.guideCfg() == null ? 1.0 : r.guideCfg());
   }
 
   /** The guide model in {@code dir}, checked against this one and loaded once. */

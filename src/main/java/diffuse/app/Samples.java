@@ -21,7 +21,7 @@ import java.util.List;
  * @param guidance how guidance was applied beyond plain CFG, as the sidecar records it (null: plain)
  */
 public record Samples(String model, ModelInfo info, SamplerSpec spec, long seed, List<Row> rows, double seconds,
-    Sidecar.Guidance guidance) {
+    diffuse.sampling.Guidance guidance) {
   /** Samples drawn with plain CFG. */
   public Samples(String model, ModelInfo info, SamplerSpec spec, long seed, List<Row> rows, double seconds) {
     this(model, info, spec, seed, rows, seconds, null);

@@ -48,7 +48,7 @@ final class BenchServeCommand implements Callable<Integer> {
   @Option(names = {"-n", "--count"}, defaultValue = "4", paramLabel = "N", description = "Images per request (default: ${DEFAULT-VALUE}).") int count;
   @Option(names = "--seconds", defaultValue = "30", paramLabel = "S", description = "Measured load time (default: ${DEFAULT-VALUE}).") double seconds;
   @Option(names = "--warmup-seconds", defaultValue = "5", paramLabel = "S", description = "Unmeasured load first (default: ${DEFAULT-VALUE}).") double warmup;
-  @Option(names = "--steps", paramLabel = "N", description = "DDIM steps (default: generate's, " + SamplingRequest.DEFAULT_DDIM_STEPS + ").") Integer steps;
+  @Option(names = "--steps", paramLabel = "N", description = "DDIM steps (default: generate's, " + diffuse.sampling.SamplerSpec.DEFAULT_DDIM_STEPS + ").") Integer steps;
   @Option(names = "--guidance", defaultValue = "" + GenerateRequest.DEFAULT_GUIDANCE, paramLabel = "S") double guidance;
   @Option(names = "--requests", defaultValue = "0", paramLabel = "R", description = "Soak mode: R requests in a row from one client.") int requests;
   @Option(names = "--max-batch", defaultValue = "" + Serving.DEFAULT_MAX_BATCH, paramLabel = "N") int maxBatch;
@@ -63,7 +63,7 @@ final class BenchServeCommand implements Callable<Integer> {
     }
     Path dir = model != null ? model : GenerateOptions.defaultModel();
     var choice = device.resolve();
-    int steps = this.steps != null ? this.steps : SamplingRequest.DEFAULT_DDIM_STEPS;
+    int steps = this.steps != null ? this.steps : diffuse.sampling.SamplerSpec.DEFAULT_DDIM_STEPS;
     System.out.printf(Locale.ROOT, "model %s, ddim %d steps, guidance %s, device %s, %d cores%n", dir, steps,
         guidance, choice.description(), Runtime.getRuntime().availableProcessors());
     double offline = requests > 0 ? 0 : offline(dir, choice, steps);
@@ -80,7 +80,8 @@ final class BenchServeCommand implements Callable<Integer> {
   private double offline(Path dir, diffuse.runtime.Device.Choice choice, int steps) {
     int total = clients * count;
     try (LoadedModel m = LoadedModel.load(ModelStore.open(dir), choice)) {
-      SamplingRequest s = new SamplingRequest(SamplerKind.DDIM, steps, null, true, 1, SamplingRequest.DEFAULT_BATCH_SIZE);
+      SamplingRequest s = new SamplingRequest(new diffuse.sampling.SamplerSpec(SamplerKind.DDIM, steps, 0, true), 1,
+          SamplingRequest.DEFAULT_BATCH_SIZE);
       GenerateService.generate(m, new GenerateRequest(List.of(m.info().labels().get(0)), List.of(guidance),
           Math.min(total, SamplingRequest.DEFAULT_BATCH_SIZE), s), Listener.NONE); // warm-up
       double best = 0;

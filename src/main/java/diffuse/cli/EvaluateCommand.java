@@ -57,7 +57,9 @@ final class EvaluateCommand implements Callable<Integer> {
     ModelInfo info = sampling.openModel().info();
     for (diffuse.app.SamplingRequest r : requests) { // every method is checked before the first one runs
       r.spec(info);
-      r.guidance().method(info.labels());
+      if (r.guidance().negative() != null) {
+        diffuse.app.LoadedModel.negativeLabel(info.labels(), r.guidance().negative());
+      }
     }
     List<Path> dirs = new ArrayList<>();
     for (int i = 0; i < requests.size(); i++) {

@@ -12,14 +12,14 @@ import picocli.CommandLine.Option;
 
 /** Model and sampler options shared by {@code generate}, {@code sweep}, {@code evaluate} and {@code bench}. */
 final class SamplingOptions {
-  static final int DEFAULT_DDIM_STEPS = SamplingRequest.DEFAULT_DDIM_STEPS;
+  static final int DEFAULT_DDIM_STEPS = diffuse.sampling.SamplerSpec.DEFAULT_DDIM_STEPS;
 
   @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: the shipped models/mnist).")
   Path model;
 
   @Option(names = "--sampler", defaultValue = SamplingRequest.DEFAULT_SAMPLER_NAME, paramLabel = "ddim|ddpm|dpm++2m|euler|heun", converter = SamplerName.class,
       description = "ddim (fast, --steps), ddpm (ancestral, all T steps unless --steps), dpm++2m (second-order"
-          + " multistep, " + SamplingRequest.DEFAULT_DPM_STEPS + " steps unless --steps), euler or heun (Karras et al."
+          + " multistep, " + diffuse.sampling.SamplerSpec.DEFAULT_DPM_STEPS + " steps unless --steps), euler or heun (Karras et al."
           + " 2022; heun: 2 evaluations per step) (default: ${DEFAULT-VALUE}).")
   SamplerKind sampler;
 
@@ -36,7 +36,7 @@ final class SamplingOptions {
   }
 
   @Option(names = "--steps", paramLabel = "N",
-      description = "Sampling steps (default: " + DEFAULT_DDIM_STEPS + " for ddim, " + SamplingRequest.DEFAULT_DPM_STEPS
+      description = "Sampling steps (default: " + DEFAULT_DDIM_STEPS + " for ddim, " + diffuse.sampling.SamplerSpec.DEFAULT_DPM_STEPS
           + " for dpm++2m, T for ddpm).")
   Integer steps;
 
@@ -104,10 +104,13 @@ final class SamplingOptions {
       throw diffuse.api.DiffuseException.badValue("guidanceInterval", "guidanceInterval needs two noise levels LO,HI,"
           + " got " + interval.size() + " values");
     }
-    var g = new SamplingRequest.Guidance(interval == null ? null : interval.get(0),
-        interval == null ? null : interval.get(1), rescale, negative, apg, apgNorm,
-        guideModel == null ? null : guideModel.toString(), guideCfg);
-    return new SamplingRequest(sampler, steps, eta, clip, seed, batchSize, spacing, g);
+    var g = new diffuse.sampling.Guidance(interval, rescale, negative, null, apg, apgNorm,
+        guideModel == null ? null : guideModel.toString(), null, guideCfg, null);
+    if (steps != null && steps < 1) {
+      throw diffuse.api.DiffuseException.badValue("steps", "steps must be >= 1, got " + steps);
+    }
+    return new SamplingRequest(new diffuse.sampling.SamplerSpec(sampler, steps == null
+        ? diffuse.sampling.SamplerSpec.DEFAULT_STEPS : steps, eta == null ? 0 : eta, clip, spacing), seed, batchSize, g);
   }
 
   /** --spacing by its lower-case name. */

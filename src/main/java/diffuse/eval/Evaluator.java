@@ -264,7 +264,7 @@ public final class Evaluator {
    */
   public Report run(Generator generator, List<Integer> labels, List<Double> scales, SamplerSpec spec, int n,
       int batch, long seed, int keep, Listener listener) {
-    return run(generator, labels, scales, spec, diffuse.sampling.GuidanceMethod.PLAIN, n, batch, seed, keep, listener);
+    return run(generator, labels, scales, spec, diffuse.sampling.Guidance.PLAIN.guider(), n, batch, seed, keep, listener);
   }
 
   /** {@link #run(Generator, List, List, SamplerSpec, int, int, long, int, Listener)} with guidance applied by {@code method}. */

@@ -80,7 +80,7 @@ public final class ClassifierFreeGuidance {
    * @param schedule the model's full schedule, for σ(t) of the interval; may be null for an
    *     interval-free method
    */
-  public static Denoiser guided(Denoiser net, int nullLabel, double[] scales, GuidanceMethod method,
+  static Denoiser guided(Denoiser net, int nullLabel, double[] scales, GuidanceMethod method,
       diffuse.schedule.NoiseSchedule schedule) {
     for (double s : scales) {
       requireFinite(s);

@@ -23,7 +23,7 @@ import diffuse.schedule.NoiseSchedule;
  * @param negativeLabel the class to steer away from, or −1 for the null label ∅
  * @param apg adaptive projected guidance, or null for the plain combination
  */
-public record GuidanceMethod(double sigmaLo, double sigmaHi, double rescale, int negativeLabel, Apg apg)
+record GuidanceMethod(double sigmaLo, double sigmaHi, double rescale, int negativeLabel, Apg apg)
     implements Guider {
   /** Plain classifier-free guidance: every step, no rescale, away from ∅. */
   public static final GuidanceMethod PLAIN = new GuidanceMethod(0, Double.POSITIVE_INFINITY, 0, -1);

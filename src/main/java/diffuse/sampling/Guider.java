@@ -6,7 +6,7 @@ import diffuse.schedule.NoiseSchedule;
  * A guidance method: turns the model's denoiser into the guided denoiser that a solver walks with.
  * Solvers never see guidance; they call whatever denoiser they are given (k-diffusion's
  * {@code CFGDenoiser}, diffusers' {@code guiders/}). A guider may call the model once (plain CFG on a
- * doubled batch, {@link GuidanceMethod}), or call a second network too ({@link Autoguidance}).
+ * doubled batch, {@link Guidance#guider}), or call a second network too ({@link Autoguidance}).
  */
 @FunctionalInterface
 public interface Guider {

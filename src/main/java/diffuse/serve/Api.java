@@ -14,7 +14,8 @@ import diffuse.prompt.Prompts;
 import diffuse.sampling.ClassifierFreeGuidance;
 import diffuse.sampling.FieldProbe;
 import diffuse.sampling.Generator;
-import diffuse.sampling.GuidanceMethod;
+import diffuse.sampling.Guidance;
+import diffuse.sampling.Guider;
 import diffuse.schedule.Spacing;
 import diffuse.sampling.SamplerKind;
 import diffuse.sampling.SamplerSpec;
@@ -100,7 +101,7 @@ final class Api implements AutoCloseable {
       m.put("checkpoint", info.checkpoint());
       m.put("defaults", Map.of("guidance", GenerateRequest.DEFAULT_GUIDANCE,
           "sampler", SamplingRequest.DEFAULT_SAMPLER_NAME,
-          "steps", SamplingRequest.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()), "n", 16));
+          "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()), "n", 16));
       m.put("maxN", s.batcher().maxBatch());
       m.put("tradeoff", tradeoffPlot(s) != null ? "/api/models/" + s.id() + "/tradeoff.png" : null);
       out.add(m);
@@ -177,11 +178,11 @@ final class Api implements AutoCloseable {
     }
 
     /** The server's guidance is always the model's own (no autoguidance field is accepted). */
-    GuidanceMethod method() {
-      return (GuidanceMethod) plan.guider();
+    Guider method() {
+      return plan.guider();
     }
 
-    diffuse.io.Sidecar.Guidance guidance() {
+    diffuse.sampling.Guidance guidance() {
       return plan.guidance();
     }
 
@@ -245,9 +246,9 @@ final class Api implements AutoCloseable {
     String negative = f.has("negative") ? f.string("negative", "") : null;
     Double apg = f.has("apg") ? f.number("apg", 0) : null;
     Double apgNorm = f.has("apgNorm") ? f.number("apgNorm", 0) : null;
-    var g = new SamplingRequest.Guidance(interval == null ? null : interval.get(0), interval == null ? null
-        : interval.get(1), rescale, negative, apg, apgNorm);
-    SamplingRequest request = new SamplingRequest(kind, steps, eta, clip, seed, MAX_N, spacing, g);
+    var g = new Guidance(interval, rescale, negative, null, apg, apgNorm, null, null, null, null);
+    SamplingRequest request = new SamplingRequest(new SamplerSpec(kind, steps == null ? SamplerSpec.DEFAULT_STEPS : steps,
+        eta == null ? 0 : eta, clip, spacing), seed, MAX_N, g);
     GenerationPlan plan = GenerateService.plan(slot.model(), new GenerateRequest(List.of(prompt), scales, n, request));
     return new Call(slot, plan, format.equals("png"), text);
   }

@@ -4,7 +4,8 @@ import diffuse.api.Listener;
 import diffuse.api.StepState;
 import diffuse.api.DiffuseException;
 import diffuse.sampling.Generator;
-import diffuse.sampling.GuidanceMethod;
+import diffuse.sampling.Guidance;
+import diffuse.sampling.Guider;
 import diffuse.sampling.SamplerSpec;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -35,12 +36,12 @@ final class Batcher implements AutoCloseable {
     final long seed;
     final int count;
     final SamplerSpec spec;
-    final GuidanceMethod method;
+    final Guider method;
     final Listener listener;
     final CompletableFuture<float[]> result = new CompletableFuture<>();
     volatile boolean cancelled;
 
-    Ticket(int label, double scale, long seed, int count, SamplerSpec spec, GuidanceMethod method, Listener listener) {
+    Ticket(int label, double scale, long seed, int count, SamplerSpec spec, Guider method, Listener listener) {
       this.method = method;
       this.label = label;
       this.scale = scale;
@@ -120,11 +121,11 @@ final class Batcher implements AutoCloseable {
 
   /** Queues work; fails with {@code BUSY} when the queue is full. */
   public Ticket submit(int label, double scale, long seed, int count, SamplerSpec spec, Listener listener) {
-    return submit(label, scale, seed, count, spec, GuidanceMethod.PLAIN, listener);
+    return submit(label, scale, seed, count, spec, Guidance.PLAIN.guider(), listener);
   }
 
   /** Queues work guided by {@code method}; only tickets with the same sampler and method share a run. */
-  public Ticket submit(int label, double scale, long seed, int count, SamplerSpec spec, GuidanceMethod method,
+  public Ticket submit(int label, double scale, long seed, int count, SamplerSpec spec, Guider method,
       Listener listener) {
     if (count < 1 || count > maxBatch) {
       throw DiffuseException.badValue("n", "n must be within 1.." + maxBatch + ", got " + count);

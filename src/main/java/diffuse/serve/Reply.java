@@ -17,18 +17,18 @@ import java.util.Map;
  */
 public record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
   static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().serializeSpecialFloatingPointValues()
-      .registerTypeAdapter(diffuse.io.Sidecar.Guidance.class, new GuidanceJson()).create();
+      .registerTypeAdapter(diffuse.sampling.Guidance.class, new GuidanceJson()).create();
 
   /**
    * The sidecar's guidance as the API has always answered it: every field of the interval, rescale,
    * negative class and APG, null included; autoguidance's and a custom rule's fields only when set.
    */
-  static final class GuidanceJson implements com.google.gson.JsonSerializer<diffuse.io.Sidecar.Guidance> {
+  static final class GuidanceJson implements com.google.gson.JsonSerializer<diffuse.sampling.Guidance> {
     private static final Gson PLAIN = new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues()
         .create();
 
     @Override
-    public com.google.gson.JsonElement serialize(diffuse.io.Sidecar.Guidance g, java.lang.reflect.Type type,
+    public com.google.gson.JsonElement serialize(diffuse.sampling.Guidance g, java.lang.reflect.Type type,
         com.google.gson.JsonSerializationContext ctx) {
       com.google.gson.JsonObject o = PLAIN.toJsonTree(g).getAsJsonObject();
       for (String always : new String[] {"interval", "rescale", "negative", "negativeLabel", "apg", "apgNorm"}) {

@@ -1,0 +1,169 @@
+package diffuse.sampling;
+
+import diffuse.api.DiffuseException;
+import java.util.List;
+
+/**
+ * How guidance is applied beyond plain classifier-free guidance at scale s: the one guidance value
+ * that a request carries, the plan resolves and the sidecar (and the HTTP API's answers) record as
+ * JSON. Unset parts are null; {@link #PLAIN} has none.
+ *
+ * <ul>
+ *   <li>the <b>guidance interval</b> (Kynkäänniemi et al. 2024): guidance only at noise levels
+ *       σ = √((1−ᾱ)/ᾱ) in (lo, hi], the conditional model alone elsewhere;
+ *   <li><b>CFG rescale</b> φ (Lin et al. 2023, Eq. 15–16);
+ *   <li>a <b>negative class</b> steered away from instead of ∅;
+ *   <li><b>adaptive projected guidance</b> η, r (Sadat et al. 2024);
+ *   <li><b>autoguidance</b> (Karras et al. 2024): a weaker model of the same labels and schedule
+ *       guides in place of the unconditional half, D = D_guide + w·(D − D_guide), optionally after
+ *       CFG at {@code guideCfg} on the main model;
+ *   <li>a program's own rule ({@code custom}, the library's {@code customGuidance}), by class name.
+ * </ul>
+ *
+ * The model's own guidance (everything but autoguidance and a custom rule) runs as
+ * {@link #guider()}; autoguidance needs the guide network, which the application layer loads.
+ *
+ * @param interval [σ_lo, σ_hi], or null for every step
+ * @param rescale φ within [0, 1], or null (0)
+ * @param negative the prompt of the class steered away from, or null for ∅
+ * @param negativeLabel the label {@code negative} resolved to (filled in by the plan), or null
+ * @param apg APG's η ≥ 0, or null for none
+ * @param apgNorm APG's norm threshold r &gt; 0, or null for none (only with {@code apg})
+ * @param guideModel autoguidance's guide model directory, or null
+ * @param guideCheckpoint the guide's checkpoint (filled in by the plan), or null
+ * @param guideCfg with {@code guideModel}: the CFG scale applied to the main model first, or null
+ * @param custom the class name of a program's own rule, or null
+ */
+public record Guidance(List<Double> interval, Double rescale, String negative, Integer negativeLabel, Double apg,
+    Double apgNorm, String guideModel, String guideCheckpoint, Double guideCfg, String custom) {
+  /** Plain classifier-free guidance: every step, no rescale, away from ∅. */
+  public static final Guidance PLAIN = new Guidance(null, null, null, null, null, null, null, null, null, null);
+
+  public Guidance {
+    if (interval != null) {
+      if (interval.size() != 2 || interval.get(0) == null || interval.get(1) == null) {
+        throw DiffuseException.badValue("guidanceInterval", "guidanceInterval must be two noise levels [lo, hi]");
+      }
+      double lo = interval.get(0), hi = interval.get(1);
+      if (!(lo >= 0) || !(lo < hi) || Double.isInfinite(lo)) {
+        throw DiffuseException.badValue("guidanceInterval", "guidanceInterval must be two noise levels 0 <= lo < hi"
+            + " (σ = √((1−ᾱ)/ᾱ)), got (" + lo + ", " + hi + "]");
+      }
+      interval = List.copyOf(interval);
+    }
+    if (rescale != null && !(rescale >= 0 && rescale <= 1)) {
+      throw DiffuseException.badValue("rescale", "rescale must be within [0, 1], got " + rescale);
+    }
+    if (negativeLabel != null && negativeLabel < 0) {
+      throw DiffuseException.badValue("negative", "negative label must be a class, got " + negativeLabel);
+    }
+    if (apgNorm != null && apg == null) {
+      throw DiffuseException.badValue("apgNorm", "apgNorm is APG's norm threshold; it needs apg (η) too");
+    }
+    if (apg != null) {
+      new AdaptiveProjectedGuidance(apg, apgNorm == null ? Double.POSITIVE_INFINITY : apgNorm); // checks both
+      if (rescale != null && rescale > 0) {
+        throw DiffuseException.badValue("apg", "apg and rescale are two answers to the same problem; choose one");
+      }
+    }
+    if (guideCfg != null && guideModel == null) {
+      throw DiffuseException.badValue("guideCfg", "guideCfg is the CFG scale blended with autoguidance; it needs"
+          + " guideModel too");
+    }
+    if (guideCfg != null && !Double.isFinite(guideCfg)) {
+      throw DiffuseException.badValue("guideCfg", "guideCfg must be a finite number, got " + guideCfg);
+    }
+    boolean own = interval != null || rescale != null || negative != null || negativeLabel != null || apg != null;
+    if (guideModel != null && own) {
+      throw DiffuseException.badValue("guideModel", "guideModel (autoguidance) guides with a second model and"
+          + " does not combine with guidanceInterval, rescale, negative or apg; use guideCfg to blend in CFG");
+    }
+    if (custom != null && (own || guideModel != null)) {
+      throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also ask"
+          + " for an interval, rescale, negative class, APG or a guide model");
+    }
+  }
+
+  /** Guidance only at noise levels in (lo, hi]. */
+  public static Guidance interval(double lo, double hi) {
+    return PLAIN.withInterval(lo, hi);
+  }
+
+  /** Autoguidance by the model in {@code dir}, with CFG at {@code cfg} first (null: none). */
+  public static Guidance autoguidance(String dir, Double cfg) {
+    return new Guidance(null, null, null, null, null, null, dir, null, cfg, null);
+  }
+
+  /** A program's own rule, recorded by name. */
+  public static Guidance custom(String name) {
+    return new Guidance(null, null, null, null, null, null, null, null, null, name);
+  }
+
+  public Guidance withInterval(double lo, double hi) {
+    return new Guidance(List.of(lo, hi), rescale, negative, negativeLabel, apg, apgNorm, guideModel, guideCheckpoint,
+        guideCfg, custom);
+  }
+
+  public Guidance withRescale(Double phi) {
+    return new Guidance(interval, phi, negative, negativeLabel, apg, apgNorm, guideModel, guideCheckpoint, guideCfg,
+        custom);
+  }
+
+  /** Steers away from the class {@code prompt} names; its label is resolved by the plan. */
+  public Guidance withNegative(String prompt) {
+    return new Guidance(interval, rescale, prompt, null, apg, apgNorm, guideModel, guideCheckpoint, guideCfg, custom);
+  }
+
+  /** With the negative prompt's label, as the plan resolved it. */
+  public Guidance withNegativeLabel(int label) {
+    return new Guidance(interval, rescale, negative, label, apg, apgNorm, guideModel, guideCheckpoint, guideCfg,
+        custom);
+  }
+
+  /** Adaptive projected guidance with η and norm threshold r (null: none). */
+  public Guidance withApg(double eta, Double norm) {
+    return new Guidance(interval, rescale, negative, negativeLabel, eta, norm, guideModel, guideCheckpoint, guideCfg,
+        custom);
+  }
+
+  /** With the guide's checkpoint, as the plan loaded it. */
+  public Guidance withGuideCheckpoint(String checkpoint) {
+    return new Guidance(interval, rescale, negative, negativeLabel, apg, apgNorm, guideModel, checkpoint, guideCfg,
+        custom);
+  }
+
+  public boolean isPlain() {
+    return equals(PLAIN);
+  }
+
+  /** True if a second model guides (autoguidance). */
+  public boolean isAutoguidance() {
+    return guideModel != null;
+  }
+
+  /** True if a program's own rule guides. */
+  public boolean isCustom() {
+    return custom != null;
+  }
+
+  /**
+   * The model's own guidance, applied this way: one network call per evaluation on the doubled
+   * batch.
+   *
+   * @throws IllegalStateException for autoguidance or a custom rule (they are not the model's own),
+   *     or a negative prompt whose label is not resolved
+   */
+  public Guider guider() {
+    if (isAutoguidance() || isCustom()) {
+      throw new IllegalStateException("autoguidance and custom rules are built by the application layer");
+    }
+    if (negative != null && negativeLabel == null) {
+      throw new IllegalStateException("negative prompt '" + negative + "' is not resolved to a label");
+    }
+    GuidanceMethod.Apg a = apg == null ? null
+        : new GuidanceMethod.Apg(apg, apgNorm == null ? Double.POSITIVE_INFINITY : apgNorm);
+    return new GuidanceMethod(interval == null ? 0 : interval.get(0),
+        interval == null ? Double.POSITIVE_INFINITY : interval.get(1), rescale == null ? 0 : rescale,
+        negativeLabel == null ? -1 : negativeLabel, a);
+  }
+}
