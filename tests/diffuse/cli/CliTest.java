@@ -209,7 +209,7 @@ class CliTest {
         {"--guidance-interval", "5,1", "--guidance-interval must be two noise levels 0 <= lo < hi"},
         {"--negative", "digit 7", "--negative prompt is not a class of the model"},
         {"--sampler", "rk4", "ddim, ddpm, dpm++2m, euler or heun"},
-        {"--spacing", "cubic", "linspace, uniform, trailing, karras or logsnr"}};
+        {"--spacing", "cubic", "linspace, uniform, trailing, karras, karras-exact or logsnr"}};
     for (String[] b : bad) {
       Run e = run("generate", "--model", model.toString(), "--prompt", "h", "-n", "1", "--steps", "3", b[0], b[1],
           "--device", "cpu", "--out", shared.resolve("methods/bad.png").toString());

@@ -1,5 +1,6 @@
 package diffuse.sampling;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import diffuse.schedule.Spacing;
@@ -41,5 +42,26 @@ class EdmSamplerTest {
   void heunInTwentyStepsSamplesTheMixture() {
     float[] xs = DpmSolverTest.draw(new SamplerSpec(SamplerKind.HEUN, 20, 0, false), SamplerTest.SEPARATED.nullLabel(), 1);
     SamplerTest.assertReproducesN(SamplerTest.SEPARATED, xs, DpmSolverTest.N);
+  }
+
+  /** On a continuous grid the solvers ask the denoiser at fractional times and still converge at second order. */
+  @Test
+  void onContinuousTimesHeunAsksBetweenTimestepsAndConvergesAtSecondOrder() {
+    GaussianMixture m = SamplerTest.SEPARATED;
+    java.util.List<Double> asked = new java.util.ArrayList<>();
+    Denoiser exact = m.denoiser(SamplerTest.T1000);
+    Denoiser recording = (x, t, y) -> {
+      asked.add(t[0]);
+      return exact.denoise(x, t, y);
+    };
+    new Generator(recording, SamplerTest.T1000, m.nullLabel(), m.dim()).sample(1, 1.0,
+        new SamplerSpec(SamplerKind.HEUN, 10, 0, false, Spacing.KARRAS_EXACT), 3, 0, 4, diffuse.api.Listener.NONE);
+    assertTrue(asked.stream().anyMatch(t -> t != Math.rint(t)), "asked at " + asked);
+    assertEquals(19, asked.size(), "10 Heun steps: 2·10 − 1 evaluations, each one call on the doubled batch");
+    float[] ref = DpmSolverTest.ddim(1000, 1, 1.0);
+    double h10 = DpmSolverTest.meanDistance(draw(SamplerKind.HEUN, 10, Spacing.KARRAS_EXACT, 1.0), ref);
+    double h20 = DpmSolverTest.meanDistance(draw(SamplerKind.HEUN, 20, Spacing.KARRAS_EXACT, 1.0), ref);
+    double h40 = DpmSolverTest.meanDistance(draw(SamplerKind.HEUN, 40, Spacing.KARRAS_EXACT, 1.0), ref);
+    assertTrue(h20 < h10 / 3 && h40 < h20 / 3, "Heun errors " + h10 + ", " + h20 + ", " + h40);
   }
 }

@@ -117,7 +117,7 @@ public final class GenerationRequest {
       return this;
     }
 
-    /** Which timesteps the steps visit: linspace, uniform, trailing, karras or logsnr (default: the sampler's). */
+    /** Which timesteps the steps visit: linspace, uniform, trailing, karras, karras-exact or logsnr (default: the sampler's). */
     public Builder spacing(String spacing) {
       this.spacing = spacing;
       return this;

@@ -25,7 +25,7 @@ final class Requests {
       try {
         spacing = Spacing.parse(b.spacing);
       } catch (RuntimeException e) {
-        throw DiffuseException.badValue("spacing", "spacing must be linspace, uniform, trailing, karras or logsnr, not '"
+        throw DiffuseException.badValue("spacing", "spacing must be linspace, uniform, trailing, karras, karras-exact or logsnr, not '"
             + b.spacing + "'");
       }
     }

@@ -55,7 +55,7 @@ final class SamplingOptions {
       description = "Images per network batch (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--spacing", paramLabel = "linspace|uniform|trailing|karras|logsnr",
+  @Option(names = "--spacing", paramLabel = "linspace|uniform|trailing|karras|karras-exact|logsnr",
       converter = SpacingName.class,
       description = "Which timesteps the steps use (default: trailing for dpm++2m, karras for euler and heun,"
           + " linspace for ddim and ddpm).")
@@ -120,7 +120,7 @@ final class SamplingOptions {
       try {
         return Spacing.parse(value);
       } catch (IllegalArgumentException e) {
-        throw new picocli.CommandLine.TypeConversionException("linspace, uniform, trailing, karras or logsnr, not '"
+        throw new picocli.CommandLine.TypeConversionException("linspace, uniform, trailing, karras, karras-exact or logsnr, not '"
             + value + "'");
       }
     }

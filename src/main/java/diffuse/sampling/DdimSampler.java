@@ -1,6 +1,6 @@
 package diffuse.sampling;
 
-import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.TimeGrid;
 import java.util.random.RandomGenerator;
 
 /**
@@ -11,16 +11,16 @@ import java.util.random.RandomGenerator;
  * σ_t = η·√((1 − ᾱ_{t−1})/(1 − ᾱ_t))·√(1 − ᾱ_t/ᾱ_{t−1})      (Eq. 16)
  * </pre>
  *
- * over the timesteps of a (respaced) schedule. η = 0 is deterministic; η = 1 has the DDPM
+ * over the timesteps of a (respaced) grid. η = 0 is deterministic; η = 1 has the DDPM
  * posterior variance, so over all T steps it is DDPM.
  */
 final class DdimSampler implements Sampler {
-  private final NoiseSchedule schedule;
+  private final TimeGrid grid;
   private final double eta;
   private final boolean clip;
 
-  public DdimSampler(NoiseSchedule schedule, double eta, boolean clip) {
-    this.schedule = schedule;
+  public DdimSampler(TimeGrid grid, double eta, boolean clip) {
+    this.grid = grid;
     this.eta = eta;
     this.clip = clip;
   }
@@ -48,12 +48,12 @@ final class DdimSampler implements Sampler {
 
   @Override
   public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
-    return Steps.walk(schedule, denoiser, xT, labels, listener, (i, x, eps) ->
-        step(x, eps, schedule.alphaCumprod(i), schedule.alphaCumprodPrev(i), eta, clip, rngs));
+    return Steps.walk(grid, denoiser, xT, labels, listener, (i, x, eps) ->
+        step(x, eps, grid.alphaCumprod(i), grid.alphaCumprodPrev(i), eta, clip, rngs));
   }
 
   @Override
   public int steps() {
-    return schedule.numSteps();
+    return grid.numSteps();
   }
 }

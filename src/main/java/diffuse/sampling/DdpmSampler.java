@@ -1,24 +1,24 @@
 package diffuse.sampling;
 
-import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.TimeGrid;
 import java.util.random.RandomGenerator;
 
 /**
  * Ancestral sampling (Ho et al. 2020, Algorithm 2), written through x̂_0: at each step
  * x_{t−1} = μ̃_t(x̂_0, x_t) + σ_t·z with μ̃_t = coef1·x̂_0 + coef2·x_t and σ_t² = β̃_t (Eq. 7); on a
- * respaced schedule the same formulas use the respaced β (improved-diffusion respace.py).
+ * shorter time grid the same formulas use the grid's β_i = 1 − ᾱ_i/ᾱ_{i−1} (improved-diffusion respace.py).
  */
 final class DdpmSampler implements Sampler {
-  private final NoiseSchedule schedule;
+  private final TimeGrid grid;
   private final boolean clip;
 
-  public DdpmSampler(NoiseSchedule schedule, boolean clip) {
-    this.schedule = schedule;
+  public DdpmSampler(TimeGrid grid, boolean clip) {
+    this.grid = grid;
     this.clip = clip;
   }
 
   /** One step of Algorithm 2 at step index i, given ε̂: x_{t−1} and the x̂_0 it used. */
-  static SamplerStep step(NoiseSchedule s, int i, float[] xt, float[] eps, boolean clip,
+  static SamplerStep step(TimeGrid s, int i, float[] xt, float[] eps, boolean clip,
       RandomGenerator[] rngs) {
     float[] x0 = Steps.predictX0(xt, eps, s.alphaCumprod(i), clip);
     double c1 = s.posteriorMeanCoef1(i);
@@ -35,12 +35,12 @@ final class DdpmSampler implements Sampler {
 
   @Override
   public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
-    return Steps.walk(schedule, denoiser, xT, labels, listener, (i, x, eps) ->
-        step(schedule, i, x, eps, clip, rngs));
+    return Steps.walk(grid, denoiser, xT, labels, listener, (i, x, eps) ->
+        step(grid, i, x, eps, clip, rngs));
   }
 
   @Override
   public int steps() {
-    return schedule.numSteps();
+    return grid.numSteps();
   }
 }

@@ -21,8 +21,8 @@ public interface Denoiser {
    */
   Estimate denoise(float[] x, double[] t, int[] labels);
 
-  /** ε̂ for a batch that shares one whole timestep t: the samplers' usual call. */
-  default float[] eps(float[] x, int t, int[] labels) {
+  /** ε̂ for a batch that shares one time t (whole or continuous): the samplers' usual call. */
+  default float[] eps(float[] x, double t, int[] labels) {
     return denoise(x, times(t, labels.length), labels).eps();
   }
 

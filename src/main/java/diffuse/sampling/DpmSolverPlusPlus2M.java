@@ -1,6 +1,6 @@
 package diffuse.sampling;
 
-import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.TimeGrid;
 import java.util.random.RandomGenerator;
 
 /**
@@ -27,15 +27,15 @@ final class DpmSolverPlusPlus2M implements Sampler {
   /** Below this many steps the last two steps are first order. */
   public static final int LOWER_ORDER_BELOW = 15;
 
-  private final NoiseSchedule schedule;
+  private final TimeGrid grid;
   private final boolean clip;
 
   /**
-   * @param schedule the (respaced) timesteps to step through
+   * @param grid the times to step through
    * @param clip clip x̂_0 to [−1, 1] before it is used (the thresholding the paper pairs with it)
    */
-  public DpmSolverPlusPlus2M(NoiseSchedule schedule, boolean clip) {
-    this.schedule = schedule;
+  public DpmSolverPlusPlus2M(TimeGrid grid, boolean clip) {
+    this.grid = grid;
     this.clip = clip;
   }
 
@@ -74,13 +74,13 @@ final class DpmSolverPlusPlus2M implements Sampler {
   @Override
   public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
     float[] x = xT.clone();
-    int n = schedule.numSteps();
+    int n = grid.numSteps();
     float[] x0Prev = null;
     double hPrev = Double.NaN;
     for (int i = n - 1; i >= 0; i--) {
-      double ab = schedule.alphaCumprod(i);
-      double abNext = schedule.alphaCumprodPrev(i);
-      float[] eps = denoiser.eps(x, schedule.timestep(i), labels);
+      double ab = grid.alphaCumprod(i);
+      double abNext = grid.alphaCumprodPrev(i);
+      float[] eps = denoiser.eps(x, grid.time(i), labels);
       float[] x0 = Steps.predictX0(x, eps, ab, clip);
       if (abNext >= 1.0) {
         x = x0;
@@ -98,6 +98,6 @@ final class DpmSolverPlusPlus2M implements Sampler {
 
   @Override
   public int steps() {
-    return schedule.numSteps();
+    return grid.numSteps();
   }
 }

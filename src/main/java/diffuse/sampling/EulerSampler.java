@@ -1,6 +1,6 @@
 package diffuse.sampling;
 
-import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.TimeGrid;
 import java.util.random.RandomGenerator;
 
 /**
@@ -12,26 +12,26 @@ import java.util.random.RandomGenerator;
  * tested to agree with {@link DdimSampler}.
  */
 final class EulerSampler implements Sampler {
-  private final NoiseSchedule schedule;
+  private final TimeGrid grid;
   private final boolean clip;
 
-  public EulerSampler(NoiseSchedule schedule, boolean clip) {
-    this.schedule = schedule;
+  public EulerSampler(TimeGrid grid, boolean clip) {
+    this.grid = grid;
     this.clip = clip;
   }
 
   @Override
   public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
-    int n = schedule.numSteps();
-    double top = schedule.alphaCumprod(n - 1);
+    int n = grid.numSteps();
+    double top = grid.alphaCumprod(n - 1);
     float[] x = new float[xT.length];
     for (int j = 0; j < x.length; j++) {
       x[j] = (float) (xT[j] / Math.sqrt(top));
     }
     for (int i = n - 1; i >= 0; i--) {
-      double ab = schedule.alphaCumprod(i);
-      double abNext = schedule.alphaCumprodPrev(i);
-      HeunSampler.Slope slope = HeunSampler.slope(denoiser, x, labels, schedule.timestep(i), ab, clip);
+      double ab = grid.alphaCumprod(i);
+      double abNext = grid.alphaCumprodPrev(i);
+      HeunSampler.Slope slope = HeunSampler.slope(denoiser, x, labels, grid.time(i), ab, clip);
       float[] d = slope.d();
       if (abNext >= 1.0) {
         x = slope.x0();
@@ -53,6 +53,6 @@ final class EulerSampler implements Sampler {
 
   @Override
   public int steps() {
-    return schedule.numSteps();
+    return grid.numSteps();
   }
 }

@@ -1,6 +1,6 @@
 package diffuse.sampling;
 
-import diffuse.schedule.NoiseSchedule;
+import diffuse.schedule.TimeGrid;
 import java.util.random.RandomGenerator;
 
 /**
@@ -15,17 +15,17 @@ import java.util.random.RandomGenerator;
  * x̃_{i+1} = x̃_i + (σ_{i+1} − σ_i)·(d_i + d')/2         (line 12, the trapezoidal correction)
  * </pre>
  *
- * The σ_i are the noise levels of the (respaced) schedule's timesteps, so the correction evaluates
+ * The σ_i are the noise levels of the time grid (whole or continuous times), so the correction evaluates
  * the network at the next step's timestep; the last step, to σ = 0, is a plain Euler step (line 9).
  * n steps cost 2n − 1 network evaluations. Without the correction this is {@link EulerSampler},
  * which is DDIM with η = 0.
  */
 final class HeunSampler implements Sampler {
-  private final NoiseSchedule schedule;
+  private final TimeGrid grid;
   private final boolean clip;
 
-  public HeunSampler(NoiseSchedule schedule, boolean clip) {
-    this.schedule = schedule;
+  public HeunSampler(TimeGrid grid, boolean clip) {
+    this.grid = grid;
     this.clip = clip;
   }
 
@@ -43,7 +43,7 @@ final class HeunSampler implements Sampler {
   record Slope(float[] d, float[] x0) {}
 
   /** dx̃/dσ at (x̃, σ) from the network at timestep t: (x̃ − D)/σ with D = x̂_0 (clipped if asked). */
-  static Slope slope(Denoiser denoiser, float[] xTilde, int[] labels, int t, double alphaBar, boolean clip) {
+  static Slope slope(Denoiser denoiser, float[] xTilde, int[] labels, double t, double alphaBar, boolean clip) {
     double a = Math.sqrt(alphaBar);
     float[] xt = new float[xTilde.length];
     for (int j = 0; j < xt.length; j++) {
@@ -61,17 +61,17 @@ final class HeunSampler implements Sampler {
 
   @Override
   public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
-    int n = schedule.numSteps();
-    double top = schedule.alphaCumprod(n - 1);
+    int n = grid.numSteps();
+    double top = grid.alphaCumprod(n - 1);
     float[] x = new float[xT.length];
     for (int j = 0; j < x.length; j++) {
       x[j] = (float) (xT[j] / Math.sqrt(top)); // x̃ = x_T/√ᾱ_T
     }
     for (int i = n - 1; i >= 0; i--) {
-      double ab = schedule.alphaCumprod(i);
-      double abNext = schedule.alphaCumprodPrev(i);
+      double ab = grid.alphaCumprod(i);
+      double abNext = grid.alphaCumprodPrev(i);
       double s = sigma(ab);
-      Slope slope = slope(denoiser, x, labels, schedule.timestep(i), ab, clip);
+      Slope slope = slope(denoiser, x, labels, grid.time(i), ab, clip);
       float[] d = slope.d();
       if (abNext >= 1.0) {
         x = slope.x0(); // σ_{i+1} = 0: x̃ + (0 − σ)·(x̃ − D)/σ = D
@@ -82,7 +82,7 @@ final class HeunSampler implements Sampler {
         for (int j = 0; j < x.length; j++) {
           euler[j] = (float) (x[j] + h * d[j]);
         }
-        float[] d2 = slope(denoiser, euler, labels, schedule.timestep(i - 1), abNext, clip).d();
+        float[] d2 = slope(denoiser, euler, labels, grid.time(i - 1), abNext, clip).d();
         for (int j = 0; j < x.length; j++) {
           x[j] = (float) (x[j] + h * 0.5 * (d[j] + d2[j]));
         }
@@ -107,11 +107,11 @@ final class HeunSampler implements Sampler {
 
   @Override
   public int steps() {
-    return schedule.numSteps();
+    return grid.numSteps();
   }
 
   /** Network evaluations per sample: 2n − 1. */
   public int evaluations() {
-    return 2 * schedule.numSteps() - 1;
+    return 2 * grid.numSteps() - 1;
   }
 }

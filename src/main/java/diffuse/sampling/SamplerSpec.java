@@ -3,6 +3,7 @@ package diffuse.sampling;
 import diffuse.api.DiffuseException;
 import diffuse.schedule.NoiseSchedule;
 import diffuse.schedule.Spacing;
+import diffuse.schedule.TimeGrid;
 
 /**
  * A sampler and its options: the one sampler configuration, from a request (where the steps may be
@@ -72,7 +73,7 @@ public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip,
   public static Spacing defaultSpacing(SamplerKind kind) {
     return switch (kind) {
       case DPMPP_2M -> Spacing.TRAILING;
-      case EULER, HEUN -> Spacing.KARRAS; // EDM's own steps (Karras et al. 2022, Eq. 5)
+      case EULER, HEUN -> Spacing.KARRAS; // EDM's steps (Karras et al. 2022, Eq. 5), rounded to timesteps
       default -> Spacing.LINSPACE;
     };
   }
@@ -100,13 +101,25 @@ public record SamplerSpec(SamplerKind kind, int steps, double eta, boolean clip,
     }
   }
 
+  /**
+   * The times this sampler steps through on {@code schedule} (the model's training schedule):
+   * continuous for {@link Spacing#KARRAS_EXACT}, else the whole timesteps of the respaced schedule.
+   */
+  public TimeGrid grid(NoiseSchedule schedule) {
+    int n = steps == DEFAULT_STEPS ? resolve(schedule.numSteps()).steps() : steps;
+    if (spacing == Spacing.KARRAS_EXACT) {
+      return TimeGrid.karras(schedule, n);
+    }
+    return TimeGrid.of(n == schedule.numSteps() && spacing == Spacing.LINSPACE ? schedule
+        : schedule.respace(n, spacing));
+  }
+
   /** Builds the sampler for a model trained with {@code schedule}. */
   public Sampler create(NoiseSchedule schedule) {
     if (steps == DEFAULT_STEPS || steps > schedule.numSteps()) {
       return resolve(schedule.numSteps()).create(schedule);
     }
-    NoiseSchedule s = steps == schedule.numSteps() && spacing == Spacing.LINSPACE ? schedule
-        : schedule.respace(steps, spacing);
+    TimeGrid s = grid(schedule);
     return switch (kind) {
       case DDPM -> new DdpmSampler(s, clip);
       case DDIM -> new DdimSampler(s, eta, clip);

@@ -1,5 +1,7 @@
 package diffuse.sampling;
 
+import diffuse.schedule.TimeGrid;
+
 import java.util.random.RandomGenerator;
 
 /** The per-step formulas of the samplers, element-wise over a batch, in the papers' notation. */
@@ -40,14 +42,14 @@ final class Steps {
 
   /**
    * The loop every sampler shares: from x_T, for step index i = n−1 … 0, ask the denoiser for ε̂ at
-   * the step's training timestep and apply the update; the listener sees each step.
+   * the step's time on the grid and apply the update; the listener sees each step.
    */
-  static float[] walk(diffuse.schedule.NoiseSchedule schedule, Denoiser denoiser, float[] xT, int[] labels,
+  static float[] walk(TimeGrid grid, Denoiser denoiser, float[] xT, int[] labels,
       diffuse.api.Listener listener, Update update) {
     float[] x = xT.clone();
-    int n = schedule.numSteps();
+    int n = grid.numSteps();
     for (int i = n - 1; i >= 0; i--) {
-      float[] eps = denoiser.eps(x, schedule.timestep(i), labels);
+      float[] eps = denoiser.eps(x, grid.time(i), labels);
       SamplerStep step = update.apply(i, x, eps);
       x = step.x();
       listener.step(diffuse.api.StepState.of(n - i, n, labels.length, x, step.x0()));

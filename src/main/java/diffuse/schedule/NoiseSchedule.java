@@ -114,7 +114,7 @@ public final class NoiseSchedule {
         case LINSPACE -> steps == 1 ? last : (int) Math.round((double) k * last / (steps - 1));
         case UNIFORM -> (int) Math.round((double) (k + 1) * last / steps);
         case TRAILING -> (int) Math.round((double) (k + 1) * numSteps() / steps) - 1;
-        case KARRAS -> nearestInLogSigma(karrasSigma(steps - 1 - k, steps));
+        case KARRAS, KARRAS_EXACT -> nearestInLogSigma(karrasSigma(steps - 1 - k, steps));
         case LOGSNR -> nearestInLogSigma(Math.exp(steps == 1 ? Math.log(sigma(last))
             : Math.log(sigma(last)) + (double) (steps - 1 - k) / (steps - 1) * (Math.log(sigma(0)) - Math.log(sigma(last)))));
       };
@@ -151,6 +151,39 @@ public final class NoiseSchedule {
     double w = t - lo;
     double logSigma = (1 - w) * Math.log(sigma(lo)) + w * Math.log(sigma(lo + 1));
     return 1 / (1 + Math.exp(2 * logSigma));
+  }
+
+  /**
+   * The continuous time t ∈ [0, T−1] whose σ is {@code sigma}: the inverse of
+   * {@link #alphaCumprodAt} (log σ linear in t between timesteps), clamped to the schedule's range.
+   *
+   * @throws IllegalArgumentException if this schedule is respaced or sigma is not positive
+   */
+  public double timeAt(double sigma) {
+    if (numSteps() != trainSteps) {
+      throw new IllegalArgumentException("continuous time needs the full schedule, not a respaced one (" + this + ")");
+    }
+    if (!(sigma > 0)) {
+      throw new IllegalArgumentException("sigma must be positive, got " + sigma);
+    }
+    int last = trainSteps - 1;
+    if (sigma <= sigma(0)) {
+      return 0;
+    }
+    if (sigma >= sigma(last)) {
+      return last;
+    }
+    int lo = 0, hi = last; // σ increases with t: σ(lo) < sigma <= σ(hi)
+    while (hi - lo > 1) {
+      int mid = (lo + hi) >>> 1;
+      if (sigma(mid) < sigma) {
+        lo = mid;
+      } else {
+        hi = mid;
+      }
+    }
+    double a = Math.log(sigma(lo)), b = Math.log(sigma(hi));
+    return lo + (Math.log(sigma) - a) / (b - a);
   }
 
   /** σ_k of Karras et al. 2022, Eq. 5, between this schedule's largest and smallest σ, k = 0 … n−1. */

@@ -28,6 +28,12 @@ public enum Spacing {
    */
   KARRAS,
   /**
+   * The σ_k of {@link #KARRAS} exactly, each at its own continuous time (the network is asked at
+   * fractional t, with ᾱ(t) of {@link NoiseSchedule#alphaCumprodAt}): EDM's steps without rounding,
+   * so n steps are n distinct noise levels however close to T they come. Written "karras-exact".
+   */
+  KARRAS_EXACT,
+  /**
    * λ = log(α/σ) evenly spaced from the largest to the smallest noise, each mapped to the nearest
    * training timestep in λ: the spacing Lu et al. (2022, "DPM-Solver", §3.4) recommend for
    * low-resolution images; every step is the same size in the variable the solver integrates over.
@@ -39,11 +45,11 @@ public enum Spacing {
 
   /** Parses the lower-case name. */
   public static Spacing parse(String name) {
-    return valueOf(name.trim().toUpperCase(Locale.ROOT));
+    return valueOf(name.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
   }
 
   @Override
   public String toString() {
-    return name().toLowerCase(Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 }

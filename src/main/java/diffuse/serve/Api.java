@@ -234,7 +234,7 @@ final class Api implements AutoCloseable {
       try {
         spacing = Spacing.parse(name);
       } catch (IllegalArgumentException e) {
-        throw DiffuseException.badValue("spacing", "spacing must be linspace, uniform, trailing, karras or logsnr, got '"
+        throw DiffuseException.badValue("spacing", "spacing must be linspace, uniform, trailing, karras, karras-exact or logsnr, got '"
             + name + "'");
       }
     }
