@@ -124,4 +124,28 @@ class DiffusionModelTest {
     assertEquals("customGuidance", assertThrows(DiffuseException.class, () -> model.generate(
         GenerationRequest.builder().prompt("4").rescale(0.5).customGuidance(same).build())).field());
   }
+
+  /** evaluate on the front door: rows per scale and a yardstick row per class, with the n-independent figures. */
+  @Test
+  void evaluateMeasuresSamplesBesideTheRealImagesOfTheClass(@org.junit.jupiter.api.io.TempDir Path dir) {
+    assertEquals("count", assertThrows(DiffuseException.class, () -> EvaluationRequest.builder().count(1)).field());
+    assertEquals("method", assertThrows(DiffuseException.class,
+        () -> EvaluationRequest.builder().method("dpm++2m/bogus=1").build()).field());
+    Evaluation e = model.evaluate(EvaluationRequest.builder().prompt("digit 7").guidance(1, 3).count(8)
+        .method("dpm++2m/3").seed(5).build());
+    assertEquals(2, e.rows().size());
+    assertEquals(List.of(1.0, 3.0), e.rows().stream().map(Evaluation.Row::scale).toList());
+    assertEquals(1, e.real().size());
+    Evaluation.Row real = e.real().get(0);
+    assertEquals("7", real.label());
+    assertEquals(null, real.scale());
+    assertTrue(real.accuracy() > 0.8, "real sevens are sevens: " + real);
+    for (Evaluation.Row r : e.rows()) {
+      assertEquals(8, r.n());
+      assertTrue(r.accuracyLow95() <= r.accuracy(), r.toString());
+      assertTrue(Double.isFinite(r.kid()) && Double.isFinite(r.coverage()) && Double.isFinite(r.density()), r.toString());
+    }
+    e.save(dir);
+    assertTrue(java.nio.file.Files.isRegularFile(dir.resolve("metrics.json")));
+  }
 }

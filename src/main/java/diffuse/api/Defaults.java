@@ -10,6 +10,10 @@ public final class Defaults {
   public static final double GUIDANCE = 2.0;
   /** Sampler: DPM-Solver++(2M) (Lu et al. 2022), 10 trailing steps. */
   public static final String SAMPLER = "dpm++2m";
+  /** Evaluation: the guidance scales measured, comma-separated as {@code evaluate --guidance} takes them. */
+  public static final String EVALUATE_GUIDANCE = "0,1,2,3,5";
+  /** Evaluation: samples per class and scale. */
+  public static final int EVALUATE_COUNT = 100;
   /** Images per network batch. */
   public static final int BATCH_SIZE = 64;
 

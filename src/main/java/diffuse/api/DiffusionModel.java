@@ -1,8 +1,11 @@
 package diffuse.api;
 
+import diffuse.app.EvaluateRequest;
+import diffuse.app.EvaluateService;
 import diffuse.app.GenerateRequest;
 import diffuse.app.GenerateService;
 import diffuse.app.LoadedModel;
+import diffuse.app.SamplingRequest;
 import diffuse.sampling.ClassifierFreeGuidance;
 import diffuse.runtime.Device;
 import java.nio.file.Path;
@@ -96,6 +99,41 @@ public final class DiffusionModel implements AutoCloseable {
     var plan = custom == null ? GenerateService.plan(loaded, r)
         : GenerateService.plan(loaded, r, ClassifierFreeGuidance.withRule(custom::combine), custom.getClass().getName());
     return new Generation(GenerateService.run(plan, listener == null ? Listener.NONE : listener));
+  }
+
+  /** Evaluates this model as {@code request} asks: {@link #evaluate(EvaluationRequest, Listener)}. */
+  public Evaluation evaluate(EvaluationRequest request) {
+    return evaluate(request, Listener.NONE);
+  }
+
+  /**
+   * Draws {@code request.count} samples per class and scale and measures them with the data set's
+   * evaluation classifier, beside the real test images of each class (the yardstick), as
+   * {@code diffuse evaluate} does; progress goes to {@code listener} (tasks "data", "evaluate").
+   *
+   * @throws DiffuseException naming the field or file at fault: no classifier beside the model, a
+   *     classifier of other labels, an unknown prompt, a bad method
+   */
+  public Evaluation evaluate(EvaluationRequest request, Listener listener) {
+    if (request == null) {
+      throw DiffuseException.badValue("request", "request is missing");
+    }
+    SamplingRequest m = request.method == null ? SamplingRequest.defaults() : Requests.method(request.method);
+    SamplingRequest s = new SamplingRequest(m.sampler(), request.seed, request.batchSize, m.guidance());
+    EvaluateRequest r = new EvaluateRequest(request.scales, request.prompt, request.count, request.classifier,
+        request.dataDir, s);
+    Path cdir = request.classifier != null ? request.classifier : EvaluateService.defaultClassifier(
+        loaded.dir().toAbsolutePath().getParent(), loaded.info().data().dataset());
+    EvaluateService.Evaluation e = EvaluateService.evaluate(loaded, r, cdir, loaded.device(),
+        listener == null ? Listener.NONE : listener);
+    return new Evaluation(e, rows(e.report().rows()), rows(e.report().baseline()), e.report().seconds());
+  }
+
+  private static java.util.List<Evaluation.Row> rows(java.util.List<diffuse.eval.Evaluator.Metrics> ms) {
+    return ms.stream().map(m -> new Evaluation.Row(m.labelName(), m.scale(), m.n(), m.accuracy(), m.accuracyLow(),
+        m.hasDistribution() ? m.kid() : Double.NaN, m.hasDistribution() ? m.kidSe() : Double.NaN,
+        m.dcN() > 0 ? m.density() : Double.NaN, m.dcN() > 0 ? m.coverage() : Double.NaN, m.diversityRatio(),
+        m.fdClass())).toList();
   }
 
   @Override

@@ -12,6 +12,17 @@ import java.util.List;
 final class Requests {
   private Requests() {}
 
+  /** A method spec ({@code evaluate --method}) as sampling settings; fails naming "method". */
+  static SamplingRequest method(String spec) {
+    try {
+      return SamplingRequest.defaults().withMethod(spec);
+    } catch (DiffuseException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw DiffuseException.badValue("method", "method '" + spec + "': " + e.getMessage());
+    }
+  }
+
   static GenerateRequest generate(GenerationRequest.Builder b) {
     SamplerKind kind;
     try {

@@ -54,6 +54,11 @@ public final class LoadedModel implements AutoCloseable {
     return r;
   }
 
+  /** The device and session options it runs on. */
+  public Device.Choice device() {
+    return device;
+  }
+
   /** The label of a negative prompt among {@code labels}; fails naming {@code negative}. */
   public static int negativeLabel(java.util.List<String> labels, String prompt) {
     try {

@@ -25,12 +25,12 @@ import picocli.CommandLine.Option;
         "", "Writes a table, metrics.csv, metrics.json, tradeoff.png and a sample grid per scale into --out.",
         "Real held-out test images measured the same way are the baseline."})
 final class EvaluateCommand implements Callable<Integer> {
-  @Option(names = "--guidance", defaultValue = "0,1,2,3,5", split = ",", paramLabel = "S1,S2,...",
+  @Option(names = "--guidance", defaultValue = diffuse.api.Defaults.EVALUATE_GUIDANCE, split = ",", paramLabel = "S1,S2,...",
       description = "Guidance scales (default: ${DEFAULT-VALUE}).")
   List<Double> scales;
   @Option(names = "--prompt", paramLabel = "TEXT", description = "Evaluate one class only (default: every class).")
   String prompt;
-  @Option(names = {"-n", "--count"}, defaultValue = "100", paramLabel = "N", description = "Samples per class and scale (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-n", "--count"}, defaultValue = "" + diffuse.api.Defaults.EVALUATE_COUNT, paramLabel = "N", description = "Samples per class and scale (default: ${DEFAULT-VALUE}).")
   int count;
   @Option(names = "--out", defaultValue = "eval", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE}).")
   Path out;

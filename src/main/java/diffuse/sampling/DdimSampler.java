@@ -30,11 +30,15 @@ final class DdimSampler implements Sampler {
     return eta * Math.sqrt((1 - alphaBarPrev) / (1 - alphaBar)) * Math.sqrt(1 - alphaBar / alphaBarPrev);
   }
 
-  /** One step of Eq. 12 from ᾱ_t to ᾱ_{t−1}, given ε̂: x_{t−1} and the x̂_0 it used. */
-  static SamplerStep step(float[] xt, float[] eps, double alphaBar, double alphaBarPrev, double eta,
+  /**
+   * One step of Eq. 12 from ᾱ_t to ᾱ_{t−1}, given the estimate at x_t: x_{t−1} and the x̂_0 it
+   * used; ε̂ is the estimate's own ε, or the one consistent with x̂_0 when that was clipped or read
+   * from an x_0 or v network.
+   */
+  static SamplerStep step(float[] xt, Estimate estimate, double alphaBar, double alphaBarPrev, double eta,
       boolean clip, RandomGenerator[] rngs) {
-    float[] x0 = Steps.predictX0(xt, eps, alphaBar, clip);
-    float[] e = clip ? Steps.epsFromX0(xt, x0, alphaBar) : eps;
+    float[] x0 = Steps.x0(estimate, alphaBar, clip);
+    float[] e = clip || estimate.kind() != Prediction.EPS ? Steps.epsFromX0(xt, x0, alphaBar) : estimate.output();
     double sigma = sigma(eta, alphaBar, alphaBarPrev);
     double a = Math.sqrt(alphaBarPrev);
     double d = Math.sqrt(Math.max(0.0, 1 - alphaBarPrev - sigma * sigma));
@@ -48,8 +52,8 @@ final class DdimSampler implements Sampler {
 
   @Override
   public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
-    return Steps.walk(grid, denoiser, xT, labels, listener, (i, x, eps) ->
-        step(x, eps, grid.alphaCumprod(i), grid.alphaCumprodPrev(i), eta, clip, rngs));
+    return Steps.walk(grid, denoiser, xT, labels, listener, (i, x, e) ->
+        step(x, e, grid.alphaCumprod(i), grid.alphaCumprodPrev(i), eta, clip, rngs));
   }
 
   @Override

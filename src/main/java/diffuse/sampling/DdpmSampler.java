@@ -17,10 +17,10 @@ final class DdpmSampler implements Sampler {
     this.clip = clip;
   }
 
-  /** One step of Algorithm 2 at step index i, given ε̂: x_{t−1} and the x̂_0 it used. */
-  static SamplerStep step(TimeGrid s, int i, float[] xt, float[] eps, boolean clip,
+  /** One step of Algorithm 2 at step index i, given the estimate at x_t: x_{t−1} and the x̂_0 it used. */
+  static SamplerStep step(TimeGrid s, int i, float[] xt, Estimate estimate, boolean clip,
       RandomGenerator[] rngs) {
-    float[] x0 = Steps.predictX0(xt, eps, s.alphaCumprod(i), clip);
+    float[] x0 = Steps.x0(estimate, s.alphaCumprod(i), clip);
     double c1 = s.posteriorMeanCoef1(i);
     double c2 = s.posteriorMeanCoef2(i);
     float[] prev = new float[xt.length];
@@ -35,8 +35,8 @@ final class DdpmSampler implements Sampler {
 
   @Override
   public float[] sample(Denoiser denoiser, float[] xT, int[] labels, RandomGenerator[] rngs, diffuse.api.Listener listener) {
-    return Steps.walk(grid, denoiser, xT, labels, listener, (i, x, eps) ->
-        step(grid, i, x, eps, clip, rngs));
+    return Steps.walk(grid, denoiser, xT, labels, listener, (i, x, e) ->
+        step(grid, i, x, e, clip, rngs));
   }
 
   @Override

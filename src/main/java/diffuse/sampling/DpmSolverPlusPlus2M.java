@@ -80,8 +80,8 @@ final class DpmSolverPlusPlus2M implements Sampler {
     for (int i = n - 1; i >= 0; i--) {
       double ab = grid.alphaCumprod(i);
       double abNext = grid.alphaCumprodPrev(i);
-      float[] eps = denoiser.eps(x, grid.time(i), labels);
-      float[] x0 = Steps.predictX0(x, eps, ab, clip);
+      // the solver is written in the data prediction x̂_0: read it from the estimate
+      float[] x0 = Steps.x0(denoiser.denoise(x, Denoiser.times(grid.time(i), labels.length), labels), ab, clip);
       if (abNext >= 1.0) {
         x = x0;
       } else {

@@ -49,8 +49,7 @@ final class HeunSampler implements Sampler {
     for (int j = 0; j < xt.length; j++) {
       xt[j] = (float) (a * xTilde[j]);
     }
-    float[] eps = denoiser.eps(xt, t, labels);
-    float[] x0 = Steps.predictX0(xt, eps, alphaBar, clip);
+    float[] x0 = Steps.x0(denoiser.denoise(xt, Denoiser.times(t, labels.length), labels), alphaBar, clip); // D = x̂_0
     double s = sigma(alphaBar);
     float[] d = new float[xt.length];
     for (int j = 0; j < d.length; j++) {
