@@ -49,6 +49,18 @@ public final class NoiseSchedule {
     }
   }
 
+  /**
+   * The chain that visits exactly the levels β gives (ᾱ_i = Π(1 − β_j)), with {@code of}'s kind and
+   * T; its timesteps are step indices. What {@link TimeGrid} computes its numbers with.
+   */
+  static NoiseSchedule chain(NoiseSchedule of, double[] betas) {
+    int[] ts = new int[betas.length];
+    for (int i = 0; i < ts.length; i++) {
+      ts[i] = i;
+    }
+    return new NoiseSchedule(of.kind, of.trainSteps, ts, betas.clone());
+  }
+
   /** A schedule of the given kind over T steps, with the standard constants of its paper. */
   public static NoiseSchedule of(ScheduleKind kind, int steps) {
     return switch (kind) {

@@ -18,32 +18,11 @@ import java.util.Arrays;
  */
 public final class TimeGrid {
   private final double[] times;
-  private final double[] betas;
-  private final double[] alphasCumprod;
-  private final double[] alphasCumprodPrev;
-  private final double[] posteriorVariance;
-  private final double[] posteriorMeanCoef1;
-  private final double[] posteriorMeanCoef2;
+  private final NoiseSchedule chain; // ᾱ, β and the posterior of the chain through these levels
 
-  private TimeGrid(double[] times, double[] betas) {
+  private TimeGrid(double[] times, NoiseSchedule chain) {
     this.times = times;
-    this.betas = betas;
-    int n = betas.length;
-    alphasCumprod = new double[n];
-    alphasCumprodPrev = new double[n];
-    posteriorVariance = new double[n];
-    posteriorMeanCoef1 = new double[n];
-    posteriorMeanCoef2 = new double[n];
-    double prod = 1.0;
-    for (int i = 0; i < n; i++) { // the same operations as NoiseSchedule's, for the same numbers
-      alphasCumprodPrev[i] = prod;
-      prod *= 1.0 - betas[i];
-      alphasCumprod[i] = prod;
-      posteriorVariance[i] = betas[i] * (1.0 - alphasCumprodPrev[i]) / (1.0 - alphasCumprod[i]);
-      posteriorMeanCoef1[i] = betas[i] * Math.sqrt(alphasCumprodPrev[i]) / (1.0 - alphasCumprod[i]);
-      posteriorMeanCoef2[i] =
-          (1.0 - alphasCumprodPrev[i]) * Math.sqrt(1.0 - betas[i]) / (1.0 - alphasCumprod[i]);
-    }
+    this.chain = chain;
   }
 
   /** The whole training timesteps of a (respaced) schedule, with its ᾱ and β. */
@@ -53,7 +32,7 @@ public final class TimeGrid {
     for (int i = 0; i < n; i++) {
       t[i] = schedule.timestep(i);
     }
-    return new TimeGrid(t, schedule.betas());
+    return new TimeGrid(t, schedule);
   }
 
   /**
@@ -80,7 +59,7 @@ public final class TimeGrid {
       b[i] = 1.0 - ab / last;
       last = ab;
     }
-    return new TimeGrid(t, b);
+    return new TimeGrid(t, NoiseSchedule.chain(schedule, b));
   }
 
   /**
@@ -105,7 +84,7 @@ public final class TimeGrid {
 
   /** Number of steps n. */
   public int numSteps() {
-    return betas.length;
+    return times.length;
   }
 
   /** The continuous training time of step index i. */
@@ -115,37 +94,37 @@ public final class TimeGrid {
 
   /** ᾱ at step index i. */
   public double alphaCumprod(int i) {
-    return alphasCumprod[i];
+    return chain.alphaCumprod(i);
   }
 
   /** ᾱ of the level the step from i lands on; 1 (the clean image) for i = 0. */
   public double alphaCumprodPrev(int i) {
-    return alphasCumprodPrev[i];
+    return chain.alphaCumprodPrev(i);
   }
 
   /** σ = √((1−ᾱ)/ᾱ) at step index i. */
   public double sigma(int i) {
-    return Math.sqrt((1 - alphasCumprod[i]) / alphasCumprod[i]);
+    return chain.sigma(i);
   }
 
   /** β_i = 1 − ᾱ_i/ᾱ_{i−1}. */
   public double beta(int i) {
-    return betas[i];
+    return chain.beta(i);
   }
 
   /** β̃ of q(x_{i−1} | x_i, x_0) (DDPM Eq. 7). */
   public double posteriorVariance(int i) {
-    return posteriorVariance[i];
+    return chain.posteriorVariance(i);
   }
 
   /** Coefficient of x_0 in μ̃ (DDPM Eq. 7). */
   public double posteriorMeanCoef1(int i) {
-    return posteriorMeanCoef1[i];
+    return chain.posteriorMeanCoef1(i);
   }
 
   /** Coefficient of x_i in μ̃ (DDPM Eq. 7). */
   public double posteriorMeanCoef2(int i) {
-    return posteriorMeanCoef2[i];
+    return chain.posteriorMeanCoef2(i);
   }
 
   /** True if every time is a whole training timestep. */
