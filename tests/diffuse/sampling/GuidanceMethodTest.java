@@ -18,19 +18,9 @@ class GuidanceMethodTest {
   static final int NULL = 9;
 
   /** ε = (label + 1)·x + label, so every label gives a different field; records batch sizes and labels. */
-  static final class Net implements Network {
-    final List<int[]> calls = new ArrayList<>();
-
-    @Override
-    public float[] predict(float[] x, double[] t, int[] labels) {
-      calls.add(labels.clone());
-      int dim = x.length / labels.length;
-      float[] out = new float[x.length];
-      for (int i = 0; i < x.length; i++) {
-        int y = labels[i / dim];
-        out[i] = (y + 1) * x[i] + y;
-      }
-      return out;
+  static final class Net extends FieldNet {
+    Net() {
+      super((x, y) -> (y + 1) * x + y);
     }
   }
 

@@ -33,18 +33,9 @@ class GuidanceTest {
   }
 
   /** A fake network whose ε is label·10 + x, recording each call's batch and labels. */
-  private static final class Recorder implements Network {
-    final List<int[]> calls = new ArrayList<>();
-
-    @Override
-    public float[] predict(float[] x, double[] t, int[] labels) {
-      calls.add(labels.clone());
-      int dim = x.length / labels.length;
-      float[] out = new float[x.length];
-      for (int i = 0; i < x.length; i++) {
-        out[i] = labels[i / dim] * 10 + x[i];
-      }
-      return out;
+  private static final class Recorder extends FieldNet {
+    Recorder() {
+      super((x, y) -> y * 10 + x);
     }
   }
 
