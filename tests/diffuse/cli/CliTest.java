@@ -157,14 +157,19 @@ class CliTest {
     Path x0Model = shared.resolve("x0-run");
     Run r = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
         "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "2", "--timesteps", "50",
-        "--warmup", "2", "--prediction", "x0", "--cosine-decay", "--device", "cpu", "--out", x0Model.toString());
+        "--warmup", "2", "--prediction", "x0", "--cosine-decay", "--extra-ema", "0.9", "--device", "cpu",
+        "--out", x0Model.toString());
     assertEquals(0, r.code(), r.err());
     String json = Files.readString(x0Model.resolve("model.json"));
+    String ckpt = com.google.gson.JsonParser.parseString(json).getAsJsonObject().get("checkpoint").getAsString();
+    assertTrue(Files.isRegularFile(x0Model.resolve(ckpt).resolve("saved_model-ema0.9/saved_model.pb")),
+        "the extra average is exported with the checkpoint");
     assertTrue(json.contains("\"prediction\": \"X0\""), json);
     assertTrue(json.matches("(?s).*\"lrDecaySteps\": \\d+.*"), json);
     Run info = run("info", x0Model.toString());
     assertTrue(info.out().contains("objective    predicts x0, loss mean squared error"), info.out());
     assertTrue(info.out().contains("lr decay     cosine to 0.00010 at step 8"), info.out());
+    assertTrue(info.out().contains("averages     EMA 0.999 (the model), and [0.9] exported beside it"), info.out());
     Path out = shared.resolve("x0-gen/h.png");
     Run gen = run("generate", "--model", x0Model.toString(), "--prompt", "h", "-n", "2", "--steps", "4",
         "--sampler", "dpm++2m", "--device", "cpu", "--out", out.toString());
@@ -173,6 +178,9 @@ class CliTest {
     Run flat = run("train", "--resume", x0Model.toString(), "--no-cosine-decay", "--epochs", "3", "--device", "cpu");
     assertEquals(2, flat.code(), flat.err());
     assertTrue(flat.err().contains("--cosine-decay false differs from the run's true"), flat.err());
+    Run otherEma = run("train", "--resume", x0Model.toString(), "--extra-ema", "0.8", "--epochs", "3", "--device", "cpu");
+    assertEquals(2, otherEma.code(), otherEma.err());
+    assertTrue(otherEma.err().contains("--extra-ema"), otherEma.err());
     Run tooShort = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
         "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "1", "--timesteps", "50",
         "--cosine-decay", "--device", "cpu", "--out", shared.resolve("too-short").toString());

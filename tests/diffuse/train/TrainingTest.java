@@ -194,4 +194,60 @@ class TrainingTest {
         () -> TrainSettings.builder().batchSize(8).learningRate(1e-3).warmupSteps(100).emaDecay(0.999).seed(0).build()
             .withCosineDecay(100)).field());
   }
+
+  /**
+   * Extra averages (Karras et al. 2024): each follows e ← e − (e − w)(1 − d_k) after every Adam step
+   * with its own decay, checked against the weights step by step; the main average is unchanged by
+   * them, and one extra with the main decay equals the main one.
+   */
+  @Test
+  void extraAveragesFollowTheirOwnDecays() {
+    Dataset data = TestData.bars(32, 8, 1);
+    UNetConfig c = new UNetConfig(8, 8, 1, 2, java.util.List.of(8, 16), 1, 16, 4);
+    TrainSettings s = TrainSettings.builder().batchSize(8).learningRate(1e-2).warmupSteps(0).emaDecay(0.9).seed(3)
+        .extraEmaDecays(java.util.List.of(0.5, 0.99)).build();
+    assertArrayEquals(new double[] {2 / 11.0, 2 / 11.0, 2 / 11.0}, s.emaDecaysAt(1), 1e-12, "warmed up alike");
+    assertArrayEquals(new double[] {0.9, 0.5, 0.99}, s.emaDecaysAt(1_000_000), 1e-12);
+    NoiseSchedule sched = NoiseSchedule.of(ScheduleKind.LINEAR, 100);
+    java.util.Map<String, float[]> mainOnly;
+    try (TrainingGraph one = TrainingGraph.builder(new UNet(c)).config(TestData.oneThread()).build()) {
+      one.initialize(s.seed());
+      Trainer t = new Trainer(one, sched, data, s.toBuilder().extraEmaDecays(null).build(), c.nullLabel());
+      for (int step = 1; step <= 12; step++) {
+        t.step(step);
+      }
+      mainOnly = one.emaWeights();
+    }
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(c)).config(TestData.oneThread()).extraEmas(2).build()) {
+      g.initialize(s.seed());
+      Trainer t = new Trainer(g, sched, data, s, c.nullLabel());
+      java.util.Map<String, float[]> want1 = copy(g.weights()), want2 = copy(g.weights());
+      for (int step = 1; step <= 12; step++) {
+        t.step(step);
+        double[] d = s.emaDecaysAt(step);
+        for (var e : g.weights().entrySet()) {
+          float[] w = e.getValue(), a = want1.get(e.getKey()), b = want2.get(e.getKey());
+          for (int i = 0; i < w.length; i++) {
+            a[i] -= (float) ((a[i] - w[i]) * (1 - d[1]));
+            b[i] -= (float) ((b[i] - w[i]) * (1 - d[2]));
+          }
+        }
+      }
+      for (var e : want1.entrySet()) {
+        assertArrayEquals(e.getValue(), g.emaWeights(1).get(e.getKey()), 1e-5f, "ema1 " + e.getKey());
+        assertArrayEquals(want2.get(e.getKey()), g.emaWeights(2).get(e.getKey()), 1e-5f, "ema2 " + e.getKey());
+        assertArrayEquals(mainOnly.get(e.getKey()), g.emaWeights().get(e.getKey()), "the main average is untouched");
+      }
+    }
+    assertEquals("extraEma", assertThrows(diffuse.api.DiffuseException.class,
+        () -> s.toBuilder().extraEmaDecays(java.util.List.of(0.9)).build()).field());
+    assertEquals("extraEma", assertThrows(diffuse.api.DiffuseException.class,
+        () -> s.toBuilder().extraEmaDecays(java.util.List.of(1.0)).build()).field());
+  }
+
+  private static java.util.Map<String, float[]> copy(java.util.Map<String, float[]> m) {
+    java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
+    m.forEach((k, v) -> out.put(k, v.clone()));
+    return out;
+  }
 }

@@ -132,6 +132,12 @@ public final class TrainingRequest {
       return this;
     }
 
+    /** Further weight averages with these decays, exported beside the main one with every checkpoint. */
+    public Builder extraEma(double... decays) {
+      b.extraEma(java.util.Arrays.stream(decays).boxed().toList());
+      return this;
+    }
+
     /** What the network predicts: "eps" (default), "x0" or "v". */
     public Builder prediction(String target) {
       if (target == null) {

@@ -22,7 +22,7 @@ public record TrainRequest(
     Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay, Double gradClip, Long seed,
     Long checkpointEvery, ScheduleKind schedule, Integer timesteps, List<Integer> widths, Integer resBlocks,
     Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma, Boolean cosineDecay,
-    Boolean scaleShiftNorm, Double pMean, Double pStd) {
+    Boolean scaleShiftNorm, Double pMean, Double pStd, List<Double> extraEma) {
 
   public static final double DEFAULT_EPOCHS = 5;
   public static final int DEFAULT_BATCH_SIZE = TrainSettings.DEFAULT_BATCH_SIZE;
@@ -119,6 +119,7 @@ public record TrainRequest(
     private Boolean scaleShiftNorm;
     private Double pMean;
     private Double pStd;
+    private List<Double> extraEma;
 
     private Builder() {}
 
@@ -157,11 +158,13 @@ public record TrainRequest(
     public Builder pMean(Double v) { pMean = v; return this; }
     /** Log-normal noise levels: P_std of ln σ (EDM: 1.2). */
     public Builder pStd(Double v) { pStd = v; return this; }
+    /** Decays of further weight averages exported beside the main one (choose the length after training). */
+    public Builder extraEma(List<Double> v) { extraEma = v; return this; }
 
     public TrainRequest build() {
       return new TrainRequest(out, resume, dataset, dataDir, imageSize, limit, epochs, batchSize, lr, warmup, pUncond,
           emaDecay, gradClip, seed, checkpointEvery, schedule, timesteps, widths, resBlocks, embedDim, groups,
-          prediction, minSnrGamma, cosineDecay, scaleShiftNorm, pMean, pStd);
+          prediction, minSnrGamma, cosineDecay, scaleShiftNorm, pMean, pStd, extraEma);
     }
   }
 }

@@ -80,7 +80,7 @@ public final class TrainService {
         .emaDecay(or(r.emaDecay(), TrainRequest.DEFAULT_EMA_DECAY))
         .gradClip(or(r.gradClip(), TrainRequest.DEFAULT_GRAD_CLIP)).seed(or(r.seed(), TrainRequest.DEFAULT_SEED))
         .checkpointEvery(or(r.checkpointEvery(), TrainRequest.DEFAULT_CHECKPOINT_EVERY)).prediction(r.prediction())
-        .minSnrGamma(r.minSnrGamma()).build();
+        .minSnrGamma(r.minSnrGamma()).extraEmaDecays(r.extraEma()).build();
     DatasetSpec dspec = DatasetSpec.parse(r.dataset());
     Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, r.dataDir(), folderImageSize(dspec, r.imageSize()),
         listener);
@@ -168,6 +168,7 @@ public final class TrainService {
     conflict(conflicts, "cosineDecay", r.cosineDecay(), s.lrDecaySteps() != null);
     conflict(conflicts, "pMean", r.pMean(), s.pMean());
     conflict(conflicts, "pStd", r.pStd(), s.pStd());
+    conflict(conflicts, "extraEma", r.extraEma(), s.extraEmas());
     if (!conflicts.isEmpty()) {
       throw new SettingsConflict(r.resume().resolve(ModelStore.MODEL_JSON).toString(), conflicts);
     }

@@ -53,6 +53,10 @@ final class InfoCommand implements Callable<Integer> {
     }
     out.printf("objective    predicts %s, loss %s%n", t.settings().target(),
         t.settings().minSnrGamma() == null ? "mean squared error" : "Min-SNR-γ weighted, γ = " + t.settings().minSnrGamma());
+    if (!t.settings().extraEmas().isEmpty()) {
+      out.printf("averages     EMA %s (the model), and %s exported beside it%n", t.settings().emaDecay(),
+          t.settings().extraEmas());
+    }
     out.printf("noise levels %s%n", t.settings().pMean() == null ? "t uniform over 0 … T−1"
         : String.format("log-normal, ln σ ~ N(%s, %s²), nearest timestep", t.settings().pMean(), t.settings().pStd()));
     out.printf("timing       %s of training wall time, last run %.0f images/s on %s%n",

@@ -72,6 +72,12 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--p-std", paramLabel = "S", description = "S of --p-mean's log-normal noise levels (EDM: 1.2).")
   Double pStd;
 
+  @Option(names = "--extra-ema", split = ",", paramLabel = "D1,D2,...",
+      description = "Keep further weight averages with these decays beside --ema-decay's, each exported with every"
+          + " checkpoint (saved_model-ema<D>), to choose the length after training with `export --ema D`"
+          + " (Karras et al. 2024; the best one depends on the guidance scale). Default: none.")
+  List<Double> extraEma;
+
   @Option(names = "--prediction", paramLabel = "eps|x0|v", converter = PredictionName.class,
       description = "What the network learns to predict: eps (the noise, default), x0 (the clean image) or"
           + " v = α·ε − σ·x₀ (Salimans & Ho 2022);"
@@ -179,6 +185,6 @@ final class TrainCommand implements Callable<Integer> {
         .pUncond(pUncond).emaDecay(emaDecay).gradClip(gradClip).seed(seed).checkpointEvery(checkpointEvery)
         .schedule(schedule).timesteps(timesteps).widths(widths).resBlocks(resBlocks).embedDim(embedDim).groups(groups)
         .prediction(prediction).minSnrGamma(minSnrGamma)
-        .cosineDecay(cosineDecay).scaleShiftNorm(adaGn).pMean(pMean).pStd(pStd).build();
+        .cosineDecay(cosineDecay).scaleShiftNorm(adaGn).pMean(pMean).pStd(pStd).extraEma(extraEma).build();
   }
 }

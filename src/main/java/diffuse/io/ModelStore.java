@@ -41,6 +41,11 @@ public final class ModelStore {
   public interface CheckpointContent {
     Map<String, float[]> emaWeights();
 
+    /** The run's extra averages by decay, each exported beside the main one ({@link #extraSavedModel}). */
+    default Map<Double, Map<String, float[]>> extraEmaWeights() {
+      return Map.of();
+    }
+
     /** Writes the full training state at this TensorFlow checkpoint prefix. */
     void saveState(String prefix);
   }
@@ -66,6 +71,11 @@ public final class ModelStore {
     }
   }
 
+  /** The directory, inside a checkpoint, of the SavedModel of the extra average with {@code decay}. */
+  public static String extraSavedModel(double decay) {
+    return SAVED_MODEL + "-ema" + decay;
+  }
+
   /** Name of the checkpoint directory for a step. */
   public static String checkpointName(long step) {
     return String.format("ckpt-%08d", step);
@@ -84,6 +94,9 @@ public final class ModelStore {
       VersionedDir.stage(dir, checkpointName(info.training().step()), (tmp, name) -> {
         try (EpsilonGraph eg = new EpsilonGraph(info.network())) {
           eg.exportSavedModel(tmp.resolve(SAVED_MODEL), content.emaWeights());
+          for (Map.Entry<Double, Map<String, float[]>> e : content.extraEmaWeights().entrySet()) {
+            eg.exportSavedModel(tmp.resolve(extraSavedModel(e.getKey())), e.getValue());
+          }
         }
         if (withState) {
           Files.createDirectories(tmp.resolve(STATE));

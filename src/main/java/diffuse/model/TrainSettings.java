@@ -24,11 +24,15 @@ import diffuse.sampling.Prediction;
  *     ln σ ~ N(P_mean, P_std²) (Karras et al. 2022, "EDM", §5 and Table 1), and taken at the
  *     timestep whose σ = √((1−ᾱ)/ᾱ) is nearest in log; null: t uniform over 0 … T−1 (Ho et al. 2020)
  * @param pStd P_std of the log-normal noise levels, or null
+ * @param extraEmaDecays decays of further weight averages kept beside the one sampling uses, each
+ *     exported with every checkpoint so that the average length can be chosen after training (the
+ *     best one depends on the guidance scale: Karras et al. 2024, "Analyzing and Improving the
+ *     Training Dynamics of Diffusion Models", §3); null or empty for none
  */
 public record TrainSettings(
     int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
     double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma,
-    Long lrDecaySteps, Double pMean, Double pStd) {
+    Long lrDecaySteps, Double pMean, Double pStd, java.util.List<Double> extraEmaDecays) {
 
   /** The defaults of {@code diffuse train}, the API and the builder: the one place they are written. */
   public static final int DEFAULT_BATCH_SIZE = 128;
@@ -81,6 +85,18 @@ public record TrainSettings(
     if (lrDecaySteps != null && lrDecaySteps <= warmupSteps) {
       throw diffuse.api.DiffuseException.badValue("cosineDecay", "cosineDecay needs a run longer than its "
           + warmupSteps + " warm-up steps; this one ends at step " + lrDecaySteps);
+    }
+    if (extraEmaDecays != null) {
+      extraEmaDecays = java.util.List.copyOf(extraEmaDecays);
+      for (double d : extraEmaDecays) {
+        require(d >= 0 && d < 1, "extraEma", "extraEma decays must be within [0, 1), got " + d);
+        require(d != emaDecay, "extraEma", "extraEma " + d + " is the main average's decay already");
+      }
+      require(extraEmaDecays.stream().distinct().count() == extraEmaDecays.size(), "extraEma",
+          "extraEma lists a decay twice: " + extraEmaDecays);
+      if (extraEmaDecays.isEmpty()) {
+        extraEmaDecays = null; // none, as runs recorded before they existed
+      }
     }
     if (checkpointEvery != null && checkpointEvery < 0) {
       throw diffuse.api.DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
@@ -143,6 +159,7 @@ public record TrainSettings(
     b.lrDecaySteps = lrDecaySteps;
     b.pMean = pMean;
     b.pStd = pStd;
+    b.extraEmaDecays = extraEmaDecays;
     return b;
   }
 
@@ -161,6 +178,7 @@ public record TrainSettings(
     private Long lrDecaySteps;
     private Double pMean;
     private Double pStd;
+    private java.util.List<Double> extraEmaDecays;
 
     private Builder() {}
 
@@ -180,10 +198,12 @@ public record TrainSettings(
     public Builder lrDecaySteps(Long v) { lrDecaySteps = v; return this; }
     /** Log-normal noise levels ln σ ~ N(mean, std²); both null for t uniform. */
     public Builder logNormalNoise(Double mean, Double std) { pMean = mean; pStd = std; return this; }
+    /** Decays of further averages exported beside the main one; null or empty for none. */
+    public Builder extraEmaDecays(java.util.List<Double> v) { extraEmaDecays = v; return this; }
 
     public TrainSettings build() {
       return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery,
-          prediction, minSnrGamma, lrDecaySteps, pMean, pStd);
+          prediction, minSnrGamma, lrDecaySteps, pMean, pStd, extraEmaDecays);
     }
   }
 
@@ -206,7 +226,26 @@ public record TrainSettings(
 
   /** EMA decay at 1-based step: min(decay, (1+step)/(10+step)), so early averages are not stale. */
   public double emaDecayAt(long step) {
-    return Math.min(emaDecay, (1.0 + step) / (10.0 + step));
+    return decayAt(emaDecay, step);
+  }
+
+  /** The extra averages' decays; empty for none. */
+  public java.util.List<Double> extraEmas() {
+    return extraEmaDecays == null ? java.util.List.of() : extraEmaDecays;
+  }
+
+  /** The decays of every average at 1-based step, the main one first, each warmed up as {@link #emaDecayAt}. */
+  public double[] emaDecaysAt(long step) {
+    double[] d = new double[1 + extraEmas().size()];
+    d[0] = emaDecayAt(step);
+    for (int k = 1; k < d.length; k++) {
+      d[k] = decayAt(extraEmas().get(k - 1), step);
+    }
+    return d;
+  }
+
+  private static double decayAt(double decay, long step) {
+    return Math.min(decay, (1.0 + step) / (10.0 + step));
   }
 
   private static void require(boolean ok, String field, String message) {

@@ -104,7 +104,7 @@ public final class Trainer {
   public TrainingGraph.StepResult step(long step) {
     Batch b = batch(step);
     return graph.step(b.xt(), b.t(), b.labels(), b.target(), b.weights(),
-        settings.learningRateAt(step), step, settings.emaDecayAt(step));
+        settings.learningRateAt(step), step, settings.emaDecaysAt(step));
   }
 
   /** A uniformly random permutation of 0 … n−1 (Fisher–Yates). */

@@ -31,8 +31,9 @@ import org.tensorflow.types.TInt32;
  * the weights updated after each Adam step.
  *
  * <p>Variables: {@code <name>} weights, {@code adam_m.<name>}, {@code adam_v.<name>} Adam moments,
- * {@code ema.<name>} the average that sampling uses. {@link #saveState}/{@link #restoreState} write
- * and read all of them as a TensorFlow checkpoint.
+ * {@code ema.<name>} the average that sampling uses, and {@code ema<k>.<name>}, k = 1 … the extra
+ * averages of other lengths. {@link #saveState}/{@link #restoreState} write and read all of them as a
+ * TensorFlow checkpoint.
  *
  * <p>Feeds per step: x_t [B,H,W,C], t [B], y [B], ε [B,H,W,C] and four scalars (learning rate,
  * β₁^step, β₂^step, EMA decay); the noising itself is done by the caller with the schedule.
@@ -43,6 +44,9 @@ public final class TrainingGraph implements AutoCloseable {
   private final NoiseNet net;
   private final Parameters weights;
   private final Parameters ema;
+  /** The extra averages ema1., ema2., … with their decays fed per step. */
+  private final List<Parameters> extraEma = new ArrayList<>();
+  private final List<Placeholder<TFloat32>> extraEmaDecay = new ArrayList<>();
   private final Adam adam;
   /** Receives each step's trace when set ({@link #traceSteps}); null: steps run untraced. */
   private java.util.function.Consumer<org.tensorflow.proto.RunMetadata> stepTrace;
@@ -72,6 +76,7 @@ public final class TrainingGraph implements AutoCloseable {
     private String sessionTarget;
     private GradientReducer.Kind reduce = GradientReducer.Kind.AUTO;
     private boolean lossWeights;
+    private int extraEmas;
 
     private Builder(NoiseNet net) {
       this.net = net;
@@ -129,13 +134,25 @@ public final class TrainingGraph implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Keep {@code n} further weight averages ({@code ema1.} … {@code ema<n>.}), each with its own
+     * decay fed per step; without them (the default) the graph is that of every earlier run op for op.
+     */
+    public Builder extraEmas(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("extra averages must be >= 0, got " + n);
+      }
+      extraEmas = n;
+      return this;
+    }
+
     public TrainingGraph build() {
-      return new TrainingGraph(net, gradClip, config, towers, sessionTarget, reduce, lossWeights);
+      return new TrainingGraph(net, gradClip, config, towers, sessionTarget, reduce, lossWeights, extraEmas);
     }
   }
 
   private TrainingGraph(NoiseNet net, double gradClip, ConfigProto config, List<String> towers, String sessionTarget,
-      GradientReducer.Kind reduce, boolean lossWeights) {
+      GradientReducer.Kind reduce, boolean lossWeights, int extraEmas) {
     this.net = net;
     this.towers = List.copyOf(towers);
     boolean built = false;
@@ -180,6 +197,17 @@ public final class TrainingGraph implements AutoCloseable {
       for (int i = 0; i < vars.size(); i++) {
         Variable<TFloat32> e = ema.variables().get(i);
         emaUpdates.add(after.assignSub(e, after.math.mul(after.math.sub(e, vars.get(i)), oneMinusDecay)));
+      }
+      for (int k = 1; k <= extraEmas; k++) {
+        Placeholder<TFloat32> dk = Adam.scalar(tf, "ema_decay" + k);
+        Parameters ek = new Parameters(tf, "ema" + k + ".").createAll(weights.specs());
+        extraEmaDecay.add(dk);
+        extraEma.add(ek);
+        Operand<TFloat32> oneMinus = after.math.sub(after.constant(1f), dk);
+        for (int i = 0; i < vars.size(); i++) {
+          Variable<TFloat32> e = ek.variables().get(i);
+          emaUpdates.add(after.assignSub(e, after.math.mul(after.math.sub(e, vars.get(i)), oneMinus)));
+        }
       }
       trainOp = tf.withControlDependencies(emaUpdates).withName("train").noOp();
       session = sessionTarget == null ? new Session(graph, config) : ClusterSession.open(graph, config, sessionTarget);
@@ -232,6 +260,9 @@ public final class TrainingGraph implements AutoCloseable {
     Map<String, float[]> init = Parameters.initialValues(weights.specs(), new Random(seed));
     weights.load(session, init);
     ema.load(session, init);
+    for (Parameters e : extraEma) {
+      e.load(session, init);
+    }
     adam.initialize(session);
   }
 
@@ -271,6 +302,22 @@ public final class TrainingGraph implements AutoCloseable {
   public StepResult step(
       float[] xt, int[] timesteps, int[] labels, float[] noise, float[] weights, double learningRate, long step,
       double decay) {
+    return step(xt, timesteps, labels, noise, weights, learningRate, step, new double[] {decay});
+  }
+
+  /**
+   * One optimisation step updating every average.
+   *
+   * @param decays the main average's decay, then each extra average's, [1 + extra averages]
+   */
+  public StepResult step(
+      float[] xt, int[] timesteps, int[] labels, float[] noise, float[] weights, double learningRate, long step,
+      double[] decays) {
+    if (decays.length != 1 + extraEma.size()) {
+      throw new IllegalArgumentException("this graph keeps " + (1 + extraEma.size()) + " averages, got "
+          + decays.length + " decays");
+    }
+    double decay = decays[0];
     if ((weights != null) != !weight.isEmpty()) {
       throw new IllegalArgumentException(weight.isEmpty() ? "this graph has no loss weights"
           : "this graph needs a loss weight per sample");
@@ -290,6 +337,11 @@ public final class TrainingGraph implements AutoCloseable {
       TFloat32 dT = TFloat32.scalarOf((float) decay);
       open.add(dT);
       runner.feed(emaDecay, dT);
+      for (int k = 0; k < extraEmaDecay.size(); k++) {
+        TFloat32 dk = TFloat32.scalarOf((float) decays[k + 1]);
+        open.add(dk);
+        runner.feed(extraEmaDecay.get(k), dk);
+      }
       open.addAll(adam.feeds(runner, learningRate, step));
       try (Result r = diffuse.model.Traced.run(runner.addTarget(trainOp).fetch(loss).fetch(adam.gradNorm()), stepTrace)) {
         return new StepResult(((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat());
@@ -363,6 +415,11 @@ public final class TrainingGraph implements AutoCloseable {
   /** Current EMA of the weights, keyed by parameter name. */
   public Map<String, float[]> emaWeights() {
     return ema.read(session);
+  }
+
+  /** Extra average k (1-based, in the order of the run's extra decays), keyed by parameter name. */
+  public Map<String, float[]> emaWeights(int k) {
+    return extraEma.get(k - 1).read(session);
   }
 
   /** Adam's first moments, keyed by parameter name. */

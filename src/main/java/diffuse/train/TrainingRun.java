@@ -113,7 +113,7 @@ public final class TrainingRun {
     }
     try (TrainingGraph graph = TrainingGraph.builder(net)
         .gradClip(settings.gradClip()).config(device.config()).towers(device.towers()).sessionTarget(device.target())
-        .lossWeights(settings.minSnrGamma() != null).build()) {
+        .lossWeights(settings.minSnrGamma() != null).extraEmas(settings.extraEmas().size()).build()) {
       long startStep = initial.training().step();
       if (resume) {
         ModelStore.StoredModel stored = ModelStore.open(runDir);
@@ -214,6 +214,16 @@ public final class TrainingRun {
         @Override
         public Map<String, float[]> emaWeights() {
           return graph.emaWeights();
+        }
+
+        @Override
+        public Map<Double, Map<String, float[]>> extraEmaWeights() {
+          List<Double> decays = before.settings().extraEmas();
+          Map<Double, Map<String, float[]>> out = new java.util.LinkedHashMap<>();
+          for (int k = 0; k < decays.size(); k++) {
+            out.put(decays.get(k), graph.emaWeights(k + 1));
+          }
+          return out;
         }
 
         @Override
