@@ -18,6 +18,12 @@ final class GenerateOptions {
     return shipped(SHIPPED.get(0));
   }
 
+  /** Every shipped model that is there, the default first (at least the default, so a missing one is reported). */
+  static java.util.List<Path> shippedModels() {
+    java.util.List<Path> found = SHIPPED.stream().map(GenerateOptions::shipped).filter(Files::isDirectory).toList();
+    return found.isEmpty() ? java.util.List.of(defaultModel()) : found;
+  }
+
   /** The shipped model {@code name}: under {@code models/} here, else next to the jar. */
   static Path shipped(String name) {
     Path here = Path.of("models", name);

@@ -49,7 +49,8 @@ public final class Main implements Runnable {
       NoiseCommand.class,
       BenchCommand.class,
       ServeCommand.class,
-      CommandLine.HelpCommand.class);
+      CommandLine.HelpCommand.class,
+      picocli.AutoComplete.GenerateCompletion.class);
 
   /**
    * The command line for {@code args}: the root with only the subcommand that {@code args} starts
@@ -62,7 +63,9 @@ public final class Main implements Runnable {
     Class<?> only = COMMANDS.stream()
         .filter(c -> c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(first))
         .findFirst().orElse(null);
-    for (Class<?> c : only != null ? List.<Class<?>>of(only) : COMMANDS) {
+    // the completion script describes every command, so it needs the whole tree
+    boolean whole = only == null || only == picocli.AutoComplete.GenerateCompletion.class;
+    for (Class<?> c : whole ? COMMANDS : List.<Class<?>>of(only)) {
       cli.addSubcommand(c);
     }
     return cli;
@@ -131,6 +134,12 @@ public final class Main implements Runnable {
     System.setProperty("java.awt.headless", "true");
     diffuse.runtime.CudaLibraries.skipCudaProbesOnCpuBuild();
     CommandLine cli = commandLine(List.of(args));
+    try {
+      cli.setDefaultValueProvider(UserDefaults.ofProcess().check());
+    } catch (IllegalArgumentException e) {
+      System.err.println("diffuse: error: " + e.getMessage());
+      return 2;
+    }
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setParameterExceptionHandler(Main::badUsage);
     cli.setExecutionExceptionHandler(Main::failure);
@@ -140,7 +149,12 @@ public final class Main implements Runnable {
   private static int badUsage(CommandLine.ParameterException e, String[] args) {
     CommandLine cmd = e.getCommandLine();
     PrintWriter err = cmd.getErr();
-    err.println(cmd.getCommandName() + ": " + e.getMessage() + " (see '"
+    String from = "";
+    if (e.getArgSpec() instanceof CommandLine.Model.OptionSpec o
+        && cmd.getDefaultValueProvider() instanceof UserDefaults d && d.sourceOf(o.longestName()) != null) {
+      from = " (set by " + d.sourceOf(o.longestName()) + ")";
+    }
+    err.println(cmd.getCommandName() + ": " + e.getMessage() + from + " (see '"
         + cmd.getCommandSpec().qualifiedName() + " --help')");
     err.flush();
     return 2;

@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
         "", "Loads every model once. Concurrent requests for a model are merged into shared network runs",
         "(dynamic batching); the API is described in the README (\"diffuse serve\")."})
 final class ServeCommand implements Callable<Integer> {
-  @Option(names = "--model", paramLabel = "DIR", description = "Image model to serve (repeatable; default: the shipped models/mnist).")
+  @Option(names = "--model", paramLabel = "DIR", description = "Image model to serve (repeatable; default: every shipped"
+      + " model, models/mnist first).")
   List<Path> models;
 
   @Option(names = "--toy-model", paramLabel = "DIR", description = "A two-pixel model from `toy train` for the field view (repeatable).")
@@ -43,7 +44,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    List<Path> image = models != null ? models : toyModels == null ? List.of(GenerateOptions.defaultModel()) : List.of();
+    List<Path> image = models != null ? models : toyModels == null ? GenerateOptions.shippedModels() : List.of();
     Serving serving = new Serving(image, toyModels == null ? List.of() : toyModels, host, port, maxBatch, maxWait, queue);
     WebServer server = serving.start(device.resolve());
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "serve-shutdown"));
