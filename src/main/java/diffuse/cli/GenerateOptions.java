@@ -11,8 +11,8 @@ final class GenerateOptions {
   static final java.util.List<String> SHIPPED = java.util.List.of("mnist", "fashion-mnist");
 
   /**
-   * The shipped MNIST model: {@code models/mnist} relative to the working directory, else next to
-   * the jar ({@code target/../models/mnist}).
+   * The shipped MNIST model: {@code models/mnist} relative to the working directory, else beside
+   * the jar (an installation's {@code models/mnist}, a build's {@code target/../models/mnist}).
    */
   static Path defaultModel() {
     return shipped(SHIPPED.get(0));
@@ -32,9 +32,12 @@ final class GenerateOptions {
     }
     try {
       Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      Path beside = jar.getParent().getParent().resolve("models").resolve(name);
-      if (Files.isDirectory(beside)) {
-        return beside;
+      // an installation keeps models/ beside diffuse.jar; a build, beside target/
+      for (Path base : new Path[] {jar.getParent(), jar.getParent().getParent()}) {
+        Path beside = base.resolve("models").resolve(name);
+        if (Files.isDirectory(beside)) {
+          return beside;
+        }
       }
     } catch (Exception ignored) {
       // fall through
