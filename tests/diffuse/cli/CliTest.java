@@ -321,11 +321,13 @@ class CliTest {
     String[] args = {"generate", "--model", model.toString(), "--prompt", "h", "-n", "2", "--steps", "3",
         "--device", "cpu", "--out"};
     assertEquals(0, run(concat(args, with.toString())).code());
-    assertEquals(0, run(concat(args, bare.toString(), "--no-metadata")).code());
+    assertEquals(0, run(concat(args, bare.toString(), "--no-metadata", "--out-dir", dir.resolve("each").toString()))
+        .code());
     assertEquals(0, run("sweep", "--model", model.toString(), "--prompt", "h", "--guidance", "0,2", "-n", "1",
         "--steps", "2", "--device", "cpu", "--no-metadata", "--out", sweep.toString()).code());
     assertEquals(java.util.Map.of(), diffuse.io.Images.pngText(Files.readAllBytes(bare)));
     assertEquals(java.util.Map.of(), diffuse.io.Images.pngText(Files.readAllBytes(sweep)));
+    assertEquals(java.util.Map.of(), diffuse.io.Images.pngText(Files.readAllBytes(dir.resolve("each/h-2-0001.png"))));
     assertTrue(Files.exists(dir.resolve("bare.json")), "the sidecar file is written all the same");
     assertArrayEquals(pixels(with), pixels(bare));
     Path target = dir.resolve("never.png");
