@@ -419,6 +419,7 @@ class CliTest {
     Run ex = run("export", model.toString(), "--out", exported.toString());
     assertEquals(0, ex.code(), ex.err());
     assertTrue(run("info", exported.toString()).out().contains("exported weights only"));
+    assertEquals(ModelStore.open(model).modelHash(), ModelStore.open(exported).modelHash(), "the same weights");
     Path a = shared.resolve("exp/a.png"), b = shared.resolve("exp/b.png");
     assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "v", "-n", "2", "--steps", "3",
         "--device", "cpu", "--out", a.toString()).code());
