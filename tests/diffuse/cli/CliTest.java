@@ -31,6 +31,20 @@ class CliTest {
     return TestCli.run(args);
   }
 
+  /**
+   * A PNG's size and pixel values: what must not change (its bytes do, with the settings it carries,
+   * which name the command that wrote it).
+   */
+  static int[] pixels(Path png) throws IOException {
+    java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+    int[] values = img.getRaster().getPixels(0, 0, img.getWidth(), img.getHeight(), (int[]) null);
+    int[] out = new int[values.length + 2];
+    out[0] = img.getWidth();
+    out[1] = img.getHeight();
+    System.arraycopy(values, 0, out, 2, values.length);
+    return out;
+  }
+
   @BeforeAll
   static void trainTinyModel() throws IOException {
     Path data = TestData.writeBarsFolder(shared.resolve("bars"), 64, 8);
@@ -68,8 +82,8 @@ class CliTest {
         "--seed", "9", "--device", "cpu", "--out-dir", plain.toString());
     assertEquals(0, p.code(), p.err());
     for (int i = 0; i < 2; i++) {
-      assertArrayEquals(Files.readAllBytes(plain.resolve(String.format("h-1-%04d.png", i))),
-          Files.readAllBytes(auto.resolve(String.format("h-3-%04d.png", i))), "sample " + i);
+      assertArrayEquals(pixels(plain.resolve(String.format("h-1-%04d.png", i))),
+          pixels(auto.resolve(String.format("h-3-%04d.png", i))), "sample " + i);
     }
     Sidecar s = Json.read(auto.resolve("h-3-0000.json"), Sidecar.class);
     assertEquals(model.toString(), s.guidance().guideModel());
@@ -118,12 +132,12 @@ class CliTest {
     args.add(s.clip() ? "--clip" : "--no-clip");
     assertEquals(null, s.eta(), "dpm++2m has no η");
     assertEquals(0, run(args.toArray(String[]::new)).code());
-    assertArrayEquals(Files.readAllBytes(out), Files.readAllBytes(again));
+    assertArrayEquals(pixels(out), pixels(again));
     // another seed, other pixels
     Path other = shared.resolve("gen/other.png");
     assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "h", "-n", "3", "--steps", "5",
         "--guidance", "2.5", "--seed", "5", "--device", "cpu", "--out", other.toString()).code());
-    assertFalse(java.util.Arrays.equals(Files.readAllBytes(out), Files.readAllBytes(other)));
+    assertFalse(java.util.Arrays.equals(pixels(out), pixels(other)));
   }
 
   @Test
@@ -209,7 +223,7 @@ class CliTest {
     Path plain = shared.resolve("methods/plain.png");
     assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "h", "-n", "2", "--sampler", "dpmpp-2m",
         "--steps", "4", "--seed", "3", "--device", "cpu", "--out", plain.toString()).code());
-    assertFalse(java.util.Arrays.equals(Files.readAllBytes(out), Files.readAllBytes(plain)));
+    assertFalse(java.util.Arrays.equals(pixels(out), pixels(plain)));
     assertEquals(null, Json.read(shared.resolve("methods/plain.json"), Sidecar.class).guidance());
     // each bad value is one line naming its option
     String[][] bad = {{"--rescale", "1.5", "--rescale must be within [0, 1]"},
@@ -246,6 +260,121 @@ class CliTest {
         "--steps", "3", "--device", "cpu", "--out", sweep.toString());
     assertEquals(0, sw.code(), sw.err());
     assertEquals(3, Json.read(shared.resolve("sweep.json"), Sidecar.class).rows().size());
+  }
+
+  /**
+   * Every PNG that generate and sweep write carries its settings (the infotext and the sidecar), and
+   * {@code generate --from} draws it again to the same pixels, from the PNG or from its .json: a
+   * grid of two prompts in a non-default layout, one image of --out-dir (sample 2 of its seed) and a
+   * sweep. The model hash is in the sidecar, the infotext and {@code info}.
+   */
+  @Test
+  void everyPngCarriesItsSettingsAndFromDrawsItAgainToTheSamePixels() throws IOException {
+    Path dir = shared.resolve("from");
+    Path grid = dir.resolve("grid.png"), each = dir.resolve("each");
+    Run r = run("generate", "--model", model.toString(), "--prompt", "h", "--prompt", "v", "-n", "3", "--steps", "4",
+        "--guidance", "2.5", "--rescale", "0.5", "--seed", "7", "--columns", "2", "--scale", "2", "--device", "cpu",
+        "--out", grid.toString(), "--out-dir", each.toString());
+    assertEquals(0, r.code(), r.err());
+    String hash = ModelStore.open(model).modelHash();
+    assertTrue(hash.matches("[0-9a-f]{10}"), hash);
+    Sidecar side = Json.read(dir.resolve("grid.json"), Sidecar.class);
+    assertEquals(hash, side.modelHash());
+    assertEquals(new Sidecar.Grid("guidance s = 2.5, dpm++2m 4 steps, seed 7", List.of("h → h", "v → v"), 2, 2),
+        side.grid());
+    var text = diffuse.io.Images.pngText(Files.readAllBytes(grid));
+    assertEquals(side, Json.fromJson(text.get("diffuse"), Sidecar.class), "the sidecar, inside the PNG");
+    assertEquals("h\nSteps: 4, Sampler: dpm++2m, CFG scale: 2.5, Seed: 7, Size: 8x8, Model hash: " + hash
+        + ", Model: run, Schedule type: trailing, CFG rescale: 0.5, Prompts: h | v", text.get("parameters"));
+    assertTrue(run("info", model.toString()).out().contains("model hash   " + hash + " "));
+    // from the PNG, and from the sidecar beside it: the same grid
+    Path again = dir.resolve("again.png"), fromJson = dir.resolve("from-json.png");
+    Run a = run("generate", "--from", grid.toString(), "--device", "cpu", "--out", again.toString());
+    assertEquals(0, a.code(), a.err());
+    assertTrue(a.out().contains("wrote " + again + " (6 images)"), a.out());
+    assertArrayEquals(pixels(grid), pixels(again));
+    assertEquals(0, run("generate", "--from", dir.resolve("grid.json").toString(), "--device", "cpu",
+        "--out", fromJson.toString()).code());
+    assertArrayEquals(pixels(grid), pixels(fromJson));
+    Sidecar replayed = Json.read(dir.resolve("again.json"), Sidecar.class);
+    assertEquals(side.rows(), replayed.rows());
+    assertEquals(side.guidance(), replayed.guidance());
+    // one image of --out-dir: sample 2 of the seed, alone, as a file or into a directory
+    Path one = dir.resolve("one.png"), oneDir = dir.resolve("one-dir");
+    assertEquals(0, run("generate", "--from", each.resolve("v-2.5-0002.png").toString(), "--device", "cpu",
+        "--batch-size", "1", "--out", one.toString(), "--out-dir", oneDir.toString()).code());
+    assertArrayEquals(pixels(each.resolve("v-2.5-0002.png")), pixels(one));
+    assertArrayEquals(pixels(each.resolve("v-2.5-0002.png")), pixels(oneDir.resolve("v-2.5-0002.png")));
+    assertEquals(2, Json.read(dir.resolve("one.json"), Sidecar.class).rows().get(0).firstIndex());
+    // a sweep's PNG carries its settings too, and generate --from draws the sweep's grid
+    Path sweep = dir.resolve("sweep.png"), sweepAgain = dir.resolve("sweep-again.png");
+    assertEquals(0, run("sweep", "--model", model.toString(), "--prompt", "h", "--guidance", "0,1,3", "-n", "2",
+        "--steps", "3", "--device", "cpu", "--out", sweep.toString()).code());
+    assertTrue(diffuse.io.Images.pngText(Files.readAllBytes(sweep)).get("parameters")
+        .contains("CFG scale: \"0.0, 1.0, 3.0\""));
+    assertEquals(0, run("generate", "--from", sweep.toString(), "--device", "cpu", "--out", sweepAgain.toString())
+        .code());
+    assertArrayEquals(pixels(sweep), pixels(sweepAgain));
+  }
+
+  /**
+   * --no-metadata writes PNGs without the settings (and the same pixels); --from such a PNG, a
+   * missing file, or --from with a setting of its own, is one line naming the file or option, a
+   * non-zero exit and nothing written.
+   */
+  @Test
+  void noMetadataLeavesTheSettingsOutAndFromRefusesWhatItCannotReplay() throws IOException {
+    Path dir = shared.resolve("bare");
+    Path with = dir.resolve("with.png"), bare = dir.resolve("bare.png"), sweep = dir.resolve("sweep.png");
+    String[] args = {"generate", "--model", model.toString(), "--prompt", "h", "-n", "2", "--steps", "3",
+        "--device", "cpu", "--out"};
+    assertEquals(0, run(concat(args, with.toString())).code());
+    assertEquals(0, run(concat(args, bare.toString(), "--no-metadata", "--out-dir", dir.resolve("each").toString()))
+        .code());
+    assertEquals(0, run("sweep", "--model", model.toString(), "--prompt", "h", "--guidance", "0,2", "-n", "1",
+        "--steps", "2", "--device", "cpu", "--no-metadata", "--out", sweep.toString()).code());
+    assertEquals(java.util.Map.of(), diffuse.io.Images.pngText(Files.readAllBytes(bare)));
+    assertEquals(java.util.Map.of(), diffuse.io.Images.pngText(Files.readAllBytes(sweep)));
+    assertEquals(java.util.Map.of(), diffuse.io.Images.pngText(Files.readAllBytes(dir.resolve("each/h-2-0001.png"))));
+    assertTrue(Files.exists(dir.resolve("bare.json")), "the sidecar file is written all the same");
+    assertArrayEquals(pixels(with), pixels(bare));
+    Path target = dir.resolve("never.png");
+    Run noChunk = run("generate", "--from", bare.toString(), "--device", "cpu", "--out", target.toString());
+    assertEquals(2, noChunk.code(), noChunk.err());
+    assertEquals("diffuse generate: error: --from " + bare + " carries no settings (no 'diffuse' text chunk:"
+        + " written with --no-metadata, or by another tool)", noChunk.err().strip());
+    Run missing = run("generate", "--from", dir.resolve("gone.png").toString(), "--out", target.toString());
+    assertEquals(2, missing.code(), missing.err());
+    assertTrue(missing.err().contains(dir.resolve("gone.png") + " does not exist"), missing.err());
+    Run seed = run("generate", "--from", with.toString(), "--seed", "3", "--out", target.toString());
+    assertEquals(2, seed.code(), seed.err());
+    assertTrue(seed.err().startsWith("generate: --seed cannot be given with --from"), seed.err());
+    Run both = run("generate", "--from", with.toString(), "--prompt", "h", "--out", target.toString());
+    assertEquals(2, both.code(), both.err());
+    for (Run e : List.of(noChunk, missing, seed, both)) {
+      assertEquals(1, e.err().strip().lines().count(), e.err());
+    }
+    assertFalse(Files.exists(target));
+  }
+
+  static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  /** A run from a picocli @-file records the arguments the file held, not the file's name. */
+  @Test
+  void aRunFromAnAtFileRecordsTheArgumentsItHeld() throws IOException {
+    Path dir = Files.createDirectories(shared.resolve("atfile"));
+    Path out = dir.resolve("x.png");
+    Path args = dir.resolve("args.txt");
+    Files.writeString(args, "generate --model " + model + " --prompt 'an h' -n 1 --steps 2\n--device cpu --out " + out
+        + "\n");
+    Run r = run("@" + args);
+    assertEquals(0, r.code(), r.err());
+    assertEquals("diffuse generate --model " + model + " --prompt 'an h' -n 1 --steps 2 --device cpu --out " + out,
+        Json.read(dir.resolve("x.json"), Sidecar.class).command());
   }
 
   @Test
@@ -298,12 +427,13 @@ class CliTest {
     Run ex = run("export", model.toString(), "--out", exported.toString());
     assertEquals(0, ex.code(), ex.err());
     assertTrue(run("info", exported.toString()).out().contains("exported weights only"));
+    assertEquals(ModelStore.open(model).modelHash(), ModelStore.open(exported).modelHash(), "the same weights");
     Path a = shared.resolve("exp/a.png"), b = shared.resolve("exp/b.png");
     assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "v", "-n", "2", "--steps", "3",
         "--device", "cpu", "--out", a.toString()).code());
     assertEquals(0, run("generate", "--model", exported.toString(), "--prompt", "v", "-n", "2", "--steps", "3",
         "--device", "cpu", "--out", b.toString()).code());
-    assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+    assertArrayEquals(pixels(a), pixels(b));
     Run resume = run("train", "--resume", exported.toString(), "--epochs", "9", "--device", "cpu");
     assertNotEquals(0, resume.code());
     assertTrue(resume.err().contains("no training state"), resume.err());

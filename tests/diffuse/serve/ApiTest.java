@@ -219,12 +219,69 @@ class ApiTest {
     assertEquals(200, r.statusCode());
     assertEquals("image/png", r.headers().firstValue("content-type").orElse(""));
     Map<String, String> text = Images.pngText(r.body());
-    assertTrue(text.get("parameters").contains("\"v\""), text.toString());
-    assertTrue(text.get("parameters").contains("seed 9"), text.toString());
+    String hash = diffuse.io.ModelStore.open(model).modelHash();
+    assertEquals("v\nSteps: 4, Sampler: dpm++2m, CFG scale: 2.0, Seed: 9, Size: 8x8, Model hash: " + hash
+        + ", Model: bars-model, Schedule type: trailing", text.get("parameters"));
     JsonObject sidecar = JsonParser.parseString(text.get("diffuse")).getAsJsonObject();
     assertEquals(9, sidecar.get("seed").getAsLong());
     assertEquals(1, sidecar.getAsJsonArray("rows").get(0).getAsJsonObject().get("label").getAsInt());
+    assertEquals(hash, sidecar.get("modelHash").getAsString());
     assertNotNull(ImageIO.read(new ByteArrayInputStream(r.body())));
+    // /api/models names the same weights
+    assertEquals(hash, json(send("GET", "/api/models", null)).getAsJsonArray("models").get(0).getAsJsonObject()
+        .get("modelHash").getAsString());
+  }
+
+  static HttpResponse<byte[]> postBytes(String path, byte[] body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+        .timeout(Duration.ofSeconds(60)).header("Content-Type", "image/png")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /**
+   * /api/png-info answers the settings inside the server's PNGs: the grid of a png answer and every
+   * image of a JSON one (each with its own sample number); "metadata": false leaves them out, and
+   * such a PNG, or a body that is no PNG, is a 400 naming the body.
+   */
+  @Test
+  void pngInfoReadsTheSettingsInsideEveryPngAndMetadataFalseLeavesThemOut() throws Exception {
+    String body = "{\"prompt\": \"h\", \"n\": 2, \"steps\": 3, \"seed\": 5, \"negative\": \"v\", \"format\": \"png\"}";
+    byte[] grid = send("POST", "/api/generate", body).body();
+    HttpResponse<byte[]> info = postBytes("/api/png-info", grid);
+    assertEquals(200, info.statusCode(), new String(info.body(), StandardCharsets.UTF_8));
+    JsonObject answer = json(info);
+    assertEquals(Images.pngText(grid).get("parameters"), answer.get("parameters").getAsString());
+    assertTrue(answer.get("parameters").getAsString().startsWith("h\nNegative prompt: v\nSteps: 3,"), answer.toString());
+    JsonObject sidecar = answer.getAsJsonObject("sidecar");
+    assertEquals(5, sidecar.get("seed").getAsLong());
+    assertEquals("v", sidecar.getAsJsonObject("guidance").get("negative").getAsString());
+    assertEquals(2, sidecar.getAsJsonObject("grid").get("columns").getAsInt());
+    // each image of a JSON answer carries its own sidecar: sample i of the seed
+    JsonObject reply = json(send("POST", "/api/generate", body.replace("\"png\"", "\"json\"")));
+    String second = reply.getAsJsonArray("rows").get(0).getAsJsonObject().getAsJsonArray("images").get(1).getAsString();
+    JsonObject one = json(postBytes("/api/png-info", Base64.getDecoder().decode(second.substring(22))))
+        .getAsJsonObject("sidecar");
+    JsonObject row = one.getAsJsonArray("rows").get(0).getAsJsonObject();
+    assertEquals(1, row.get("firstIndex").getAsInt());
+    assertEquals(1, row.get("count").getAsInt());
+    // "metadata": false: no chunk in the grid, nor in the images
+    byte[] bare = send("POST", "/api/generate", body.replace("}", ", \"metadata\": false}")).body();
+    assertEquals(Map.of(), Images.pngText(bare));
+    assertArrayEquals(gray(ImageIO.read(new ByteArrayInputStream(grid))), gray(ImageIO.read(new ByteArrayInputStream(bare))));
+    JsonObject bareJson = json(send("POST", "/api/generate", body.replace("\"png\"", "\"json\"").replace("}",
+        ", \"metadata\": false}")));
+    String bareImage = bareJson.getAsJsonArray("rows").get(0).getAsJsonObject().getAsJsonArray("images").get(0)
+        .getAsString();
+    assertEquals(Map.of(), Images.pngText(Base64.getDecoder().decode(bareImage.substring(22))));
+    assertEquals(Map.of(), Images.pngText(Base64.getDecoder().decode(bareJson.get("grid").getAsString().substring(22))));
+    for (byte[] bad : List.of(bare, "{\"prompt\": \"h\"}".getBytes(StandardCharsets.UTF_8), new byte[0])) {
+      HttpResponse<byte[]> e = postBytes("/api/png-info", bad);
+      assertEquals(400, e.statusCode());
+      assertEquals("body", json(e).get("field").getAsString());
+    }
+    assertTrue(json(postBytes("/api/png-info", bare)).get("error").getAsString().contains("without settings"));
+    // a PNG may be larger than a JSON body may (bytes after a PNG's end are not read)
+    assertEquals(200, postBytes("/api/png-info", java.util.Arrays.copyOf(grid, 2 * WebServer.MAX_BODY)).statusCode());
   }
 
   @Test
@@ -269,6 +326,9 @@ class ApiTest {
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"negative\": \"x\"}", 400, "negative"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"spacing\": \"cubic\"}", 400, "spacing"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"format\": \"gif\"}", 400, "format"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"metadata\": \"no\"}", 400, "metadata"),
+        new Bad("POST", "/api/png-info", "{\"png\": \"data:image/png;base64,\"}", 400, "body"),
+        new Bad("GET", "/api/png-info", null, 405, null),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"gudance\": 2}", 400, "gudance"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"model\": \"nope\"}", 400, "model"),
         new Bad("POST", "/api/generate", "{\"prompt\": ", 400, "body"),

@@ -84,6 +84,37 @@ class BrowserTest {
     return ((JavascriptExecutor) browser).executeScript(script, args);
   }
 
+  /**
+   * A PNG that the server wrote, dropped on the page, restores the form from the settings inside it
+   * (through /api/png-info); a PNG without settings is reported, naming the body.
+   */
+  @Test
+  void droppingAPngTheServerWroteRestoresTheForm() {
+    browser.get("http://127.0.0.1:" + server.port() + "/");
+    waitUpTo(20).until(d -> browser.findElements(By.cssSelector("#labels option")).size() == 10);
+    String drop = "const done = arguments[arguments.length - 1];"
+        + "const dropped = (blob) => { const dt = new DataTransfer();"
+        + "  dt.items.add(new File([blob], 'x.png', {type: 'image/png'}));"
+        + "  document.body.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); };";
+    ((JavascriptExecutor) browser).executeAsyncScript(drop
+        + "fetch('/api/generate', {method: 'POST', body: JSON.stringify({prompt: 'digit 4', guidance: 3.5,"
+        + " sampler: 'ddim', steps: 3, seed: 31, n: 2, negative: 'digit 1', guidanceInterval: [0.5, 20],"
+        + " format: 'png'})}).then((r) => r.blob()).then((b) => { dropped(b); done(); });");
+    waitUpTo(20).until(d -> id("status").getText().contains("settings of x.png restored"));
+    Object[][] want = {{"prompt", "digit 4"}, {"guidance", "3.5"}, {"sampler", "ddim"}, {"steps", "3"},
+        {"seed", "31"}, {"count", "2"}, {"negative", "digit 1"}, {"interval", "0.5,20"}};
+    for (Object[] w : want) {
+      assertEquals(w[1], id((String) w[0]).getAttribute("value"), (String) w[0]);
+    }
+    assertEquals("3.5", id("guidance-value").getText());
+    // a PNG with no settings in it
+    ((JavascriptExecutor) browser).executeAsyncScript(drop
+        + "const c = document.createElement('canvas'); c.width = c.height = 4;"
+        + "c.toBlob((b) => { dropped(b); done(); }, 'image/png');");
+    waitUpTo(20).until(d -> id("status").getText().contains("(body)"));
+    assertTrue(id("status").getAttribute("class").contains("error"));
+  }
+
   @Test
   void thePageGeneratesPreviewsResamplesWhenTheSliderMovesSweepsAndDrawsTheField() throws IOException {
     browser.get("http://127.0.0.1:" + server.port() + "/");

@@ -233,6 +233,48 @@ function later(key, ms, f) {
   state[key] = setTimeout(f, ms);
 }
 
+// Dropping a PNG that diffuse wrote (a file, or an image dragged from this page) restores the form from
+// the settings inside it, as /api/png-info reads them.
+async function restore(png, name) {
+  const r = await fetch("/api/png-info", { method: "POST", body: png, headers: { "Content-Type": "image/png" } });
+  const data = await r.json();
+  if (!r.ok || !data.sidecar) {
+    status($("status"), r.ok ? name + " has no diffuse settings" : data.error + " (" + data.field + ")", true);
+    return;
+  }
+  const s = data.sidecar, row = s.rows[0], g = s.guidance || {};
+  const id = s.model.split(/[\\/]/).pop(); // the server's model id, or a directory's last name
+  if (state.models.some((m) => m.kind === "image" && m.id === id)) $("model").value = id;
+  chooseModel();
+  $("prompt").value = row.prompt;
+  $("guidance").value = row.guidance;
+  $("guidance-value").textContent = row.guidance;
+  $("sampler").value = s.sampler;
+  $("steps").value = s.steps;
+  $("seed").value = s.seed;
+  $("count").value = row.count;
+  $("negative").value = g.negative || "";
+  $("interval").value = g.interval ? g.interval.join(",") : "";
+  if (s.rows.length > 1) {
+    $("sweep-scales").value = [...new Set(s.rows.map((x) => x.guidance))].join(",");
+    $("sweep-count").value = row.count;
+  }
+  status($("status"), "settings of " + name + " restored");
+}
+
+document.addEventListener("dragover", (e) => e.preventDefault());
+document.addEventListener("drop", async (e) => {
+  e.preventDefault();
+  const file = e.dataTransfer.files[0];
+  const url = e.dataTransfer.getData("text/uri-list");
+  try {
+    if (file) await restore(file, file.name);
+    else if (url.startsWith("data:image/png")) await restore(await (await fetch(url)).blob(), "the image");
+  } catch (err) {
+    status($("status"), "cannot read the dropped file: " + err, true);
+  }
+});
+
 $("generate-form").addEventListener("submit", (e) => { e.preventDefault(); generate(); });
 $("sweep-form").addEventListener("submit", (e) => { e.preventDefault(); sweep(); });
 $("model").addEventListener("change", chooseModel);

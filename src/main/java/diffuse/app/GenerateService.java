@@ -64,6 +64,18 @@ public final class GenerateService {
    * the calling thread, reporting each step and polling for cancellation.
    */
   public static Samples run(GenerationPlan plan, Listener progress) {
+    return run(plan, 0, progress);
+  }
+
+  /**
+   * {@link #run(GenerationPlan, Listener)} for samples {@code firstIndex} … {@code firstIndex + count − 1}
+   * of the seed's random streams (what a replay of one image of a larger run needs), reported as
+   * samples 0 … count − 1 of the rows.
+   */
+  public static Samples run(GenerationPlan plan, int firstIndex, Listener progress) {
+    if (firstIndex < 0) {
+      throw DiffuseException.badValue("firstIndex", "firstIndex must be >= 0, got " + firstIndex);
+    }
     LoadedModel model = plan.model();
     SamplerSpec spec = plan.spec();
     int batchSize = plan.request().sampling().batchSize();
@@ -82,7 +94,7 @@ public final class GenerateService {
         int n = Math.min(batchSize, count - first);
         int at = first, rowIndex = row;
         checkCancelled(progress);
-        float[] x = model.generator().sample(Generator.Batch.of(r.label(), r.scale(), seed, first, n), spec,
+        float[] x = model.generator().sample(Generator.Batch.of(r.label(), r.scale(), seed, firstIndex + first, n), spec,
             plan.guider(), Listener.ofSteps(s -> {
               progress.progress(TASK, ++done[0], total, "");
               progress.step(s.at(rowIndex, at));
@@ -111,7 +123,8 @@ public final class GenerateService {
       GenerationPlan.Row r = rows.get(i);
       out.add(new Samples.Row(r.prompt(), r.label(), r.labelName(), r.scale(), pixels.get(i), plan.count()));
     }
-    return new Samples(modelName, plan.model().info(), plan.spec(), plan.seed(), out, seconds, plan.guidance());
+    return new Samples(modelName, plan.model().info(), plan.spec(), plan.seed(), out, seconds, plan.guidance(),
+        plan.model().modelHash());
   }
 
   /**

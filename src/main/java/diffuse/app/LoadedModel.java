@@ -120,6 +120,19 @@ public final class LoadedModel implements AutoCloseable {
         device.concurrentHalves()), device);
   }
 
+  /** The weights' hash, computed once ({@link ModelStore.StoredModel#modelHash}). */
+  private volatile String modelHash;
+
+  /** The short hash of this model's weights ({@link diffuse.io.Manifest#weightsHash}). */
+  public String modelHash() {
+    String h = modelHash;
+    if (h == null) {
+      h = stored.modelHash();
+      modelHash = h;
+    }
+    return h;
+  }
+
   public ModelStore.StoredModel stored() {
     return stored;
   }

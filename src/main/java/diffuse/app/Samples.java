@@ -2,6 +2,7 @@ package diffuse.app;
 
 import diffuse.io.Images;
 import diffuse.io.ModelInfo;
+import diffuse.io.PngSettings;
 import diffuse.io.Sidecar;
 import diffuse.sampling.SamplerKind;
 import diffuse.sampling.SamplerSpec;
@@ -19,12 +20,19 @@ import java.util.List;
  * @param rows one row per (prompt, scale), in request order
  * @param seconds wall time of the sampling
  * @param guidance how guidance was applied beyond plain CFG, as the sidecar records it (null: plain)
+ * @param modelHash the short hash of the model's weights, as the sidecar records it (null: unknown)
  */
 public record Samples(String model, ModelInfo info, SamplerSpec spec, long seed, List<Row> rows, double seconds,
-    diffuse.sampling.Guidance guidance) {
+    diffuse.sampling.Guidance guidance, String modelHash) {
   /** Samples drawn with plain CFG. */
   public Samples(String model, ModelInfo info, SamplerSpec spec, long seed, List<Row> rows, double seconds) {
-    this(model, info, spec, seed, rows, seconds, null);
+    this(model, info, spec, seed, rows, seconds, null, null);
+  }
+
+  /** Samples of a model whose weights hash is not known. */
+  public Samples(String model, ModelInfo info, SamplerSpec spec, long seed, List<Row> rows, double seconds,
+      diffuse.sampling.Guidance guidance) {
+    this(model, info, spec, seed, rows, seconds, guidance, null);
   }
 
   /**
@@ -68,6 +76,21 @@ public record Samples(String model, ModelInfo info, SamplerSpec spec, long seed,
   private Sidecar sidecar(List<Sidecar.Row> sideRows, String command) {
     return new Sidecar(model, info.checkpoint(), spec.kind().id(), spec.steps(),
         spec.kind() == SamplerKind.DDIM ? spec.eta() : null, spec.clip(), seed, sideRows, command,
-        spec.spacing() == diffuse.schedule.Spacing.LINSPACE ? null : spec.spacing().toString(), guidance);
+        spec.spacing() == diffuse.schedule.Spacing.LINSPACE ? null : spec.spacing().toString(), guidance, modelHash,
+        null);
+  }
+
+  /**
+   * {@code img} (an image or a grid of these samples) as a PNG that carries {@code sidecar} in its
+   * text chunks ({@link PngSettings}), the sidecar's JSON as the .json file beside it has it.
+   */
+  public byte[] png(BufferedImage img, Sidecar sidecar) throws java.io.IOException {
+    return png(img, sidecar, diffuse.io.Json.toJson(sidecar));
+  }
+
+  /** {@link #png(BufferedImage, Sidecar)} with the sidecar's JSON as the caller writes it. */
+  public byte[] png(BufferedImage img, Sidecar sidecar, String sidecarJson) throws java.io.IOException {
+    var a = info.architecture();
+    return Images.pngWithText(img, PngSettings.chunks(sidecar, sidecarJson, a.width(), a.height()));
   }
 }

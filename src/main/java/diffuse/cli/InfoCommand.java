@@ -30,6 +30,7 @@ final class InfoCommand implements Callable<Integer> {
     PrintStream out = System.out;
     out.printf("model        %s%n", m.dir());
     out.printf("checkpoint   %s (%s)%n", i.checkpoint(), m.statePrefix() != null ? "with training state, resumable" : "exported weights only");
+    out.printf("model hash   %s (of the weights; in every sidecar and PNG it draws)%n", m.modelHash());
     if (i.isToy()) {
       var mlp = i.mlp();
       out.printf("architecture toy MLP for %d-D points, %d hidden layers of %d, embed %d%n", mlp.dim(), mlp.layers(),

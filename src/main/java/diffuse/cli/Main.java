@@ -208,11 +208,14 @@ public final class Main implements Runnable {
 
   /**
    * The command line being executed, as a shell would need it typed ("diffuse generate --prompt
-   * 'digit 7'"), for the command behind {@code spec}.
+   * 'digit 7'"), for the command behind {@code spec}; the arguments of an @-file are written out, so
+   * that the record does not depend on a file that may change or be gone.
    */
   static String commandLine(CommandLine.Model.CommandSpec spec) {
+    CommandLine.ParseResult parsed = spec.root().commandLine().getParseResult();
+    List<String> args = parsed != null ? parsed.expandedArgs() : ((Main) spec.root().userObject()).args;
     StringBuilder sb = new StringBuilder("diffuse");
-    for (String a : ((Main) spec.root().userObject()).args) {
+    for (String a : args) {
       sb.append(' ').append(a.matches("[A-Za-z0-9_./:=,+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
     }
     return sb.toString();

@@ -9,6 +9,7 @@ import diffuse.io.Images;
 import diffuse.io.Json;
 import diffuse.io.ModelStore;
 import diffuse.io.ProgressBar;
+import diffuse.io.Sidecar;
 import diffuse.prompt.Prompts;
 import diffuse.sampling.SamplerSpec;
 import java.io.IOException;
@@ -43,12 +44,28 @@ final class SweepCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "sweep.png", paramLabel = "FILE.png", description = "Grid to write (default: ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--scale", defaultValue = "3", paramLabel = "K", description = "Pixel magnification (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--scale", defaultValue = "" + Images.DEFAULT_SCALE, paramLabel = "K", description = "Pixel magnification (default: ${DEFAULT-VALUE}).")
   int pixelScale;
+
+  @Option(names = "--no-metadata",
+      description = "Write the PNG without its settings in text chunks (the .json sidecar is written all the same).")
+  boolean noMetadata;
 
   @Mixin SamplingOptions sampling;
 
   @Spec CommandSpec cmd;
+
+  /**
+   * How {@code sweep} lays out the grid of {@code samples} (one prompt, a row per scale): a title with
+   * the prompt, its label, the sampler and the seed; rows captioned by their scale; a line per row.
+   */
+  static Sidecar.Grid layout(Samples samples, long seed, int scale) {
+    Samples.Row first = samples.rows().get(0);
+    String title = String.format("\"%s\" → %s; %s %d steps, seed %d, same noise in every row", first.prompt(),
+        first.labelName(), samples.spec().kind().id(), samples.spec().steps(), seed);
+    List<String> labels = samples.rows().stream().map(r -> "s = " + GenerateCommand.fmt(r.scale())).toList();
+    return new Sidecar.Grid(title, labels, Math.max(first.count(), 1), scale);
+  }
 
   @Override
   public Integer call() throws IOException {
@@ -71,14 +88,15 @@ final class SweepCommand implements Callable<Integer> {
         }
       });
       bar.finish();
+      Sidecar.Grid layout = layout(samples, sampling.seed, pixelScale);
       List<Images.Row> rows = new ArrayList<>();
-      for (Samples.Row r : samples.rows()) {
-        rows.add(new Images.Row("s = " + GenerateCommand.fmt(r.scale()), samples.images(r)));
+      for (int k = 0; k < samples.rows().size(); k++) {
+        rows.add(new Images.Row(layout.labels().get(k), samples.images(samples.rows().get(k))));
       }
-      String title = String.format("\"%s\" → %s; %s %d steps, seed %d, same noise in every row", prompt,
-          samples.rows().get(0).labelName(), spec.kind().id(), spec.steps(), sampling.seed);
-      Images.writePng(Images.grid(title, rows, Math.max(count, 1), pixelScale), out);
-      Json.writeAtomically(GenerateCommand.sidecarPath(out), samples.sidecar(command));
+      Sidecar sidecar = samples.sidecar(command).withGrid(layout);
+      GenerateCommand.writePng(samples, Images.grid(layout.title(), rows, layout.columns(), layout.scale()), sidecar,
+          out, !noMetadata);
+      Json.writeAtomically(GenerateCommand.sidecarPath(out), sidecar);
       System.out.println("wrote " + out + " and " + GenerateCommand.sidecarPath(out));
       System.out.printf("sampling took %.1fs%n", bar.elapsedSeconds());
     }

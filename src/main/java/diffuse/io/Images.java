@@ -16,6 +16,9 @@ import javax.imageio.ImageIO;
 public final class Images {
   private Images() {}
 
+  /** Default pixel magnification of a grid (the CLI's --scale). */
+  public static final int DEFAULT_SCALE = 3;
+
   /** Sample {@code index} of a [n·H·W·C] batch in [−1, 1] as an image (values outside are clipped). */
   public static BufferedImage toImage(float[] batch, int index, int h, int w, int c) {
     BufferedImage img = new BufferedImage(w, h, c == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
@@ -142,8 +145,19 @@ public final class Images {
       javax.imageio.metadata.IIOMetadata meta = writer.getDefaultImageMetadata(type, param);
       String format = "javax_imageio_png_1.0";
       javax.imageio.metadata.IIOMetadataNode root = new javax.imageio.metadata.IIOMetadataNode(format);
+      // tEXt where the text is Latin-1 (what every reader of generator settings understands), iTXt
+      // (UTF-8) where it is not; a chunk kind with no entries is left out
+      javax.imageio.metadata.IIOMetadataNode textChunks = new javax.imageio.metadata.IIOMetadataNode("tEXt");
       javax.imageio.metadata.IIOMetadataNode itxt = new javax.imageio.metadata.IIOMetadataNode("iTXt");
+      java.nio.charset.CharsetEncoder latin1 = java.nio.charset.StandardCharsets.ISO_8859_1.newEncoder();
       for (var e : text.entrySet()) {
+        if (latin1.canEncode(e.getValue())) {
+          javax.imageio.metadata.IIOMetadataNode entry = new javax.imageio.metadata.IIOMetadataNode("tEXtEntry");
+          entry.setAttribute("keyword", e.getKey());
+          entry.setAttribute("value", e.getValue());
+          textChunks.appendChild(entry);
+          continue;
+        }
         javax.imageio.metadata.IIOMetadataNode entry = new javax.imageio.metadata.IIOMetadataNode("iTXtEntry");
         entry.setAttribute("keyword", e.getKey());
         entry.setAttribute("compressionFlag", "FALSE");
@@ -153,7 +167,12 @@ public final class Images {
         entry.setAttribute("text", e.getValue());
         itxt.appendChild(entry);
       }
-      root.appendChild(itxt);
+      if (textChunks.getLength() > 0) {
+        root.appendChild(textChunks);
+      }
+      if (itxt.getLength() > 0) {
+        root.appendChild(itxt);
+      }
       meta.mergeTree(format, root);
       java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
       try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {

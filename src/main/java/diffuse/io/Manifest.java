@@ -73,6 +73,45 @@ public final class Manifest {
     return out;
   }
 
+  /** Where a checkpoint keeps its weights: the SavedModel's variables (its graph is left out of the hash). */
+  public static final String WEIGHTS = "saved_model/variables/";
+
+  /**
+   * A short name for a model's weights (the "model hash" of sidecars, PNG settings, {@code info} and
+   * the server): the first 10 hex digits of the SHA-256 of one line {@code PATH SIZE CRC32C\n} per
+   * weight file ({@link #WEIGHTS}, paths relative to the checkpoint, in sorted order), from the sums
+   * that {@code model.json} records. {@link ModelStore#open} checks the files against those sums, so
+   * the hash names the bytes that are loaded; it does not depend on the model directory's name,
+   * its labels or its training state.
+   *
+   * @param files a checkpoint's sums (any entries outside {@link #WEIGHTS} are ignored)
+   */
+  public static String weightsHash(Map<String, FileSum> files) {
+    java.security.MessageDigest sha;
+    try {
+      sha = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java has SHA-256", e);
+    }
+    for (Map.Entry<String, FileSum> e : new TreeMap<>(files).entrySet()) {
+      if (e.getKey().startsWith(WEIGHTS)) {
+        String line = e.getKey() + " " + e.getValue().bytes() + " " + e.getValue().crc32c() + "\n";
+        sha.update(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+    return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 10);
+  }
+
+  /** {@link #weightsHash} of a checkpoint directory whose model.json records no sums: from the files. */
+  public static String weightsHash(Path checkpointDir) throws IOException {
+    Path weights = checkpointDir.resolve(WEIGHTS);
+    Map<String, FileSum> sums = new TreeMap<>();
+    if (Files.isDirectory(weights)) {
+      of(weights, null).forEach((k, v) -> sums.put(WEIGHTS + k, v));
+    }
+    return weightsHash(sums);
+  }
+
   static FileSum sum(Path p) throws IOException {
     CRC32C crc = new CRC32C();
     byte[] buf = new byte[1 << 16];

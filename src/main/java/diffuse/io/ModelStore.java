@@ -64,6 +64,21 @@ public final class ModelStore {
       }
     }
 
+    /**
+     * The short hash of the weights ({@link Manifest#weightsHash}): from the sums model.json records,
+     * or, for a model.json that records none, from the files.
+     */
+    public String modelHash() {
+      if (info.files() != null) {
+        return Manifest.weightsHash(info.files());
+      }
+      try {
+        return Manifest.weightsHash(checkpointDir);
+      } catch (IOException e) {
+        throw new ModelException("cannot read the weights of " + checkpointDir + ": " + AtomicFiles.describe(e), e);
+      }
+    }
+
     /** Prefix of the training-state checkpoint, or null if this model has none (shipped models). */
     public String statePrefix() {
       Path state = checkpointDir.resolve(STATE);

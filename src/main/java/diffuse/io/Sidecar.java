@@ -4,7 +4,8 @@ import diffuse.sampling.Guidance;
 import java.util.List;
 
 /**
- * The JSON written next to every generated PNG: everything needed to draw the same pixels again.
+ * The JSON written next to every generated PNG, and inside it ({@link PngSettings}): everything
+ * needed to draw the same pixels again.
  *
  * @param model model directory used
  * @param checkpoint checkpoint of that model
@@ -17,10 +18,14 @@ import java.util.List;
  * @param command the command line that made it
  * @param spacing the step spacing, when it is not linspace (null: linspace)
  * @param guidance how guidance was applied, when not plain CFG (null: plain): {@link Guidance}
+ * @param modelHash the model's weights hash ({@link Manifest#weightsHash}); null in sidecars
+ *     written before it was recorded
+ * @param grid how the rows were drawn as one picture; null for a single image, and in sidecars
+ *     written before it was recorded
  */
 public record Sidecar(
     String model, String checkpoint, String sampler, int steps, Double eta, boolean clip, long seed,
-    List<Row> rows, String command, String spacing, Guidance guidance) {
+    List<Row> rows, String command, String spacing, Guidance guidance, String modelHash, Grid grid) {
 
   /**
    * One row: a prompt at a guidance scale.
@@ -33,4 +38,20 @@ public record Sidecar(
    * @param count number of images
    */
   public record Row(String prompt, int label, String labelName, double guidance, int firstIndex, int count) {}
+
+  /**
+   * The layout of a grid picture ({@link Images#grid}), so that a replay draws the same pixels.
+   *
+   * @param title the line on top (null: none)
+   * @param labels the caption of each row, top to bottom
+   * @param columns images per grid line
+   * @param scale pixel magnification
+   */
+  public record Grid(String title, List<String> labels, int columns, int scale) {}
+
+  /** This sidecar for a grid drawn as {@code g}. */
+  public Sidecar withGrid(Grid g) {
+    return new Sidecar(model, checkpoint, sampler, steps, eta, clip, seed, rows, command, spacing, guidance, modelHash,
+        g);
+  }
 }

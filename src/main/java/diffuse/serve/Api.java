@@ -10,6 +10,8 @@ import diffuse.app.ToyWorld;
 import diffuse.api.DiffuseException;
 import diffuse.io.Images;
 import diffuse.io.ModelInfo;
+import diffuse.io.PngSettings;
+import diffuse.io.Sidecar;
 import diffuse.prompt.Prompts;
 import diffuse.sampling.ClassifierFreeGuidance;
 import diffuse.sampling.FieldProbe;
@@ -49,7 +51,7 @@ final class Api implements AutoCloseable {
 
   private static final Set<String> GENERATE_FIELDS = Set.of("model", "prompt", "guidance", "sampler", "steps", "eta",
       "seed", "n", "clip", "format", "spacing", "guidanceInterval", "rescale", "negative",
-      "apg", "apgNorm");
+      "apg", "apgNorm", "metadata");
 
   /** A served image model and its batcher. */
   record Slot(String id, LoadedModel model, Batcher batcher) {}
@@ -99,6 +101,7 @@ final class Api implements AutoCloseable {
       m.put("channels", info.architecture().channels());
       m.put("timesteps", info.schedule().steps());
       m.put("checkpoint", info.checkpoint());
+      m.put("modelHash", s.model().modelHash());
       m.put("defaults", Map.of("guidance", GenerateRequest.DEFAULT_GUIDANCE,
           "sampler", SamplingRequest.DEFAULT_SAMPLER_NAME,
           "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()), "n", 16));
@@ -152,7 +155,7 @@ final class Api implements AutoCloseable {
    * A parsed, validated generation request, one prompt at one or more scales, as the plan every
    * path runs ({@link GenerateService#plan}); its rows go to the model's batcher.
    */
-  record Call(Slot slot, GenerationPlan plan, boolean png, String body) {
+  record Call(Slot slot, GenerationPlan plan, boolean png, boolean metadata, String body) {
     String prompt() {
       return plan.request().prompts().get(0);
     }
@@ -224,6 +227,7 @@ final class Api implements AutoCloseable {
     long seed = f.integer("seed", 0, Long.MIN_VALUE / 2, Long.MAX_VALUE / 2);
     int n = (int) f.integer("n", sweep ? 8 : 16, 1, slot.batcher().maxBatch());
     boolean clip = f.bool("clip", true);
+    boolean metadata = f.bool("metadata", true);
     String format = f.string("format", "json");
     if (!format.equals("json") && !format.equals("png")) {
       throw DiffuseException.badValue("format", "format must be json or png, got '" + format + "'");
@@ -250,7 +254,7 @@ final class Api implements AutoCloseable {
     SamplingRequest request = new SamplingRequest(new SamplerSpec(kind, steps == null ? SamplerSpec.DEFAULT_STEPS : steps,
         eta == null ? 0 : eta, clip, spacing), seed, MAX_N, g);
     GenerationPlan plan = GenerateService.plan(slot.model(), new GenerateRequest(List.of(prompt), scales, n, request));
-    return new Call(slot, plan, format.equals("png"), text);
+    return new Call(slot, plan, format.equals("png"), metadata, text);
   }
 
   /** Work in flight for one call: its tickets and the future of its samples. */
@@ -279,12 +283,19 @@ final class Api implements AutoCloseable {
     return new Pending(tickets, samples);
   }
 
-  /** The reply for finished samples: a PNG grid that carries its settings, or JSON with every image. */
+  /**
+   * The reply for finished samples: a PNG grid, or JSON with every image, the grid and the sidecar;
+   * every PNG carries its settings (unless the request said {@code "metadata": false}).
+   */
   static Reply reply(Call c, Samples s) {
     try {
-      var sidecar = s.sidecar(c.command());
-      String sidecarJson = Reply.GSON.toJson(sidecar);
-      byte[] grid = gridPng(c, s, sidecarJson);
+      Sidecar.Grid layout = layout(c, s);
+      Sidecar sidecar = s.sidecar(c.command()).withGrid(layout);
+      List<Images.Row> gridRows = new ArrayList<>();
+      for (int k = 0; k < s.rows().size(); k++) {
+        gridRows.add(new Images.Row(layout.labels().get(k), s.images(s.rows().get(k))));
+      }
+      byte[] grid = png(c, s, Images.grid(layout.title(), gridRows, layout.columns(), layout.scale()), sidecar);
       if (c.png()) {
         return Reply.png(grid, "diffuse-" + c.slot().id() + "-" + slug(s.rows().get(0).labelName()) + ".png");
       }
@@ -292,10 +303,12 @@ final class Api implements AutoCloseable {
       out.put("model", c.slot().id());
       out.put("label", s.rows().get(0).labelName());
       List<Object> rows = new ArrayList<>();
-      for (Samples.Row r : s.rows()) {
+      for (int k = 0; k < s.rows().size(); k++) {
+        Samples.Row r = s.rows().get(k);
         List<String> imgs = new ArrayList<>();
-        for (BufferedImage img : s.images(r)) {
-          imgs.add(dataUrl(Images.pngWithText(img, Map.of())));
+        List<BufferedImage> images = gridRows.get(k).images();
+        for (int i = 0; i < images.size(); i++) {
+          imgs.add(dataUrl(png(c, s, images.get(i), s.sidecar(r, i, c.command()))));
         }
         rows.add(Map.of("guidance", r.scale(), "images", imgs));
       }
@@ -309,18 +322,38 @@ final class Api implements AutoCloseable {
     }
   }
 
-  private static byte[] gridPng(Call c, Samples s, String sidecarJson) throws IOException {
-    List<Images.Row> rows = new ArrayList<>();
+  /** {@code img} as a PNG, with {@code sidecar} in its text chunks unless the call asked for none. */
+  private static byte[] png(Call c, Samples s, BufferedImage img, Sidecar sidecar) throws IOException {
+    return c.metadata() ? s.png(img, sidecar, Reply.GSON.toJson(sidecar)) : Images.pngWithText(img, Map.of());
+  }
+
+  /** The server's grid: a row per scale (captioned by the label for one), at most 8 images a line, magnified 3×. */
+  private static Sidecar.Grid layout(Call c, Samples s) {
+    List<String> labels = new ArrayList<>();
     for (Samples.Row r : s.rows()) {
-      rows.add(new Images.Row(c.scales().size() > 1 ? "s = " + fmt(r.scale()) : r.labelName(), s.images(r)));
+      labels.add(c.scales().size() > 1 ? "s = " + fmt(r.scale()) : r.labelName());
     }
     String title = String.format(Locale.ROOT, "\"%s\" → %s; %s %d steps, seed %d%s", c.prompt(),
         s.rows().get(0).labelName(), c.spec().kind().id(), c.spec().steps(), c.seed(),
         c.scales().size() == 1 ? ", guidance s = " + fmt(c.scales().get(0)) : "");
-    Map<String, String> text = new LinkedHashMap<>();
-    text.put("parameters", title);
-    text.put("diffuse", sidecarJson);
-    return Images.pngWithText(Images.grid(title, rows, Math.min(8, c.n()), 3), text);
+    return new Sidecar.Grid(title, labels, Math.min(8, c.n()), 3);
+  }
+
+  /**
+   * POST /api/png-info: the settings that a PNG carries, {@code {"parameters": infotext, "sidecar":
+   * {...}}} (null where a chunk is absent); 400 naming {@code body} for a body that is not a PNG, or a
+   * PNG with neither chunk.
+   */
+  Reply pngInfo(byte[] body) {
+    PngSettings.Found found = PngSettings.read(body, "body", "body");
+    if (found.parameters() == null && found.sidecar() == null) {
+      throw DiffuseException.badValue("body", "body is a PNG without settings (no '" + PngSettings.PARAMETERS
+          + "' or '" + PngSettings.SIDECAR + "' text chunk)");
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("parameters", found.parameters());
+    out.put("sidecar", found.sidecar());
+    return Reply.json(200, out);
   }
 
   /** A preview of x̂_0 for the page: the images in one row, as a PNG data URL. */

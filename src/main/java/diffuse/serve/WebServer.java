@@ -49,6 +49,10 @@ import java.util.concurrent.TimeUnit;
 public final class WebServer implements AutoCloseable {
   /** Largest request body accepted; larger ones get 413. */
   public static final int MAX_BODY = 16 * 1024;
+  /** Largest PNG that {@code /api/png-info} reads (a grid of 64 images of 64×64 RGB, magnified 3×, is ≈ 2 MB). */
+  public static final int MAX_PNG = 8 * 1024 * 1024;
+  /** The one endpoint whose body is a PNG, not JSON. */
+  static final String PNG_INFO = "/api/png-info";
 
   private final Api api;
   private final EventLoopGroup boss;
@@ -69,7 +73,7 @@ public final class WebServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(new HttpServerCodec(), new BoundedAggregator(MAX_BODY), new Handler());
+            ch.pipeline().addLast(new HttpServerCodec(), new BoundedAggregator(), new Handler());
           }
         });
     try {
@@ -115,19 +119,38 @@ public final class WebServer implements AutoCloseable {
     toyPool.shutdownNow();
   }
 
-  /** Answers a body over the limit with a JSON 413 and closes the connection. */
+  /** The most body bytes a request to {@code uri} may send. */
+  static int limit(String uri) {
+    return new QueryStringDecoder(uri).path().equals(PNG_INFO) ? MAX_PNG : MAX_BODY;
+  }
+
+  /**
+   * Answers a body over the limit with a JSON 413 and closes the connection: the limit of its path
+   * ({@link #limit}), checked against the Content-Length before the body is read; a body sent
+   * without one is read up to {@link #MAX_PNG} and checked by the handler.
+   */
   private static final class BoundedAggregator extends HttpObjectAggregator {
-    BoundedAggregator(int max) {
-      super(max);
+    BoundedAggregator() {
+      super(MAX_PNG);
+    }
+
+    @Override
+    protected boolean isContentLengthInvalid(HttpMessage start, int maxContentLength) {
+      int max = start instanceof io.netty.handler.codec.http.HttpRequest r ? limit(r.uri()) : maxContentLength;
+      return super.isContentLengthInvalid(start, Math.min(max, maxContentLength));
     }
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-      Reply r = Reply.error(413, "body", "body is larger than " + MAX_BODY + " bytes");
-      FullHttpResponse res = toResponse(r);
-      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+      tooLarge(ctx, oversized instanceof io.netty.handler.codec.http.HttpRequest q ? limit(q.uri()) : MAX_BODY);
     }
+  }
+
+  /** The 413 answer, after which the connection is closed (the rest of the body is not read). */
+  static void tooLarge(ChannelHandlerContext ctx, int limit) {
+    FullHttpResponse res = toResponse(Reply.error(413, "body", "body is larger than " + limit + " bytes"));
+    res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
   }
 
   static FullHttpResponse toResponse(Reply r) {
@@ -147,9 +170,16 @@ public final class WebServer implements AutoCloseable {
       QueryStringDecoder uri = new QueryStringDecoder(req.uri());
       String path = uri.path();
       HttpMethod method = req.method();
-      String body = req.content().toString(StandardCharsets.UTF_8);
+      if (req.content().readableBytes() > limit(req.uri())) { // a body sent without its length
+        tooLarge(ctx, limit(req.uri()));
+        return;
+      }
+      String body = path.equals(PNG_INFO) ? "" : req.content().toString(StandardCharsets.UTF_8);
       try {
-        if (path.startsWith("/api/")) {
+        if (path.equals(PNG_INFO)) {
+          requireMethod(method.equals(HttpMethod.POST), method, path, "POST");
+          send(ctx, api.pngInfo(io.netty.buffer.ByteBufUtil.getBytes(req.content())), keepAlive);
+        } else if (path.startsWith("/api/")) {
           api(ctx, method, path, uri, body, keepAlive);
         } else if (method.equals(HttpMethod.GET)) {
           send(ctx, page(path), keepAlive);
@@ -184,7 +214,8 @@ public final class WebServer implements AutoCloseable {
             return;
           }
           throw new DiffuseException(DiffuseException.Code.NOT_FOUND, null, "no such endpoint: " + path
-              + " (see /api/models, /api/generate, /api/generate/stream, /api/sweep, /api/toy/field, /api/health)", null);
+              + " (see /api/models, /api/generate, /api/generate/stream, /api/sweep, /api/png-info, /api/toy/field,"
+              + " /api/health)", null);
         }
       }
       switch (path) {

@@ -1,0 +1,173 @@
+package diffuse.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import diffuse.api.DiffuseException;
+import diffuse.sampling.Guidance;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The settings inside a PNG (infotext and sidecar chunks) and the model hash, without TensorFlow. */
+class PngSettingsTest {
+  @TempDir Path dir;
+
+  static Sidecar sidecar(List<Sidecar.Row> rows, String spacing, Guidance g, String hash) {
+    return new Sidecar("models/mnist", "ckpt-00005616", "dpm++2m", 10, null, true, 42, rows,
+        "diffuse generate --prompt 'digit 7'", spacing, g, hash, null);
+  }
+
+  static Sidecar.Row row(String prompt, double scale) {
+    return new Sidecar.Row(prompt, 7, "7", scale, 0, 4);
+  }
+
+  @Test
+  void infotextIsThePromptANegativeLineAndOneLineOfSettings() {
+    assertEquals("digit 7\nSteps: 10, Sampler: dpm++2m, CFG scale: 2.0, Seed: 42, Size: 28x28,"
+        + " Model hash: abcdef0123, Model: mnist",
+        PngSettings.infotext(sidecar(List.of(row("digit 7", 2)), null, null, "abcdef0123"), 28, 28));
+    Guidance g = new Guidance(List.of(0.3, 5.0), 0.7, "digit 1", 1, null, null, null, null, null, null);
+    assertEquals("digit 7\nNegative prompt: digit 1\nSteps: 10, Sampler: dpm++2m, CFG scale: 2.5, Seed: 42,"
+        + " Size: 32x28, Model hash: abcdef0123, Model: mnist, Schedule type: trailing, Guidance interval: 0.3-5,"
+        + " CFG rescale: 0.7", PngSettings.infotext(sidecar(List.of(row("digit 7", 2.5)), "trailing", g,
+            "abcdef0123"), 32, 28));
+    // APG and autoguidance as further pairs; a value with a comma or colon quoted as a JSON string
+    String apg = PngSettings.infotext(sidecar(List.of(row("7", 2)), null,
+        Guidance.PLAIN.withApg(0, 5.0), null), 28, 28);
+    assertTrue(apg.endsWith("Model: mnist, APG eta: 0, APG norm: 5"), apg);
+    assertFalse(apg.contains("Model hash"), "an old sidecar has none: " + apg);
+    String auto = PngSettings.infotext(sidecar(List.of(row("7", 2)), null,
+        Guidance.autoguidance("C:/runs/small, early", 1.5), null), 28, 28);
+    assertTrue(auto.endsWith("Autoguidance: \"C:/runs/small, early\", Autoguidance CFG: 1.5"), auto);
+  }
+
+  @Test
+  void aGridOfSeveralRowsGivesTheFirstPromptTheOtherPromptsAndEveryScale() {
+    String sweep = PngSettings.infotext(sidecar(List.of(row("7", 0), row("7", 1), row("7", 3)), null, null, "x"),
+        8, 8);
+    assertEquals("7", sweep.lines().findFirst().orElseThrow());
+    assertTrue(sweep.contains("CFG scale: \"0.0, 1.0, 3.0\", Seed: 42"), sweep);
+    String prompts = PngSettings.infotext(sidecar(List.of(row("an h", 2), row("v", 2)), null, null, "x"), 8, 8);
+    assertTrue(prompts.startsWith("an h\nSteps: 10"), prompts);
+    assertTrue(prompts.endsWith("Prompts: an h | v"), prompts);
+    Sidecar one = sidecar(List.of(new Sidecar.Row("v", 1, "v", 2, 5, 1)), null, null, "x");
+    assertTrue(PngSettings.infotext(one, 8, 8).endsWith("Sample index: 5"), PngSettings.infotext(one, 8, 8));
+  }
+
+  @Test
+  void aPngCarriesBothChunksReadsThemBackAndKeepsItsPixels() throws IOException {
+    BufferedImage img = new BufferedImage(5, 3, BufferedImage.TYPE_BYTE_GRAY);
+    for (int i = 0; i < 15; i++) {
+      img.getRaster().setSample(i % 5, i / 5, 0, i * 17);
+    }
+    Sidecar s = sidecar(List.of(row("digit 7", 2)), "trailing", null, "abcdef0123")
+        .withGrid(new Sidecar.Grid("title", List.of("7"), 8, 3));
+    byte[] png = PngSettings.png(img, s, 5, 3);
+    PngSettings.Found found = PngSettings.read(png, "x.png", "from");
+    assertEquals(s, found.sidecar());
+    assertEquals(PngSettings.infotext(s, 5, 3), found.parameters());
+    String raw = new String(png, StandardCharsets.ISO_8859_1);
+    assertTrue(raw.contains("tEXtparameters\0digit 7\n"), "Latin-1 text goes in tEXt, as generator tools write it");
+    assertTrue(raw.contains("tEXtdiffuse\0{"), "the sidecar as the .json file has it");
+    ByteArrayOutputStream plain = new ByteArrayOutputStream();
+    ImageIO.write(img, "png", plain);
+    assertArrayEquals(pixels(plain.toByteArray()), pixels(png));
+    // text that Latin-1 cannot hold goes in iTXt (UTF-8), and reads back the same
+    Sidecar greek = sidecar(List.of(new Sidecar.Row("αβ", 0, "α", 2, 0, 1)), null, null, null);
+    byte[] utf8 = PngSettings.png(img, greek, 5, 3);
+    assertTrue(new String(utf8, StandardCharsets.ISO_8859_1).contains("iTXtparameters"));
+    assertEquals(greek, PngSettings.read(utf8, "y.png", "from").sidecar());
+  }
+
+  static int[] pixels(byte[] png) throws IOException {
+    BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
+    return img.getRaster().getPixels(0, 0, img.getWidth(), img.getHeight(), (int[]) null);
+  }
+
+  @Test
+  void aSidecarWrittenBeforeTheHashAndTheGridReadsWithNeither() throws IOException {
+    Path old = dir.resolve("old.json");
+    Files.writeString(old, "{\"model\": \"models/mnist\", \"checkpoint\": \"ckpt-1\", \"sampler\": \"ddim\","
+        + " \"steps\": 25, \"eta\": 0.0, \"clip\": true, \"seed\": 3, \"rows\": [{\"prompt\": \"7\", \"label\": 7,"
+        + " \"labelName\": \"7\", \"guidance\": 3.0, \"firstIndex\": 0, \"count\": 8}], \"command\": \"diffuse\"}");
+    Sidecar s = Json.read(old, Sidecar.class);
+    assertNull(s.modelHash());
+    assertNull(s.grid());
+    assertEquals(s, PngSettings.readSidecar(old, "from"));
+  }
+
+  @Test
+  void readingSettingsFromAFileWithoutThemIsOneLineNamingIt() throws IOException {
+    Path bare = dir.resolve("bare.png");
+    ImageIO.write(new BufferedImage(2, 2, BufferedImage.TYPE_BYTE_GRAY), "png", bare.toFile());
+    Path text = dir.resolve("notes.txt");
+    Files.writeString(text, "not json at all {");
+    Path partial = dir.resolve("partial.json");
+    Files.writeString(partial, "{\"model\": \"m\"}");
+    Map<Path, String> want = Map.of(bare, "carries no settings", text, "is neither a PNG nor a sidecar JSON",
+        partial, "is not a complete sidecar: it has no sampler", dir.resolve("gone.png"), "does not exist");
+    for (var e : want.entrySet()) {
+      DiffuseException x = assertThrows(DiffuseException.class, () -> PngSettings.readSidecar(e.getKey(), "from"));
+      assertEquals("from", x.field());
+      assertTrue(x.getMessage().startsWith("from " + e.getKey() + " "), x.getMessage());
+      assertTrue(x.getMessage().contains(e.getValue()), x.getMessage());
+      assertEquals(1, x.getMessage().lines().count(), x.getMessage());
+    }
+    DiffuseException notPng = assertThrows(DiffuseException.class,
+        () -> PngSettings.read("{}".getBytes(StandardCharsets.UTF_8), "body", "body"));
+    assertEquals("body", notPng.field());
+    assertEquals("body is not a PNG image", notPng.getMessage());
+  }
+
+  @Test
+  void theModelHashIsTheSha256OfTheWeightFilesSumsAndOnlyOfThose() throws IOException {
+    Path ckpt = dir.resolve("ckpt-00000003");
+    Path vars = Files.createDirectories(ckpt.resolve("saved_model/variables"));
+    Files.write(vars.resolve("variables.data-00000-of-00001"), new byte[] {1, 2, 3, 4, 5});
+    Files.write(vars.resolve("variables.index"), new byte[] {9, 8});
+    Files.write(ckpt.resolve("saved_model/saved_model.pb"), new byte[] {7});
+    Files.createDirectories(ckpt.resolve("state"));
+    Files.write(ckpt.resolve("state/state.index"), new byte[] {6});
+    Map<String, Manifest.FileSum> recorded = Manifest.of(ckpt, ModelStore.MODEL_JSON);
+    String hash = Manifest.weightsHash(recorded);
+    // the documented derivation: SHA-256 of "PATH SIZE CRC32C\n" per weight file, sorted, first 10 hex digits
+    StringBuilder lines = new StringBuilder();
+    for (String f : List.of("variables.data-00000-of-00001", "variables.index")) {
+      Manifest.FileSum sum = recorded.get("saved_model/variables/" + f);
+      lines.append("saved_model/variables/").append(f).append(' ').append(sum.bytes()).append(' ')
+          .append(sum.crc32c()).append('\n');
+    }
+    String want;
+    try {
+      want = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(lines.toString().getBytes(StandardCharsets.UTF_8))).substring(0, 10);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+    assertEquals(want, hash);
+    assertEquals(hash, Manifest.weightsHash(ckpt), "from the files where model.json records no sums");
+    // the graph and the training state are not the weights
+    Files.write(ckpt.resolve("saved_model/saved_model.pb"), new byte[] {7, 7});
+    Files.write(ckpt.resolve("state/state.index"), new byte[] {5});
+    assertEquals(hash, Manifest.weightsHash(ckpt));
+    Files.write(vars.resolve("variables.data-00000-of-00001"), new byte[] {1, 2, 3, 4, 6});
+    assertNotEquals(hash, Manifest.weightsHash(ckpt));
+  }
+}
