@@ -148,4 +148,16 @@ class DiffusionModelTest {
     e.save(dir);
     assertTrue(java.nio.file.Files.isRegularFile(dir.resolve("metrics.json")));
   }
+
+  /** save writes the settings inside the PNG too, as the CLI's pictures carry them. */
+  @Test
+  void aSavedPictureCarriesItsSettings(@org.junit.jupiter.api.io.TempDir Path dir) throws java.io.IOException {
+    Generation g = model.generate(GenerationRequest.builder().prompt("digit 3").count(2).steps(2).seed(4).build());
+    Path png = dir.resolve("three.png");
+    g.save(png);
+    var text = diffuse.io.Images.pngText(java.nio.file.Files.readAllBytes(png));
+    assertTrue(text.get("parameters").contains("Steps: 2"), text.toString());
+    assertTrue(text.get("diffuse").contains("\"seed\": 4"), text.toString());
+    assertTrue(java.nio.file.Files.isRegularFile(dir.resolve("three.json")));
+  }
 }

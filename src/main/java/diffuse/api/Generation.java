@@ -75,9 +75,12 @@ public final class Generation {
     return Images.grid(null, r, columns, scale);
   }
 
-  /** Writes {@link #grid(int, int) grid(8, 3)} to {@code png} and the settings beside it ({@code name.json}), atomically. */
+  /**
+   * Writes {@link #grid(int, int) grid(8, 3)} to {@code png}, with the settings inside it (its
+   * {@code parameters} and {@code diffuse} text chunks) and beside it ({@code name.json}), atomically.
+   */
   public void save(Path png) throws IOException {
-    Images.writePng(grid(8, 3), png);
+    diffuse.io.AtomicFiles.write(png, samples.png(grid(8, 3), samples.sidecar(null)));
     String name = png.getFileName().toString();
     int dot = name.lastIndexOf('.');
     Json.writeAtomically(png.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".json"), samples.sidecar(null));
