@@ -18,6 +18,37 @@ final class GenerateOptions {
     return shipped(SHIPPED.get(0));
   }
 
+  /** The model search path: directories separated by ':', searched for a model given by name. */
+  static final String SEARCH_PATH_ENV = "DIFFUSE_MODELS";
+
+  /** {@link #find(Path, java.util.Map)} in this process's environment. */
+  static Path find(Path given) {
+    return find(given, System.getenv());
+  }
+
+  /**
+   * A model named on the command line: a directory as given; else a bare name ({@code mnist},
+   * {@code my-run}) looked up in each directory of {@code $DIFFUSE_MODELS} and then among the shipped
+   * models, so that {@code --model NAME} works from any directory. Not found: {@code given} itself,
+   * for the error that names it.
+   */
+  static Path find(Path given, java.util.Map<String, String> env) {
+    if (given == null || Files.isDirectory(given) || given.getNameCount() != 1 || given.isAbsolute()) {
+      return given;
+    }
+    String name = given.toString();
+    String path = env.get(SEARCH_PATH_ENV);
+    if (path != null) {
+      for (String d : path.split(java.io.File.pathSeparator)) {
+        if (!d.isBlank() && Files.isDirectory(Path.of(d, name))) {
+          return Path.of(d, name);
+        }
+      }
+    }
+    Path shipped = shipped(name);
+    return Files.isDirectory(shipped) ? shipped : given;
+  }
+
   /** Every shipped model that is there, the default first (at least the default, so a missing one is reported). */
   static java.util.List<Path> shippedModels() {
     java.util.List<Path> found = SHIPPED.stream().map(GenerateOptions::shipped).filter(Files::isDirectory).toList();

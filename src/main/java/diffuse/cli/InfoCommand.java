@@ -23,7 +23,7 @@ final class InfoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ModelStore.StoredModel m = ModelStore.open(dir != null ? dir : GenerateOptions.defaultModel());
+    ModelStore.StoredModel m = ModelStore.open(dir != null ? GenerateOptions.find(dir) : GenerateOptions.defaultModel());
     ModelInfo i = m.info();
     var t = i.training();
     NoiseSchedule s = i.schedule().build();

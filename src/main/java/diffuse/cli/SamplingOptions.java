@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 final class SamplingOptions {
   static final int DEFAULT_DDIM_STEPS = diffuse.sampling.SamplerSpec.DEFAULT_DDIM_STEPS;
 
-  @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: the shipped models/mnist).")
+  @Option(names = "--model", paramLabel = "DIR|NAME", description = "Model directory, or a name looked up in"
+      + " $DIFFUSE_MODELS (':'-separated directories) and then among the shipped models (default: models/mnist).")
   Path model;
 
   @Option(names = "--sampler", defaultValue = SamplingRequest.DEFAULT_SAMPLER_NAME, paramLabel = "ddim|ddpm|dpm++2m|euler|heun", converter = SamplerName.class,
@@ -127,7 +128,7 @@ final class SamplingOptions {
   }
 
   Path modelDir() {
-    return model != null ? model : GenerateOptions.defaultModel();
+    return model != null ? GenerateOptions.find(model) : GenerateOptions.defaultModel();
   }
 
   ModelStore.StoredModel openModel() {

@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
         "", "Loads every model once. Concurrent requests for a model are merged into shared network runs",
         "(dynamic batching); the API is described in the README (\"diffuse serve\")."})
 final class ServeCommand implements Callable<Integer> {
-  @Option(names = "--model", paramLabel = "DIR", description = "Image model to serve (repeatable; default: every shipped"
-      + " model, models/mnist first).")
+  @Option(names = "--model", paramLabel = "DIR|NAME", description = "Image model to serve, a directory or a name as"
+      + " generate --model takes it (repeatable; default: every shipped model, models/mnist first).")
   List<Path> models;
 
   @Option(names = "--toy-model", paramLabel = "DIR", description = "A two-pixel model from `toy train` for the field view (repeatable).")
@@ -44,7 +44,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    List<Path> image = models != null ? models : toyModels == null ? GenerateOptions.shippedModels() : List.of();
+    List<Path> image = models != null ? models.stream().map(GenerateOptions::find).toList()
+        : toyModels == null ? GenerateOptions.shippedModels() : List.of();
     Serving serving = new Serving(image, toyModels == null ? List.of() : toyModels, host, port, maxBatch, maxWait, queue);
     WebServer server = serving.start(device.resolve());
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "serve-shutdown"));
