@@ -43,6 +43,12 @@ class UserDefaultsTest {
   }
 
   @Test
+  void aDotFileInTheHomeDirectoryIsReadToo(@TempDir Path home) throws IOException {
+    Files.writeString(home.resolve(".diffuse.properties"), "steps=2\n");
+    assertEquals(home.resolve(".diffuse.properties"), UserDefaults.defaultsFile(Map.of(), home.toString()));
+  }
+
+  @Test
   void namesAndPlaces() {
     assertEquals("DIFFUSE_GENERATE_BATCH_SIZE", UserDefaults.envName("generate", "batch-size"));
     assertEquals("DIFFUSE_DEVICE", UserDefaults.envName("", "device"));

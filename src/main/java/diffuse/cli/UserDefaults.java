@@ -16,7 +16,8 @@ import picocli.CommandLine;
  *   <li>the environment: {@code DIFFUSE_<COMMAND>_<OPTION>}, then {@code DIFFUSE_<OPTION>} (upper
  *       case, '-' as '_'): {@code DIFFUSE_GENERATE_STEPS=8}, {@code DIFFUSE_DEVICE=cpu},
  *       {@code DIFFUSE_MODEL=/data/models/mnist};
- *   <li>the defaults file, {@code $DIFFUSE_DEFAULTS}, else {@code $XDG_CONFIG_HOME/diffuse/defaults.properties}
+ *   <li>the defaults file, {@code $DIFFUSE_DEFAULTS}, else {@code ~/.diffuse.properties} if present,
+ *       else {@code $XDG_CONFIG_HOME/diffuse/defaults.properties}
  *       (XDG_CONFIG_HOME defaults to {@code ~/.config}): keys {@code generate.steps} or
  *       {@code steps}, option names without the dashes;
  *   <li>the command's own default.
@@ -43,11 +44,18 @@ final class UserDefaults implements CommandLine.IDefaultValueProvider {
     return new UserDefaults(System.getenv(), defaultsFile(System.getenv(), System.getProperty("user.home")));
   }
 
-  /** {@code $DIFFUSE_DEFAULTS}, else {@code $XDG_CONFIG_HOME/diffuse/defaults.properties} (XDG default {@code ~/.config}). */
+  /**
+   * {@code $DIFFUSE_DEFAULTS}; else {@code ~/.diffuse.properties} if there is one (picocli's own
+   * convention); else {@code $XDG_CONFIG_HOME/diffuse/defaults.properties} (XDG default {@code ~/.config}).
+   */
   static Path defaultsFile(Map<String, String> env, String home) {
     String given = env.get(FILE_ENV);
     if (given != null && !given.isBlank()) {
       return Path.of(given);
+    }
+    Path picocli = Path.of(home, ".diffuse.properties");
+    if (Files.isRegularFile(picocli)) {
+      return picocli;
     }
     String xdg = env.get("XDG_CONFIG_HOME");
     Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(home, ".config");
