@@ -1,5 +1,32 @@
 // diffuse serve: the page. Plain JavaScript, no libraries, nothing fetched from outside this server.
 "use strict";
+
+// A server started with --token answers the API only with "Authorization: Bearer <token>": every API
+// call carries the token this tab was given, and a 401 asks for it once and tries again.
+{
+  const plainFetch = window.fetch.bind(window);
+  const withToken = (init) => {
+    const token = sessionStorage.getItem("diffuse-token");
+    if (!token) return init;
+    const headers = new Headers((init && init.headers) || {});
+    headers.set("Authorization", "Bearer " + token);
+    return Object.assign({}, init, { headers });
+  };
+  window.fetch = async (url, init) => {
+    const api = typeof url === "string" && (url.startsWith("/api/") || url.startsWith("/v1/"));
+    if (!api) return plainFetch(url, init);
+    let r = await plainFetch(url, withToken(init));
+    if (r.status === 401) {
+      const token = window.prompt("This server needs its access token:");
+      if (token) {
+        sessionStorage.setItem("diffuse-token", token.trim());
+        r = await plainFetch(url, withToken(init));
+      }
+    }
+    return r;
+  };
+}
+
 const $ = (id) => document.getElementById(id);
 const state = { models: [], current: null, controller: null, timer: null, toyTimer: null, generation: 0 };
 

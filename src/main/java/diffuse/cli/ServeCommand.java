@@ -40,18 +40,81 @@ final class ServeCommand implements Callable<Integer> {
       description = "Most requests waiting per model; more get 429 (default: ${DEFAULT-VALUE}).")
   int queue;
 
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "Answer API requests only with Authorization: Bearer TOKEN (the page asks for it once). Needed"
+          + " for any --host but the default loopback address; DIFFUSE_TOKEN sets it too (default: none).")
+  String token;
+
+  @Option(names = "--log-level", defaultValue = "info", paramLabel = "off|error|warning|info|debug",
+      converter = LogLevel.class,
+      description = "Server log on standard error: info (the default) has one access-log line per request; error"
+          + " only failures, with their stack traces; debug also dropped connections.")
+  java.util.logging.Level logLevel;
+
+  /** --log-level by System.Logger's names, as java.util.logging (System.Logger's default back end) calls them. */
+  static final class LogLevel implements picocli.CommandLine.ITypeConverter<java.util.logging.Level> {
+    @Override
+    public java.util.logging.Level convert(String value) {
+      return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+        case "off" -> java.util.logging.Level.OFF;
+        case "error" -> java.util.logging.Level.SEVERE;
+        case "warning" -> java.util.logging.Level.WARNING;
+        case "info" -> java.util.logging.Level.INFO;
+        case "debug" -> java.util.logging.Level.FINE;
+        default -> throw new picocli.CommandLine.TypeConversionException(
+            "off, error, warning, info or debug, not '" + value + "'");
+      };
+    }
+  }
+
   @Mixin DeviceOptions device;
 
   @Override
   public Integer call() throws InterruptedException {
     List<Path> image = models != null ? models.stream().map(GenerateOptions::find).toList()
         : toyModels == null ? GenerateOptions.shippedModels() : List.of();
-    Serving serving = new Serving(image, toyModels == null ? List.of() : toyModels, host, port, maxBatch, maxWait, queue);
+    Serving serving = new Serving(image, toyModels == null ? List.of() : toyModels, host, port, maxBatch, maxWait, queue,
+        token);
+    logTo(System.err, logLevel);
     WebServer server = serving.start(device.resolve());
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "serve-shutdown"));
     System.out.println("serving http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port()
         + "/  (Ctrl-C stops)");
     server.join();
     return 0;
+  }
+
+  /**
+   * The server's log ({@code diffuse.*} System.Loggers, through java.util.logging) at {@code level},
+   * one line per record: time, level, message, and a failure's stack trace after it.
+   */
+  static void logTo(java.io.PrintStream out, java.util.logging.Level level) {
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger("diffuse");
+    log.setUseParentHandlers(false);
+    java.util.logging.Handler h = new java.util.logging.StreamHandler(out, new java.util.logging.Formatter() {
+      @Override
+      public String format(java.util.logging.LogRecord r) {
+        StringBuilder sb = new StringBuilder().append(r.getInstant()).append(' ').append(r.getLevel().getName())
+            .append(' ').append(formatMessage(r)).append(System.lineSeparator());
+        if (r.getThrown() != null) {
+          java.io.StringWriter w = new java.io.StringWriter();
+          r.getThrown().printStackTrace(new java.io.PrintWriter(w));
+          sb.append(w);
+        }
+        return sb.toString();
+      }
+    }) {
+      @Override
+      public synchronized void publish(java.util.logging.LogRecord r) {
+        super.publish(r);
+        flush();
+      }
+    };
+    h.setLevel(java.util.logging.Level.ALL);
+    for (java.util.logging.Handler old : log.getHandlers()) {
+      log.removeHandler(old);
+    }
+    log.addHandler(h);
+    log.setLevel(level);
   }
 }

@@ -296,8 +296,13 @@ final class Api implements AutoCloseable {
         gridRows.add(new Images.Row(layout.labels().get(k), s.images(s.rows().get(k))));
       }
       byte[] grid = png(c, s, Images.grid(layout.title(), gridRows, layout.columns(), layout.scale()), sidecar);
+      Map<String, String> logged = Map.of(AccessLog.IMAGES_HEADER, "" + s.rows().size() * c.n(),
+          AccessLog.COMPUTE_HEADER, "" + Math.round(s.seconds() * 1000));
       if (c.png()) {
-        return Reply.png(grid, "diffuse-" + c.slot().id() + "-" + slug(s.rows().get(0).labelName()) + ".png");
+        Reply png = Reply.png(grid, "diffuse-" + c.slot().id() + "-" + slug(s.rows().get(0).labelName()) + ".png");
+        Map<String, String> h = new LinkedHashMap<>(png.headers());
+        h.putAll(logged);
+        return new Reply(png.status(), png.contentType(), png.body(), h);
       }
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("model", c.slot().id());
@@ -316,7 +321,8 @@ final class Api implements AutoCloseable {
       out.put("grid", dataUrl(grid));
       out.put("sidecar", sidecar);
       out.put("seconds", s.seconds());
-      return Reply.json(200, out);
+      Reply json = Reply.json(200, out);
+      return new Reply(json.status(), json.contentType(), json.body(), logged);
     } catch (IOException e) {
       throw new DiffuseException(DiffuseException.Code.FAILED, "cannot encode the images: " + e.getMessage(), e);
     }

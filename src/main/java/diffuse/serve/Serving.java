@@ -21,12 +21,28 @@ import java.util.Set;
  * @param maxBatch most images in one merged network run
  * @param maxWaitMillis how long a request waits for others to share its run
  * @param queue most requests waiting per model before 429
+ * @param token the bearer token every API request must carry, or null for none; required when
+ *     {@code host} is not the default loopback address ({@link #needsToken})
  */
 public record Serving(List<Path> models, List<Path> toyModels, String host, int port, int maxBatch, long maxWaitMillis,
-    int queue) {
+    int queue, String token) {
   public static final int DEFAULT_MAX_BATCH = Api.MAX_N;
   public static final long DEFAULT_MAX_WAIT_MS = 5;
   public static final int DEFAULT_QUEUE = 256;
+
+  /** Without a token (the default loopback address only). */
+  public Serving(List<Path> models, List<Path> toyModels, String host, int port, int maxBatch, long maxWaitMillis,
+      int queue) {
+    this(models, toyModels, host, port, maxBatch, maxWaitMillis, queue, null);
+  }
+
+  /**
+   * True unless {@code host} is the default loopback address (127.0.0.1, ::1, localhost): any other
+   * address, even another loopback one, may be reachable by others, so it needs a token.
+   */
+  public static boolean needsToken(String host) {
+    return !(host.equals("127.0.0.1") || host.equals("::1") || host.equals("[::1]") || host.equals("localhost"));
+  }
 
   public Serving {
     if (models.isEmpty() && toyModels.isEmpty()) {
@@ -43,6 +59,14 @@ public record Serving(List<Path> models, List<Path> toyModels, String host, int 
     }
     if (queue < 1) {
       throw DiffuseException.badValue("queue", "queue must be >= 1, got " + queue);
+    }
+    if (token != null && token.isBlank()) {
+      throw DiffuseException.badValue("token", "token is empty");
+    }
+    if (token == null && needsToken(host)) {
+      throw DiffuseException.badValue("token", "token is needed to serve on " + host + ", which is not the default"
+          + " loopback address: anyone who can reach it could generate; give --token T (or set DIFFUSE_TOKEN), and"
+          + " send Authorization: Bearer T");
     }
     models = List.copyOf(models);
     toyModels = List.copyOf(toyModels);
@@ -62,7 +86,7 @@ public record Serving(List<Path> models, List<Path> toyModels, String host, int 
       for (Path dir : toyModels) {
         api.addToy(unique(ids, dir), ToyWorld.open(dir, device));
       }
-      return WebServer.start(api, host, port);
+      return WebServer.start(api, host, port, token);
     } catch (RuntimeException e) {
       api.close();
       throw e;

@@ -60,7 +60,9 @@ public final class WebServer implements AutoCloseable {
   private final ExecutorService toyPool;
   private final Channel channel;
 
-  private WebServer(Api api, String host, int port) throws InterruptedException {
+  private static final System.Logger LOG = System.getLogger("diffuse.serve");
+
+  private WebServer(Api api, String host, int port, String token) throws InterruptedException {
     this.api = api;
     this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     this.workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
@@ -73,7 +75,11 @@ public final class WebServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(new HttpServerCodec(), new BoundedAggregator(), new Handler());
+            ch.pipeline().addLast(new HttpServerCodec(), new AccessLog(), new BoundedAggregator());
+            if (token != null) {
+              ch.pipeline().addLast(new TokenCheck(token));
+            }
+            ch.pipeline().addLast(new Handler());
           }
         });
     try {
@@ -84,10 +90,18 @@ public final class WebServer implements AutoCloseable {
     }
   }
 
-  /** Starts serving {@code api} on host:port (port 0: any free port). */
+  /** Starts serving {@code api} on host:port (port 0: any free port) without a token. */
   public static WebServer start(Api api, String host, int port) {
+    return start(api, host, port, null);
+  }
+
+  /**
+   * Starts serving {@code api} on host:port (port 0: any free port); with a {@code token}, the API
+   * answers only requests that carry it ({@link TokenCheck}).
+   */
+  public static WebServer start(Api api, String host, int port, String token) {
     try {
-      return new WebServer(api, host, port);
+      return new WebServer(api, host, port, token);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DiffuseException(DiffuseException.Code.FAILED, "interrupted while starting the server");
@@ -194,6 +208,7 @@ public final class WebServer implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         send(ctx, Reply.error(400, null, DiffuseException.firstLine(e.getMessage())), keepAlive);
       } catch (Exception e) {
+        LOG.log(System.Logger.Level.ERROR, method + " " + path + " failed", e);
         send(ctx, Reply.error(500, null, "internal error: " + e), keepAlive);
       }
     }
@@ -231,6 +246,7 @@ public final class WebServer implements AutoCloseable {
             } catch (DiffuseException e) {
               r = Reply.error(e);
             } catch (RuntimeException e) {
+              LOG.log(System.Logger.Level.ERROR, "GET /api/toy/field failed", e);
               r = Reply.error(500, null, "internal error: " + e);
             }
             send(ctx, r, keepAlive);
@@ -309,6 +325,10 @@ public final class WebServer implements AutoCloseable {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      // a client that resets its connection is routine; anything else is worth a line
+      System.Logger.Level level = cause instanceof java.io.IOException ? System.Logger.Level.DEBUG
+          : System.Logger.Level.WARNING;
+      LOG.log(level, "connection from " + ctx.channel().remoteAddress() + " closed: " + cause, cause);
       ctx.close();
     }
   }
@@ -323,11 +343,12 @@ public final class WebServer implements AutoCloseable {
     }
   }
 
-  private static Reply failure(Throwable err) {
+  static Reply failure(Throwable err) {
     Throwable e = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
     if (e instanceof DiffuseException d) {
       return Reply.error(d);
     }
+    LOG.log(System.Logger.Level.ERROR, "a request failed", e);
     return Reply.error(500, null, "internal error: " + e);
   }
 

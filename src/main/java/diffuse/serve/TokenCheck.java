@@ -1,0 +1,50 @@
+package diffuse.serve;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+
+/**
+ * With a token, every API request ({@code /api/…}, {@code /v1/…}) must carry
+ * {@code Authorization: Bearer <token>}; one without it, or with another, gets a JSON 401 naming
+ * {@code Authorization}. The page's own files stay open (they hold no data): the page asks for the
+ * token once and sends it with every call. The comparison takes the same time whatever the tokens.
+ */
+final class TokenCheck extends ChannelInboundHandlerAdapter {
+  private final byte[] expected;
+
+  TokenCheck(String token) {
+    this.expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** True if requests to {@code path} need the token. */
+  static boolean guarded(String path) {
+    return path.startsWith("/api/") || path.startsWith("/v1/");
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof FullHttpRequest req && guarded(new QueryStringDecoder(req.uri()).path())) {
+      String given = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+      if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
+        ReferenceCountUtil.release(msg);
+        Reply r = Reply.error(401, "Authorization", given == null
+            ? "this server needs a token: send Authorization: Bearer <token>"
+            : "wrong token in Authorization");
+        FullHttpResponse res = WebServer.toResponse(new Reply(r.status(), r.contentType(), r.body(),
+            Map.of("WWW-Authenticate", "Bearer")));
+        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
+    }
+    ctx.fireChannelRead(msg);
+  }
+}
