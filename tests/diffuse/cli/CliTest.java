@@ -290,6 +290,7 @@ class CliTest {
     Run ex = run("export", model.toString(), "--out", exported.toString());
     assertEquals(0, ex.code(), ex.err());
     assertTrue(run("info", exported.toString()).out().contains("exported weights only"));
+    assertTrue(Files.readString(exported.resolve("MODEL_CARD.md")).contains("generate --model " + exported));
     Path a = shared.resolve("exp/a.png"), b = shared.resolve("exp/b.png");
     assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "v", "-n", "2", "--steps", "3",
         "--device", "cpu", "--out", a.toString()).code());
@@ -299,6 +300,43 @@ class CliTest {
     Run resume = run("train", "--resume", exported.toString(), "--epochs", "9", "--device", "cpu");
     assertNotEquals(0, resume.code());
     assertTrue(resume.err().contains("no training state"), resume.err());
+  }
+
+  /**
+   * {@code export --layout tf-serving} writes BASE/NAME/STEP/ (NAME: the run directory's by default)
+   * and never replaces a version; a bad layout or name, or --name without the layout, is a one-line
+   * error with a non-zero exit that writes nothing.
+   */
+  @Test
+  void exportInTensorFlowServingLayoutAndItsBadInput() throws IOException {
+    Path base = shared.resolve("serving");
+    long step = ModelStore.open(model).info().training().step();
+    Run ex = run("export", model.toString(), "--out", base.toString(), "--layout", "tf-serving");
+    assertEquals(0, ex.code(), ex.err());
+    Path version = base.resolve("run").resolve(Long.toString(step));
+    assertTrue(ex.out().contains("exported " + model + " to " + version), ex.out());
+    assertTrue(Files.isRegularFile(version.resolve("saved_model.pb")));
+    assertTrue(Files.isRegularFile(version.resolve("assets.extra/diffuse.json")));
+    assertTrue(Files.isRegularFile(version.resolve("assets.extra/MODEL_CARD.md")));
+    String[][] bad = {
+        {"--out", base.toString(), "--layout", "tf-serving"},
+        {"--out", base.toString(), "--layout", "zip"},
+        {"--out", base.toString(), "--layout", "tf-serving", "--name", "my model"},
+        {"--out", shared.resolve("plain").toString(), "--name", "x"}};
+    String[] says = {"exists already (version " + step + " = the training step)", "--layout must be diffuse or"
+        + " tf-serving, got 'zip'", "--name must be letters", "--name is for --layout tf-serving"};
+    for (int i = 0; i < bad.length; i++) {
+      List<String> args = new ArrayList<>(List.of("export", model.toString()));
+      args.addAll(List.of(bad[i]));
+      Run r = run(args.toArray(String[]::new));
+      assertNotEquals(0, r.code(), String.join(" ", args));
+      assertTrue(r.err().startsWith("diffuse export: error: ") && r.err().contains(says[i]), r.err());
+      assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+    try (Stream<Path> s = Files.list(base.resolve("run"))) {
+      assertEquals(List.of(version), s.toList(), "a refused export leaves nothing behind");
+    }
+    assertFalse(Files.exists(shared.resolve("plain")));
   }
 
   @Test
