@@ -171,19 +171,19 @@ class CliTest {
     Path x0Model = shared.resolve("x0-run");
     Run r = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
         "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "2", "--timesteps", "50",
-        "--warmup", "2", "--prediction", "x0", "--cosine-decay", "--extra-ema", "0.9", "--device", "cpu",
+        "--warmup", "2", "--prediction", "x0", "--cosine-decay", "--extra-ema", "0.2", "--device", "cpu",
         "--out", x0Model.toString());
     assertEquals(0, r.code(), r.err());
     String json = Files.readString(x0Model.resolve("model.json"));
     String ckpt = com.google.gson.JsonParser.parseString(json).getAsJsonObject().get("checkpoint").getAsString();
-    assertTrue(Files.isRegularFile(x0Model.resolve(ckpt).resolve("saved_model-ema0.9/saved_model.pb")),
+    assertTrue(Files.isRegularFile(x0Model.resolve(ckpt).resolve("saved_model-ema0.2/saved_model.pb")),
         "the extra average is exported with the checkpoint");
     assertTrue(json.contains("\"prediction\": \"X0\""), json);
     assertTrue(json.matches("(?s).*\"lrDecaySteps\": \\d+.*"), json);
     Run info = run("info", x0Model.toString());
     assertTrue(info.out().contains("objective    predicts x0, loss mean squared error"), info.out());
     assertTrue(info.out().contains("lr decay     cosine to 0.00010 at step 8"), info.out());
-    assertTrue(info.out().contains("averages     EMA 0.999 (the model), and [0.9] exported beside it"), info.out());
+    assertTrue(info.out().contains("averages     EMA 0.999 (the model), and [0.2] exported beside it"), info.out());
     Path out = shared.resolve("x0-gen/h.png");
     Run gen = run("generate", "--model", x0Model.toString(), "--prompt", "h", "-n", "2", "--steps", "4",
         "--sampler", "dpm++2m", "--device", "cpu", "--out", out.toString());
@@ -195,6 +195,19 @@ class CliTest {
     Run otherEma = run("train", "--resume", x0Model.toString(), "--extra-ema", "0.8", "--epochs", "3", "--device", "cpu");
     assertEquals(2, otherEma.code(), otherEma.err());
     assertTrue(otherEma.err().contains("--extra-ema"), otherEma.err());
+    // the extra average is exported by its decay, as a model of its own (0.2: below the warm-up's
+    // (1 + step)/(10 + step) from step 2 on, so it differs from the main average within this short run)
+    Path fast = shared.resolve("x0-ema0.2"), own = shared.resolve("x0-own");
+    assertEquals(0, run("export", x0Model.toString(), "--ema", "0.2", "--out", fast.toString()).code());
+    assertEquals(0, run("export", x0Model.toString(), "--out", own.toString()).code());
+    assertTrue(Files.readString(fast.resolve("model.json")).contains("\"emaDecay\": 0.2,"));
+    var wFast = ModelStore.readWeights(ModelStore.open(fast));
+    var wOwn = ModelStore.readWeights(ModelStore.open(own));
+    assertTrue(wFast.keySet().stream().anyMatch(k -> !java.util.Arrays.equals(wFast.get(k), wOwn.get(k))),
+        "another average, other weights");
+    Run noSuch = run("export", x0Model.toString(), "--ema", "0.7", "--out", shared.resolve("x0-ema0.7").toString());
+    assertEquals(2, noSuch.code(), noSuch.err());
+    assertTrue(noSuch.err().contains("--ema 0.7 is not an average of"), noSuch.err());
     Run tooShort = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
         "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "1", "--timesteps", "50",
         "--cosine-decay", "--device", "cpu", "--out", shared.resolve("too-short").toString());
@@ -428,6 +441,7 @@ class CliTest {
     assertEquals(0, ex.code(), ex.err());
     assertTrue(run("info", exported.toString()).out().contains("exported weights only"));
     assertEquals(ModelStore.open(model).modelHash(), ModelStore.open(exported).modelHash(), "the same weights");
+    assertTrue(Files.readString(exported.resolve("MODEL_CARD.md")).contains("generate --model " + exported));
     Path a = shared.resolve("exp/a.png"), b = shared.resolve("exp/b.png");
     assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "v", "-n", "2", "--steps", "3",
         "--device", "cpu", "--out", a.toString()).code());
@@ -437,6 +451,43 @@ class CliTest {
     Run resume = run("train", "--resume", exported.toString(), "--epochs", "9", "--device", "cpu");
     assertNotEquals(0, resume.code());
     assertTrue(resume.err().contains("no training state"), resume.err());
+  }
+
+  /**
+   * {@code export --layout tf-serving} writes BASE/NAME/STEP/ (NAME: the run directory's by default)
+   * and never replaces a version; a bad layout or name, or --name without the layout, is a one-line
+   * error with a non-zero exit that writes nothing.
+   */
+  @Test
+  void exportInTensorFlowServingLayoutAndItsBadInput() throws IOException {
+    Path base = shared.resolve("serving");
+    long step = ModelStore.open(model).info().training().step();
+    Run ex = run("export", model.toString(), "--out", base.toString(), "--layout", "tf-serving");
+    assertEquals(0, ex.code(), ex.err());
+    Path version = base.resolve("run").resolve(Long.toString(step));
+    assertTrue(ex.out().contains("exported " + model + " to " + version), ex.out());
+    assertTrue(Files.isRegularFile(version.resolve("saved_model.pb")));
+    assertTrue(Files.isRegularFile(version.resolve("assets.extra/diffuse.json")));
+    assertTrue(Files.isRegularFile(version.resolve("assets.extra/MODEL_CARD.md")));
+    String[][] bad = {
+        {"--out", base.toString(), "--layout", "tf-serving"},
+        {"--out", base.toString(), "--layout", "zip"},
+        {"--out", base.toString(), "--layout", "tf-serving", "--name", "my model"},
+        {"--out", shared.resolve("plain").toString(), "--name", "x"}};
+    String[] says = {"exists already (version " + step + " = the training step)", "--layout must be diffuse or"
+        + " tf-serving, got 'zip'", "--name must be letters", "--name is for --layout tf-serving"};
+    for (int i = 0; i < bad.length; i++) {
+      List<String> args = new ArrayList<>(List.of("export", model.toString()));
+      args.addAll(List.of(bad[i]));
+      Run r = run(args.toArray(String[]::new));
+      assertNotEquals(0, r.code(), String.join(" ", args));
+      assertTrue(r.err().startsWith("diffuse export: error: ") && r.err().contains(says[i]), r.err());
+      assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+    try (Stream<Path> s = Files.list(base.resolve("run"))) {
+      assertEquals(List.of(version), s.toList(), "a refused export leaves nothing behind");
+    }
+    assertFalse(Files.exists(shared.resolve("plain")));
   }
 
   @Test

@@ -116,8 +116,8 @@ public final class LoadedModel implements AutoCloseable {
 
   /** Loads the network of an opened model onto {@code device}. */
   public static LoadedModel load(ModelStore.StoredModel m, Device.Choice device) {
-    return new LoadedModel(m, new SavedModelNetwork(m.savedModel(), m.info().network(), device.samplingConfig(),
-        device.concurrentHalves()), device);
+    return new LoadedModel(m, new SavedModelNetwork(m.savedModel(), m.info().network(), m.info().prediction(),
+        device.samplingConfig(), device.concurrentHalves()), device);
   }
 
   /** The weights' hash, computed once ({@link ModelStore.StoredModel#modelHash}). */

@@ -77,7 +77,8 @@ public record ToyWorld(Denoiser net, int nullLabel, PointSet data, String name, 
       throw new DiffuseException(DiffuseException.Code.BAD_VALUE, "model",
           dir + " is an image model; toy commands need a model from `toy train`", null);
     }
-    SavedModelNetwork net = new SavedModelNetwork(sm.savedModel(), info.network(), device.config());
+    SavedModelNetwork net = new SavedModelNetwork(sm.savedModel(), info.network(), info.prediction(), device.config(),
+        false);
     PointSet data = ToyShapes.fromSpec(info.data().dataset());
     GaussianMixture exact = ToyShapes.shapeOf(info.data().dataset()) == ToyShapes.Shape.MIXTURE
         ? ToyShapes.mixture(info.labels().size()) : null;

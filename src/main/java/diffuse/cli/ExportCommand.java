@@ -1,5 +1,6 @@
 package diffuse.cli;
 
+import diffuse.io.ModelCard;
 import diffuse.io.ModelStore;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -7,21 +8,49 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code diffuse export}: a run's current model without its training state, for shipping. */
+/** {@code diffuse export}: a run's current model without its training state, for shipping or serving. */
 @Command(name = "export", mixinStandardHelpOptions = true,
-    description = {"Copy a run's current model without its training state (model.json + SavedModel).",
+    description = {"Copy a run's current model without its training state (model.json + SavedModel + "
+        + ModelCard.FILE + "),", "or with --layout tf-serving as DIR/NAME/STEP/ for TensorFlow Serving.",
         "", "This is how models/mnist was made from the training run; the copy cannot be resumed."})
 final class ExportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "RUN_DIR", description = "The training run.") Path run;
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where to put the model (replaced if present).") Path out;
+  @Option(names = "--out", required = true, paramLabel = "DIR",
+      description = "Where to put the model (a diffuse model there is replaced; with tf-serving: the base directory"
+          + " that gets NAME/VERSION/).") Path out;
+  @Option(names = "--layout", paramLabel = "LAYOUT", defaultValue = "diffuse",
+      description = "diffuse: a model directory diffuse reads (default); tf-serving: DIR/NAME/VERSION/ with"
+          + " VERSION = the training step, a SavedModel with assets.extra/diffuse.json and " + ModelCard.FILE + ".")
+  String layout;
+  @Option(names = "--name", paramLabel = "NAME",
+      description = "With --layout tf-serving: the model name (default: RUN_DIR's name).") String name;
+  @Option(names = "--ema", paramLabel = "D",
+      description = "Export the weight average of decay D: one the run keeps with train --extra-ema (default: the"
+          + " model's own, --ema-decay).") Double ema;
 
   @Override
   public Integer call() throws Exception {
     if (run.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
       throw new IllegalArgumentException("--out must differ from the run directory");
     }
-    ModelStore.StoredModel m = ModelStore.export(run, out);
-    System.out.printf("exported %s (%s, step %d) to %s%n", run, m.info().checkpoint(), m.info().training().step(), out);
+    switch (layout) {
+      case "diffuse" -> {
+        if (name != null) {
+          throw new IllegalArgumentException("--name is for --layout tf-serving; a diffuse export is named by --out");
+        }
+        ModelStore.StoredModel m = ModelStore.export(run, out, ema);
+        System.out.printf("exported %s (%s, step %d) to %s%n", run, m.info().checkpoint(), m.info().training().step(),
+            out);
+      }
+      case "tf-serving" -> {
+        Path fileName = run.toAbsolutePath().normalize().getFileName();
+        String model = name != null ? name : fileName == null ? "model" : fileName.toString();
+        Path version = ModelStore.exportServing(run, out, model, ema);
+        System.out.printf("exported %s to %s (TensorFlow Serving: model base path %s, version %s)%n", run, version,
+            version.getParent(), version.getFileName());
+      }
+      default -> throw new IllegalArgumentException("--layout must be diffuse or tf-serving, got '" + layout + "'");
+    }
     return 0;
   }
 }

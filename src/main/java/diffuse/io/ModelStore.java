@@ -15,7 +15,8 @@ import java.util.stream.Stream;
  *
  * <pre>
  * DIR/model.json                 architecture, schedule, labels, data, training; names the checkpoint
- * DIR/ckpt-00001234/saved_model/ TensorFlow SavedModel, serving signature ε(x, t, y) on the EMA weights
+ * DIR/ckpt-00001234/saved_model/ TensorFlow SavedModel, serving signature f(x, t, y) on the EMA weights, its
+ *                                output named eps, x0 or v; assets.extra/diffuse.json describes it
  * DIR/ckpt-00001234/state/       TensorFlow checkpoint of weights, Adam moments and EMA (for --resume)
  * DIR/ckpt-00001234/model.json   copy of model.json, so a checkpoint directory stands alone
  * DIR/loss.csv                   the loss log
@@ -107,11 +108,9 @@ public final class ModelStore {
     ModelInfo[] staged = new ModelInfo[1];
     try {
       VersionedDir.stage(dir, checkpointName(info.training().step()), (tmp, name) -> {
-        try (EpsilonGraph eg = new EpsilonGraph(info.network())) {
-          eg.exportSavedModel(tmp.resolve(SAVED_MODEL), content.emaWeights());
-          for (Map.Entry<Double, Map<String, float[]>> e : content.extraEmaWeights().entrySet()) {
-            eg.exportSavedModel(tmp.resolve(extraSavedModel(e.getKey())), e.getValue());
-          }
+        writeSavedModel(tmp.resolve(SAVED_MODEL), info, content.emaWeights());
+        for (Map.Entry<Double, Map<String, float[]>> e : content.extraEmaWeights().entrySet()) {
+          writeSavedModel(tmp.resolve(extraSavedModel(e.getKey())), info, e.getValue());
         }
         if (withState) {
           Files.createDirectories(tmp.resolve(STATE));
@@ -226,13 +225,54 @@ public final class ModelStore {
   }
 
   /**
+   * The SavedModel of a network predicting {@code info.prediction()} with {@code weights}, and its
+   * {@link SavedModelInfo#PATH} description, in {@code dir}: what every checkpoint and export holds.
+   */
+  static void writeSavedModel(Path dir, ModelInfo info, Map<String, float[]> weights) throws IOException {
+    try (EpsilonGraph eg = new EpsilonGraph(info.network(), info.prediction())) {
+      eg.exportSavedModel(dir, weights);
+    }
+    SavedModelInfo.write(dir, info);
+  }
+
+  /**
    * Writes the current model of {@code source} to {@code target} without its training state:
-   * model.json and a SavedModel rebuilt by this version's graph code from the source's weights (a
-   * few MB, what the repository ships). Published like a checkpoint ({@link VersionedDir}): a model
-   * already in {@code target} stays current until the new one is complete. A {@code target} that
+   * model.json, a SavedModel rebuilt by this version's graph code from the source's weights (a
+   * few MB, what the repository ships) and {@value ModelCard#FILE}. Published like a checkpoint
+   * ({@link VersionedDir}): a model already in {@code target} stays current until the new one is
+   * complete; the card, derived from model.json, is replaced after that. A {@code target} that
    * exists and is not a model directory is refused rather than replaced.
    */
   public static StoredModel export(Path source, Path target) throws IOException {
+    return export(source, target, null);
+  }
+
+  /**
+   * One weight average of a run's current checkpoint: the model's own ({@code ema} null or its
+   * decay) or one of the extra averages it keeps ({@code train --extra-ema}), with the description
+   * of a model made of it (that decay as its EMA, no extra averages).
+   */
+  record Average(Path savedModel, ModelInfo info) {}
+
+  static Average average(StoredModel m, Double ema) {
+    diffuse.model.TrainSettings s = m.info().training().settings();
+    if (ema == null || ema == s.emaDecay()) {
+      return new Average(m.savedModel(), m.info());
+    }
+    if (!s.extraEmas().contains(ema)) {
+      throw DiffuseException.badValue("ema", "ema " + ema + " is not an average of " + m.dir() + ": it keeps "
+          + s.emaDecay() + (s.extraEmas().isEmpty() ? " only" : " and " + s.extraEmas()));
+    }
+    Path dir = m.checkpointDir().resolve(extraSavedModel(ema));
+    if (!Files.isDirectory(dir)) {
+      throw new ModelException(dir + " is missing: the checkpoint holds no SavedModel of the average " + ema);
+    }
+    return new Average(dir, m.info().withTraining(m.info().training().withSettings(
+        s.toBuilder().emaDecay(ema).extraEmaDecays(null).build())));
+  }
+
+  /** {@link #export(Path, Path)} of the run's weight average {@code ema} (null: the model's own). */
+  public static StoredModel export(Path source, Path target, Double ema) throws IOException {
     StoredModel m = open(source);
     if (Files.isDirectory(target) && !Files.exists(target.resolve(MODEL_JSON))) {
       try (Stream<Path> s = Files.list(target)) {
@@ -241,35 +281,121 @@ public final class ModelStore {
         }
       }
     }
-    ModelInfo info = m.info();
+    Average avg = average(m, ema);
+    ModelInfo info = avg.info();
     ModelInfo[] staged = new ModelInfo[1];
     Map<String, float[]> weights;
     try {
-      weights = readWeights(m);
+      weights = readWeights(avg.savedModel(), info);
     } catch (RuntimeException e) {
-      throw new ModelException("cannot read the weights of " + m.savedModel() + ": " + DiffuseException.firstLine(e.getMessage()), e);
+      throw new ModelException("cannot read the weights of " + avg.savedModel() + ": " + DiffuseException.firstLine(e.getMessage()), e);
     }
     try {
       String name = VersionedDir.stage(target, checkpointName(info.training().step()), (tmp, n) -> {
-        try (EpsilonGraph eg = new EpsilonGraph(info.network())) {
-          eg.exportSavedModel(tmp.resolve(SAVED_MODEL), weights);
-        }
+        writeSavedModel(tmp.resolve(SAVED_MODEL), info, weights);
         staged[0] = info.withCheckpoint(n).withFiles(Manifest.of(tmp, MODEL_JSON));
         Json.writeAtomically(tmp.resolve(MODEL_JSON), staged[0]);
       });
       VersionedDir.commit(target, CKPT_PREFIX, name, n -> Json.writeAtomically(target.resolve(MODEL_JSON), staged[0]));
+      AtomicFiles.write(target.resolve(ModelCard.FILE), ModelCard.markdown(staged[0], cardName(target),
+          target.toString(), null).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     } catch (RuntimeException e) {
       throw new IOException("cannot export " + source + ": " + DiffuseException.firstLine(e.getMessage()), e);
     }
     return open(target);
   }
 
+  /** A TF Serving model name: what {@link #exportServing} accepts (it becomes a directory and a URL path segment). */
+  public static final java.util.regex.Pattern SERVING_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
+  /**
+   * Writes the current model of {@code source} in TensorFlow Serving's layout,
+   * {@code base/name/VERSION/} with VERSION the model's training step: the SavedModel
+   * ({@code saved_model.pb}, {@code variables/}) and in its {@code assets.extra/} the description
+   * {@code diffuse.json} and the {@value ModelCard#FILE}. Serving loads the highest version, so a
+   * later export of the same run at a later step is served next while this one stays on disk. The
+   * version directory is written under a temporary name and renamed ({@link VersionedDir#stage}), so
+   * a watching server never sees a part of it; a version that exists already is refused rather than
+   * replaced (a server may be serving it).
+   *
+   * @return the version directory
+   */
+  public static Path exportServing(Path source, Path base, String name) throws IOException {
+    return exportServing(source, base, name, null);
+  }
+
+  /** {@link #exportServing(Path, Path, String)} of the run's weight average {@code ema} (null: the model's own). */
+  public static Path exportServing(Path source, Path base, String name, Double ema) throws IOException {
+    if (name == null || !SERVING_NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("--name must be letters, digits, '.', '_' or '-' (not first), got '"
+          + name + "'");
+    }
+    Path modelDir = base.resolve(name);
+    if (modelDir.toAbsolutePath().normalize().equals(source.toAbsolutePath().normalize())) {
+      throw new IllegalArgumentException("--out and --name name the run directory " + source
+          + " itself; export to another directory");
+    }
+    StoredModel m = open(source);
+    Average avg = average(m, ema);
+    ModelInfo info = avg.info();
+    String version = Long.toString(servingVersion(info));
+    if (Files.exists(modelDir.resolve(version))) {
+      throw new ModelException(modelDir.resolve(version) + " exists already (version " + version + " = the training"
+          + " step); remove it, or export under another --name");
+    }
+    if (Files.exists(modelDir) && !Files.isDirectory(modelDir)) {
+      throw new ModelException(modelDir + " exists and is not a directory");
+    }
+    Map<String, float[]> weights;
+    try {
+      weights = readWeights(avg.savedModel(), info);
+    } catch (RuntimeException e) {
+      throw new ModelException("cannot read the weights of " + avg.savedModel() + ": " + DiffuseException.firstLine(e.getMessage()), e);
+    }
+    try {
+      String staged = VersionedDir.stage(modelDir, version, (tmp, n) -> {
+        writeSavedModel(tmp, info, weights);
+        AtomicFiles.write(tmp.resolve("assets.extra").resolve(ModelCard.FILE),
+            ModelCard.markdown(info, name, null, name).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      });
+      if (!staged.equals(version)) { // another export of this step got there first
+        AtomicFiles.deleteTree(modelDir.resolve(staged));
+        throw new ModelException(modelDir.resolve(version) + " exists already (written while this export ran)");
+      }
+    } catch (RuntimeException e) {
+      if (e instanceof ModelException) {
+        throw e;
+      }
+      throw new IOException("cannot export " + source + ": " + DiffuseException.firstLine(e.getMessage()), e);
+    }
+    return modelDir.resolve(version);
+  }
+
+  /**
+   * The TF Serving version of a model: its training step, so versions of one run grow as it trains
+   * (1 for a model saved before its first step, which keeps versions positive).
+   */
+  public static long servingVersion(ModelInfo info) {
+    return Math.max(1, info.training().step());
+  }
+
+  /** What a card calls the model exported to {@code target}: the directory's name. */
+  private static String cardName(Path target) {
+    Path n = target.toAbsolutePath().normalize().getFileName();
+    return n == null ? "model" : n.toString();
+  }
+
   /** The weights stored in a model's SavedModel, keyed by parameter name. */
   public static java.util.Map<String, float[]> readWeights(StoredModel m) {
+    return readWeights(m.savedModel(), m.info());
+  }
+
+  /** The weights stored in the SavedModel {@code savedModel} of a network {@code info} describes. */
+  static java.util.Map<String, float[]> readWeights(Path savedModel, ModelInfo info) {
     java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
-    try (org.tensorflow.SavedModelBundle b = org.tensorflow.SavedModelBundle.load(m.savedModel().toString(),
+    try (org.tensorflow.SavedModelBundle b = org.tensorflow.SavedModelBundle.load(savedModel.toString(),
         diffuse.model.GraphNames.TAG)) {
-      for (diffuse.model.ParamSpec spec : m.info().network().paramSpecs()) {
+      for (diffuse.model.ParamSpec spec : info.network().paramSpecs()) {
         float[] a = new float[spec.size()];
         try (org.tensorflow.Result r = b.session().runner().fetch(spec.name()).run()) {
           ((org.tensorflow.types.TFloat32) r.get(0)).copyTo(org.tensorflow.ndarray.buffer.DataBuffers.of(a, false, false));

@@ -8,6 +8,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Signature;
+import diffuse.sampling.Prediction;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -15,8 +16,10 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * A graph holding only ε_θ(x, t, y) on plain variables, used to write the SavedModel that sampling
- * and any other TensorFlow runtime load. Its inputs and output are named by {@link GraphNames}.
+ * A graph holding only the network f_θ(x, t, y) on plain variables (ε_θ for an ε model), used to
+ * write the SavedModel that sampling and any other TensorFlow runtime load. Its inputs are named by
+ * {@link GraphNames}; the signature's output, and the op behind it, are named after what the network
+ * predicts ({@link GraphNames#outputName}).
  */
 public final class EpsilonGraph implements AutoCloseable {
   private final Graph graph = new Graph();
@@ -25,10 +28,20 @@ public final class EpsilonGraph implements AutoCloseable {
   private final Placeholder<TFloat32> t;
   private final Placeholder<TInt32> y;
   private final Operand<TFloat32> eps;
+  /** The signature's output: {@link #eps} itself for an ε model, else an identity of it named after the prediction. */
+  private final Operand<TFloat32> output;
+  private final String outputName;
   private final NoiseNet net;
 
+  /** The graph of an ε-prediction network. */
   public EpsilonGraph(NoiseNet net) {
+    this(net, Prediction.EPS);
+  }
+
+  /** The graph of a network that predicts {@code prediction}, which names the SavedModel's output. */
+  public EpsilonGraph(NoiseNet net, Prediction prediction) {
     this.net = net;
+    this.outputName = GraphNames.outputName(prediction);
     boolean built = false;
     try {
       Ops tf = Ops.create(graph);
@@ -37,6 +50,9 @@ public final class EpsilonGraph implements AutoCloseable {
       t = tf.withName(GraphNames.INPUT_T).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
       y = tf.withName(GraphNames.INPUT_Y).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
       eps = net.build(tf, params::create, x, t, y);
+      // the network names its output op "eps"; an x0 or v network's SavedModel shows its own name
+      // (an identity: the numbers are the same)
+      output = outputName.equals(GraphNames.OUTPUT_EPS) ? eps : tf.withName(outputName).identity(eps);
       built = true;
     } finally {
       if (!built) {
@@ -46,8 +62,8 @@ public final class EpsilonGraph implements AutoCloseable {
   }
 
   /**
-   * Writes a SavedModel (tag {@value GraphNames#TAG}, signature {@value GraphNames#SIGNATURE_KEY})
-   * whose variables hold {@code weights}.
+   * Writes a SavedModel (tag {@value GraphNames#TAG}, signature {@value GraphNames#SIGNATURE_KEY}:
+   * inputs x, t, y, one output named after the prediction) whose variables hold {@code weights}.
    */
   public void exportSavedModel(Path dir, Map<String, float[]> weights) throws IOException {
     try (Session session = new Session(graph)) {
@@ -58,7 +74,7 @@ public final class EpsilonGraph implements AutoCloseable {
               .input(GraphNames.INPUT_X, x)
               .input(GraphNames.INPUT_T, t)
               .input(GraphNames.INPUT_Y, y)
-              .output(GraphNames.OUTPUT_EPS, eps)
+              .output(outputName, output)
               .build();
       SavedModelBundle.exporter(dir.toString())
           .withTags(GraphNames.TAG)

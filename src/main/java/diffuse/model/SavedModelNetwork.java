@@ -2,9 +2,11 @@ package diffuse.model;
 
 import diffuse.api.ModelException;
 import diffuse.sampling.Network;
+import diffuse.sampling.Prediction;
 import java.nio.file.Path;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.ConfigProto;
@@ -14,11 +16,22 @@ import org.tensorflow.types.TInt32;
 /**
  * The network f_θ(x, t, y) of a SavedModel written by {@link EpsilonGraph}, as a {@link Network}
  * (its output is ε, x_0 or v as the model's config says; {@code Prediction.denoiser} tags it). Feeds and
- * fetches by the names in {@link GraphNames}; each call's tensors are closed before it returns.
+ * fetches the tensors its serving signature names for the inputs of {@link GraphNames} and its one
+ * output, whose key is the prediction's name or, in SavedModels written before that, {@code eps}
+ * ({@link GraphNames#outputMatches}); each call's tensors are closed before it returns.
  */
 public final class SavedModelNetwork implements Network, AutoCloseable {
   private final SavedModelBundle bundle;
   private final NoiseNet net;
+  /** The tensors the serving signature names. */
+  private final Tensors tensors;
+
+  /**
+   * Tensor names ("op:index") the serving signature gives for x, t, y and the output.
+   *
+   * @param key the output's key in the signature (eps, x0 or v)
+   */
+  private record Tensors(String x, String t, String y, String output, String key) {}
   /** Receives each call's trace when set ({@link #traceCalls}); null: calls run untraced. */
   private java.util.function.Consumer<org.tensorflow.proto.RunMetadata> callTrace;
 
@@ -33,31 +46,82 @@ public final class SavedModelNetwork implements Network, AutoCloseable {
   /** Runs the first half of a split batch; null when halves are off. */
   private final java.util.concurrent.ExecutorService halfRunner;
 
-  /** A network whose calls run as one session call each. */
+  /** A network whose calls run as one session call each, whatever its signature says it predicts. */
   public SavedModelNetwork(Path savedModel, NoiseNet net, ConfigProto session) {
-    this(savedModel, net, session, false);
+    this(savedModel, net, null, session, false);
+  }
+
+  /** A network that may run batches as halves, whatever its signature says it predicts. */
+  public SavedModelNetwork(Path savedModel, NoiseNet net, ConfigProto session, boolean concurrentHalves) {
+    this(savedModel, net, null, session, concurrentHalves);
   }
 
   /**
+   * @param prediction what model.json says the network predicts, which the signature's output key
+   *     must agree with ({@link GraphNames#outputMatches}); null: not checked
    * @param concurrentHalves run batches of at least {@link #HALVES_FROM} as two session calls at
    *     once, each on half the batch (a CPU with two or more threads: one call's small
    *     convolutions and element-wise ops leave cores idle that the other call fills; results are
    *     per sample, the same network on the same inputs)
    */
-  public SavedModelNetwork(Path savedModel, NoiseNet net, ConfigProto session, boolean concurrentHalves) {
+  public SavedModelNetwork(Path savedModel, NoiseNet net, Prediction prediction, ConfigProto session,
+      boolean concurrentHalves) {
     this.net = net;
-    this.halfRunner = concurrentHalves ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-      Thread th = new Thread(r, "diffuse-half-batch");
-      th.setDaemon(true);
-      return th;
-    }) : null;
+    SavedModelBundle loaded;
     try {
-      bundle = SavedModelBundle.loader(savedModel.toString()).withTags(GraphNames.TAG)
+      loaded = SavedModelBundle.loader(savedModel.toString()).withTags(GraphNames.TAG)
           .withConfigProto(session).load();
     } catch (RuntimeException e) {
       throw new ModelException("cannot load the SavedModel in " + savedModel + ": "
           + firstLine(e.getMessage()), e);
     }
+    try {
+      tensors = signatureTensors(loaded, savedModel, prediction);
+    } catch (RuntimeException e) {
+      loaded.close(); // a refused SavedModel leaves no session behind
+      throw e;
+    }
+    bundle = loaded;
+    this.halfRunner = concurrentHalves ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread th = new Thread(r, "diffuse-half-batch");
+      th.setDaemon(true);
+      return th;
+    }) : null;
+  }
+
+  /**
+   * The tensor names of x, t, y and the output in {@code b}'s serving signature, then the output's
+   * key; a SavedModel without that signature, its inputs or one output, or whose output names
+   * another prediction than {@code prediction}, is a {@link ModelException} naming {@code dir}.
+   */
+  private static Tensors signatureTensors(SavedModelBundle b, Path dir, Prediction prediction) {
+    Signature sig = b.signatures().stream().filter(s -> s.key().equals(GraphNames.SIGNATURE_KEY)).findFirst()
+        .orElseThrow(() -> new ModelException("the SavedModel in " + dir + " has no signature '"
+            + GraphNames.SIGNATURE_KEY + "'"));
+    var in = sig.getInputs();
+    for (String k : java.util.List.of(GraphNames.INPUT_X, GraphNames.INPUT_T, GraphNames.INPUT_Y)) {
+      if (!in.containsKey(k)) {
+        throw new ModelException("the SavedModel in " + dir + ": signature '" + GraphNames.SIGNATURE_KEY
+            + "' has no input '" + k + "' (inputs: " + String.join(", ", new java.util.TreeSet<>(in.keySet())) + ")");
+      }
+    }
+    var out = sig.getOutputs();
+    if (out.size() != 1) {
+      throw new ModelException("the SavedModel in " + dir + ": signature '" + GraphNames.SIGNATURE_KEY
+          + "' has " + out.size() + " outputs, expected one (the network's prediction)");
+    }
+    String key = out.keySet().iterator().next();
+    if (prediction != null && !GraphNames.outputMatches(key, prediction)) {
+      throw new ModelException("the SavedModel in " + dir + " outputs '" + key + "' but model.json says the"
+          + " network predicts " + GraphNames.outputName(prediction));
+    }
+    return new Tensors(in.get(GraphNames.INPUT_X).name, in.get(GraphNames.INPUT_T).name,
+        in.get(GraphNames.INPUT_Y).name, out.get(key).name, key);
+  }
+
+  /** The signature's output key: what the network predicts ({@code eps} in SavedModels older than that). */
+  public String outputKey() {
+    return tensors.key();
   }
 
   private static String firstLine(String s) {
@@ -140,10 +204,10 @@ public final class SavedModelNetwork implements Network, AutoCloseable {
         TFloat32 tT = TFloat32.vectorOf(ts);
         TInt32 yT = TInt32.vectorOf(labels);
         Result r = Traced.run(bundle.session().runner()
-            .feed(GraphNames.INPUT_X, xT)
-            .feed(GraphNames.INPUT_T, tT)
-            .feed(GraphNames.INPUT_Y, yT)
-            .fetch(GraphNames.OUTPUT_EPS), callTrace)) {
+            .feed(tensors.x(), xT)
+            .feed(tensors.t(), tT)
+            .feed(tensors.y(), yT)
+            .fetch(tensors.output()), callTrace)) {
       return Output.of((TFloat32) r.get(0), shape);
     }
   }
