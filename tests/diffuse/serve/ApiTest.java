@@ -478,4 +478,39 @@ class ApiTest {
     // and the server still answers
     assertEquals(200, send("POST", "/api/generate", "{\"prompt\": \"v\", \"n\": 1, \"steps\": 2}").statusCode());
   }
+
+  /**
+   * Autoguidance through the API: guideModel names another served model of the same labels; a guide
+   * equal to the model changes nothing, so at any scale it draws the conditional model's (s = 1)
+   * pixels; the sidecar records the guide; a model that cannot guide, or a guide with CFG's own
+   * methods, is a 400 naming guideModel.
+   */
+  @Test
+  void aServedModelGuidesAnotherByAutoguidance() throws Exception {
+    try (WebServer two = new Serving(List.of(model, model), List.of(), "127.0.0.1", 0, 64, 0, 64).start(cpu())) {
+      JsonObject models = json(send(two, "GET", "/api/models", null));
+      String main = models.getAsJsonArray("models").get(0).getAsJsonObject().get("id").getAsString();
+      String other = models.getAsJsonArray("models").get(1).getAsJsonObject().get("id").getAsString();
+      assertEquals(2, models.getAsJsonArray("models").get(0).getAsJsonObject().getAsJsonArray("guides").size());
+      HttpResponse<byte[]> auto = send(two, "POST", "/api/generate", "{\"model\": \"" + main + "\", \"prompt\": \"v\","
+          + " \"n\": 2, \"steps\": 4, \"seed\": 7, \"guidance\": 3, \"guideModel\": \"" + other + "\"}");
+      assertEquals(200, auto.statusCode(), new String(auto.body(), StandardCharsets.UTF_8));
+      HttpResponse<byte[]> cond = send(two, "POST", "/api/generate", "{\"model\": \"" + main + "\", \"prompt\": \"v\","
+          + " \"n\": 2, \"steps\": 4, \"seed\": 7, \"guidance\": 1}");
+      List<int[]> a = pixels(json(auto)), c = pixels(json(cond));
+      for (int i = 0; i < 2; i++) {
+        assertArrayEquals(c.get(i), a.get(i), "image " + i + ": a guide equal to the model is the conditional model");
+      }
+      JsonObject g = json(auto).getAsJsonObject("sidecar").getAsJsonObject("guidance");
+      assertTrue(g.get("guideModel").getAsString().endsWith(model.getFileName().toString()), g.toString());
+      assertTrue(g.has("guideCheckpoint"), g.toString());
+      HttpResponse<byte[]> unknown = send(two, "POST", "/api/generate", "{\"prompt\": \"v\", \"guideModel\": \"nope\"}");
+      assertEquals(400, unknown.statusCode());
+      assertEquals("guideModel", json(unknown).get("field").getAsString());
+      HttpResponse<byte[]> both = send(two, "POST", "/api/generate", "{\"prompt\": \"v\", \"guideModel\": \"" + other
+          + "\", \"rescale\": 0.5}");
+      assertEquals(400, both.statusCode());
+      assertEquals("guideModel", json(both).get("field").getAsString());
+    }
+  }
 }

@@ -51,7 +51,7 @@ final class Api implements AutoCloseable {
 
   private static final Set<String> GENERATE_FIELDS = Set.of("model", "prompt", "guidance", "sampler", "steps", "eta",
       "seed", "n", "clip", "format", "spacing", "guidanceInterval", "rescale", "negative",
-      "apg", "apgNorm", "metadata");
+      "apg", "apgNorm", "metadata", "guideModel", "guideCfg");
 
   /** A served image model and its batcher. */
   record Slot(String id, LoadedModel model, Batcher batcher) {}
@@ -106,6 +106,7 @@ final class Api implements AutoCloseable {
           "sampler", SamplingRequest.DEFAULT_SAMPLER_NAME,
           "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()), "n", 16));
       m.put("maxN", s.batcher().maxBatch());
+      m.put("guides", guides(s));
       m.put("tradeoff", tradeoffPlot(s) != null ? "/api/models/" + s.id() + "/tradeoff.png" : null);
       out.add(m);
     }
@@ -114,6 +115,25 @@ final class Api implements AutoCloseable {
           "name", e.getValue().name()));
     }
     return Reply.json(200, Map.of("models", out));
+  }
+
+  /**
+   * The served models that can guide {@code s} by autoguidance (Karras et al. 2024): the same
+   * labels, schedule and image size, itself included (a guide equal to the model changes nothing).
+   */
+  List<String> guides(Slot s) {
+    ModelInfo a = s.model().info();
+    List<String> out = new ArrayList<>();
+    for (Slot o : models.values()) {
+      ModelInfo b = o.model().info();
+      if (a.labels().equals(b.labels()) && a.schedule().equals(b.schedule())
+          && a.architecture().height() == b.architecture().height()
+          && a.architecture().width() == b.architecture().width()
+          && a.architecture().channels() == b.architecture().channels()) {
+        out.add(o.id());
+      }
+    }
+    return out;
   }
 
   /**
@@ -180,7 +200,7 @@ final class Api implements AutoCloseable {
       return plan.count();
     }
 
-    /** The server's guidance is always the model's own (no autoguidance field is accepted). */
+    /** The guider every row runs with: the model's own guidance, or autoguidance by another served model. */
     Guider method() {
       return plan.guider();
     }
@@ -250,7 +270,18 @@ final class Api implements AutoCloseable {
     String negative = f.has("negative") ? f.string("negative", "") : null;
     Double apg = f.has("apg") ? f.number("apg", 0) : null;
     Double apgNorm = f.has("apgNorm") ? f.number("apgNorm", 0) : null;
-    var g = new Guidance(interval, rescale, negative, null, apg, apgNorm, null, null, null, null);
+    String guideDir = null;
+    if (f.has("guideModel")) {
+      String id = f.string("guideModel", "");
+      Slot guide = models.get(id);
+      if (guide == null || !guides(slot).contains(id)) {
+        throw DiffuseException.badValue("guideModel", "guideModel must name a served model of the same labels, schedule"
+            + " and size as " + slot.id() + " (autoguidance); these can guide it: " + guides(slot));
+      }
+      guideDir = guide.model().dir().toString();
+    }
+    Double guideCfg = f.has("guideCfg") ? f.number("guideCfg", 0) : null;
+    var g = new Guidance(interval, rescale, negative, null, apg, apgNorm, guideDir, null, guideCfg, null);
     SamplingRequest request = new SamplingRequest(new SamplerSpec(kind, steps == null ? SamplerSpec.DEFAULT_STEPS : steps,
         eta == null ? 0 : eta, clip, spacing), seed, MAX_N, g);
     GenerationPlan plan = GenerateService.plan(slot.model(), new GenerateRequest(List.of(prompt), scales, n, request));
