@@ -53,7 +53,8 @@ final class EvaluateCommand implements Callable<Integer> {
     if (methods == null) {
       return evaluate(sampling.request(), out);
     }
-    List<diffuse.app.SamplingRequest> requests = methods.stream().map(m -> sampling.request().withMethod(m)).toList();
+    List<diffuse.app.SamplingRequest> requests = methods.stream()
+        .map(m -> SamplingOptions.withGuideFound(sampling.request().withMethod(m))).toList();
     ModelInfo info = sampling.openModel().info();
     for (diffuse.app.SamplingRequest r : requests) { // every method is checked before the first one runs
       r.spec(info);

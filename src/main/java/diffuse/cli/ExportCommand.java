@@ -28,6 +28,8 @@ final class ExportCommand implements Callable<Integer> {
       description = "Export the weight average of decay D: one the run keeps with train --extra-ema (default: the"
           + " model's own, --ema-decay).") Double ema;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     if (run.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
@@ -38,7 +40,7 @@ final class ExportCommand implements Callable<Integer> {
         if (name != null) {
           throw new IllegalArgumentException("--name is for --layout tf-serving; a diffuse export is named by --out");
         }
-        ModelStore.StoredModel m = ModelStore.export(run, out, ema);
+        ModelStore.StoredModel m = ModelStore.export(run, out, ema, Main.commandLine(spec));
         System.out.printf("exported %s (%s, step %d) to %s%n", run, m.info().checkpoint(), m.info().training().step(),
             out);
       }

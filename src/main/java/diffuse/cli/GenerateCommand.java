@@ -182,8 +182,12 @@ final class GenerateCommand implements Callable<Integer> {
    */
   static Sidecar.Grid layout(Samples samples, int prompts, long seed, int columns, int scale) {
     SamplerSpec spec = samples.spec();
-    String title = String.format("guidance s = %s, %s %d steps, seed %d", fmt(samples.rows().get(0).scale()),
-        spec.kind().id(), spec.steps(), seed);
+    var g = samples.guidance();
+    String how = g != null && g.isAutoguidance()
+        ? String.format("autoguidance w = %s by %s%s", fmt(samples.rows().get(0).scale()),
+            Path.of(g.guideModel()).getFileName(), g.guideCfg() == null ? "" : " + CFG " + fmt(g.guideCfg()))
+        : "guidance s = " + fmt(samples.rows().get(0).scale());
+    String title = String.format("%s, %s %d steps, seed %d", how, spec.kind().id(), spec.steps(), seed);
     List<String> labels = samples.rows().stream().map(r -> prompts == 1 && r.prompt().equalsIgnoreCase(r.labelName())
         ? r.labelName() : r.prompt() + " → " + r.labelName()).toList();
     return new Sidecar.Grid(title, labels, columns, scale);

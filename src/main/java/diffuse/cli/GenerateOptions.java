@@ -8,7 +8,7 @@ final class GenerateOptions {
   private GenerateOptions() {}
 
   /** The shipped image models, the default first. */
-  static final java.util.List<String> SHIPPED = java.util.List.of("mnist", "fashion-mnist");
+  static final java.util.List<String> SHIPPED = java.util.List.of("mnist", "fashion-mnist", "mnist-guide");
 
   /**
    * The shipped MNIST model: {@code models/mnist} relative to the working directory, else beside

@@ -87,7 +87,7 @@ final class SamplingOptions {
       description = "Steer away from this class instead of from the unconditional model (e.g. \"digit 1\").")
   String negative;
 
-  @Option(names = "--guide-model", paramLabel = "DIR",
+  @Option(names = "--guide-model", paramLabel = "DIR|NAME",
       description = "Autoguidance (Karras et al. 2024): guide with this weaker model of the same labels and schedule"
           + " (smaller, or trained for less time) instead of the unconditional half: D = D_guide + s·(D − D_guide),"
           + " s = --guidance. One call of each model per step. Default: off (classifier-free guidance).")
@@ -106,12 +106,24 @@ final class SamplingOptions {
           + " got " + interval.size() + " values");
     }
     var g = new diffuse.sampling.Guidance(interval, rescale, negative, null, apg, apgNorm,
-        guideModel == null ? null : guideModel.toString(), null, guideCfg, null);
+        guideModel == null ? null : GenerateOptions.find(guideModel).toString(), null, guideCfg, null);
     if (steps != null && steps < 1) {
       throw diffuse.api.DiffuseException.badValue("steps", "steps must be >= 1, got " + steps);
     }
     return new SamplingRequest(new diffuse.sampling.SamplerSpec(sampler, steps == null
         ? diffuse.sampling.SamplerSpec.DEFAULT_STEPS : steps, eta == null ? 0 : eta, clip, spacing), seed, batchSize, g);
+  }
+
+  /** {@code r} with its guide model, if any, found by name as --model is ({@link GenerateOptions#find}). */
+  static SamplingRequest withGuideFound(SamplingRequest r) {
+    var g = r.guidance();
+    if (g.guideModel() == null) {
+      return r;
+    }
+    var found = new diffuse.sampling.Guidance(g.interval(), g.rescale(), g.negative(), g.negativeLabel(), g.apg(),
+        g.apgNorm(), GenerateOptions.find(Path.of(g.guideModel())).toString(), g.guideCheckpoint(), g.guideCfg(),
+        g.custom());
+    return new SamplingRequest(r.sampler(), r.seed(), r.batchSize(), found);
   }
 
   /** --spacing by its lower-case name. */

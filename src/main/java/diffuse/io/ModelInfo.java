@@ -74,6 +74,13 @@ public record ModelInfo(
     public Training withSettings(TrainSettings s) {
       return new Training(s, step, epochs, wallSeconds, imagesPerSecond, device, commands);
     }
+
+    /** With {@code command} recorded after the others (the export that made a shipped model, say). */
+    public Training withCommand(String command) {
+      List<String> c = new java.util.ArrayList<>(commands == null ? List.of() : commands);
+      c.add(command);
+      return new Training(settings, step, epochs, wallSeconds, imagesPerSecond, device, List.copyOf(c));
+    }
   }
 
   /** What the network predicts (model.json's training settings; ε for models that do not say). */

@@ -273,6 +273,14 @@ public final class ModelStore {
 
   /** {@link #export(Path, Path)} of the run's weight average {@code ema} (null: the model's own). */
   public static StoredModel export(Path source, Path target, Double ema) throws IOException {
+    return export(source, target, ema, null);
+  }
+
+  /**
+   * {@link #export(Path, Path, Double)}, recording {@code command} (the export's own command line,
+   * or null) after the run's training commands in the copy's model.json.
+   */
+  public static StoredModel export(Path source, Path target, Double ema, String command) throws IOException {
     StoredModel m = open(source);
     if (Files.isDirectory(target) && !Files.exists(target.resolve(MODEL_JSON))) {
       try (Stream<Path> s = Files.list(target)) {
@@ -282,7 +290,7 @@ public final class ModelStore {
       }
     }
     Average avg = average(m, ema);
-    ModelInfo info = avg.info();
+    ModelInfo info = command == null ? avg.info() : avg.info().withTraining(avg.info().training().withCommand(command));
     ModelInfo[] staged = new ModelInfo[1];
     Map<String, float[]> weights;
     try {
