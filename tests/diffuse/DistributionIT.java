@@ -75,10 +75,13 @@ class DistributionIT {
   static Result run(Path dir, Map<String, String> env, String... command) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
     pb.environment().putAll(env);
-    Path out = Files.createTempFile("dist", ".out"), err = Files.createTempFile("dist", ".err");
+    Path out = Files.createTempFile(dir, "run", ".out"), err = Files.createTempFile(dir, "run", ".err");
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     int code = pb.start().waitFor();
-    return new Result(code, Files.readString(out), Files.readString(err));
+    Result r = new Result(code, Files.readString(out), Files.readString(err));
+    Files.delete(out);
+    Files.delete(err);
+    return r;
   }
 
   static Path unzip(Path zip, Path into) throws IOException {

@@ -291,4 +291,52 @@ class SavedModelExportTest {
   static List<String> strings(JsonArray a) {
     return a.asList().stream().map(e -> e.getAsString()).toList();
   }
+
+  /**
+   * The TF Serving export is enough to sample: a sampler fed by plain TensorFlow calling its
+   * signature, with the schedule, prediction and null label read from its assets.extra/diffuse.json
+   * alone, draws the pixels the model directory draws.
+   */
+  @Test
+  void theServingExportAloneSamplesTheModelDirectorysPixels() throws IOException {
+    Path version = ModelStore.exportServing(run, dir.resolve("serving-e"), "bars");
+    JsonObject j = JsonParser.parseString(Files.readString(version.resolve("assets.extra/diffuse.json")))
+        .getAsJsonObject();
+    NoiseSchedule schedule = NoiseSchedule.of(diffuse.schedule.ScheduleKind.valueOf(
+        j.getAsJsonObject("schedule").get("kind").getAsString()), j.getAsJsonObject("schedule").get("steps").getAsInt());
+    Prediction prediction = Prediction.valueOf(j.get("prediction").getAsString());
+    int nullLabel = j.get("nullLabel").getAsInt();
+    String output = j.get("output").getAsString();
+    diffuse.sampling.SamplerSpec spec = new diffuse.sampling.SamplerSpec(diffuse.sampling.SamplerKind.DPMPP_2M, 4, 0,
+        true);
+    float[] fromServing;
+    try (SavedModelBundle b = SavedModelBundle.loader(version.toString()).withTags(j.get("tag").getAsString())
+        .withConfigProto(TestData.oneThread()).load()) {
+      diffuse.sampling.Network signature = (x, t, y) -> {
+        float[] tf = new float[t.length];
+        for (int i = 0; i < t.length; i++) {
+          tf[i] = (float) t[i];
+        }
+        try (TFloat32 xT = TFloat32.tensorOf(Shape.of(y.length, 8, 8, 1), DataBuffers.of(x, true, false));
+            TFloat32 tT = TFloat32.vectorOf(tf);
+            TInt32 yT = TInt32.vectorOf(y);
+            Result r = b.function(j.get("signature").getAsString()).call(Map.<String, Tensor>of("x", xT, "t", tT, "y", yT))) {
+          float[] out = new float[x.length];
+          ((TFloat32) r.get(output).orElseThrow()).copyTo(DataBuffers.of(out, false, false));
+          return out;
+        }
+      };
+      fromServing = new diffuse.sampling.Generator(prediction.denoiser(signature, schedule), schedule, nullLabel, 64)
+          .sample(1, 2.0, spec, 3, 0, 2, diffuse.api.Listener.NONE);
+    }
+    ModelStore.StoredModel m = ModelStore.open(run);
+    float[] fromDir;
+    try (SavedModelNetwork net = new SavedModelNetwork(m.savedModel(), m.info().network(), m.info().prediction(),
+        TestData.oneThread(), false)) {
+      NoiseSchedule s = m.info().schedule().build();
+      fromDir = new diffuse.sampling.Generator(m.info().prediction().denoiser(net, s), s, m.info().nullLabel(), 64)
+          .sample(1, 2.0, spec, 3, 0, 2, diffuse.api.Listener.NONE);
+    }
+    assertArrayEquals(fromDir, fromServing);
+  }
 }
