@@ -40,12 +40,17 @@ final class ServeCommand implements Callable<Integer> {
       description = "Most requests waiting per model; more get 429 (default: ${DEFAULT-VALUE}).")
   int queue;
 
+  @Option(names = "--cors", paramLabel = "ORIGIN", description = "Let pages of this one origin (scheme://host[:port])"
+      + " call the API from a browser (CORS; off by default).")
+  String cors;
+
   @Mixin DeviceOptions device;
 
   @Override
   public Integer call() throws InterruptedException {
     List<Path> image = models != null ? models : toyModels == null ? GenerateOptions.shippedModels() : List.of();
-    Serving serving = new Serving(image, toyModels == null ? List.of() : toyModels, host, port, maxBatch, maxWait, queue);
+    Serving serving = new Serving(image, toyModels == null ? List.of() : toyModels, host, port, maxBatch, maxWait, queue,
+        cors);
     WebServer server = serving.start(device.resolve());
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "serve-shutdown"));
     System.out.println("serving http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port()

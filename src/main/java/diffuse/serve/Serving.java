@@ -21,9 +21,11 @@ import java.util.Set;
  * @param maxBatch most images in one merged network run
  * @param maxWaitMillis how long a request waits for others to share its run
  * @param queue most requests waiting per model before 429
+ * @param cors the one origin (scheme://host[:port]) whose pages may call the API from a browser; null:
+ *     CORS off, as by default
  */
 public record Serving(List<Path> models, List<Path> toyModels, String host, int port, int maxBatch, long maxWaitMillis,
-    int queue) {
+    int queue, String cors) {
   public static final int DEFAULT_MAX_BATCH = Api.MAX_N;
   public static final long DEFAULT_MAX_WAIT_MS = 5;
   public static final int DEFAULT_QUEUE = 256;
@@ -44,8 +46,33 @@ public record Serving(List<Path> models, List<Path> toyModels, String host, int 
     if (queue < 1) {
       throw DiffuseException.badValue("queue", "queue must be >= 1, got " + queue);
     }
+    if (cors != null) {
+      checkOrigin(cors);
+    }
     models = List.copyOf(models);
     toyModels = List.copyOf(toyModels);
+  }
+
+  /** Without CORS. */
+  public Serving(List<Path> models, List<Path> toyModels, String host, int port, int maxBatch, long maxWaitMillis,
+      int queue) {
+    this(models, toyModels, host, port, maxBatch, maxWaitMillis, queue, null);
+  }
+
+  /** An origin as a browser sends it: scheme://host[:port], no path; "*" is refused (name the one page). */
+  static void checkOrigin(String origin) {
+    java.net.URI u;
+    try {
+      u = new java.net.URI(origin);
+    } catch (java.net.URISyntaxException e) {
+      u = null;
+    }
+    if (u == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null
+        || u.getRawUserInfo() != null || !(u.getRawPath() == null || u.getRawPath().isEmpty()) || u.getRawQuery() != null
+        || u.getRawFragment() != null) {
+      throw DiffuseException.badValue("cors", "cors must be an origin, scheme://host[:port] (e.g."
+          + " http://localhost:3000), got '" + origin + "'");
+    }
   }
 
   /** Loads the models onto {@code device} and starts listening. */
@@ -62,7 +89,7 @@ public record Serving(List<Path> models, List<Path> toyModels, String host, int 
       for (Path dir : toyModels) {
         api.addToy(unique(ids, dir), ToyWorld.open(dir, device));
       }
-      return WebServer.start(api, host, port);
+      return WebServer.start(api, host, port, cors);
     } catch (RuntimeException e) {
       api.close();
       throw e;
