@@ -101,7 +101,7 @@ final class Jobs {
         end = e instanceof DiffuseException d && d.code() == DiffuseException.Code.CANCELLED ? State.cancelled
             : State.failed;
       }
-      if (e != null) {
+      if (e != null && end == State.failed) {
         job.error = json(e instanceof DiffuseException d ? Reply.error(d) : Reply.error(500, null, "internal error: " + e));
       }
       job.x0 = null;
