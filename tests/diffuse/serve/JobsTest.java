@@ -99,6 +99,15 @@ class JobsTest {
         + " \"sampler\": \"ddpm\"}")).get("id").getAsString();
     String queued = json(send("POST", "/api/jobs", "{\"prompt\": \"digit 2\", \"n\": 8, \"steps\": 999,"
         + " \"sampler\": \"ddpm\"}")).get("id").getAsString();
+    try {
+      cancelBoth(before, running, queued);
+    } finally { // a failure above must not leave a run of minutes behind
+      send("DELETE", "/api/jobs/" + queued, null);
+      send("DELETE", "/api/jobs/" + running, null);
+    }
+  }
+
+  private void cancelBoth(ApiTest.Stats before, String running, String queued) throws Exception {
     JsonObject r = job(running);
     for (int i = 0; i < 1200 && !(r.get("state").getAsString().equals("running") && r.has("preview")); i++) {
       Thread.sleep(25);
