@@ -47,7 +47,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The HTTP API over real loopback HTTP, against a tiny two-label model ("h", "v") trained in the
- * test: good requests, every kind of bad one, merged batches, a full queue and cancellation.
+ * test: good requests, every kind of bad one, merged batches, a full queue and cancellation. Every
+ * exchange is also checked against the server's OpenAPI document ({@link OpenApiConformance}): the
+ * request bodies it took and every answer validate against the document's schemas.
  */
 class ApiTest {
   @TempDir static Path shared;
@@ -88,13 +90,19 @@ class ApiTest {
         .timeout(Duration.ofSeconds(60));
     b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
         : b.method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    OpenApiConformance.check(s.port(), method, path, body, r);
+    return r;
   }
 
   static CompletableFuture<HttpResponse<byte[]>> post(WebServer s, String path, String body) {
     HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
         .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
-    return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray());
+    OpenApiConformance.document(s.port()); // read before the answers come, off their threads
+    return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).thenApply(r -> {
+      OpenApiConformance.check(s.port(), "POST", path, body, r);
+      return r;
+    });
   }
 
   static JsonObject json(HttpResponse<byte[]> r) {
@@ -233,9 +241,11 @@ class ApiTest {
   }
 
   static HttpResponse<byte[]> postBytes(String path, byte[] body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
         .timeout(Duration.ofSeconds(60)).header("Content-Type", "image/png")
         .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    OpenApiConformance.check(server.port(), "POST", path, null, r);
+    return r;
   }
 
   /**

@@ -84,6 +84,56 @@ class BrowserTest {
     return ((JavascriptExecutor) browser).executeScript(script, args);
   }
 
+  static com.google.gson.JsonObject health() throws Exception {
+    var http = java.net.http.HttpClient.newHttpClient();
+    var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + server.port()
+        + "/api/health")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    return com.google.gson.JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("models")
+        .getAsJsonObject("mnist");
+  }
+
+  /**
+   * Stop cancels the running generation: the page closes its stream, the server stops the run between
+   * steps (its batcher counts it stopped), and no further preview arrives.
+   */
+  @Test
+  void stopCancelsTheRunningGeneration() throws Exception {
+    browser.get("http://127.0.0.1:" + server.port() + "/");
+    waitUpTo(20).until(d -> browser.findElements(By.cssSelector("#labels option")).size() == 10);
+    assertTrue(!id("stop").isEnabled(), "nothing to stop yet");
+    new org.openqa.selenium.support.ui.Select(id("sampler")).selectByVisibleText("ddpm"); // 1000 steps: minutes
+    assertEquals("1000", id("steps").getAttribute("value"));
+    long stopped = health().get("stopped").getAsLong();
+    id("generate").click();
+    waitUpTo(60).until(d -> id("status").getText().startsWith("denoising: step"));
+    assertTrue(id("stop").isEnabled());
+    id("stop").click();
+    assertEquals("stopped", id("status").getText());
+    assertTrue(!id("stop").isEnabled());
+    waitUpTo(30).until(d -> {
+      try {
+        return health().get("stopped").getAsLong() > stopped && health().get("queued").getAsInt() == 0;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    String step = id("preview").getAttribute("data-step");
+    Thread.sleep(500);
+    assertEquals(step, id("preview").getAttribute("data-step"), "a preview arrived after Stop");
+    assertEquals("stopped", id("status").getText());
+    new org.openqa.selenium.support.ui.Select(id("sampler")).selectByVisibleText("dpm++2m");
+  }
+
+  /** /api/docs: Swagger UI, from the jar, renders every operation of the document. */
+  @Test
+  void theApiDocsPageRendersEveryOperation() {
+    browser.get("http://127.0.0.1:" + server.port() + "/api/docs");
+    waitUpTo(30).until(d -> browser.findElements(By.cssSelector(".opblock")).size() == WebServer.ROUTES.size());
+    String text = browser.findElement(By.tagName("body")).getText();
+    assertTrue(text.contains("/v1/images/generations") && text.contains("/api/jobs/{id}"), text);
+    assertTrue(browser.findElements(By.cssSelector(".errors-wrapper")).isEmpty(), "Swagger UI reports errors");
+  }
+
   /**
    * A PNG that the server wrote, dropped on the page, restores the form from the settings inside it
    * (through /api/png-info); a PNG without settings is reported, naming the body.

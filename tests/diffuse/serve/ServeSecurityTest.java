@@ -71,7 +71,7 @@ class ServeSecurityTest {
     assertEquals("token", e.field());
     assertTrue(e.getMessage().contains("127.0.0.2"), e.getMessage());
     assertEquals("token", assertThrows(DiffuseException.class,
-        () -> new Serving(List.of(Path.of("models/mnist")), List.of(), "0.0.0.0", 0, 8, 0, 8, " ")).field());
+        () -> new Serving(List.of(Path.of("models/mnist")), List.of(), "0.0.0.0", 0, 8, 0, 8, " ", null)).field());
     new Serving(List.of(Path.of("models/mnist")), List.of(), "127.0.0.1", 0, 8, 0, 8); // the default: no token
     new Serving(List.of(Path.of("models/mnist")), List.of(), "localhost", 0, 8, 0, 8);
   }
@@ -79,7 +79,7 @@ class ServeSecurityTest {
   @Test
   void withATokenTheApiAnswersOnlyRequestsThatCarryItAndEveryRequestIsLogged() throws Exception {
     try (Records log = new Records();
-        WebServer s = new Serving(List.of(Path.of("models/mnist")), List.of(), "127.0.0.2", 0, 8, 0, 8, "s3cret")
+        WebServer s = new Serving(List.of(Path.of("models/mnist")), List.of(), "127.0.0.2", 0, 8, 0, 8, "s3cret", null)
             .start(ApiTest.cpu())) {
       int port = s.port();
       HttpResponse<String> none = get("127.0.0.2", port, "/api/health", null);

@@ -103,6 +103,30 @@ async function generate() {
   const controller = new AbortController();
   state.controller = controller;
   const generation = ++state.generation;
+  $("stop").disabled = false;
+  try {
+    await stream(controller, generation);
+  } finally {
+    if (state.controller === controller) {
+      state.controller = null;
+      $("stop").disabled = true;
+    }
+  }
+}
+
+// Stop: closing the stream is the cancel — the server sees the connection close and drops the work,
+// queued or running (a merged run stops once nobody waits for it).
+function stop() {
+  clearTimeout(state.timer); // a slider move that has not drawn yet
+  if (!state.controller) return;
+  state.controller.abort();
+  state.controller = null;
+  state.generation++;
+  $("stop").disabled = true;
+  status($("status"), "stopped");
+}
+
+async function stream(controller, generation) {
   const body = request();
   status($("status"), "queued…");
   let response;
@@ -303,6 +327,7 @@ document.addEventListener("drop", async (e) => {
 });
 
 $("generate-form").addEventListener("submit", (e) => { e.preventDefault(); generate(); });
+$("stop").addEventListener("click", stop);
 $("sweep-form").addEventListener("submit", (e) => { e.preventDefault(); sweep(); });
 $("model").addEventListener("change", chooseModel);
 $("guidance").addEventListener("input", () => {

@@ -67,6 +67,10 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
+  @Option(names = "--cors", paramLabel = "ORIGIN", description = "Let pages of this one origin (scheme://host[:port])"
+      + " call the API from a browser (CORS; off by default).")
+  String cors;
+
   @Mixin DeviceOptions device;
 
   @Override
@@ -74,7 +78,7 @@ final class ServeCommand implements Callable<Integer> {
     List<Path> image = models != null ? models.stream().map(GenerateOptions::find).toList()
         : toyModels == null ? GenerateOptions.shippedModels() : List.of();
     Serving serving = new Serving(image, toyModels == null ? List.of() : toyModels, host, port, maxBatch, maxWait, queue,
-        token);
+        token, cors);
     logTo(System.err, logLevel);
     WebServer server = serving.start(device.resolve());
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "serve-shutdown"));

@@ -49,7 +49,8 @@ final class Api implements AutoCloseable {
   /** Largest |s| accepted: beyond it images are saturated noise. */
   static final double MAX_SCALE = 100;
 
-  private static final Set<String> GENERATE_FIELDS = Set.of("model", "prompt", "guidance", "sampler", "steps", "eta",
+  /** The fields of a generate (and sweep, and job) body; the OpenAPI document describes each. */
+  static final Set<String> GENERATE_FIELDS = Set.of("model", "prompt", "guidance", "sampler", "steps", "eta",
       "seed", "n", "clip", "format", "spacing", "guidanceInterval", "rescale", "negative",
       "apg", "apgNorm", "metadata", "guideModel", "guideCfg");
 
@@ -59,8 +60,14 @@ final class Api implements AutoCloseable {
   private final Map<String, Slot> models = new LinkedHashMap<>();
   private final Map<String, ToyWorld> toys = new LinkedHashMap<>();
   private final long started = System.nanoTime();
+  private final Jobs jobs = new Jobs(Jobs.KEEP_FINISHED, Jobs.KEEP_MILLIS);
 
   Api() {}
+
+  /** The jobs of /api/jobs. */
+  Jobs jobs() {
+    return jobs;
+  }
 
   void add(String id, LoadedModel model, Batcher batcher) {
     models.put(id, new Slot(id, model, batcher));
@@ -217,8 +224,14 @@ final class Api implements AutoCloseable {
 
   /** Parses and checks a generate (one scale) or sweep (several) body. */
   Call parse(String text, boolean sweep) {
-    Set<String> known = GENERATE_FIELDS;
-    Fields f = Fields.parse(text, known);
+    return call(Fields.parse(text, GENERATE_FIELDS), sweep, sweep ? 8 : 16, text);
+  }
+
+  /**
+   * The call that checked fields ask for: those of a generate body, each absent one taking its
+   * default ({@code n}: {@code defaultN}); {@code text} is the body as the sidecar records it.
+   */
+  Call call(Fields f, boolean sweep, int defaultN, String text) {
     Slot slot = slot(f.string("model", null));
     ModelInfo info = slot.model().info();
     if (!f.has("prompt")) {
@@ -245,7 +258,7 @@ final class Api implements AutoCloseable {
     Integer steps = f.optionalInt("steps", 1, info.schedule().steps());
     Double eta = f.has("eta") ? f.number("eta", 0) : null;
     long seed = f.integer("seed", 0, Long.MIN_VALUE / 2, Long.MAX_VALUE / 2);
-    int n = (int) f.integer("n", sweep ? 8 : 16, 1, slot.batcher().maxBatch());
+    int n = (int) f.integer("n", defaultN, 1, slot.batcher().maxBatch());
     boolean clip = f.bool("clip", true);
     boolean metadata = f.bool("metadata", true);
     String format = f.string("format", "json");
@@ -357,6 +370,21 @@ final class Api implements AutoCloseable {
     } catch (IOException e) {
       throw new DiffuseException(DiffuseException.Code.FAILED, "cannot encode the images: " + e.getMessage(), e);
     }
+  }
+
+  /** The PNG of every image of the first row, each with its own settings (sample i of the seed). */
+  static List<byte[]> imagePngs(Call c, Samples s) {
+    Samples.Row r = s.rows().get(0);
+    List<byte[]> out = new ArrayList<>();
+    try {
+      List<BufferedImage> images = s.images(r);
+      for (int i = 0; i < images.size(); i++) {
+        out.add(png(c, s, images.get(i), s.sidecar(r, i, c.command())));
+      }
+    } catch (IOException e) {
+      throw new DiffuseException(DiffuseException.Code.FAILED, "cannot encode the images: " + e.getMessage(), e);
+    }
+    return out;
   }
 
   /** {@code img} as a PNG, with {@code sidecar} in its text chunks unless the call asked for none. */

@@ -40,6 +40,10 @@ final class Batcher implements AutoCloseable {
     final Listener listener;
     final CompletableFuture<float[]> result = new CompletableFuture<>();
     volatile boolean cancelled;
+    /** Taken from the queue into a run. */
+    volatile boolean started;
+    /** Its batcher, which a cancelled ticket still queued leaves at once; null in a ticket never queued. */
+    volatile Batcher owner;
 
     Ticket(int label, double scale, long seed, int count, SamplerSpec spec, Guider method, Listener listener) {
       this.method = method;
@@ -60,6 +64,15 @@ final class Batcher implements AutoCloseable {
     public void cancel() {
       cancelled = true;
       result.completeExceptionally(new DiffuseException(DiffuseException.Code.CANCELLED, "cancelled"));
+      Batcher b = owner;
+      if (b != null) {
+        b.drop(this);
+      }
+    }
+
+    /** Whether a run has taken it (it may still be waiting for company, or running). */
+    public boolean started() {
+      return started;
     }
 
     /** Which tickets may share a run: the same sampler, and the same half of the doubled batch needed. */
@@ -142,12 +155,42 @@ final class Batcher implements AutoCloseable {
             + " requests waiting); try again shortly");
       }
       queue.addLast(t);
+      t.owner = this;
       tickets++;
       arrived.signalAll();
     } finally {
       lock.unlock();
     }
     return t;
+  }
+
+  /** Takes a cancelled ticket out of the queue now, so that it holds no place (and no memory) there. */
+  private void drop(Ticket t) {
+    lock.lock();
+    try {
+      if (queue.remove(t)) {
+        cancelled++;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** How many tickets wait ahead of {@code t} in the queue: 0 when it is next, taken or gone. */
+  public int position(Ticket t) {
+    lock.lock();
+    try {
+      int ahead = 0;
+      for (Ticket q : queue) {
+        if (q == t) {
+          return ahead;
+        }
+        ahead++;
+      }
+      return 0;
+    } finally {
+      lock.unlock();
+    }
   }
 
   public Stats stats() {
@@ -186,6 +229,7 @@ final class Batcher implements AutoCloseable {
           arrived.await();
         }
         first = queue.pollFirst();
+        first.started = true;
         if (first.cancelled) {
           cancelled++;
           first = null;
@@ -202,6 +246,7 @@ final class Batcher implements AutoCloseable {
             cancelled++;
           } else if (first.compatible(t) && size + t.count <= maxBatch) {
             it.remove();
+            t.started = true;
             batch.add(t);
             size += t.count;
           }

@@ -23,17 +23,19 @@ import java.util.Set;
  * @param queue most requests waiting per model before 429
  * @param token the bearer token every API request must carry, or null for none; required when
  *     {@code host} is not the default loopback address ({@link #needsToken})
+ * @param cors the one origin (scheme://host[:port]) whose pages may call the API from a browser; null:
+ *     CORS off, as by default
  */
 public record Serving(List<Path> models, List<Path> toyModels, String host, int port, int maxBatch, long maxWaitMillis,
-    int queue, String token) {
+    int queue, String token, String cors) {
   public static final int DEFAULT_MAX_BATCH = Api.MAX_N;
   public static final long DEFAULT_MAX_WAIT_MS = 5;
   public static final int DEFAULT_QUEUE = 256;
 
-  /** Without a token (the default loopback address only). */
+  /** Without a token (the default loopback address only) and without CORS. */
   public Serving(List<Path> models, List<Path> toyModels, String host, int port, int maxBatch, long maxWaitMillis,
       int queue) {
-    this(models, toyModels, host, port, maxBatch, maxWaitMillis, queue, null);
+    this(models, toyModels, host, port, maxBatch, maxWaitMillis, queue, null, null);
   }
 
   /**
@@ -68,8 +70,27 @@ public record Serving(List<Path> models, List<Path> toyModels, String host, int 
           + " loopback address: anyone who can reach it could generate; give --token T (or set DIFFUSE_TOKEN), and"
           + " send Authorization: Bearer T");
     }
+    if (cors != null) {
+      checkOrigin(cors);
+    }
     models = List.copyOf(models);
     toyModels = List.copyOf(toyModels);
+  }
+
+  /** An origin as a browser sends it: scheme://host[:port], no path; "*" is refused (name the one page). */
+  static void checkOrigin(String origin) {
+    java.net.URI u;
+    try {
+      u = new java.net.URI(origin);
+    } catch (java.net.URISyntaxException e) {
+      u = null;
+    }
+    if (u == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null
+        || u.getRawUserInfo() != null || !(u.getRawPath() == null || u.getRawPath().isEmpty()) || u.getRawQuery() != null
+        || u.getRawFragment() != null) {
+      throw DiffuseException.badValue("cors", "cors must be an origin, scheme://host[:port] (e.g."
+          + " http://localhost:3000), got '" + origin + "'");
+    }
   }
 
   /** Loads the models onto {@code device} and starts listening. */
@@ -86,7 +107,7 @@ public record Serving(List<Path> models, List<Path> toyModels, String host, int 
       for (Path dir : toyModels) {
         api.addToy(unique(ids, dir), ToyWorld.open(dir, device));
       }
-      return WebServer.start(api, host, port, token);
+      return WebServer.start(api, host, port, token, cors);
     } catch (RuntimeException e) {
       api.close();
       throw e;

@@ -32,14 +32,16 @@ final class TokenCheck extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof FullHttpRequest req && guarded(new QueryStringDecoder(req.uri()).path())) {
+    String path = msg instanceof FullHttpRequest req ? new QueryStringDecoder(req.uri()).path() : "";
+    if (msg instanceof FullHttpRequest req && guarded(path)) {
       String given = req.headers().get(HttpHeaderNames.AUTHORIZATION);
       if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
         ReferenceCountUtil.release(msg);
         Reply r = Reply.error(401, "Authorization", given == null
             ? "this server needs a token: send Authorization: Bearer <token>"
             : "wrong token in Authorization");
-        FullHttpResponse res = WebServer.toResponse(new Reply(r.status(), r.contentType(), r.body(),
+        Reply shaped = WebServer.shaped(path, r); // /v1/ answers in OpenAI's error shape
+        FullHttpResponse res = WebServer.toResponse(new Reply(shaped.status(), shaped.contentType(), shaped.body(),
             Map.of("WWW-Authenticate", "Bearer")));
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
         return;

@@ -30,6 +30,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.cors.CorsConfig;
+import io.netty.handler.codec.http.cors.CorsConfigBuilder;
+import io.netty.handler.codec.http.cors.CorsHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -59,11 +62,17 @@ public final class WebServer implements AutoCloseable {
   private final EventLoopGroup workers;
   private final ExecutorService toyPool;
   private final Channel channel;
+  private volatile Reply openApi;
 
   private static final System.Logger LOG = System.getLogger("diffuse.serve");
 
-  private WebServer(Api api, String host, int port, String token) throws InterruptedException {
+  private WebServer(Api api, String host, int port, String token, String cors) throws InterruptedException {
     this.api = api;
+    CorsConfig corsConfig = cors == null ? null : CorsConfigBuilder.forOrigin(cors)
+        .allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE)
+        .allowedRequestHeaders(HttpHeaderNames.CONTENT_TYPE, HttpHeaderNames.AUTHORIZATION)
+        .exposeHeaders(HttpHeaderNames.CONTENT_DISPOSITION, HttpHeaderNames.RETRY_AFTER, HttpHeaderNames.LOCATION)
+        .maxAge(600).build();
     this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     this.workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     this.toyPool = Executors.newFixedThreadPool(2, r -> {
@@ -76,7 +85,10 @@ public final class WebServer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast(new HttpServerCodec(), new AccessLog(), new BoundedAggregator());
-            if (token != null) {
+            if (corsConfig != null) { // answers preflights, and adds Access-Control-Allow-Origin for that origin only
+              ch.pipeline().addLast(new CorsHandler(corsConfig));
+            }
+            if (token != null) { // after CORS: a browser's preflight carries no Authorization
               ch.pipeline().addLast(new TokenCheck(token));
             }
             ch.pipeline().addLast(new Handler());
@@ -90,18 +102,19 @@ public final class WebServer implements AutoCloseable {
     }
   }
 
-  /** Starts serving {@code api} on host:port (port 0: any free port) without a token. */
+  /** Starts serving {@code api} on host:port (port 0: any free port) without a token or CORS. */
   public static WebServer start(Api api, String host, int port) {
-    return start(api, host, port, null);
+    return start(api, host, port, null, null);
   }
 
   /**
    * Starts serving {@code api} on host:port (port 0: any free port); with a {@code token}, the API
-   * answers only requests that carry it ({@link TokenCheck}).
+   * answers only requests that carry it ({@link TokenCheck}); {@code cors}, when not null, is the one
+   * origin whose pages may call the API from a browser (CORS is off without it).
    */
-  public static WebServer start(Api api, String host, int port, String token) {
+  public static WebServer start(Api api, String host, int port, String token, String cors) {
     try {
-      return new WebServer(api, host, port, token);
+      return new WebServer(api, host, port, token, cors);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DiffuseException(DiffuseException.Code.FAILED, "interrupted while starting the server");
@@ -156,13 +169,14 @@ public final class WebServer implements AutoCloseable {
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-      tooLarge(ctx, oversized instanceof io.netty.handler.codec.http.HttpRequest q ? limit(q.uri()) : MAX_BODY);
+      tooLarge(ctx, oversized instanceof io.netty.handler.codec.http.HttpRequest q ? q.uri() : "/");
     }
   }
 
   /** The 413 answer, after which the connection is closed (the rest of the body is not read). */
-  static void tooLarge(ChannelHandlerContext ctx, int limit) {
-    FullHttpResponse res = toResponse(Reply.error(413, "body", "body is larger than " + limit + " bytes"));
+  static void tooLarge(ChannelHandlerContext ctx, String uri) {
+    Reply r = Reply.error(413, "body", "body is larger than " + limit(uri) + " bytes");
+    FullHttpResponse res = toResponse(shaped(new QueryStringDecoder(uri).path(), r));
     res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
   }
@@ -177,6 +191,73 @@ public final class WebServer implements AutoCloseable {
     return res;
   }
 
+  /**
+   * A route: a method and a path, OpenAPI's template form ({@code {name}} stands for one path
+   * segment). {@link #ROUTES} is what the server answers, and what its OpenAPI document describes.
+   */
+  record Route(String method, String path) {
+    /** The path's segments match the template's, a {@code {name}} any one non-empty segment. */
+    boolean matches(String p) {
+      if (path.equals("/")) {
+        return p.equals("/");
+      }
+      String[] want = path.substring(1).split("/", -1);
+      String[] got = p.substring(1).split("/", -1);
+      if (want.length != got.length) {
+        return false;
+      }
+      for (int i = 0; i < want.length; i++) {
+        boolean any = want[i].startsWith("{") && want[i].endsWith("}");
+        if (any ? got[i].isEmpty() : !want[i].equals(got[i])) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** The path segment that the template's {@code {name}} stands for. */
+    String param(String p, String name) {
+      String[] want = path.substring(1).split("/", -1);
+      String[] got = p.substring(1).split("/", -1);
+      for (int i = 0; i < want.length; i++) {
+        if (want[i].equals("{" + name + "}")) {
+          return QueryStringDecoder.decodeComponent(got[i]);
+        }
+      }
+      throw new IllegalArgumentException(name);
+    }
+  }
+
+  /** Every route the server answers: the handler dispatches on this table, the OpenAPI document lists it. */
+  static final List<Route> ROUTES = List.of(
+      new Route("GET", "/"),
+      new Route("GET", "/{file}"),
+      new Route("GET", "/api/health"),
+      new Route("GET", "/api/models"),
+      new Route("GET", "/api/models/{id}/tradeoff.png"),
+      new Route("POST", "/api/generate"),
+      new Route("POST", "/api/sweep"),
+      new Route("POST", "/api/generate/stream"),
+      new Route("POST", PNG_INFO),
+      new Route("GET", "/api/toy/field"),
+      new Route("POST", "/api/jobs"),
+      new Route("GET", "/api/jobs/{id}"),
+      new Route("DELETE", "/api/jobs/{id}"),
+      new Route("POST", OpenAiImages.PATH),
+      new Route("GET", "/api/openapi.json"),
+      new Route("GET", "/api/docs"),
+      new Route("GET", "/api/docs/{file}"));
+
+  /** The routes whose template {@code path} matches, whatever their method. */
+  static List<Route> routes(String path) {
+    return ROUTES.stream().filter(r -> r.matches(path)).toList();
+  }
+
+  /** An error answer in the shape of its path: OpenAI's under /v1/, {error, field, status} elsewhere. */
+  static Reply shaped(String path, Reply r) {
+    return path.startsWith("/v1/") ? OpenAiImages.error(r) : r;
+  }
+
   private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
@@ -185,58 +266,46 @@ public final class WebServer implements AutoCloseable {
       String path = uri.path();
       HttpMethod method = req.method();
       if (req.content().readableBytes() > limit(req.uri())) { // a body sent without its length
-        tooLarge(ctx, limit(req.uri()));
+        tooLarge(ctx, req.uri());
         return;
       }
       String body = path.equals(PNG_INFO) ? "" : req.content().toString(StandardCharsets.UTF_8);
       try {
-        if (path.equals(PNG_INFO)) {
-          requireMethod(method.equals(HttpMethod.POST), method, path, "POST");
-          send(ctx, api.pngInfo(io.netty.buffer.ByteBufUtil.getBytes(req.content())), keepAlive);
-        } else if (path.startsWith("/api/")) {
-          api(ctx, method, path, uri, body, keepAlive);
-        } else if (method.equals(HttpMethod.GET)) {
-          send(ctx, page(path), keepAlive);
-        } else {
-          throw new WrongMethod(method + " is not allowed on " + path + "; use GET", "GET");
+        List<Route> matching = routes(path);
+        if (matching.isEmpty()) {
+          throw path.startsWith("/api/") || path.startsWith("/v1/")
+              ? new DiffuseException(DiffuseException.Code.NOT_FOUND, null, "no such endpoint: " + path + " (see "
+                  + "/api/openapi.json, or /api/docs in a browser)", null)
+              : new DiffuseException(DiffuseException.Code.NOT_FOUND, null, "not found: " + path, null);
         }
+        Route route = matching.stream().filter(r -> r.method().equals(method.name())).findFirst().orElse(null);
+        if (route == null) {
+          String allowed = String.join(", ", matching.stream().map(Route::method).distinct().toList());
+          throw new WrongMethod(method + " is not allowed on " + path + "; use " + allowed.replace(", ", " or "),
+              allowed);
+        }
+        route(ctx, route, path, uri, body, req, keepAlive);
       } catch (WrongMethod e) {
         Reply r = Reply.error(405, null, e.getMessage());
-        send(ctx, new Reply(405, r.contentType(), r.body(), Map.of("Allow", e.allowed)), keepAlive);
+        send(ctx, shaped(path, new Reply(405, r.contentType(), r.body(), Map.of("Allow", e.allowed))), keepAlive);
       } catch (DiffuseException e) {
-        send(ctx, Reply.error(e), keepAlive);
+        send(ctx, shaped(path, Reply.error(e)), keepAlive);
       } catch (IllegalArgumentException e) {
-        send(ctx, Reply.error(400, null, DiffuseException.firstLine(e.getMessage())), keepAlive);
+        send(ctx, shaped(path, Reply.error(400, null, DiffuseException.firstLine(e.getMessage()))), keepAlive);
       } catch (Exception e) {
         LOG.log(System.Logger.Level.ERROR, method + " " + path + " failed", e);
-        send(ctx, Reply.error(500, null, "internal error: " + e), keepAlive);
+        send(ctx, shaped(path, Reply.error(500, null, "internal error: " + e)), keepAlive);
       }
     }
 
-    private void api(ChannelHandlerContext ctx, HttpMethod method, String path, QueryStringDecoder uri, String body,
-        boolean keepAlive) throws IOException {
-      boolean get = method.equals(HttpMethod.GET);
-      boolean post = method.equals(HttpMethod.POST);
-      switch (path) {
-        case "/api/health" -> requireMethod(get, method, path, "GET");
-        case "/api/models", "/api/toy/field" -> requireMethod(get, method, path, "GET");
-        case "/api/generate", "/api/sweep", "/api/generate/stream" -> requireMethod(post, method, path, "POST");
-        default -> {
-          if (path.startsWith("/api/models/") && path.endsWith("/tradeoff.png")) {
-            requireMethod(get, method, path, "GET");
-            String id = path.substring("/api/models/".length(), path.length() - "/tradeoff.png".length());
-            send(ctx, api.tradeoff(id), keepAlive);
-            return;
-          }
-          throw new DiffuseException(DiffuseException.Code.NOT_FOUND, null, "no such endpoint: " + path
-              + " (see /api/models, /api/generate, /api/generate/stream, /api/sweep, /api/png-info, /api/toy/field,"
-              + " /api/health)", null);
-        }
-      }
-      switch (path) {
-        case "/api/health" -> send(ctx, api.health(), keepAlive);
-        case "/api/models" -> send(ctx, api.listModels(), keepAlive);
-        case "/api/toy/field" -> {
+    private void route(ChannelHandlerContext ctx, Route route, String path, QueryStringDecoder uri, String body,
+        FullHttpRequest req, boolean keepAlive) throws IOException {
+      switch (route.method() + " " + route.path()) {
+        case "GET /", "GET /{file}" -> send(ctx, page(path), keepAlive);
+        case "GET /api/health" -> send(ctx, api.health(), keepAlive);
+        case "GET /api/models" -> send(ctx, api.listModels(), keepAlive);
+        case "GET /api/models/{id}/tradeoff.png" -> send(ctx, api.tradeoff(route.param(path, "id")), keepAlive);
+        case "GET /api/toy/field" -> {
           Map<String, String> q = new HashMap<>();
           uri.parameters().forEach((k, v) -> q.put(k, v.get(v.size() - 1)));
           toyPool.execute(() -> {
@@ -252,22 +321,39 @@ public final class WebServer implements AutoCloseable {
             send(ctx, r, keepAlive);
           });
         }
-        case "/api/generate", "/api/sweep" -> {
+        case "POST /api/generate", "POST /api/sweep" -> {
           Api.Call call = api.parse(body, path.equals("/api/sweep"));
-          Api.Pending p = api.submit(call, diffuse.api.Listener.NONE);
-          Runnable forget = cancelOnClose(ctx.channel(), p);
-          p.samples().whenComplete((s, err) -> {
-            forget.run();
-            if (err == null) {
-              send(ctx, safely(() -> Api.reply(call, s)), keepAlive);
-            } else if (ctx.channel().isActive()) {
-              send(ctx, failure(err), keepAlive);
-            }
-          });
+          answer(ctx, call, api.submit(call, diffuse.api.Listener.NONE), s -> Api.reply(call, s), keepAlive, path);
         }
-        case "/api/generate/stream" -> stream(ctx, body);
-        default -> throw new IllegalStateException(path);
+        case "POST " + OpenAiImages.PATH -> {
+          Api.Call call = OpenAiImages.parse(api, body);
+          answer(ctx, call, api.submit(call, diffuse.api.Listener.NONE), s -> OpenAiImages.reply(call, s), keepAlive,
+              path);
+        }
+        case "POST /api/generate/stream" -> stream(ctx, body);
+        case "POST " + PNG_INFO -> send(ctx, api.pngInfo(io.netty.buffer.ByteBufUtil.getBytes(req.content())), keepAlive);
+        case "POST /api/jobs" -> send(ctx, api.jobs().submit(api, api.parse(body, false)), keepAlive);
+        case "GET /api/jobs/{id}" -> send(ctx, api.jobs().get(route.param(path, "id")), keepAlive);
+        case "DELETE /api/jobs/{id}" -> send(ctx, api.jobs().cancel(route.param(path, "id")), keepAlive);
+        case "GET /api/openapi.json" -> send(ctx, openApi(), keepAlive);
+        case "GET /api/docs" -> send(ctx, resource("/web/docs.html", path), keepAlive);
+        case "GET /api/docs/{file}" -> send(ctx, SwaggerUi.file(route.param(path, "file")), keepAlive);
+        default -> throw new IllegalStateException("no handler for " + route);
       }
+    }
+
+    /** Sends the answer of {@code p} when it is done; a closed connection cancels it first. */
+    private void answer(ChannelHandlerContext ctx, Api.Call call, Api.Pending p,
+        java.util.function.Function<diffuse.app.Samples, Reply> reply, boolean keepAlive, String path) {
+      Runnable forget = cancelOnClose(ctx.channel(), p);
+      p.samples().whenComplete((s, err) -> {
+        forget.run();
+        if (err == null) {
+          send(ctx, shaped(path, safely(() -> reply.apply(s))), keepAlive);
+        } else if (ctx.channel().isActive()) {
+          send(ctx, shaped(path, failure(err)), keepAlive);
+        }
+      });
     }
 
     /** Server-sent events: "step" with a preview of x̂_0 after every step, then "result" (or "error"). */
@@ -373,9 +459,9 @@ public final class WebServer implements AutoCloseable {
     }
   }
 
-  private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8",
+  static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8",
       "js", "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "png", "image/png",
-      "svg", "image/svg+xml");
+      "svg", "image/svg+xml", "json", "application/json; charset=utf-8");
   private static final List<String> PAGES = List.of("index.html", "app.js", "style.css");
 
   /** The page's files, from the jar: nothing is fetched from the internet. */
@@ -384,12 +470,28 @@ public final class WebServer implements AutoCloseable {
     if (!PAGES.contains(name)) {
       return Reply.error(404, null, "not found: " + path);
     }
-    try (InputStream in = WebServer.class.getResourceAsStream("/web/" + name)) {
+    return resource("/web/" + name, path);
+  }
+
+  /** A file of the jar, typed by its extension; 404 naming {@code path} where it is missing. */
+  static Reply resource(String resource, String path) throws IOException {
+    try (InputStream in = WebServer.class.getResourceAsStream(resource)) {
       if (in == null) {
         return Reply.error(404, null, "not found: " + path);
       }
       byte[] bytes = in.readAllBytes();
-      return new Reply(200, TYPES.get(name.substring(name.lastIndexOf('.') + 1)), bytes, Map.of());
+      return new Reply(200, TYPES.getOrDefault(resource.substring(resource.lastIndexOf('.') + 1),
+          "application/octet-stream"), bytes, Map.of());
     }
+  }
+
+  /** GET /api/openapi.json, built once (the served models do not change). */
+  private Reply openApi() {
+    Reply r = openApi;
+    if (r == null) {
+      r = Reply.json(200, OpenApi.document(api));
+      openApi = r;
+    }
+    return r;
   }
 }
