@@ -50,7 +50,8 @@ class BrowserTest {
           + " chromium-driver; .ci/run installs them)");
     }
     Assumptions.assumeTrue(installed, "headless Chromium is not installed (apt-get install chromium chromium-driver)");
-    server = new Serving(List.of(Path.of("models/mnist")), List.of(), "127.0.0.1", 0, 64, 5, 64)
+    server = new Serving(List.of(Path.of("models/mnist"), Path.of("models/mnist-guide")), List.of(), "127.0.0.1", 0,
+        64, 5, 64)
         .start(Device.CPU.resolve(0));
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
@@ -107,21 +108,46 @@ class BrowserTest {
     id("generate").click();
     waitUpTo(60).until(d -> id("status").getText().startsWith("denoising: step"));
     assertTrue(id("stop").isEnabled());
+    long clicked = System.nanoTime();
     id("stop").click();
     assertEquals("stopped", id("status").getText());
     assertTrue(!id("stop").isEnabled());
-    waitUpTo(30).until(d -> {
-      try {
-        return health().get("stopped").getAsLong() > stopped && health().get("queued").getAsInt() == 0;
-      } catch (Exception e) {
-        return false;
+    long stoppedAt = 0;
+    while (System.nanoTime() - clicked < 30_000_000_000L) { // the server counts the run stopped
+      if (health().get("stopped").getAsLong() > stopped && health().get("queued").getAsInt() == 0) {
+        stoppedAt = System.nanoTime();
+        break;
       }
-    });
+      Thread.sleep(20);
+    }
+    assertTrue(stoppedAt > 0, "the server never stopped the run");
+    assertTrue(stoppedAt - clicked < 1_000_000_000L, "stopped " + (stoppedAt - clicked) / 1_000_000
+        + " ms after the click; at most 1 s");
     String step = id("preview").getAttribute("data-step");
     Thread.sleep(500);
     assertEquals(step, id("preview").getAttribute("data-step"), "a preview arrived after Stop");
     assertEquals("stopped", id("status").getText());
     new org.openqa.selenium.support.ui.Select(id("sampler")).selectByVisibleText("dpm++2m");
+  }
+
+  /** The guide menu lists the served models that can guide the chosen one; a generation with one records it. */
+  @Test
+  void aServedGuideIsChosenFromThePageAndRecorded() throws Exception {
+    browser.get("http://127.0.0.1:" + server.port() + "/");
+    waitUpTo(20).until(d -> browser.findElements(By.cssSelector("#guide option")).size() == 2);
+    assertTrue(id("guide-label").isDisplayed());
+    new org.openqa.selenium.support.ui.Select(id("guide")).selectByValue("mnist-guide");
+    id("steps").clear();
+    id("steps").sendKeys("3");
+    id("count").clear();
+    id("count").sendKeys("2");
+    id("generate").click();
+    waitUpTo(60).until(d -> id("status").getText().startsWith("2 images of"));
+    String sidecar = (String) ((JavascriptExecutor) browser).executeAsyncScript(
+        "const done = arguments[0]; fetch(document.getElementById('download-sidecar').href)"
+            + ".then((r) => r.text()).then(done);");
+    assertTrue(sidecar.contains("\"guideModel\"") && sidecar.contains("mnist-guide"), sidecar);
+    new org.openqa.selenium.support.ui.Select(id("guide")).selectByValue("");
   }
 
   /** /api/docs: Swagger UI, from the jar, renders every operation of the document. */

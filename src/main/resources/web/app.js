@@ -63,6 +63,16 @@ function chooseModel() {
   }
   $("count").max = m.maxN;
   $("steps").max = m.timesteps;
+  // autoguidance: the other served models that can guide this one
+  const guide = $("guide");
+  guide.innerHTML = '<option value="">none (CFG)</option>';
+  for (const id of (m.guides || []).filter((g) => g !== m.id)) {
+    const o = document.createElement("option");
+    o.value = id;
+    o.textContent = id;
+    guide.appendChild(o);
+  }
+  $("guide-label").hidden = guide.options.length < 2;
   const panel = $("tradeoff-panel");
   panel.hidden = !m.tradeoff;
   if (m.tradeoff) $("tradeoff").src = m.tradeoff;
@@ -84,6 +94,7 @@ function request() {
   const interval = $("interval").value.trim();
   // "lo,hi" → [lo, hi]; anything else goes as typed, for the server to name the field
   if (interval !== "") body.guidanceInterval = interval.split(",").map((v) => (v.trim() === "" ? v : Number(v)));
+  if ($("guide").value !== "") body.guideModel = $("guide").value;
   return body;
 }
 
@@ -306,6 +317,8 @@ async function restore(png, name) {
   $("count").value = row.count;
   $("negative").value = g.negative || "";
   $("interval").value = g.interval ? g.interval.join(",") : "";
+  const guideId = g.guideModel ? g.guideModel.split(/[\\/]/).pop() : "";
+  $("guide").value = [...$("guide").options].some((o) => o.value === guideId) ? guideId : "";
   if (s.rows.length > 1) {
     $("sweep-scales").value = [...new Set(s.rows.map((x) => x.guidance))].join(",");
     $("sweep-count").value = row.count;
