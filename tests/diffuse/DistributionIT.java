@@ -42,12 +42,22 @@ class DistributionIT {
     assertTrue(Files.isRegularFile(home.resolve("models/mnist/model.json")));
     assertTrue(Files.readString(home.resolve("completion/diffuse")).contains("generate"));
     Path work = Files.createDirectories(tmp.resolve("elsewhere"));
-    Result r = run(work, Map.of("DIFFUSE_GENERATE_STEPS", "3"), bin.toString(), "generate", "--prompt", "digit 7",
+    Path cache = tmp.resolve("cache");
+    Result r = run(work, Map.of("DIFFUSE_GENERATE_STEPS", "3", "XDG_CACHE_HOME", cache.toString()), bin.toString(),
+        "generate", "--prompt", "digit 7",
         "-n", "2", "--seed", "42", "--out", "seven.png", "--out-dir", "each");
     assertEquals(0, r.code, r.err);
     assertFalse(r.err.contains("absl") || r.err.contains("I0000"), "native log lines filtered: " + r.err);
     String sidecar = Files.readString(work.resolve("seven.json"));
     assertTrue(sidecar.contains("\"steps\": 3"), "DIFFUSE_GENERATE_STEPS read: " + sidecar);
+    // the first short command left a class-data sharing archive, with its size beside it, for the next
+    List<Path> archives;
+    try (Stream<Path> s = Files.list(cache.resolve("diffuse/cds"))) {
+      archives = s.filter(p -> p.getFileName().toString().matches("bin-\\d+\\.jsa")).toList();
+    }
+    assertEquals(1, archives.size(), archives.toString());
+    assertEquals(Long.toString(Files.size(archives.get(0))),
+        Files.readString(Path.of(archives.get(0) + ".size")).strip());
     List<Path> each;
     try (Stream<Path> s = Files.list(work.resolve("each"))) {
       each = s.filter(p -> p.toString().endsWith(".png")).sorted().toList();
