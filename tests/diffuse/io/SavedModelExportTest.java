@@ -339,4 +339,33 @@ class SavedModelExportTest {
     }
     assertArrayEquals(fromDir, fromServing);
   }
+
+  /**
+   * The second signature, metadata: no inputs, and as constants the labels, the null label, what the
+   * output is and ᾱ_t, read with plain TensorFlow; model.json rides along in assets.extra.
+   */
+  @Test
+  void theMetadataSignatureCarriesWhatSamplingNeedsBesidesTheNetwork() throws IOException {
+    Path version = ModelStore.exportServing(run, dir.resolve("serving-f"), "bars");
+    ModelInfo info = Json.read(run.resolve(ModelStore.MODEL_JSON), ModelInfo.class);
+    try (SavedModelBundle b = SavedModelBundle.load(version.toString(), "serve");
+        Result r = b.function("metadata").call(Map.<String, Tensor>of())) {
+      assertEquals(Set.of(), b.function("metadata").signature().inputNames());
+      org.tensorflow.types.TString labels = (org.tensorflow.types.TString) r.get("labels").orElseThrow();
+      List<String> got = new java.util.ArrayList<>();
+      labels.scalars().forEach(v -> got.add(v.getObject()));
+      assertEquals(info.labels(), got);
+      assertEquals(info.nullLabel(), ((TInt32) r.get("null_label").orElseThrow()).getInt());
+      assertEquals("v", ((org.tensorflow.types.TString) r.get("prediction").orElseThrow()).getObject());
+      org.tensorflow.types.TFloat64 ab = (org.tensorflow.types.TFloat64) r.get("alpha_bar").orElseThrow();
+      NoiseSchedule s = info.schedule().build();
+      assertEquals(Shape.of(s.numSteps()), ab.shape());
+      for (int t = 0; t < s.numSteps(); t++) {
+        assertEquals(s.alphaCumprod(t), ab.getDouble(t), 0.0, "ᾱ at " + t);
+      }
+    }
+    ModelInfo beside = Json.read(version.resolve("assets.extra/model.json"), ModelInfo.class);
+    assertEquals(info.labels(), beside.labels());
+    assertEquals(info.schedule(), beside.schedule());
+  }
 }

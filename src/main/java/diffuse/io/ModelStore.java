@@ -230,9 +230,12 @@ public final class ModelStore {
    */
   static void writeSavedModel(Path dir, ModelInfo info, Map<String, float[]> weights) throws IOException {
     try (EpsilonGraph eg = new EpsilonGraph(info.network(), info.prediction())) {
-      eg.exportSavedModel(dir, weights);
+      eg.exportSavedModel(dir, weights, new EpsilonGraph.Metadata(info.labels(), info.nullLabel(), info.prediction(),
+          info.schedule().build().alphasCumprod()));
     }
     SavedModelInfo.write(dir, info);
+    // model.json itself beside the description, for tools that read diffuse's own format
+    Json.writeAtomically(dir.resolve("assets.extra").resolve(MODEL_JSON), info);
   }
 
   /**

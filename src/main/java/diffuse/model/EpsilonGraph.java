@@ -62,10 +62,43 @@ public final class EpsilonGraph implements AutoCloseable {
   }
 
   /**
+   * What the {@value GraphNames#METADATA_KEY} signature returns, so that the SavedModel alone is
+   * enough to sample: the class names (index = label), the null label, what the output is, and ᾱ_t
+   * of the training schedule, t = 0 … T−1.
+   */
+  public record Metadata(java.util.List<String> labels, int nullLabel, Prediction prediction, double[] alphaBar) {}
+
+  private org.tensorflow.op.core.Constant<?>[] metadataOps;
+
+  /** The metadata signature's constants, added to the graph once. */
+  private Signature metadataSignature(Metadata m) {
+    if (metadataOps == null) {
+      Ops tf = Ops.create(graph).withSubScope("metadata");
+      metadataOps = new org.tensorflow.op.core.Constant<?>[] {
+          tf.withName("labels").constant(m.labels().toArray(new String[0])),
+          tf.withName("null_label").constant(m.nullLabel()),
+          tf.withName("prediction").constant(m.prediction().name().toLowerCase(java.util.Locale.ROOT)),
+          tf.withName("alpha_bar").constant(m.alphaBar())};
+    }
+    return Signature.builder().key(GraphNames.METADATA_KEY)
+        .output("labels", metadataOps[0]).output("null_label", metadataOps[1])
+        .output("prediction", metadataOps[2]).output("alpha_bar", metadataOps[3]).build();
+  }
+
+  /**
    * Writes a SavedModel (tag {@value GraphNames#TAG}, signature {@value GraphNames#SIGNATURE_KEY}:
    * inputs x, t, y, one output named after the prediction) whose variables hold {@code weights}.
    */
   public void exportSavedModel(Path dir, Map<String, float[]> weights) throws IOException {
+    exportSavedModel(dir, weights, null);
+  }
+
+  /**
+   * {@link #exportSavedModel(Path, Map)} with, when {@code metadata} is not null, the second signature
+   * {@value GraphNames#METADATA_KEY} of constants.
+   */
+  public void exportSavedModel(Path dir, Map<String, float[]> weights, Metadata metadata) throws IOException {
+    Signature meta = metadata == null ? null : metadataSignature(metadata);
     try (Session session = new Session(graph)) {
       params.load(session, weights);
       Signature signature =
@@ -76,11 +109,14 @@ public final class EpsilonGraph implements AutoCloseable {
               .input(GraphNames.INPUT_Y, y)
               .output(outputName, output)
               .build();
-      SavedModelBundle.exporter(dir.toString())
+      SavedModelBundle.Exporter exporter = SavedModelBundle.exporter(dir.toString())
           .withTags(GraphNames.TAG)
           .withSession(session)
-          .withSignature(signature)
-          .export();
+          .withSignature(signature);
+      if (meta != null) {
+        exporter.withSignature(meta);
+      }
+      exporter.export();
     }
   }
 

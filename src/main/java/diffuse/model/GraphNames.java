@@ -25,6 +25,11 @@ public final class GraphNames {
   public static final String OUTPUT_EPS = "eps";
   /** Key of the SavedModel signature computing the network's output. */
   public static final String SIGNATURE_KEY = "serving_default";
+  /**
+   * The second signature: no inputs, and as constant outputs what sampling needs besides the
+   * network ({@code labels}, {@code null_label}, {@code prediction}, {@code alpha_bar}).
+   */
+  public static final String METADATA_KEY = "metadata";
   /** SavedModel tag. */
   public static final String TAG = "serve";
 
