@@ -133,7 +133,7 @@ class SavedModelExportTest {
     assertEquals(base.resolve("bars").resolve("3"), version, "version = the training step");
     assertEquals(List.of("3"), list(base.resolve("bars")), "nothing but the version (no temporary directory)");
     assertEquals(List.of("assets.extra", "saved_model.pb", "variables"), list(version));
-    assertEquals(List.of("MODEL_CARD.md", "diffuse.json"), list(version.resolve("assets.extra")));
+    assertEquals(List.of("MODEL_CARD.md", "diffuse.json", "model.json"), list(version.resolve("assets.extra")));
     assertEquals(List.of("variables.data-00000-of-00001", "variables.index"), list(version.resolve("variables")));
 
     // a version that exists is never replaced: a server may be serving it

@@ -75,7 +75,7 @@ public final class EpsilonGraph implements AutoCloseable {
     if (metadataOps == null) {
       Ops tf = Ops.create(graph).withSubScope("metadata");
       metadataOps = new org.tensorflow.op.core.Constant<?>[] {
-          tf.withName("labels").constant(m.labels().toArray(new String[0])),
+          tf.withName("labels").constant(org.tensorflow.ndarray.NdArrays.vectorOfObjects(m.labels().toArray(new String[0]))),
           tf.withName("null_label").constant(m.nullLabel()),
           tf.withName("prediction").constant(m.prediction().name().toLowerCase(java.util.Locale.ROOT)),
           tf.withName("alpha_bar").constant(m.alphaBar())};
