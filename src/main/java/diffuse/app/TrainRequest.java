@@ -22,7 +22,7 @@ public record TrainRequest(
     Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay, Double gradClip, Long seed,
     Long checkpointEvery, ScheduleKind schedule, Integer timesteps, List<Integer> widths, Integer resBlocks,
     Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma, Boolean cosineDecay,
-    Boolean scaleShiftNorm, Double pMean, Double pStd, List<Double> extraEma) {
+    Boolean scaleShiftNorm, Double pMean, Double pStd, List<Double> extraEma, Long snapshotEvery) {
 
   public static final double DEFAULT_EPOCHS = 5;
   public static final int DEFAULT_BATCH_SIZE = TrainSettings.DEFAULT_BATCH_SIZE;
@@ -46,6 +46,9 @@ public record TrainRequest(
     widths = widths == null ? null : List.copyOf(widths);
     if (!(epochs > 0) || !Double.isFinite(epochs)) {
       throw DiffuseException.badValue("epochs", "epochs must be a positive number, got " + epochs);
+    }
+    if (snapshotEvery != null && snapshotEvery < 0) {
+      throw DiffuseException.badValue("snapshotEvery", "snapshotEvery must be >= 0, got " + snapshotEvery);
     }
     if (checkpointEvery != null && checkpointEvery < 0) {
       throw DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
@@ -120,6 +123,7 @@ public record TrainRequest(
     private Double pMean;
     private Double pStd;
     private List<Double> extraEma;
+    private Long snapshotEvery;
 
     private Builder() {}
 
@@ -160,11 +164,13 @@ public record TrainRequest(
     public Builder pStd(Double v) { pStd = v; return this; }
     /** Decays of further weight averages exported beside the main one (choose the length after training). */
     public Builder extraEma(List<Double> v) { extraEma = v; return this; }
+    /** Keep a copy of the model every this many steps under snapshots/ (for a scaling table); null or 0: none. */
+    public Builder snapshotEvery(Long v) { snapshotEvery = v; return this; }
 
     public TrainRequest build() {
       return new TrainRequest(out, resume, dataset, dataDir, imageSize, limit, epochs, batchSize, lr, warmup, pUncond,
           emaDecay, gradClip, seed, checkpointEvery, schedule, timesteps, widths, resBlocks, embedDim, groups,
-          prediction, minSnrGamma, cosineDecay, scaleShiftNorm, pMean, pStd, extraEma);
+          prediction, minSnrGamma, cosineDecay, scaleShiftNorm, pMean, pStd, extraEma, snapshotEvery);
     }
   }
 }

@@ -102,7 +102,8 @@ public final class TrainService {
         new ModelInfo.Data(dspec.toString(), data.size(), data.height(), data.width(), data.channels(),
             Arrays.stream(data.classCounts()).boxed().toList()),
         new ModelInfo.Training(settings, 0, 0, 0, 0, "", List.of()), null);
-    return new TrainingRun(r.out(), info, data, false, r.epochs(), device, command, listener);
+    return new TrainingRun(r.out(), info, data, false, r.epochs(), device, command, listener)
+        .withSnapshots(r.snapshotEvery() == null ? 0 : r.snapshotEvery());
   }
 
   private static TrainingRun prepareResume(TrainRequest r, Device.Choice device, String command, Listener listener) {
@@ -136,7 +137,8 @@ public final class TrainService {
       info = info.withData(new ModelInfo.Data(dspec.toString(), d.images(), d.height(), d.width(), d.channels(),
           d.classCounts()));
     }
-    return new TrainingRun(r.resume(), info, data, true, r.epochs(), device, command, listener);
+    return new TrainingRun(r.resume(), info, data, true, r.epochs(), device, command, listener)
+        .withSnapshots(r.snapshotEvery() == null ? 0 : r.snapshotEvery());
   }
 
   /**

@@ -71,6 +71,40 @@ public final class TrainingRun {
     this.log = log;
   }
 
+  private long snapshotEvery;
+
+  /** Where snapshots go: {@code snapshots/} in the run directory. */
+  public static final String SNAPSHOTS = "snapshots";
+
+  /**
+   * After each checkpoint at a multiple of {@code steps} (0: never), keeps a copy of the model in
+   * {@code snapshots/step-STEP} (and of each extra average in {@code snapshots/step-STEP-emaD}), as
+   * {@code export} writes it: checkpoints replace each other, snapshots stay, so the metrics can be
+   * measured later against images seen (a scaling table). A snapshot that cannot be written is a
+   * warning; training goes on.
+   */
+  public TrainingRun withSnapshots(long steps) {
+    this.snapshotEvery = steps;
+    return this;
+  }
+
+  private void snapshot(long step) {
+    if (snapshotEvery <= 0 || step % snapshotEvery != 0) {
+      return;
+    }
+    Path dir = runDir.resolve(SNAPSHOTS);
+    String name = String.format("step-%08d", step); // not ckpt-…: that names a checkpoint directory itself
+    try {
+      ModelStore.export(runDir, dir.resolve(name));
+      for (double d : initial.training().settings().extraEmas()) {
+        ModelStore.export(runDir, dir.resolve(name + "-ema" + d), d);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warning("could not write the snapshot of step " + step + " in " + dir + ": " + e.getMessage()
+          + "; training goes on");
+    }
+  }
+
   /** Replaces how checkpoints are written (tests: a disk that fails). */
   public TrainingRun withSaver(Saver s) {
     this.saver = s;
@@ -184,7 +218,11 @@ public final class TrainingRun {
           h.afterStep(s);
         }
         if (checkpointEvery > 0 && step % checkpointEvery == 0 && step < totalSteps) {
-          current = tryCheckpoint(graph, current, step, spe, throughput.imagesPerSecond(), elapsed, false);
+          ModelInfo saved = tryCheckpoint(graph, current, step, spe, throughput.imagesPerSecond(), elapsed, false);
+          if (saved != current) {
+            snapshot(step);
+          }
+          current = saved;
         }
       }
     } catch (IOException e) {
@@ -197,6 +235,7 @@ public final class TrainingRun {
     }
     ModelInfo saved = tryCheckpoint(graph, current, step, spe, throughput.imagesPerSecond(),
         (System.nanoTime() - started) / 1e9, true);
+    snapshot(step);
     log.message(String.format("saved %s (step %d, %.2f epochs, %.0f images/s)", runDir, step, (double) step / spe,
         throughput.imagesPerSecond()));
     return saved;
