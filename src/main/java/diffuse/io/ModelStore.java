@@ -255,7 +255,16 @@ public final class ModelStore {
    * decay) or one of the extra averages it keeps ({@code train --extra-ema}), with the description
    * of a model made of it (that decay as its EMA, no extra averages).
    */
-  record Average(Path savedModel, ModelInfo info) {}
+  record Average(Path savedModel, ModelInfo info) {
+    /** Its weights; a SavedModel that cannot be read is a {@link ModelException} naming it. */
+    Map<String, float[]> weights() {
+      try {
+        return readWeights(savedModel, info);
+      } catch (RuntimeException e) {
+        throw new ModelException("cannot read the weights of " + savedModel + ": " + DiffuseException.firstLine(e.getMessage()), e);
+      }
+    }
+  }
 
   static Average average(StoredModel m, Double ema) {
     diffuse.model.TrainSettings s = m.info().training().settings();
@@ -295,12 +304,7 @@ public final class ModelStore {
     Average avg = average(m, ema);
     ModelInfo info = command == null ? avg.info() : avg.info().withTraining(avg.info().training().withCommand(command));
     ModelInfo[] staged = new ModelInfo[1];
-    Map<String, float[]> weights;
-    try {
-      weights = readWeights(avg.savedModel(), info);
-    } catch (RuntimeException e) {
-      throw new ModelException("cannot read the weights of " + avg.savedModel() + ": " + DiffuseException.firstLine(e.getMessage()), e);
-    }
+    Map<String, float[]> weights = avg.weights();
     try {
       String name = VersionedDir.stage(target, checkpointName(info.training().step()), (tmp, n) -> {
         writeSavedModel(tmp.resolve(SAVED_MODEL), info, weights);
@@ -357,12 +361,7 @@ public final class ModelStore {
     if (Files.exists(modelDir) && !Files.isDirectory(modelDir)) {
       throw new ModelException(modelDir + " exists and is not a directory");
     }
-    Map<String, float[]> weights;
-    try {
-      weights = readWeights(avg.savedModel(), info);
-    } catch (RuntimeException e) {
-      throw new ModelException("cannot read the weights of " + avg.savedModel() + ": " + DiffuseException.firstLine(e.getMessage()), e);
-    }
+    Map<String, float[]> weights = avg.weights();
     try {
       String staged = VersionedDir.stage(modelDir, version, (tmp, n) -> {
         writeSavedModel(tmp, info, weights);
