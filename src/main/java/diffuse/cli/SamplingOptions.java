@@ -120,10 +120,8 @@ final class SamplingOptions {
     if (g.guideModel() == null) {
       return r;
     }
-    var found = new diffuse.sampling.Guidance(g.interval(), g.rescale(), g.negative(), g.negativeLabel(), g.apg(),
-        g.apgNorm(), GenerateOptions.find(Path.of(g.guideModel())).toString(), g.guideCheckpoint(), g.guideCfg(),
-        g.custom());
-    return new SamplingRequest(r.sampler(), r.seed(), r.batchSize(), found);
+    return new SamplingRequest(r.sampler(), r.seed(), r.batchSize(),
+        g.withGuideModel(GenerateOptions.find(Path.of(g.guideModel())).toString()));
   }
 
   /** --spacing by its lower-case name. */

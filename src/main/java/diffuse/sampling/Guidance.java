@@ -126,6 +126,11 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
         custom);
   }
 
+  /** With the guide model found in {@code dir} (a name resolved to its directory, say). */
+  public Guidance withGuideModel(String dir) {
+    return new Guidance(interval, rescale, negative, negativeLabel, apg, apgNorm, dir, guideCheckpoint, guideCfg, custom);
+  }
+
   /** With the guide's checkpoint, as the plan loaded it. */
   public Guidance withGuideCheckpoint(String checkpoint) {
     return new Guidance(interval, rescale, negative, negativeLabel, apg, apgNorm, guideModel, checkpoint, guideCfg,
