@@ -55,7 +55,7 @@ class ApiTest {
   @TempDir static Path shared;
   static Path model;
   static WebServer server;
-  static HttpClient http;
+  static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   @BeforeAll
   static void trainAndServe() throws IOException {
@@ -67,7 +67,6 @@ class ApiTest {
     assertEquals(0, r.code(), r.err());
     // a generous wait, so that requests sent together are merged into one run
     server = new Serving(List.of(model), List.of(), "127.0.0.1", 0, 64, 150, 64).start(cpu());
-    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   }
 
   @AfterAll
@@ -86,8 +85,14 @@ class ApiTest {
   }
 
   static HttpResponse<byte[]> send(WebServer s, String method, String path, String body) throws Exception {
+    return send(s, method, path, body, Duration.ofSeconds(60));
+  }
+
+  /** An exchange with {@code s} that may take up to {@code timeout}, checked against its OpenAPI document. */
+  static HttpResponse<byte[]> send(WebServer s, String method, String path, String body, Duration timeout)
+      throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
-        .timeout(Duration.ofSeconds(60));
+        .timeout(timeout);
     b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
         : b.method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
     HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());

@@ -14,9 +14,6 @@ import dev.langchain4j.model.openai.OpenAiImageModel;
 import diffuse.runtime.Device;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -37,7 +34,6 @@ import org.junit.jupiter.api.Test;
  */
 class OpenAiImagesTest {
   static WebServer server;
-  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   @BeforeAll
   static void start() {
@@ -58,13 +54,7 @@ class OpenAiImagesTest {
 
   /** An exchange with {@code server}, checked against its OpenAPI document. */
   static HttpResponse<byte[]> sendTo(WebServer server, String method, String path, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
-        .timeout(Duration.ofSeconds(120));
-    b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
-        : b.method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
-    HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-    OpenApiConformance.check(server.port(), method, path, body, r);
-    return r;
+    return ApiTest.send(server, method, path, body, Duration.ofSeconds(120));
   }
 
   static JsonObject json(HttpResponse<byte[]> r) {
