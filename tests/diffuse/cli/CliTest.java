@@ -619,6 +619,36 @@ class CliTest {
     assertEquals(2, ModelStore.open(split).info().training().commands().size());
   }
 
+  /**
+   * A constant-rate run finished on resume with a cooldown (warmup-stable-decay): the rate falls
+   * linearly from the step it was at to 0, the cooldown is kept in model.json and ends the run, and
+   * a cooldown that would rewrite steps already taken, or epochs past its end, are refused by name.
+   */
+  @Test
+  void aConstantRateRunIsFinishedWithACooldownOnResume() throws IOException {
+    Path dir = trainBars("cool", "2"); // 8 steps at 1e-3 after 2 warm-up steps
+    Run early = run("train", "--resume", dir.toString(), "--epochs", "3", "--cooldown", "6", "--device", "cpu");
+    assertEquals(2, early.code(), early.err());
+    assertTrue(early.err().contains("--cooldown") && early.err().contains("the run is at step 8"), early.err());
+    Run cool = run("train", "--resume", dir.toString(), "--epochs", "3", "--cooldown", "4", "--device", "cpu");
+    assertEquals(0, cool.code(), cool.err());
+    List<Double> lr = Files.readAllLines(dir.resolve("loss.csv")).stream().skip(1)
+        .map(l -> Double.parseDouble(l.split(",")[4])).toList();
+    assertEquals(12, lr.size());
+    assertEquals(List.of(1e-3, 1e-3), lr.subList(6, 8), "the constant rate before");
+    double[] cooling = lr.subList(8, 12).stream().mapToDouble(Double::doubleValue).toArray();
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {1e-3, 0.75e-3, 0.5e-3, 0.25e-3}, cooling, 1e-9);
+    var settings = ModelStore.open(dir).info().training().settings();
+    assertEquals(8L, settings.cooldownStart());
+    assertEquals(12L, settings.cooldownEnd());
+    assertTrue(run("info", dir.toString()).out().contains("lr cooldown  linear to 0 from step 8 to 12"));
+    Run past = run("train", "--resume", dir.toString(), "--epochs", "4", "--device", "cpu");
+    assertEquals(2, past.code(), past.err());
+    assertTrue(past.err().contains("--epochs") && past.err().contains("cooldown, which took its learning rate to 0 at step 12"),
+        past.err());
+    assertEquals(12, ModelStore.open(dir).info().training().step(), "a refused resume trained nothing");
+  }
+
   @Test
   void aResumedRunRefusesFlagsThatWouldChangeItAndStatesOverrides() throws IOException {
     Path dir = trainBars("flags", "1");

@@ -195,6 +195,23 @@ class TrainingTest {
             .withCosineDecay(100)).field());
   }
 
+  @Test
+  void aCooldownLowersTheRateLinearlyToZeroAtItsEnd() {
+    TrainSettings s = TrainSettings.builder().batchSize(8).learningRate(1e-3).warmupSteps(100).emaDecay(0.999).seed(0)
+        .build().withCooldown(1000, 1100);
+    assertEquals(1e-5, s.learningRateAt(1), 1e-12, "warm-up is unchanged");
+    assertEquals(1e-3, s.learningRateAt(1000), 1e-12, "constant up to the cooldown's start");
+    // steps 1001 … 1100: η·(1100 − step + 1)/100
+    assertEquals(1e-3, s.learningRateAt(1001), 1e-12);
+    assertEquals(0.5e-3, s.learningRateAt(1051), 1e-12);
+    assertEquals(1e-5, s.learningRateAt(1100), 1e-12, "the last step still learns");
+    assertEquals(0, s.learningRateAt(1101), 1e-12);
+    assertEquals("cooldown", assertThrows(diffuse.api.DiffuseException.class,
+        () -> s.withCosineDecay(2000)).field(), "a cosine and a cooldown are refused together");
+    assertEquals("cooldown", assertThrows(diffuse.api.DiffuseException.class,
+        () -> s.withCooldown(50, 1100)).field(), "a cooldown inside the warm-up is refused");
+  }
+
   /**
    * Extra averages (Karras et al. 2024): each follows e ← e − (e − w)(1 − d_k) after every Adam step
    * with its own decay, checked against the weights step by step; the main average is unchanged by

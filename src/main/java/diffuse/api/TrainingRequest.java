@@ -159,6 +159,15 @@ public final class TrainingRequest {
       return this;
     }
 
+    /**
+     * Lower the learning rate linearly to 0 over the run's last {@code steps} steps (warmup-stable-decay,
+     * Hägele et al. 2024); a resumed constant-rate run may be finished with one.
+     */
+    public Builder cooldown(long steps) {
+      b.cooldown(steps);
+      return this;
+    }
+
     /** Log-normal noise levels ln σ ~ N(pMean, pStd²) at the nearest timestep (Karras et al. 2022: −1.2, 1.2). */
     public Builder logNormalNoise(double pMean, double pStd) {
       b.pMean(pMean).pStd(pStd);

@@ -22,7 +22,7 @@ public record TrainRequest(
     Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay, Double gradClip, Long seed,
     Long checkpointEvery, ScheduleKind schedule, Integer timesteps, List<Integer> widths, Integer resBlocks,
     Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma, Boolean cosineDecay,
-    Boolean scaleShiftNorm, Double pMean, Double pStd, List<Double> extraEma, Long snapshotEvery) {
+    Boolean scaleShiftNorm, Double pMean, Double pStd, List<Double> extraEma, Long snapshotEvery, Long cooldown) {
 
   public static final double DEFAULT_EPOCHS = 5;
   public static final int DEFAULT_BATCH_SIZE = TrainSettings.DEFAULT_BATCH_SIZE;
@@ -49,6 +49,12 @@ public record TrainRequest(
     }
     if (snapshotEvery != null && snapshotEvery < 0) {
       throw DiffuseException.badValue("snapshotEvery", "snapshotEvery must be >= 0, got " + snapshotEvery);
+    }
+    if (cooldown != null && cooldown < 1) {
+      throw DiffuseException.badValue("cooldown", "cooldown must be >= 1 step, got " + cooldown);
+    }
+    if (cooldown != null && Boolean.TRUE.equals(cosineDecay)) {
+      throw DiffuseException.badValue("cooldown", "cooldown and cosineDecay exclude each other: give one");
     }
     if (checkpointEvery != null && checkpointEvery < 0) {
       throw DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
@@ -124,6 +130,7 @@ public record TrainRequest(
     private Double pStd;
     private List<Double> extraEma;
     private Long snapshotEvery;
+    private Long cooldown;
 
     private Builder() {}
 
@@ -166,11 +173,16 @@ public record TrainRequest(
     public Builder extraEma(List<Double> v) { extraEma = v; return this; }
     /** Keep a copy of the model every this many steps under snapshots/ (for a scaling table); null or 0: none. */
     public Builder snapshotEvery(Long v) { snapshotEvery = v; return this; }
+    /**
+     * The run's last this many steps lower the learning rate linearly to 0 (warmup-stable-decay). A
+     * resumed constant-rate run may be given one that starts at or after the step it is at.
+     */
+    public Builder cooldown(Long v) { cooldown = v; return this; }
 
     public TrainRequest build() {
       return new TrainRequest(out, resume, dataset, dataDir, imageSize, limit, epochs, batchSize, lr, warmup, pUncond,
           emaDecay, gradClip, seed, checkpointEvery, schedule, timesteps, widths, resBlocks, embedDim, groups,
-          prediction, minSnrGamma, cosineDecay, scaleShiftNorm, pMean, pStd, extraEma, snapshotEvery);
+          prediction, minSnrGamma, cosineDecay, scaleShiftNorm, pMean, pStd, extraEma, snapshotEvery, cooldown);
     }
   }
 }

@@ -92,6 +92,14 @@ public final class TrainService {
       // the horizon is the run's last step, as TrainingRun counts it: epochs × whole batches per epoch
       settings = settings.withCosineDecay(Math.round(r.epochs() * (data.size() / settings.batchSize())));
     }
+    if (r.cooldown() != null) {
+      long total = Math.round(r.epochs() * (data.size() / settings.batchSize()));
+      if (r.cooldown() > total - settings.warmupSteps()) {
+        throw DiffuseException.badValue("cooldown", "cooldown of " + r.cooldown() + " steps does not fit in a run of "
+            + total + " steps after its " + settings.warmupSteps() + " warm-up steps");
+      }
+      settings = settings.withCooldown(total - r.cooldown(), total);
+    }
     UNetConfig arch = new UNetConfig(data.height(), data.width(), data.channels(), data.numClasses(),
         or(r.widths(), TrainRequest.DEFAULT_WIDTHS), or(r.resBlocks(), TrainRequest.DEFAULT_RES_BLOCKS),
         or(r.embedDim(), TrainRequest.DEFAULT_EMBED_DIM), or(r.groups(), TrainRequest.DEFAULT_GROUPS),
@@ -130,6 +138,7 @@ public final class TrainService {
     }
     Dataset data = firstImages(full, info.data().images());
     checkMatches(info, data);
+    info = withCooldown(r, info, data.size() / info.training().settings().batchSize());
     if (!dspec.toString().equals(recorded.toString())) {
       listener.message(String.format("data: %s in place of the recorded %s (same labels, size and class counts)",
           dspec, recorded));
@@ -137,8 +146,44 @@ public final class TrainService {
       info = info.withData(new ModelInfo.Data(dspec.toString(), d.images(), d.height(), d.width(), d.channels(),
           d.classCounts()));
     }
-    return new TrainingRun(r.resume(), info, data, true, r.epochs(), device, command, listener)
+    // a run with a cooldown ends where the cooldown does (its rate is 0 there), whatever --epochs says below it
+    Long end = info.training().settings().cooldownEnd();
+    double epochs = end != null ? (double) end / (data.size() / info.training().settings().batchSize()) : r.epochs();
+    return new TrainingRun(r.resume(), info, data, true, epochs, device, command, listener)
         .withSnapshots(r.snapshotEvery() == null ? 0 : r.snapshotEvery());
+  }
+
+  /**
+   * The cooldown of a resumed run: a new one over the last {@code r.cooldown()} steps up to the
+   * asked epochs, which may not start before the step the run is at (the steps taken at the constant
+   * rate stay as they were), or the one it has, which it may not train past (its rate is 0 there) and
+   * which sets where the run ends.
+   */
+  private static ModelInfo withCooldown(TrainRequest r, ModelInfo info, long stepsPerEpoch) {
+    TrainSettings s = info.training().settings();
+    long total = Math.round(r.epochs() * stepsPerEpoch);
+    long step = info.training().step();
+    if (s.cooldownEnd() != null) {
+      if (total > s.cooldownEnd()) {
+        throw DiffuseException.badValue("epochs", String.format("epochs %s goes past the run's cooldown, which took its"
+            + " learning rate to 0 at step %d (%.2f epochs); start a new run", r.epochs(), s.cooldownEnd(),
+            (double) s.cooldownEnd() / stepsPerEpoch));
+      }
+      return info;
+    }
+    if (r.cooldown() == null) {
+      return info;
+    }
+    if (s.lrDecaySteps() != null) {
+      throw DiffuseException.badValue("cooldown", "cooldown cannot be added: the run decays its learning rate along a cosine already");
+    }
+    long start = total - r.cooldown();
+    if (start < step) {
+      throw DiffuseException.badValue("cooldown", String.format("cooldown of %d steps ending at %s epochs (step %d)"
+          + " would start at step %d, but the run is at step %d already: ask for at most %d steps, or more epochs",
+          r.cooldown(), r.epochs(), total, start, step, total - step));
+    }
+    return info.withTraining(info.training().withSettings(s.withCooldown(start, total)));
   }
 
   /**
@@ -171,6 +216,9 @@ public final class TrainService {
     conflict(conflicts, "pMean", r.pMean(), s.pMean());
     conflict(conflicts, "pStd", r.pStd(), s.pStd());
     conflict(conflicts, "extraEma", r.extraEma(), s.extraEmas());
+    if (r.cooldown() != null && s.cooldownStart() != null) {
+      conflict(conflicts, "cooldown", r.cooldown(), s.cooldownEnd() - s.cooldownStart());
+    }
     if (!conflicts.isEmpty()) {
       throw new SettingsConflict(r.resume().resolve(ModelStore.MODEL_JSON).toString(), conflicts);
     }

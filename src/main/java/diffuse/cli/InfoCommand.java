@@ -52,6 +52,10 @@ final class InfoCommand implements Callable<Integer> {
       out.printf("lr decay     cosine to %.2g at step %,d%n", TrainSettings.LR_FLOOR * t.settings().learningRate(),
           t.settings().lrDecaySteps());
     }
+    if (t.settings().cooldownStart() != null) {
+      out.printf("lr cooldown  linear to 0 from step %,d to %,d%n", t.settings().cooldownStart(),
+          t.settings().cooldownEnd());
+    }
     out.printf("objective    predicts %s, loss %s%n", t.settings().target(),
         t.settings().minSnrGamma() == null ? "mean squared error" : "Min-SNR-γ weighted, γ = " + t.settings().minSnrGamma());
     if (!t.settings().extraEmas().isEmpty()) {

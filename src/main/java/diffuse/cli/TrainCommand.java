@@ -94,6 +94,12 @@ final class TrainCommand implements Callable<Integer> {
           + " (Loshchilov & Hutter 2017); kept in model.json, so --resume follows the same curve (default: constant).")
   Boolean cosineDecay;
 
+  @Option(names = "--cooldown", paramLabel = "STEPS",
+      description = "Lower the learning rate linearly to 0 over the run's last STEPS steps (warmup-stable-decay,"
+          + " Hägele et al. 2024). With --resume it finishes a constant-rate run: the cooldown ends at --epochs and"
+          + " must start at or after the step the run is at; kept in model.json (default: none).")
+  Long cooldown;
+
   /** --prediction by its lower-case name. */
   static final class PredictionName implements picocli.CommandLine.ITypeConverter<Prediction> {
     @Override
@@ -189,6 +195,7 @@ final class TrainCommand implements Callable<Integer> {
         .pUncond(pUncond).emaDecay(emaDecay).gradClip(gradClip).seed(seed).checkpointEvery(checkpointEvery)
         .schedule(schedule).timesteps(timesteps).widths(widths).resBlocks(resBlocks).embedDim(embedDim).groups(groups)
         .prediction(prediction).minSnrGamma(minSnrGamma)
-        .cosineDecay(cosineDecay).scaleShiftNorm(adaGn).pMean(pMean).pStd(pStd).extraEma(extraEma).snapshotEvery(snapshotEvery).build();
+        .cosineDecay(cosineDecay).scaleShiftNorm(adaGn).pMean(pMean).pStd(pStd).extraEma(extraEma).snapshotEvery(snapshotEvery)
+        .cooldown(cooldown).build();
   }
 }

@@ -76,7 +76,9 @@ public final class ModelCard {
     }
     md.append(String.format(Locale.ROOT, "- %,d steps = %.2f epochs, batch %d, learning rate %.2g (warm-up %d%s),"
         + " p_uncond %.2f, EMA %.4f, gradient clip %.2g, seed %d, loss %s\n", t.step(), t.epochs(), s.batchSize(),
-        s.learningRate(), s.warmupSteps(), s.lrDecaySteps() == null ? "" : ", cosine decay to step " + s.lrDecaySteps(),
+        s.learningRate(), s.warmupSteps(), s.lrDecaySteps() != null ? ", cosine decay to step " + s.lrDecaySteps()
+        : s.cooldownStart() != null ? ", linear cooldown to 0 from step " + s.cooldownStart() + " to " + s.cooldownEnd()
+        : "",
         s.pUncond(), s.emaDecay(), s.gradClip(), s.seed(),
         s.minSnrGamma() == null ? "mean squared error" : "Min-SNR-γ weighted, γ = " + s.minSnrGamma()));
     md.append(String.format(Locale.ROOT, "- Wall time %s; the last run went at %.0f images/s on %s\n",

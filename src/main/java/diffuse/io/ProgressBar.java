@@ -12,13 +12,24 @@ public final class ProgressBar {
   private final long total;
   private final PrintStream out;
   private final boolean interactive;
-  private final long start = System.nanoTime();
+  private final java.util.function.LongSupplier clock;
+  private final long start;
   private long lastDraw;
   private long lastLoggedTenth = -1;
   private long lastLogTime;
   private int lastWidth;
+  /** The first count reported and when: a resumed task starts part-way, so the rate is measured from there. */
+  private long firstDone = -1;
+  private long firstTime;
 
   public ProgressBar(String label, long total, PrintStream out, boolean interactive) {
+    this(label, total, out, interactive, System::nanoTime);
+  }
+
+  /** With the clock given in nanoseconds (tests). */
+  ProgressBar(String label, long total, PrintStream out, boolean interactive, java.util.function.LongSupplier clock) {
+    this.clock = clock;
+    this.start = clock.getAsLong();
     this.label = label;
     this.total = Math.max(1, total);
     this.out = out;
@@ -41,12 +52,16 @@ public final class ProgressBar {
 
   /** Seconds since the bar was made. */
   public double elapsedSeconds() {
-    return (System.nanoTime() - start) / 1e9;
+    return (clock.getAsLong() - start) / 1e9;
   }
 
   /** Reports {@code done} of total, with extra text such as the loss. */
   public void update(long done, String extra) {
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
+    if (firstDone < 0) {
+      firstDone = done;
+      firstTime = now;
+    }
     if (interactive) {
       if (now - lastDraw < 100_000_000L && done < total) {
         return;
@@ -82,7 +97,12 @@ public final class ProgressBar {
   private String render(long done, String extra, int barWidth) {
     double frac = Math.min(1.0, (double) done / total);
     double elapsed = elapsedSeconds();
-    String eta = done > 0 && done < total ? " ETA " + format(elapsed * (total - done) / done) : "";
+    // the rate since the first report: a task resumed at step 4,000 of 6,000 has 2,000 steps to go at today's speed
+    String eta = "";
+    if (done < total && done > firstDone && firstDone >= 0) {
+      double since = (clock.getAsLong() - firstTime) / 1e9;
+      eta = " ETA " + format(since * (total - done) / (done - firstDone));
+    }
     StringBuilder sb = new StringBuilder(label).append(' ');
     if (barWidth > 0) {
       int filled = (int) Math.round(frac * barWidth);

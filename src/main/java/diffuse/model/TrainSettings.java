@@ -28,11 +28,17 @@ import diffuse.sampling.Prediction;
  *     exported with every checkpoint so that the average length can be chosen after training (the
  *     best one depends on the guidance scale: Karras et al. 2024, "Analyzing and Improving the
  *     Training Dynamics of Diffusion Models", §3); null or empty for none
+ * @param cooldownStart with {@code cooldownEnd}: after this step the learning rate falls linearly to 0
+ *     at step {@code cooldownEnd}, the run's last (warmup-stable-decay: Hägele et al. 2024, "Scaling Laws
+ *     and Compute-Optimal Training Beyond Fixed Training Durations", §3), so that a run trained at a
+ *     constant rate for as long as it was useful can be finished on resume; null for none
+ * @param cooldownEnd the step at which the cooldown's rate reaches 0, or null
  */
 public record TrainSettings(
     int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
     double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma,
-    Long lrDecaySteps, Double pMean, Double pStd, java.util.List<Double> extraEmaDecays) {
+    Long lrDecaySteps, Double pMean, Double pStd, java.util.List<Double> extraEmaDecays, Long cooldownStart,
+    Long cooldownEnd) {
 
   /** The defaults of {@code diffuse train}, the API and the builder: the one place they are written. */
   public static final int DEFAULT_BATCH_SIZE = 128;
@@ -86,6 +92,16 @@ public record TrainSettings(
       throw diffuse.api.DiffuseException.badValue("cosineDecay", "cosineDecay needs a run longer than its "
           + warmupSteps + " warm-up steps; this one ends at step " + lrDecaySteps);
     }
+    if ((cooldownStart == null) != (cooldownEnd == null)) {
+      throw diffuse.api.DiffuseException.badValue("cooldown", "a cooldown needs its first and last step");
+    }
+    if (cooldownStart != null) {
+      require(cooldownStart >= warmupSteps && cooldownEnd > cooldownStart, "cooldown", "cooldown must start"
+          + " after the " + warmupSteps + " warm-up steps and end after it starts; got steps " + cooldownStart + " to "
+          + cooldownEnd);
+      require(lrDecaySteps == null, "cooldown", "cooldown and a cosine decay exclude each other:"
+          + " give one");
+    }
     if (extraEmaDecays != null) {
       extraEmaDecays = java.util.List.copyOf(extraEmaDecays);
       for (double d : extraEmaDecays) {
@@ -115,6 +131,11 @@ public record TrainSettings(
   /** These settings with a cosine decay that reaches its floor at step {@code totalSteps}. */
   public TrainSettings withCosineDecay(long totalSteps) {
     return toBuilder().lrDecaySteps(totalSteps).build();
+  }
+
+  /** These settings with a linear cooldown to 0 over steps {@code start}+1 … {@code end}. */
+  public TrainSettings withCooldown(long start, long end) {
+    return toBuilder().cooldown(start, end).build();
   }
 
   /** These settings with log-normal noise levels, ln σ ~ N(mean, std²). */
@@ -160,6 +181,8 @@ public record TrainSettings(
     b.pMean = pMean;
     b.pStd = pStd;
     b.extraEmaDecays = extraEmaDecays;
+    b.cooldownStart = cooldownStart;
+    b.cooldownEnd = cooldownEnd;
     return b;
   }
 
@@ -179,6 +202,8 @@ public record TrainSettings(
     private Double pMean;
     private Double pStd;
     private java.util.List<Double> extraEmaDecays;
+    private Long cooldownStart;
+    private Long cooldownEnd;
 
     private Builder() {}
 
@@ -200,21 +225,27 @@ public record TrainSettings(
     public Builder logNormalNoise(Double mean, Double std) { pMean = mean; pStd = std; return this; }
     /** Decays of further averages exported beside the main one; null or empty for none. */
     public Builder extraEmaDecays(java.util.List<Double> v) { extraEmaDecays = v; return this; }
+    /** A linear cooldown to 0 after step {@code start}, reaching it at {@code end}; both null for none. */
+    public Builder cooldown(Long start, Long end) { cooldownStart = start; cooldownEnd = end; return this; }
 
     public TrainSettings build() {
       return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery,
-          prediction, minSnrGamma, lrDecaySteps, pMean, pStd, extraEmaDecays);
+          prediction, minSnrGamma, lrDecaySteps, pMean, pStd, extraEmaDecays, cooldownStart, cooldownEnd);
     }
   }
 
   /**
    * Learning rate at 1-based step {@code step}: linear warm-up to the peak η, then constant, or with
    * a decay horizon S the cosine η_min + ½(η − η_min)(1 + cos(π·(step − warmup)/(S − warmup))),
-   * η_min = η/10, held at η_min after S.
+   * η_min = η/10, held at η_min after S; or with a cooldown from step C to E, η·(E − step + 1)/(E − C)
+   * at steps C+1 … E (the last step still learns, at η/(E − C)), and 0 after E.
    */
   public double learningRateAt(long step) {
     if (step < warmupSteps) {
       return learningRate * ((double) step / warmupSteps);
+    }
+    if (cooldownStart != null && step > cooldownStart) {
+      return learningRate * Math.max(0, (double) (cooldownEnd - step + 1) / (cooldownEnd - cooldownStart));
     }
     if (lrDecaySteps == null) {
       return learningRate;
