@@ -130,7 +130,7 @@ public final class TrainingRun {
 
   /** Runs to the end (or to a stop request) and returns the description of the saved model. */
   public ModelInfo run() {
-    try {
+    try (RunLock lock = RunLock.acquire(runDir)) {
       return runToTheEnd();
     } finally {
       ended.countDown();
