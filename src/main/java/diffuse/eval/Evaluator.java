@@ -15,13 +15,14 @@ import java.util.List;
  * class. The same figures for n real held-out images are the baseline: at small n the Fréchet
  * distance is biased upwards and only means something next to it.
  *
- * <p>Each class's test images are dealt alternately into a reference half and a baseline half, so
- * the baseline never compares a set with itself.
+ * <p>Each class's test images, in a fixed pseudo-random order ({@link #drawOrder}), are dealt
+ * alternately into a reference half and a baseline half, so the baseline never compares a set with
+ * itself.
  *
  * <p>Given the training images too, each row also carries figures whose expectation does not move
  * with n: accuracy's one-sided 95 % lower bound ({@link Proportion}), the unbiased KID against all
  * the class's training images ({@link KernelDistance}), and density and coverage (k = 5) against a
- * fixed reference of the class's first {@value #DC_REFERENCE} training images
+ * fixed reference of {@value #DC_REFERENCE} of the class's training images
  * ({@link DensityCoverage}), always measured on the same number of images, {@link #dcSamples()}:
  * the smallest test class's size, or n if less. The yardstick ("real") row measures those on the
  * class's whole test split (up to n images): fresh real images by other writers.
@@ -124,9 +125,10 @@ public final class Evaluator {
       even.add(new ArrayList<>());
       odd.add(new ArrayList<>());
     }
-    for (int i = 0; i < test.size(); i++) {
-      int c = test.labels()[i];
-      (even.get(c).size() <= odd.get(c).size() ? even : odd).get(c).add(i);
+    for (int c = 0; c < k; c++) {
+      for (int i : drawOrder(indicesOf(test, c), c)) {
+        (even.get(c).size() <= odd.get(c).size() ? even : odd).get(c).add(i);
+      }
     }
     List<double[]> all = new ArrayList<>();
     for (int c = 0; c < k; c++) {
@@ -142,8 +144,8 @@ public final class Evaluator {
       trainByClass.add(new ArrayList<>());
       testByClass.add(new ArrayList<>());
     }
-    for (int i = 0; i < test.size(); i++) {
-      testByClass.get(test.labels()[i]).add(i);
+    for (int c = 0; c < k; c++) {
+      testByClass.get(c).addAll(drawOrder(indicesOf(test, c), c));
     }
     for (int c = 0; c < k; c++) {
       smallestTest = Math.min(smallestTest, testByClass.get(c).size());
@@ -153,11 +155,37 @@ public final class Evaluator {
         throw new IllegalArgumentException("training and test data have " + train.numClasses() + " and " + k
             + " classes");
       }
-      for (int i = 0; i < train.size(); i++) {
-        trainByClass.get(train.labels()[i]).add(i);
+      for (int c = 0; c < k; c++) {
+        trainByClass.get(c).addAll(drawOrder(indicesOf(train, c), c));
       }
     }
     this.dcSamples = Math.min(n, smallestTest);
+  }
+
+  /** The seed of {@link #drawOrder}: one fixed order, so that every evaluation measures against the same images. */
+  static final long DRAW_SEED = 20201112L;
+
+  /**
+   * The order in which a class's real images are drawn, as baseline, yardstick and density/coverage
+   * reference: a fixed pseudo-random permutation, not the file's order. Data sets are often ordered
+   * by source (MNIST's test split: its first 5,000 images are by Census Bureau employees and cleaner
+   * than the last 5,000, by students; a folder data set sorted by file name), so the first n would be
+   * a biased yardstick at small n.
+   */
+  static List<Integer> drawOrder(List<Integer> indices, int label) {
+    List<Integer> order = new ArrayList<>(indices);
+    java.util.Collections.shuffle(order, new java.util.Random(DRAW_SEED * 31 + label));
+    return order;
+  }
+
+  private static List<Integer> indicesOf(Dataset data, int label) {
+    List<Integer> idx = new ArrayList<>();
+    for (int i = 0; i < data.size(); i++) {
+      if (data.labels()[i] == label) {
+        idx.add(i);
+      }
+    }
+    return idx;
   }
 
   /** The number of images every row's density and coverage are measured on: min(n, smallest test class). */
@@ -167,7 +195,7 @@ public final class Evaluator {
 
   /**
    * The references of class {@code label}, from one pass of the classifier over its training images:
-   * all of them for KID, the first {@value #DC_REFERENCE} for density and coverage.
+   * all of them for KID, the first {@value #DC_REFERENCE} in {@link #drawOrder} for density and coverage.
    */
   private Reference reference(int label) {
     List<Integer> idx = trainByClass.get(label);
@@ -243,7 +271,7 @@ public final class Evaluator {
   /**
    * The real-image baseline of a class: n held-out test images (the half not used as FD reference)
    * measured like samples, and as yardstick of KID, density and coverage the class's whole test
-   * split, up to n images.
+   * split, up to n images, in {@link #drawOrder}.
    */
   public Metrics baseline(int label, int n) {
     float[] imgs = baselineImages.get(label);
