@@ -92,7 +92,7 @@ public final class ModelCard {
     md.append("## Sampling\n\n");
     if (diffuseDir != null) {
       md.append("With diffuse:\n\n```bash\njava -jar target/diffuse.jar generate --model ").append(diffuseDir)
-          .append(" --prompt '").append(firstLabel).append("' -n 8 --guidance 3 --out samples.png\n```\n\n");
+          .append(" --prompt '").append(firstLabel).append("' -n 8 --out samples.png\n```\n\n");
     } else {
       md.append("diffuse samples the model directory this was exported from (`diffuse generate --model DIR`),"
           + " not this layout. With TensorFlow Serving, from the export's `--out` directory (which holds `")
