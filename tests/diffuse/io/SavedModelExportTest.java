@@ -254,7 +254,8 @@ class SavedModelExportTest {
    */
   @Test
   void theShippedModelsWhoseOutputIsEpsLoadAndComputeAsBefore() {
-    for (String name : new String[] {"mnist", "fashion-mnist"}) {
+    // models exported before the output was named after the prediction (models/mnist predicts v and is newer)
+    for (String name : new String[] {"mnist-guide", "fashion-mnist"}) {
       ModelStore.StoredModel m = ModelStore.open(Path.of("models", name));
       int size = 28 * 28;
       Random rng = new Random(11);

@@ -233,7 +233,7 @@ class ApiTest {
     assertEquals("image/png", r.headers().firstValue("content-type").orElse(""));
     Map<String, String> text = Images.pngText(r.body());
     String hash = diffuse.io.ModelStore.open(model).modelHash();
-    assertEquals("v\nSteps: 4, Sampler: dpm++2m, CFG scale: 2.0, Seed: 9, Size: 8x8, Model hash: " + hash
+    assertEquals("v\nSteps: 4, Sampler: dpm++2m, CFG scale: " + diffuse.api.Defaults.GUIDANCE + ", Seed: 9, Size: 8x8, Model hash: " + hash
         + ", Model: bars-model, Schedule type: trailing", text.get("parameters"));
     JsonObject sidecar = JsonParser.parseString(text.get("diffuse")).getAsJsonObject();
     assertEquals(9, sidecar.get("seed").getAsLong());
