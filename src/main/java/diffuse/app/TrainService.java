@@ -90,10 +90,10 @@ public final class TrainService {
     }
     if (Boolean.TRUE.equals(r.cosineDecay())) {
       // the horizon is the run's last step, as TrainingRun counts it: epochs × whole batches per epoch
-      settings = settings.withCosineDecay(Math.round(r.epochs() * (data.size() / settings.batchSize())));
+      settings = settings.withCosineDecay(lastStep(r.epochs(), data.size() / settings.batchSize()));
     }
     if (r.cooldown() != null) {
-      long total = Math.round(r.epochs() * (data.size() / settings.batchSize()));
+      long total = lastStep(r.epochs(), data.size() / settings.batchSize());
       if (r.cooldown() > total - settings.warmupSteps()) {
         throw DiffuseException.badValue("cooldown", "cooldown of " + r.cooldown() + " steps does not fit in a run of "
             + total + " steps after its " + settings.warmupSteps() + " warm-up steps");
@@ -153,6 +153,11 @@ public final class TrainService {
         .withSnapshots(r.snapshotEvery() == null ? 0 : r.snapshotEvery());
   }
 
+  /** The last step of a run of {@code epochs}, as TrainingRun counts it: epochs × whole batches per epoch. */
+  private static long lastStep(double epochs, long stepsPerEpoch) {
+    return Math.round(epochs * stepsPerEpoch);
+  }
+
   /**
    * The cooldown of a resumed run: a new one over the last {@code r.cooldown()} steps up to the
    * asked epochs, which may not start before the step the run is at (the steps taken at the constant
@@ -161,7 +166,7 @@ public final class TrainService {
    */
   private static ModelInfo withCooldown(TrainRequest r, ModelInfo info, long stepsPerEpoch) {
     TrainSettings s = info.training().settings();
-    long total = Math.round(r.epochs() * stepsPerEpoch);
+    long total = lastStep(r.epochs(), stepsPerEpoch);
     long step = info.training().step();
     if (s.cooldownEnd() != null) {
       if (total > s.cooldownEnd()) {

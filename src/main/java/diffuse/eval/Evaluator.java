@@ -126,7 +126,9 @@ public final class Evaluator {
       odd.add(new ArrayList<>());
     }
     for (int c = 0; c < k; c++) {
-      for (int i : drawOrder(indicesOf(test, c), c)) {
+      trainByClass.add(new ArrayList<>());
+      testByClass.add(drawOrder(indicesOf(test, c), c));
+      for (int i : testByClass.get(c)) {
         (even.get(c).size() <= odd.get(c).size() ? even : odd).get(c).add(i);
       }
     }
@@ -140,13 +142,6 @@ public final class Evaluator {
     }
     referenceAll = FrechetDistance.Stats.of(all.toArray(double[][]::new));
     int smallestTest = Integer.MAX_VALUE;
-    for (int c = 0; c < k; c++) {
-      trainByClass.add(new ArrayList<>());
-      testByClass.add(new ArrayList<>());
-    }
-    for (int c = 0; c < k; c++) {
-      testByClass.get(c).addAll(drawOrder(indicesOf(test, c), c));
-    }
     for (int c = 0; c < k; c++) {
       smallestTest = Math.min(smallestTest, testByClass.get(c).size());
     }
