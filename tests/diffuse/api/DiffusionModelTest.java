@@ -44,6 +44,19 @@ class DiffusionModelTest {
   }
 
   /** One progress report per step, a state per step with x and x̂_0 of the batch, and the rows asked for. */
+  /** The shipped models carry the scale each was measured best at; a request without one samples at it. */
+  @Test
+  void eachShippedModelSamplesAtItsOwnScale() {
+    assertEquals(1.5, model.defaultGuidance());
+    try (DiffusionModel fashion = DiffusionModel.open(Path.of("models", "fashion-mnist"), RuntimeOptions.cpu(0))) {
+      assertEquals(2.0, fashion.defaultGuidance());
+      Generation g = fashion.generate(GenerationRequest.builder().prompt("shirt").count(1).steps(1).build());
+      assertEquals(2.0, g.rows().get(0).guidance());
+      g = fashion.generate(GenerationRequest.builder().prompt("shirt").count(1).steps(1).guidance(1).build());
+      assertEquals(1.0, g.rows().get(0).guidance());
+    }
+  }
+
   @Test
   void theListenerSeesEveryStepAndTheRowsComeInOrder() {
     List<StepState> states = new ArrayList<>();

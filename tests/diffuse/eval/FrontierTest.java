@@ -56,4 +56,25 @@ class FrontierTest {
     var img = Frontier.render("t", Map.of("a", List.of(p)), 99.5, 1.5, 0.9);
     assertTrue(img.getHeight() > 800, "a second row of charts: KID and coverage against accuracy");
   }
+
+  /**
+   * Real images whose KID is 0 within two standard errors (Fashion-MNIST's) make no denominator: no KID
+   * ratio, while coverage and density stay, and the chart shows coverage alone.
+   */
+  @Test
+  void noKidRatioWhereTheRealImagesKidIsZeroWithinItsError() {
+    assertEquals(3.0, Evaluator.kidRatio(0.06, 0.02, 0.009), 1e-12);
+    assertTrue(Double.isNaN(Evaluator.kidRatio(0.06, 0.02, 0.01)), "exactly two standard errors is not enough");
+    assertTrue(Double.isNaN(Evaluator.kidRatio(0.06, -0.001, 0.0001)));
+    // real KIDs 0.0005 and -0.0002, each ± 0.001: mean 0.00015 ± 0.00071
+    List<Evaluator.Metrics> base = List.of(d(0, null, 0.99, 0.0005, 0.95, 1.0), d(1, null, 0.99, -0.0002, 0.93, 1.0));
+    List<Evaluator.Metrics> rows = List.of(d(0, 2.0, 1.0, 0.100, 0.80, 1.1), d(1, 2.0, 1.0, 0.020, 0.90, 0.9));
+    Frontier.Point p = Frontier.of(rows, base).get(0);
+    assertTrue(Double.isNaN(p.kidRatio()), "ratio " + p.kidRatio());
+    assertTrue(p.hasDistribution());
+    assertEquals(0.85, p.coverage(), 1e-12);
+    assertEquals(0.1, p.worstKid(), 1e-12);
+    var img = Frontier.render("t", Map.of("a", List.of(p)), 99.5, 1.5, 0.9);
+    assertTrue(img.getHeight() > 800, "the coverage chart below");
+  }
 }

@@ -304,6 +304,28 @@ class ModelStoreTest {
   }
 
   @Test
+  void aModelsOwnGuidanceScaleIsKeptAndABadOneIsACorruptFile() throws IOException {
+    try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
+      g.initialize(1);
+      ModelStore.save(dir.resolve("run"), info(5), content(g), true);
+    }
+    Path target = dir.resolve("shipped");
+    ModelStore.export(dir.resolve("run"), target, null, null, 2.0);
+    assertEquals(2.0, ModelStore.open(target).info().defaultGuidance());
+    assertEquals(diffuse.api.Defaults.GUIDANCE, ModelStore.open(dir.resolve("run")).info().defaultGuidance());
+    Path json = target.resolve(ModelStore.MODEL_JSON);
+    String text = Files.readString(json);
+    assertTrue(text.contains("\"sampling\": {\n    \"guidance\": 2.0\n  }"), text);
+    Files.writeString(json, text.replace("\"guidance\": 2.0", "\"guidance\": \"strong\""));
+    ModelException e = assertThrows(ModelException.class, () -> ModelStore.open(target));
+    assertTrue(e.getMessage().startsWith(json + " is corrupt"), e.getMessage());
+    Files.writeString(json, text.replace("\"guidance\": 2.0", "\"guidance\": Infinity"));
+    e = assertThrows(ModelException.class, () -> ModelStore.open(target));
+    assertTrue(e.getMessage().startsWith(json + " is corrupt"), e.getMessage());
+    assertTrue(e.getMessage().contains("sampling.guidance"), e.getMessage());
+  }
+
+  @Test
   void exportReplacesAModelButNeverADirectoryThatIsNotOne() throws IOException {
     try (TrainingGraph g = TrainingGraph.builder(new UNet(NET)).config(TestData.oneThread()).build()) {
       g.initialize(1);

@@ -225,6 +225,50 @@ class ApiTest {
     }
   }
 
+  /**
+   * A model that records its own guidance scale ({@code export --guidance}) samples at it wherever no
+   * scale is given: the CLI, the server (and the scale /api/models offers the page), while a given
+   * scale still wins.
+   */
+  @Test
+  void aModelSamplesAtItsOwnRecordedScaleUnlessTold() throws Exception {
+    Path own = shared.resolve("bars-own-scale");
+    TestCli.Run e = TestCli.run("export", model.toString(), "--out", own.toString(), "--guidance", "3.25");
+    assertEquals(0, e.code(), e.err());
+    assertEquals(3.25, diffuse.io.ModelStore.open(own).info().defaultGuidance());
+    assertTrue(java.nio.file.Files.readString(own.resolve(diffuse.io.ModelCard.FILE)).contains("at s = 3.25 unless told"));
+    assertEquals(diffuse.api.Defaults.GUIDANCE, diffuse.io.ModelStore.open(model).info().defaultGuidance(),
+        "a model that records none");
+    // exporting the export again keeps the scale; --guidance replaces it
+    Path again = shared.resolve("bars-own-scale-again");
+    assertEquals(0, TestCli.run("export", own.toString(), "--out", again.toString()).code());
+    assertEquals(3.25, diffuse.io.ModelStore.open(again).info().defaultGuidance());
+    TestCli.Run bad = TestCli.run("export", model.toString(), "--out", shared.resolve("x").toString(), "--guidance", "NaN");
+    assertEquals(2, bad.code(), bad.err());
+    assertTrue(bad.err().contains("guidance"), bad.err());
+
+    for (String[] args : List.of(new String[0], new String[] {"--guidance", "0.5"})) {
+      Path png = shared.resolve("own-" + args.length + ".png");
+      List<String> cmd = new ArrayList<>(List.of("generate", "--model", own.toString(), "--prompt", "v", "-n", "1",
+          "--steps", "2", "--device", "cpu", "--out", png.toString()));
+      cmd.addAll(List.of(args));
+      TestCli.Run g = TestCli.run(cmd.toArray(String[]::new));
+      assertEquals(0, g.code(), g.err());
+      assertEquals(args.length == 0 ? 3.25 : 0.5,
+          diffuse.io.PngSettings.readSidecar(png, "from").rows().get(0).guidance(), String.join(" ", args));
+    }
+    try (WebServer s = new Serving(List.of(own), List.of(), "127.0.0.1", 0, 8, 0, 8).start(cpu())) {
+      JsonObject m = json(send(s, "GET", "/api/models", null)).getAsJsonArray("models").get(0).getAsJsonObject();
+      assertEquals(3.25, m.getAsJsonObject("defaults").get("guidance").getAsDouble());
+      JsonObject reply = json(send(s, "POST", "/api/generate", "{\"prompt\": \"v\", \"n\": 1, \"steps\": 2}"));
+      assertEquals(3.25, reply.getAsJsonObject("sidecar").getAsJsonArray("rows").get(0).getAsJsonObject()
+          .get("guidance").getAsDouble());
+      reply = json(send(s, "POST", "/api/generate", "{\"prompt\": \"v\", \"n\": 1, \"steps\": 2, \"guidance\": 1}"));
+      assertEquals(1.0, reply.getAsJsonObject("sidecar").getAsJsonArray("rows").get(0).getAsJsonObject()
+          .get("guidance").getAsDouble());
+    }
+  }
+
   @Test
   void pngRepliesCarryTheirSettingsInTextChunks() throws Exception {
     HttpResponse<byte[]> r = send("POST", "/api/generate",

@@ -50,7 +50,8 @@ class BrowserTest {
           + " chromium-driver; .ci/run installs them)");
     }
     Assumptions.assumeTrue(installed, "headless Chromium is not installed (apt-get install chromium chromium-driver)");
-    server = new Serving(List.of(Path.of("models/mnist"), Path.of("models/mnist-guide")), List.of(), "127.0.0.1", 0,
+    server = new Serving(List.of(Path.of("models/mnist"), Path.of("models/mnist-guide"), Path.of("models/fashion-mnist")),
+        List.of(), "127.0.0.1", 0,
         64, 5, 64)
         .start(Device.CPU.resolve(0));
     ChromeOptions options = new ChromeOptions();
@@ -198,6 +199,14 @@ class BrowserTest {
     waitUpTo(20).until(d -> browser.findElements(By.cssSelector("#labels option")).size() == 10);
     assertEquals("digit 7", browser.findElements(By.cssSelector("#labels option")).get(7).getAttribute("value"));
     assertTrue(id("model").getText().contains("mnist"));
+    // the slider starts at the chosen model's own scale (its model.json), and follows the model
+    assertEquals("1.5", id("guidance-value").getText());
+    var model = new org.openqa.selenium.support.ui.Select(id("model"));
+    model.selectByValue("fashion-mnist");
+    assertEquals("2", id("guidance-value").getText());
+    assertEquals("2", id("guidance").getAttribute("value"));
+    model.selectByValue("mnist");
+    assertEquals("1.5", id("guidance-value").getText());
 
     // count every preview the stream delivers
     js("window.previews = 0; new MutationObserver(() => window.previews++)"
@@ -235,10 +244,10 @@ class BrowserTest {
     waitUpTo(20).until(d -> id("status").getText().contains("(guidanceInterval)"));
     id("interval").clear();
 
-    // the slider: one notch right, s = 2 → 2.25, the same noise drawn again
+    // the slider: one notch right, s = 1.5 → 1.75, the same noise drawn again
     id("guidance").sendKeys(Keys.ARROW_RIGHT);
-    assertEquals("2.25", id("guidance-value").getText());
-    waitUpTo(60).until(d -> id("preview-caption").getText().contains("s = 2.25"));
+    assertEquals("1.75", id("guidance-value").getText());
+    waitUpTo(60).until(d -> id("preview-caption").getText().contains("s = 1.75"));
     String again = browser.findElements(By.cssSelector("#grid img.sample")).get(0).getAttribute("src");
     assertNotEquals(first, again, "moving the slider changed nothing");
     assertEquals(8, browser.findElements(By.cssSelector("#grid img.sample")).size());

@@ -63,6 +63,11 @@ function chooseModel() {
   }
   $("count").max = m.maxN;
   $("steps").max = m.timesteps;
+  // each model samples at its own default scale (model.json); restore() sets a recorded one after this
+  if (m.defaults && m.defaults.guidance !== undefined) {
+    $("guidance").value = m.defaults.guidance;
+    $("guidance-value").textContent = m.defaults.guidance;
+  }
   // autoguidance: the other served models that can guide this one
   const guide = $("guide");
   guide.innerHTML = '<option value="">none (CFG)</option>';

@@ -74,6 +74,15 @@ public final class DiffusionModel implements AutoCloseable {
     return new int[] {a.height(), a.width(), a.channels()};
   }
 
+  /**
+   * The guidance scale this model samples at when a request names none: the one its
+   * {@code model.json} records (chosen by measuring the model, {@code export --guidance}), else
+   * {@link Defaults#GUIDANCE}.
+   */
+  public double defaultGuidance() {
+    return loaded.info().defaultGuidance();
+  }
+
   /** The model directory. */
   public Path dir() {
     return loaded.dir();

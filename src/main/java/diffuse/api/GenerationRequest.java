@@ -85,7 +85,8 @@ public final class GenerationRequest {
 
     /**
      * The guidance scale s in ε̃ = ε(x, ∅) + s·(ε(x, y) − ε(x, ∅)) (Ho &amp; Salimans 2022): 0
-     * unconditional, 1 conditional, above 1 guided. Several scales make a sweep. Default
+     * unconditional, 1 conditional, above 1 guided. Several scales make a sweep. Default: the
+     * model's own ({@link DiffusionModel#defaultGuidance()}, kept in its {@code model.json}), else
      * {@value Defaults#GUIDANCE}.
      */
     public Builder guidance(double... scales) {

@@ -57,7 +57,7 @@ final class Requests {
         b.rescale, b.negative, null, b.apg, b.apgNorm, b.guideModel, null, b.guideCfg, null);
     SamplingRequest s = new SamplingRequest(new SamplerSpec(kind, b.steps == null ? SamplerSpec.DEFAULT_STEPS : b.steps,
         b.eta == null ? 0 : b.eta, b.clip, spacing), b.seed, b.batchSize, g);
-    List<Double> scales = b.scales.isEmpty() ? List.of(Defaults.GUIDANCE) : List.copyOf(b.scales);
+    List<Double> scales = List.copyOf(b.scales); // empty: the model's own scale, filled in by the plan
     return new GenerateRequest(List.copyOf(b.prompts), scales, b.count, s);
   }
 }

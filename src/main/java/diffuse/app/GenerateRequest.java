@@ -10,13 +10,14 @@ import java.util.List;
  * the same noise (samples 0 … count−1 of the seed) starts every row.
  *
  * @param prompts what to draw, each naming one label ("digit 7")
- * @param scales guidance scales s in ε̃ = ε_uncond + s·(ε_cond − ε_uncond)
+ * @param scales guidance scales s in ε̃ = ε_uncond + s·(ε_cond − ε_uncond); empty: the model's own
+ *     ({@link diffuse.io.ModelInfo#defaultGuidance}), which {@link GenerateService#plan} fills in
  * @param count images per row
  * @param sampling sampler, steps, seed, batch size
  */
 public record GenerateRequest(List<String> prompts, List<Double> scales, int count, SamplingRequest sampling) {
   /**
-   * Default guidance scale ({@link diffuse.api.Defaults#GUIDANCE}), chosen with the default sampler
+   * Default guidance scale of a model that records none of its own ({@link diffuse.api.Defaults#GUIDANCE}), chosen with the default sampler
    * (DPM-Solver++(2M), 10 trailing steps) from the evaluation of the shipped MNIST model at n = 1,000
    * per digit: s = 1.5 is the smallest scale at which the samples are recognised at least as often as
    * real test digits, no digit below 99 %; larger scales cost coverage, diversity and KID.
@@ -27,8 +28,8 @@ public record GenerateRequest(List<String> prompts, List<Double> scales, int cou
     if (prompts == null || prompts.isEmpty()) {
       throw DiffuseException.badValue("prompt", "prompt is missing: name what to draw, e.g. \"digit 7\"");
     }
-    if (scales == null || scales.isEmpty()) {
-      throw DiffuseException.badValue("guidance", "guidance is missing: give at least one scale");
+    if (scales == null) {
+      scales = List.of();
     }
     scales.forEach(s -> ClassifierFreeGuidance.requireFinite(s == null ? Double.NaN : s));
     if (count < 1) {
@@ -41,8 +42,13 @@ public record GenerateRequest(List<String> prompts, List<Double> scales, int cou
     scales = List.copyOf(scales);
   }
 
-  /** Number of rows: prompts × scales. */
+  /** Number of rows: prompts × scales (one scale when the model's own is meant). */
   public int rows() {
-    return prompts.size() * scales.size();
+    return prompts.size() * Math.max(1, scales.size());
+  }
+
+  /** This request, at the model's own scale {@code modelDefault} if it names none. */
+  public GenerateRequest withDefaultScale(double modelDefault) {
+    return scales.isEmpty() ? new GenerateRequest(prompts, List.of(modelDefault), count, sampling) : this;
   }
 }

@@ -34,6 +34,7 @@ public final class GenerateService {
    * fails, naming the field, on anything the model cannot do.
    */
   public static GenerationPlan plan(LoadedModel model, GenerateRequest request) {
+    request = request.withDefaultScale(model.info().defaultGuidance());
     List<Integer> labels = labels(model, request);
     SamplerSpec spec = request.sampling().spec(model.info());
     Guidance g = model.resolve(request.sampling().guidance());
@@ -50,6 +51,7 @@ public final class GenerateService {
       throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also ask"
           + " for an interval, rescale, negative class, APG or a guide model");
     }
+    request = request.withDefaultScale(model.info().defaultGuidance());
     return new GenerationPlan(model, request, labels(model, request), request.sampling().spec(model.info()), custom,
         Guidance.custom(name));
   }

@@ -141,8 +141,10 @@ final class EvaluateCommand implements Callable<Integer> {
     System.out.println();
     System.out.println("  scale  | accuracy (worst) | ≥ 95% bound | KID (worst) ± se        | KID/real | coverage (worst) | density | div/real (worst)");
     System.out.println("---------+------------------+-------------+-------------------------+----------+------------------+---------+-----------------");
-    double realKid = r.baseline().stream().filter(Evaluator.Metrics::hasDistribution).mapToDouble(Evaluator.Metrics::kid)
-        .average().orElse(Double.NaN);
+    List<Evaluator.Metrics> real = r.baseline().stream().filter(Evaluator.Metrics::hasDistribution).toList();
+    double realKid = real.isEmpty() ? Double.NaN : avg(real, Evaluator.Metrics::kid);
+    double realKidSe = real.isEmpty() ? Double.NaN
+        : Math.sqrt(real.stream().mapToDouble(m -> m.kidSe() * m.kidSe()).sum()) / real.size();
     int dcN = 0, kidN = 0;
     for (String k : keys) {
       List<Evaluator.Metrics> ms = (k.equals("real") ? r.baseline() : r.rows()).stream()
@@ -155,17 +157,19 @@ final class EvaluateCommand implements Callable<Integer> {
       kidN = Math.max(kidN, ms.get(0).kidN());
       double kidSe = Math.sqrt(ms.stream().mapToDouble(m -> m.kidSe() * m.kidSe()).sum()) / ms.size();
       double kid = avg(ms, Evaluator.Metrics::kid);
-      System.out.printf(Locale.ROOT, " %7s | %6.2f%% (%5.1f%%) | %10.2f%% | %7.3g (%7.3g) ± %5.2g | %7.2f× | %7.3f (%6.3f) | %7.3f | %6.3f (%6.3f)%n", k,
+      double ratio = Evaluator.kidRatio(kid, realKid, realKidSe);
+      System.out.printf(Locale.ROOT, " %7s | %6.2f%% (%5.1f%%) | %10.2f%% | %7.3g (%7.3g) ± %5.2g | %8s | %7.3f (%6.3f) | %7.3f | %6.3f (%6.3f)%n", k,
           100 * avg(ms, Evaluator.Metrics::accuracy), 100 * min(ms, Evaluator.Metrics::accuracy),
           100 * min(ms, Evaluator.Metrics::accuracyLow),
-          kid, max(ms, Evaluator.Metrics::kid), kidSe, kid / realKid,
+          kid, max(ms, Evaluator.Metrics::kid), kidSe, Double.isNaN(ratio) ? "—" : String.format(Locale.ROOT, "%7.2f×", ratio),
           avg(ms, Evaluator.Metrics::coverage), min(ms, Evaluator.Metrics::coverage),
           avg(ms, Evaluator.Metrics::density),
           avg(ms, Evaluator.Metrics::diversityRatio), min(ms, Evaluator.Metrics::diversityRatio));
     }
     System.out.printf(Locale.ROOT, "(means over classes, worst class in brackets; the bound is the worst class's one-sided"
         + " 95%% lower bound; KID: unbiased, cubic kernel, in the classifier's feature units, against each class's"
-        + " training images, n = %d (real: its test images), KID/real = mean KID over the real images' mean KID;"
+        + " training images, n = %d (real: its test images), KID/real = mean KID over the real images' mean KID,"
+        + " — where that is 0 within two standard errors;"
         + " coverage and density: k = 5, %d training images of the class as reference, on %d images per row)%n",
         kidN, Evaluator.DC_REFERENCE, dcN);
   }

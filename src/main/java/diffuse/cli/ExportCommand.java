@@ -27,6 +27,9 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--ema", paramLabel = "D",
       description = "Export the weight average of decay D: one the run keeps with train --extra-ema (default: the"
           + " model's own, --ema-decay).") Double ema;
+  @Option(names = "--guidance", paramLabel = "S",
+      description = "The guidance scale the model samples at when a request gives none (kept in model.json; default:"
+          + " the source's, else " + diffuse.api.Defaults.GUIDANCE + ").") Double guidance;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -40,11 +43,15 @@ final class ExportCommand implements Callable<Integer> {
         if (name != null) {
           throw new IllegalArgumentException("--name is for --layout tf-serving; a diffuse export is named by --out");
         }
-        ModelStore.StoredModel m = ModelStore.export(run, out, ema, Main.commandLine(spec));
+        ModelStore.StoredModel m = ModelStore.export(run, out, ema, Main.commandLine(spec), guidance);
         System.out.printf("exported %s (%s, step %d) to %s%n", run, m.info().checkpoint(), m.info().training().step(),
             out);
       }
       case "tf-serving" -> {
+        if (guidance != null) {
+          throw new IllegalArgumentException("--guidance is for --layout diffuse; a TensorFlow Serving export keeps the"
+              + " run's own");
+        }
         Path fileName = run.toAbsolutePath().normalize().getFileName();
         String model = name != null ? name : fileName == null ? "model" : fileName.toString();
         Path version = ModelStore.exportServing(run, out, model, ema);

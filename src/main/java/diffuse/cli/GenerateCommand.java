@@ -62,9 +62,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = {"-n", "--count"}, defaultValue = "" + diffuse.api.Defaults.COUNT, paramLabel = "N", description = "Images per prompt (default: ${DEFAULT-VALUE}).")
   int count;
 
-  @Option(names = "--guidance", defaultValue = "" + DEFAULT_GUIDANCE, paramLabel = "S",
-      description = "Guidance scale s: 0 unconditional, 1 conditional, >1 guided (default: ${DEFAULT-VALUE}).")
-  double guidance;
+  @Option(names = "--guidance", paramLabel = "S",
+      description = "Guidance scale s: 0 unconditional, 1 conditional, >1 guided (default: the model's own, kept in"
+          + " its model.json, else " + DEFAULT_GUIDANCE + ").")
+  Double guidance;
 
   @Option(names = "--out", paramLabel = "FILE.png", description = "Grid to write (default: samples.png unless --out-dir).")
   Path out;
@@ -140,9 +141,12 @@ final class GenerateCommand implements Callable<Integer> {
     }
     Path grid = out == null && outDir == null ? Path.of("samples.png") : out;
     List<String> prompts = source.prompts != null ? source.prompts : Prompts.readFile(source.file);
-    GenerateRequest request = new GenerateRequest(prompts, List.of(guidance), count, sampling.request());
     // fail on an unknown prompt or an unwritable destination before loading or sampling anything
     ModelStore.StoredModel model = modelFor(prompts);
+    if (guidance == null) {
+      guidance = model.info().defaultGuidance();
+    }
+    GenerateRequest request = new GenerateRequest(prompts, List.of(guidance), count, sampling.request());
     SamplerSpec spec = request.sampling().spec(model.info());
     if (grid != null) {
       AtomicFiles.checkWritable(grid);

@@ -35,6 +35,19 @@ public final class Evaluator {
   public static final int DC_REFERENCE = 1000;
 
   /**
+   * Mean KID of samples over the real test images' mean KID, or NaN where that makes no denominator:
+   * an unbiased estimate within two standard errors of 0 (Fashion-MNIST's real images, whose KID
+   * against the training images is 0 within its error) would turn noise into a huge or negative ratio.
+   *
+   * @param kid the samples' mean KID over classes
+   * @param realKid the real test images' mean KID over classes
+   * @param realKidSe the standard error of {@code realKid}
+   */
+  public static double kidRatio(double kid, double realKid, double realKidSe) {
+    return realKid > 2 * realKidSe && realKid > 0 ? kid / realKid : Double.NaN;
+  }
+
+  /**
    * Figures for one class at one scale; {@code scale} is null for the real-image baseline.
    *
    * @param accuracyLow one-sided 95 % lower bound of {@code accuracy} (Wilson), NaN if not measured

@@ -28,7 +28,8 @@ public final class Frontier {
    *
    * @param fdRatio mean over classes of FD(samples, class) / FD(real, class) at the same n
    * @param diversityRatio mean over classes of the samples' diversity / the real images'
-   * @param kidRatio mean KID over classes / mean KID of the real test images (NaN without KID)
+   * @param kidRatio mean KID over classes / mean KID of the real test images (NaN without KID, or where
+   *     the real images' KID is 0 within two standard errors: {@link Evaluator#kidRatio})
    * @param worstKid the largest KID of a class
    * @param coverage mean coverage over classes (NaN without it)
    * @param worstCoverage the smallest coverage of a class
@@ -40,7 +41,7 @@ public final class Frontier {
 
     /** True if the n-independent figures were measured. */
     public boolean hasDistribution() {
-      return !Double.isNaN(kidRatio);
+      return !Double.isNaN(coverage);
     }
   }
 
@@ -52,7 +53,7 @@ public final class Frontier {
     rows.stream().map(Evaluator.Metrics::scale).distinct().sorted().forEach(s -> {
       List<Evaluator.Metrics> at = rows.stream().filter(m -> m.scale().equals(s)).toList();
       double acc = 0, worstAcc = Double.POSITIVE_INFINITY, fd = 0, worstFd = 0, div = 0, worstDiv = Double.POSITIVE_INFINITY;
-      double kid = 0, realKid = 0, worstKid = Double.NEGATIVE_INFINITY, cov = 0, worstCov = Double.POSITIVE_INFINITY,
+      double kid = 0, realKid = 0, realKidVar = 0, worstKid = Double.NEGATIVE_INFINITY, cov = 0, worstCov = Double.POSITIVE_INFINITY,
           dens = 0;
       boolean distribution = true;
       for (Evaluator.Metrics m : at) {
@@ -70,14 +71,15 @@ public final class Frontier {
         distribution &= m.hasDistribution() && r.hasDistribution();
         kid += m.kid() / at.size();
         realKid += r.kid() / at.size();
+        realKidVar += r.kidSe() * r.kidSe() / ((double) at.size() * at.size());
         worstKid = Math.max(worstKid, m.kid());
         cov += m.coverage() / at.size();
         worstCov = Math.min(worstCov, m.coverage());
         dens += m.density() / at.size();
       }
       double nan = Double.NaN;
-      distribution &= realKid > 0; // an unbiased estimate near 0 (or below) makes no denominator
-      out.add(new Point(s, at.get(0).n(), acc, worstAcc, fd, worstFd, div, worstDiv, distribution ? kid / realKid : nan,
+      double ratio = distribution ? Evaluator.kidRatio(kid, realKid, Math.sqrt(realKidVar)) : nan;
+      out.add(new Point(s, at.get(0).n(), acc, worstAcc, fd, worstFd, div, worstDiv, ratio,
           distribution ? worstKid : nan, distribution ? cov : nan, distribution ? worstCov : nan,
           distribution ? dens : nan));
     });
@@ -105,11 +107,15 @@ public final class Frontier {
     if (!distribution) {
       return top;
     }
-    BufferedImage c = chart("Accuracy against KID (at equal accuracy, lower is better)",
-        "KID / KID of the real test images (means over classes)", curves, Point::kidRatio, accuracyTarget, 2.0);
     BufferedImage d = chart("Accuracy against coverage (at equal accuracy, higher is better)",
         "coverage, k = 5 (mean over classes)", curves, Point::coverage, accuracyTarget, 0.92);
-    BufferedImage bottom = TradeoffPlot.sideBySide("KID and coverage: figures that do not move with n", 15, c, d);
+    boolean ratios = curves.values().stream().allMatch(ps -> ps.stream().allMatch(p -> !Double.isNaN(p.kidRatio())));
+    BufferedImage bottom = ratios
+        ? TradeoffPlot.sideBySide("KID and coverage: figures that do not move with n", 15,
+            chart("Accuracy against KID (at equal accuracy, lower is better)",
+                "KID / KID of the real test images (means over classes)", curves, Point::kidRatio, accuracyTarget, 2.0), d)
+        : TradeoffPlot.sideBySide("Coverage: a figure that does not move with n (no KID ratio: the real images' KID is 0"
+            + " within its error)", 15, d);
     BufferedImage both = new BufferedImage(Math.max(top.getWidth(), bottom.getWidth()), top.getHeight() + bottom.getHeight(),
         BufferedImage.TYPE_INT_RGB);
     java.awt.Graphics2D g = both.createGraphics();

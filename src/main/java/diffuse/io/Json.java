@@ -45,6 +45,12 @@ public final class Json {
       return value;
     } catch (JsonParseException | IllegalArgumentException | NullPointerException e) {
       throw new ModelException(file + " is corrupt: " + DiffuseException.firstLine(e.getMessage()), e);
+    } catch (RuntimeException e) {
+      // a record's constructor refused a value: Gson wraps what it threw
+      if (e.getCause() instanceof IllegalArgumentException || e.getCause() instanceof DiffuseException) {
+        throw new ModelException(file + " is corrupt: " + DiffuseException.firstLine(e.getCause().getMessage()), e);
+      }
+      throw e;
     }
   }
 

@@ -115,7 +115,12 @@ public final class ModelCard {
     md.append("- output `").append(output).append("`: float32, the shape of `x`\n\n");
     md.append("Classifier-free guidance with scale s combines two calls: out(y = null) + s·(out(y) − out(y = null))."
         + " A DDPM or DDIM sampler needs ᾱ_t, which `").append(SavedModelInfo.PATH)
-        .append("` lists for every t, so the schedule need not be rebuilt.\n\n");
+        .append("` lists for every t, so the schedule need not be rebuilt.");
+    if (info.sampling() != null && info.sampling().guidance() != null) {
+      md.append(String.format(Locale.ROOT, " diffuse samples this model at s = %s unless told otherwise (`sampling` in"
+          + " model.json).", java.math.BigDecimal.valueOf(info.sampling().guidance()).stripTrailingZeros().toPlainString()));
+    }
+    md.append("\n\n");
 
     md.append("## Intended use and limits\n\n");
     md.append("- For learning and experimenting with diffusion models: small, fast, reproducible from the commands"

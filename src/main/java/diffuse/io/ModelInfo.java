@@ -26,6 +26,8 @@ import java.util.Map;
  * @param checkpoint subdirectory holding the current checkpoint
  * @param files size and CRC-32C of every file of that checkpoint (relative to it), checked when the
  *     model is opened; null in models written before this was recorded
+ * @param sampling how this model samples when a request does not say ({@code export --guidance}); null:
+ *     the library's defaults
  */
 public record ModelInfo(
     int format,
@@ -37,14 +39,36 @@ public record ModelInfo(
     Data data,
     Training training,
     String checkpoint,
-    Map<String, Manifest.FileSum> files) {
+    Map<String, Manifest.FileSum> files,
+    Sampling sampling) {
 
   public static final int FORMAT = 1;
 
   /** A description with no checkpoint files recorded yet (a new model, before its first save). */
   public ModelInfo(int format, UNetConfig architecture, MlpConfig mlp, Schedule schedule, List<String> labels,
       int nullLabel, Data data, Training training, String checkpoint) {
-    this(format, architecture, mlp, schedule, labels, nullLabel, data, training, checkpoint, null);
+    this(format, architecture, mlp, schedule, labels, nullLabel, data, training, checkpoint, null, null);
+  }
+
+  /**
+   * The defaults a model carries for sampling, chosen by measuring it: each model's best guidance
+   * scale differs (the shipped MNIST model's is 1.5, Fashion-MNIST's 2), so the one library-wide
+   * default cannot serve every model. A request's own value, and a user's own defaults on the
+   * command line, come first.
+   *
+   * @param guidance the guidance scale s to sample at, or null for {@link diffuse.api.Defaults#GUIDANCE}
+   */
+  public record Sampling(Double guidance) {
+    public Sampling {
+      if (guidance != null && !Double.isFinite(guidance)) {
+        throw new diffuse.api.ModelException("sampling.guidance must be a finite number, got " + guidance);
+      }
+    }
+  }
+
+  /** The guidance scale this model samples at unless told otherwise: its own, else the library's. */
+  public double defaultGuidance() {
+    return sampling != null && sampling.guidance() != null ? sampling.guidance() : diffuse.api.Defaults.GUIDANCE;
   }
 
   /** The schedule: kind and number of training steps T. */
@@ -90,19 +114,24 @@ public record ModelInfo(
   }
 
   public ModelInfo withCheckpoint(String name) {
-    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, name, files);
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, name, files, sampling);
   }
 
   public ModelInfo withFiles(Map<String, Manifest.FileSum> sums) {
-    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, checkpoint, sums);
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, checkpoint, sums, sampling);
   }
 
   public ModelInfo withData(Data d) {
-    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, d, training, checkpoint, files);
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, d, training, checkpoint, files, sampling);
   }
 
   public ModelInfo withTraining(Training t) {
-    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, t, checkpoint, files);
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, t, checkpoint, files, sampling);
+  }
+
+  /** With {@code s} as its sampling defaults (null: the library's). */
+  public ModelInfo withSampling(Sampling s) {
+    return new ModelInfo(format, architecture, mlp, schedule, labels, nullLabel, data, training, checkpoint, files, s);
   }
 
   /** True for a two-pixel toy model, false for an image model. */

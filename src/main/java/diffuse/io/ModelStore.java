@@ -293,6 +293,19 @@ public final class ModelStore {
    * or null) after the run's training commands in the copy's model.json.
    */
   public static StoredModel export(Path source, Path target, Double ema, String command) throws IOException {
+    return export(source, target, ema, command, null);
+  }
+
+  /**
+   * {@link #export(Path, Path, Double, String)}, the copy sampling at guidance scale {@code guidance}
+   * unless a request says otherwise ({@link ModelInfo#defaultGuidance}); null keeps what the source
+   * records.
+   */
+  public static StoredModel export(Path source, Path target, Double ema, String command, Double guidance)
+      throws IOException {
+    if (guidance != null && !Double.isFinite(guidance)) {
+      throw DiffuseException.badValue("guidance", "guidance must be a finite number, got " + guidance);
+    }
     StoredModel m = open(source);
     if (Files.isDirectory(target) && !Files.exists(target.resolve(MODEL_JSON))) {
       try (Stream<Path> s = Files.list(target)) {
@@ -302,7 +315,8 @@ public final class ModelStore {
       }
     }
     Average avg = average(m, ema);
-    ModelInfo info = command == null ? avg.info() : avg.info().withTraining(avg.info().training().withCommand(command));
+    ModelInfo described = guidance == null ? avg.info() : avg.info().withSampling(new ModelInfo.Sampling(guidance));
+    ModelInfo info = command == null ? described : described.withTraining(described.training().withCommand(command));
     ModelInfo[] staged = new ModelInfo[1];
     Map<String, float[]> weights = avg.weights();
     try {

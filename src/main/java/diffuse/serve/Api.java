@@ -107,7 +107,7 @@ final class Api implements AutoCloseable {
       m.put("timesteps", info.schedule().steps());
       m.put("checkpoint", info.checkpoint());
       m.put("modelHash", s.model().modelHash());
-      m.put("defaults", Map.of("guidance", GenerateRequest.DEFAULT_GUIDANCE,
+      m.put("defaults", Map.of("guidance", info.defaultGuidance(),
           "sampler", SamplingRequest.DEFAULT_SAMPLER_NAME,
           "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()), "n", 16));
       m.put("maxN", s.batcher().maxBatch());
@@ -240,7 +240,7 @@ final class Api implements AutoCloseable {
       throw DiffuseException.badValue("prompt", "prompt is longer than " + MAX_PROMPT + " characters");
     }
     new Prompts(info.labels()).resolve(prompt); // an unknown prompt is the first error a caller hears of
-    List<Double> scales = f.numbers("guidance", List.of(GenerateRequest.DEFAULT_GUIDANCE));
+    List<Double> scales = f.numbers("guidance", List.of(info.defaultGuidance()));
     if (scales.isEmpty() || scales.size() > (sweep ? MAX_SCALES : 1)) {
       throw DiffuseException.badValue("guidance", sweep ? "guidance must list 1.." + MAX_SCALES + " scales"
           : "guidance must be one number (a list is for /api/sweep)");

@@ -339,7 +339,8 @@ final class OpenApi {
     p.put("guidance", sweep
         ? map("oneOf", List.of(map("type", "array", "minItems", 1, "maxItems", Api.MAX_SCALES, "items", scale), scale),
             "description", "the scales of the rows")
-        : with(scale, "default", GenerateRequest.DEFAULT_GUIDANCE, "description", "guidance scale s"));
+        : with(scale, "description", "guidance scale s; default: the model's own (GET /api/models: defaults.guidance),"
+            + " else " + GenerateRequest.DEFAULT_GUIDANCE));
     List<String> samplers = Arrays.stream(SamplerKind.values()).map(SamplerKind::id).toList();
     p.put("sampler", map("type", "string", "enum", samplers, "default", SamplingRequest.DEFAULT_SAMPLER_NAME));
     p.put("steps", map("type", "integer", "minimum", 1, "maximum", maxSteps, "description",
