@@ -57,6 +57,13 @@ class DiffusionModelTest {
     }
   }
 
+  /** An evaluation told no scales measures the model's own beside the usual ones, so it shows what generate gives. */
+  @Test
+  void anEvaluationMeasuresTheModelsOwnScale() {
+    assertEquals(List.of(0.0, 1.0, 1.5, 2.0, 3.0, 5.0), Defaults.evaluateScales(model.defaultGuidance()));
+    assertEquals(List.of(0.0, 1.0, 2.0, 3.0, 5.0), Defaults.evaluateScales(2.0));
+  }
+
   @Test
   void theListenerSeesEveryStepAndTheRowsComeInOrder() {
     List<StepState> states = new ArrayList<>();

@@ -14,10 +14,26 @@ public final class Defaults {
   public static final double GUIDANCE = 1.5;
   /** Sampler: DPM-Solver++(2M) (Lu et al. 2022), 10 trailing steps. */
   public static final String SAMPLER = "dpm++2m";
-  /** Evaluation: the guidance scales measured, comma-separated as {@code evaluate --guidance} takes them. */
+  /**
+   * Evaluation: the guidance scales measured, comma-separated as {@code evaluate --guidance} takes them,
+   * besides the model's own default scale ({@link #evaluateScales}).
+   */
   public static final String EVALUATE_GUIDANCE = "0,1,2,3,5";
   /** Evaluation: samples per class and scale. */
   public static final int EVALUATE_COUNT = 100;
+  /**
+   * The scales an evaluation measures when told none: {@link #EVALUATE_GUIDANCE} and the scale the
+   * model samples at by default, so that the table shows what {@code generate} gives; ascending.
+   */
+  public static java.util.List<Double> evaluateScales(double modelDefault) {
+    java.util.TreeSet<Double> s = new java.util.TreeSet<>();
+    for (String v : EVALUATE_GUIDANCE.split(",")) {
+      s.add(Double.valueOf(v));
+    }
+    s.add(modelDefault);
+    return java.util.List.copyOf(s);
+  }
+
   /** Images per network batch. */
   public static final int BATCH_SIZE = 64;
 

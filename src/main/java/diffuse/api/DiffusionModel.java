@@ -129,7 +129,8 @@ public final class DiffusionModel implements AutoCloseable {
     }
     SamplingRequest m = request.method == null ? SamplingRequest.defaults() : Requests.method(request.method);
     SamplingRequest s = new SamplingRequest(m.sampler(), request.seed, request.batchSize, m.guidance());
-    EvaluateRequest r = new EvaluateRequest(request.scales, request.prompt, request.count, request.classifier,
+    EvaluateRequest r = new EvaluateRequest(request.scales.isEmpty() ? Defaults.evaluateScales(defaultGuidance())
+        : request.scales, request.prompt, request.count, request.classifier,
         request.dataDir, s);
     Path cdir = request.classifier != null ? request.classifier : EvaluateService.defaultClassifier(
         loaded.dir().toAbsolutePath().getParent(), loaded.info().data().dataset());

@@ -23,8 +23,7 @@ public final class EvaluationRequest {
   final int batchSize;
 
   private EvaluationRequest(Builder b) {
-    scales = List.copyOf(b.scales.isEmpty() ? java.util.Arrays.stream(Defaults.EVALUATE_GUIDANCE.split(","))
-        .map(Double::valueOf).toList() : b.scales);
+    scales = List.copyOf(b.scales); // empty: Defaults.evaluateScales of the model's own scale
     prompt = b.prompt;
     count = b.count;
     classifier = b.classifier;
@@ -51,7 +50,10 @@ public final class EvaluationRequest {
 
     private Builder() {}
 
-    /** The guidance scales to measure at (default {@link Defaults#EVALUATE_GUIDANCE}). */
+    /**
+     * The guidance scales to measure at (default: {@link Defaults#EVALUATE_GUIDANCE} and the model's
+     * own scale, {@link Defaults#evaluateScales}).
+     */
     public Builder guidance(double... values) {
       if (values == null || values.length == 0) {
         throw DiffuseException.badValue("guidance", "guidance needs at least one scale");

@@ -25,8 +25,9 @@ import picocli.CommandLine.Option;
         "", "Writes a table, metrics.csv, metrics.json, tradeoff.png and a sample grid per scale into --out.",
         "Real held-out test images measured the same way are the baseline."})
 final class EvaluateCommand implements Callable<Integer> {
-  @Option(names = "--guidance", defaultValue = diffuse.api.Defaults.EVALUATE_GUIDANCE, split = ",", paramLabel = "S1,S2,...",
-      description = "Guidance scales (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--guidance", split = ",", paramLabel = "S1,S2,...",
+      description = "Guidance scales (default: " + diffuse.api.Defaults.EVALUATE_GUIDANCE + " and the model's own"
+          + " default scale).")
   List<Double> scales;
   @Option(names = "--prompt", paramLabel = "TEXT", description = "Evaluate one class only (default: every class).")
   String prompt;
@@ -50,6 +51,9 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (scales == null) {
+      scales = diffuse.api.Defaults.evaluateScales(sampling.openModel().info().defaultGuidance());
+    }
     if (methods == null) {
       return evaluate(sampling.request(), out);
     }

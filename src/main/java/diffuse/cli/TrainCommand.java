@@ -22,8 +22,9 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
       "Train a class-conditional diffusion U-Net with label dropout.",
       "",
-      "DDPM ε-prediction loss; each label is replaced by the null label with probability --p-uncond, so the",
-      "model learns both ε(x,t,y) and the unconditional ε(x,t,∅) that classifier-free guidance needs.",
+      "The diffusion loss (the network predicts ε, x₀ or v: --prediction); each label is replaced by the null",
+      "label with probability --p-uncond, so the model learns both the conditional prediction (x,t,y) and",
+      "the unconditional (x,t,∅) that classifier-free guidance needs.",
       "Ctrl-C saves a checkpoint and exits; --resume continues from it."})
 final class TrainCommand implements Callable<Integer> {
 
