@@ -55,6 +55,24 @@ class CliTest {
     assertEquals(0, r.code(), r.err());
   }
 
+  /** A user's own default scale (meant for generate) never becomes a model's recorded one on export. */
+  @Test
+  void exportRecordsATypedScaleNotTheUsersDefault() {
+    java.util.function.Function<String[], Integer> export = args -> {
+      picocli.CommandLine cl = new picocli.CommandLine(new ExportCommand());
+      cl.setDefaultValueProvider(new UserDefaults(java.util.Map.of("DIFFUSE_GUIDANCE", "9"), null));
+      return cl.execute(args);
+    };
+    Path plain = shared.resolve("export-user-default");
+    assertEquals(0, export.apply(new String[] {model.toString(), "--out", plain.toString()}));
+    assertEquals(diffuse.api.Defaults.GUIDANCE, diffuse.io.ModelStore.open(plain).info().defaultGuidance());
+    assertEquals(0, export.apply(new String[] {model.toString(), "--out", shared.resolve("export-serving").toString(),
+        "--layout", "tf-serving"}), "no --guidance was typed, so none is refused");
+    Path typed = shared.resolve("export-typed");
+    assertEquals(0, export.apply(new String[] {model.toString(), "--out", typed.toString(), "--guidance", "2.5"}));
+    assertEquals(2.5, diffuse.io.ModelStore.open(typed).info().defaultGuidance());
+  }
+
   @Test
   void trainLeavesAModelThatInfoDescribesAndResumeContinues() {
     Run info = run("info", model.toString());
@@ -62,6 +80,7 @@ class CliTest {
     assertTrue(info.out().contains("labels       h, v (null label = 2)"), info.out());
     assertTrue(info.out().contains("8 steps = 2.00 epochs"), info.out());
     assertTrue(info.out().contains("folder:"), info.out());
+    assertTrue(info.out().contains("sampling     guidance s = 1.5 unless told (the library's default"), info.out());
     Run resume = run("train", "--resume", model.toString(), "--epochs", "2", "--device", "cpu");
     assertEquals(0, resume.code(), resume.err());
     assertTrue(resume.err().contains("nothing to do"), resume.err());

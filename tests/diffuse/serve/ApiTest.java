@@ -236,6 +236,8 @@ class ApiTest {
     TestCli.Run e = TestCli.run("export", model.toString(), "--out", own.toString(), "--guidance", "3.25");
     assertEquals(0, e.code(), e.err());
     assertEquals(3.25, diffuse.io.ModelStore.open(own).info().defaultGuidance());
+    TestCli.Run info = TestCli.run("info", own.toString());
+    assertTrue(info.out().contains("sampling     guidance s = 3.25 unless told (the model's own"), info.out());
     assertTrue(java.nio.file.Files.readString(own.resolve(diffuse.io.ModelCard.FILE)).contains("at s = 3.25 unless told"));
     assertEquals(diffuse.api.Defaults.GUIDANCE, diffuse.io.ModelStore.open(model).info().defaultGuidance(),
         "a model that records none");

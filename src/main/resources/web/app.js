@@ -66,7 +66,7 @@ function chooseModel() {
   // each model samples at its own default scale (model.json); restore() sets a recorded one after this
   if (m.defaults && m.defaults.guidance !== undefined) {
     $("guidance").value = m.defaults.guidance;
-    $("guidance-value").textContent = m.defaults.guidance;
+    $("guidance-value").textContent = $("guidance").value; // what the slider holds (and sends), on its grid
   }
   // autoguidance: the other served models that can guide this one
   const guide = $("guide");

@@ -35,6 +35,8 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // a model's scale is what its author types, never a user's default for generate (DIFFUSE_GUIDANCE, ~/.diffuse.properties)
+    Double guidance = spec.commandLine().getParseResult().hasMatchedOption("--guidance") ? this.guidance : null;
     if (run.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
       throw new IllegalArgumentException("--out must differ from the run directory");
     }

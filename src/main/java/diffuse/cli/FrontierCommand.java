@@ -54,9 +54,10 @@ final class FrontierCommand implements Callable<Integer> {
       String name = curves.containsKey(method) ? method + " (" + d.getFileName() + ")" : method;
       curves.put(name, e.points());
       for (Frontier.Point p : e.points()) {
-        System.out.printf(Locale.ROOT, "  %-46s %5s | %3d | %6.2f%% (%5.1f%%) | %5.2f× (%5.2f×) | %5.3f (%5.3f) | %7.1f× | %5.3f (%5.3f) | %5.3f%n",
+        System.out.printf(Locale.ROOT, "  %-46s %5s | %3d | %6.2f%% (%5.1f%%) | %5.2f× (%5.2f×) | %5.3f (%5.3f) | %8s | %5.3f (%5.3f) | %5.3f%n",
             name, GenerateCommand.fmt(p.scale()), p.n(), 100 * p.accuracy(), 100 * p.worstAccuracy(), p.fdRatio(),
-            p.worstFdRatio(), p.diversityRatio(), p.worstDiversityRatio(), p.kidRatio(), p.coverage(),
+            p.worstFdRatio(), p.diversityRatio(), p.worstDiversityRatio(),
+            Double.isNaN(p.kidRatio()) ? "—" : String.format(Locale.ROOT, "%7.1f×", p.kidRatio()), p.coverage(),
             p.worstCoverage(), p.density());
         csv.append(String.format(Locale.ROOT, "\"%s\",%s,%d,%.4f,%.4f,%.3f,%.3f,%.4f,%.4f,%.3f,%.6f,%.4f,%.4f,%.4f%n",
             name.replace("\"", "'"), GenerateCommand.fmt(p.scale()), p.n(), p.accuracy(), p.worstAccuracy(), p.fdRatio(),

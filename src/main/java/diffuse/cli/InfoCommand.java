@@ -64,6 +64,9 @@ final class InfoCommand implements Callable<Integer> {
     }
     out.printf("noise levels %s%n", t.settings().pMean() == null ? "t uniform over 0 … T−1"
         : String.format("log-normal, ln σ ~ N(%s, %s²), nearest timestep", t.settings().pMean(), t.settings().pStd()));
+    out.printf("sampling     guidance s = %s unless told (%s)%n", GenerateCommand.fmt(i.defaultGuidance()),
+        i.sampling() != null && i.sampling().guidance() != null ? "the model's own, model.json"
+            : "the library's default; export --guidance S records the model's own");
     out.printf("timing       %s of training wall time, last run %.0f images/s on %s%n",
         ProgressBar.format(t.wallSeconds()), t.imagesPerSecond(), t.device());
     for (String c : t.commands()) {
