@@ -351,7 +351,10 @@ class FaultInjectionTest {
     }
     assertEquals(runs / 50, samples.size());
     long[] start = samples.get(1); // after 100 runs: TensorFlow's pools and the JIT are warm
-    long[] end = samples.get(samples.size() - 1);
+    // the last 250 runs' lowest RSS: a leak raises every sample, while one sample can catch a transient peak
+    // (a batch's tensors not yet freed, the allocator's pools) on a loaded machine (+8.5 % once, +1.4 % rerun)
+    long[] end = samples.subList(samples.size() - 5, samples.size()).stream()
+        .min(java.util.Comparator.comparingLong(x -> x[1])).orElseThrow();
     double growth = (double) (end[1] - start[1]) / start[1];
     report(String.format("memory: %d generate runs in one JVM: RSS %.1f MB after %d, %.1f MB after %d (%+.1f %%);"
         + " file descriptors %d -> %d; threads %d -> %d", runs, start[1] / 1024.0, start[0], end[1] / 1024.0, end[0],
