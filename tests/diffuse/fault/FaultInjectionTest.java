@@ -343,23 +343,26 @@ class FaultInjectionTest {
     try (Child c = Child.start(List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch"), GenerateSoak.class.getName(),
         List.of(model.toString(), tmp.toString(), "" + runs, "50"), tmp)) {
       assertEquals(0, c.waitFor(540), c.output());
-      Matcher m = Pattern.compile("soak (\\d+) (\\d+) (\\d+) (\\d+)").matcher(c.output());
+      Matcher m = Pattern.compile("soak (\\d+) (\\d+) (\\d+) (\\d+) (\\d+)").matcher(c.output());
       while (m.find()) {
         samples.add(new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)),
-            Long.parseLong(m.group(4))});
+            Long.parseLong(m.group(4)), Long.parseLong(m.group(5))});
       }
     }
     assertEquals(runs / 50, samples.size());
     long[] start = samples.get(1); // after 100 runs: TensorFlow's pools and the JIT are warm
-    // the last 250 runs' lowest RSS: a leak raises every sample, while one sample can catch a transient peak
-    // (a batch's tensors not yet freed, the allocator's pools) on a loaded machine (+8.5 % once, +1.4 % rerun)
-    long[] end = samples.subList(samples.size() - 5, samples.size()).stream()
-        .min(java.util.Comparator.comparingLong(x -> x[1])).orElseThrow();
-    double growth = (double) (end[1] - start[1]) / start[1];
-    report(String.format("memory: %d generate runs in one JVM: RSS %.1f MB after %d, %.1f MB after %d (%+.1f %%);"
-        + " file descriptors %d -> %d; threads %d -> %d", runs, start[1] / 1024.0, start[0], end[1] / 1024.0, end[0],
-        100 * growth, start[2], end[2], start[3], end[3]));
-    assertTrue(Math.abs(growth) <= 0.05, "RSS changed by " + 100 * growth + " %");
+    long[] end = samples.get(samples.size() - 1);
+    // A leak is anonymous memory (heap, native buffers). The resident size also counts the pages of the
+    // ~0.5 GB TensorFlow library mapped from its file, and how many of those a page fault maps depends on
+    // what other processes have brought into the page cache (the kernel maps the cached pages around a
+    // fault): inside `mvn verify`, beside the test JVM and a training run, VmRSS rose 8.5 % and 9.4 % over
+    // the runs, alone 1.4 %.
+    double growth = (double) (end[4] - start[4]) / start[4];
+    report(String.format("memory: %d generate runs in one JVM: anonymous memory %.1f MB after %d, %.1f MB after %d"
+        + " (%+.1f %%); resident %.1f MB -> %.1f MB; file descriptors %d -> %d; threads %d -> %d", runs,
+        start[4] / 1024.0, start[0], end[4] / 1024.0, end[0], 100 * growth, start[1] / 1024.0, end[1] / 1024.0,
+        start[2], end[2], start[3], end[3]));
+    assertTrue(Math.abs(growth) <= 0.05, "anonymous memory changed by " + 100 * growth + " %");
     assertTrue(end[2] <= start[2] + 2, "file descriptors grew: " + start[2] + " -> " + end[2]);
     assertTrue(end[3] <= start[3] + 2, "threads grew: " + start[3] + " -> " + end[3]);
   }

@@ -36,14 +36,15 @@ public final class GenerateSoak {
         try (var s = Files.list(Path.of("/proc/self/fd"))) {
           fds = s.count();
         }
-        report.printf("soak %d %d %d %d%n", i, rssKb(), fds, Thread.activeCount());
+        report.printf("soak %d %d %d %d %d%n", i, statusKb("VmRSS:"), fds, Thread.activeCount(), statusKb("RssAnon:"));
       }
     }
   }
 
-  static long rssKb() throws java.io.IOException {
+  /** A size in kB from /proc/self/status: VmRSS (all resident pages) or RssAnon (those no file backs). */
+  static long statusKb(String key) throws java.io.IOException {
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmRSS:")) {
+      if (line.startsWith(key)) {
         return Long.parseLong(line.replaceAll("[^0-9]", ""));
       }
     }
