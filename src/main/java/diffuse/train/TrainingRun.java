@@ -77,7 +77,7 @@ public final class TrainingRun {
   public static final String SNAPSHOTS = "snapshots";
 
   /**
-   * After each checkpoint at a multiple of {@code steps} (0: never), keeps a copy of the model in
+   * At every multiple of {@code steps} (0: never) saves a checkpoint and keeps a copy of the model in
    * {@code snapshots/step-STEP} (and of each extra average in {@code snapshots/step-STEP-emaD}), as
    * {@code export} writes it: checkpoints replace each other, snapshots stay, so the metrics can be
    * measured later against images seen (a scaling table). A snapshot that cannot be written is a
@@ -217,7 +217,9 @@ public final class TrainingRun {
         for (StepHook h : hooks) {
           h.afterStep(s);
         }
-        if (checkpointEvery > 0 && step % checkpointEvery == 0 && step < totalSteps) {
+        // a snapshot is a copy of a checkpoint, so a snapshot step saves one whatever --checkpoint-every says
+        boolean due = checkpointEvery > 0 && step % checkpointEvery == 0 || snapshotEvery > 0 && step % snapshotEvery == 0;
+        if (due && step < totalSteps) {
           ModelInfo saved = tryCheckpoint(graph, current, step, spe, throughput.imagesPerSecond(), elapsed, false);
           if (saved != current) {
             snapshot(step);
