@@ -48,7 +48,10 @@ final class BenchServeCommand implements Callable<Integer> {
   @Option(names = {"-n", "--count"}, defaultValue = "4", paramLabel = "N", description = "Images per request (default: ${DEFAULT-VALUE}).") int count;
   @Option(names = "--seconds", defaultValue = "30", paramLabel = "S", description = "Measured load time (default: ${DEFAULT-VALUE}).") double seconds;
   @Option(names = "--warmup-seconds", defaultValue = "5", paramLabel = "S", description = "Unmeasured load first (default: ${DEFAULT-VALUE}).") double warmup;
-  @Option(names = "--steps", paramLabel = "N", description = "DDIM steps (default: generate's, " + diffuse.sampling.SamplerSpec.DEFAULT_DDIM_STEPS + ").") Integer steps;
+  @Option(names = "--sampler", defaultValue = diffuse.api.Defaults.SAMPLER, paramLabel = "NAME",
+      description = "Sampler of both the offline baseline and the requests (default: generate's, ${DEFAULT-VALUE}).")
+  String sampler;
+  @Option(names = "--steps", paramLabel = "N", description = "Sampler steps (default: the sampler's own, as for generate).") Integer steps;
   @Option(names = "--guidance", defaultValue = "" + GenerateRequest.DEFAULT_GUIDANCE, paramLabel = "S") double guidance;
   @Option(names = "--requests", defaultValue = "0", paramLabel = "R", description = "Soak mode: R requests in a row from one client.") int requests;
   @Option(names = "--max-batch", defaultValue = "" + Serving.DEFAULT_MAX_BATCH, paramLabel = "N") int maxBatch;
@@ -63,8 +66,11 @@ final class BenchServeCommand implements Callable<Integer> {
     }
     Path dir = model != null ? model : GenerateOptions.defaultModel();
     var choice = device.resolve();
-    int steps = this.steps != null ? this.steps : diffuse.sampling.SamplerSpec.DEFAULT_DDIM_STEPS;
-    System.out.printf(Locale.ROOT, "model %s, ddim %d steps, guidance %s, device %s, %d cores%n", dir, steps,
+    SamplerKind kind = SamplerKind.parse(sampler);
+    int steps = this.steps != null ? this.steps
+        : diffuse.sampling.SamplerSpec.defaultSteps(kind, ModelStore.open(dir).info().schedule().steps());
+    this.sampler = kind.id();
+    System.out.printf(Locale.ROOT, "model %s, %s %d steps, guidance %s, device %s, %d cores%n", dir, kind.id(), steps,
         guidance, choice.description(), Runtime.getRuntime().availableProcessors());
     double offline = requests > 0 ? 0 : offline(dir, choice, steps);
     Serving serving = new Serving(List.of(dir), List.of(), "127.0.0.1", 0, maxBatch, maxWait, 4 * clients + 16);
@@ -80,7 +86,7 @@ final class BenchServeCommand implements Callable<Integer> {
   private double offline(Path dir, diffuse.runtime.Device.Choice choice, int steps) {
     int total = clients * count;
     try (LoadedModel m = LoadedModel.load(ModelStore.open(dir), choice)) {
-      SamplingRequest s = new SamplingRequest(new diffuse.sampling.SamplerSpec(SamplerKind.DDIM, steps, 0, true), 1,
+      SamplingRequest s = new SamplingRequest(new diffuse.sampling.SamplerSpec(SamplerKind.parse(sampler), steps, 0, true), 1,
           SamplingRequest.DEFAULT_BATCH_SIZE);
       GenerateService.generate(m, new GenerateRequest(List.of(m.info().labels().get(0)), List.of(guidance),
           Math.min(total, SamplingRequest.DEFAULT_BATCH_SIZE), s), Listener.NONE); // warm-up
@@ -98,8 +104,8 @@ final class BenchServeCommand implements Callable<Integer> {
   }
 
   private String body(int label, long seed, int n, int steps) {
-    return String.format(Locale.ROOT, "{\"prompt\": \"%s\", \"n\": %d, \"steps\": %d, \"guidance\": %s, \"seed\": %d,"
-        + " \"format\": \"%s\"}", "digit " + label, n, steps, guidance, seed, format);
+    return String.format(Locale.ROOT, "{\"prompt\": \"%s\", \"n\": %d, \"sampler\": \"%s\", \"steps\": %d, \"guidance\": %s,"
+        + " \"seed\": %d, \"format\": \"%s\"}", "digit " + label, n, sampler, steps, guidance, seed, format);
   }
 
   private static HttpRequest post(String base, String path, String body) {

@@ -14,14 +14,14 @@ final class DeviceOptions {
   int threads;
 
   @Option(names = "--xla", description = {"Let XLA compile clusters of the graph (TensorFlow's auto-clustering,"
-      + " global_jit_level ON_1 in the session options). On a GPU it is where XLA pays (README, \"Against the PyTorch twin\");"
+      + " global_jit_level ON_1 in the session options). On a GPU it is where XLA pays (docs/journal/2026-12-speed.md);"
       + " on a CPU TensorFlow clusters nothing unless TF_XLA_FLAGS=--tf_xla_cpu_global_jit is also set, and measured"
       + " there it gave no gain."})
   boolean xla;
 
   @Option(names = "--bf16", description = {"Compute in bfloat16 mixed precision on a CPU with bf16 instructions"
       + " (AVX512_BF16 or AMX): convolutions and the element-wise work between them in bf16, weights, optimizer and"
-      + " loss in fp32 (grappler's oneDNN bf16 pass). Faster there (README, \"Against the PyTorch twin\"); images"
+      + " loss in fp32 (grappler's oneDNN bf16 pass). Faster there (docs/journal/2026-12-speed.md); images"
       + " differ from fp32's in their last bits."})
   boolean bf16;
 

@@ -42,7 +42,8 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--method", paramLabel = "SPEC",
       description = "Evaluate several sampling methods (repeatable), each into its own folder of --out, then draw"
           + " their frontier (--out/frontier.png). SPEC = SAMPLER[/STEPS][/spacing=S][/interval=LO-HI][/rescale=φ]"
-          + "[/negative=PROMPT], e.g. ddim/25 or dpm++2m/10/interval=0.3-5; other sampling options stay as given.")
+          + "[/negative=PROMPT][/apg=η][/apgnorm=r][/guide=DIR[/guidecfg=S]] (guide= last: it takes the rest of"
+          + " SPEC as its directory), e.g. ddim/25 or dpm++2m/10/interval=0.3-5; other sampling options stay as given.")
   List<String> methods;
 
   static Path defaultClassifierDir(String dataset) {

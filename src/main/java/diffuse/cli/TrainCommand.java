@@ -117,8 +117,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Where MNIST is cached / Fashion-MNIST is read (default: ~/.cache/diffuse/mnist, /usr/share/datasets/fashion-mnist).") Path dataDir;
   @Option(names = "--limit", paramLabel = "N", description = "Train on the first N images only (quick experiments).") Integer limit;
   @Option(names = "--snapshot-every", paramLabel = "STEPS",
-      description = "Also keep a copy of the model every STEPS steps (a multiple of --checkpoint-every) in"
-          + " RUN/snapshots/step-STEP, for metrics against images seen; may differ on --resume (default: none).")
+      description = "Also keep a copy of the model every STEPS steps in RUN/snapshots/step-STEP (a checkpoint"
+          + " is saved at each), for metrics against images seen; may differ on --resume (default: none).")
   Long snapshotEvery;
   @Option(names = "--checkpoint-every", paramLabel = "STEPS", description = "Steps between checkpoints; 0 = only at the end (default: " + TrainRequest.DEFAULT_CHECKPOINT_EVERY + "; kept in model.json, so --resume keeps it unless given).") Long checkpointEvery;
 

@@ -87,7 +87,7 @@ public final class UNet implements NoiseNet {
    * and b = β − μ·a, both [B, C], so the full-size tensor sees a single multiply and add: y = x·a + b.
    * Against centring, scaling by 1/√(σ²+ε), by γ and shifting x one after another that removes two
    * full-size ops as written (one after grappler, which merged the two scalings) and their gradients;
-   * the guided step got 10–20 % faster (README, "Against the PyTorch twin").
+   * the guided step got 10–20 % faster (docs/journal/2026-12-speed.md, "Against the PyTorch twin").
    *
    * @param x float32 [B, H, W, C]
    * @param gamma float32 [C]

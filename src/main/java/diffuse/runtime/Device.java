@@ -51,7 +51,7 @@ public enum Device {
      * with casts at the edges, and keeps variables, Adam, the EMA and reductions such as the loss's
      * mean in fp32 (bf16 has fp32's exponent range, so no loss scaling is needed). CPU only, and only
      * where the CPU has bf16 instructions (AVX512_BF16 or AMX): elsewhere oneDNN would emulate bf16,
-     * slower than fp32. Measured in the README ("Against the PyTorch twin", bf16).
+     * slower than fp32. Measured in docs/journal/2026-12-speed.md ("Against the PyTorch twin").
      *
      * @param cpuFlags the CPU's feature flags (as {@code /proc/cpuinfo} lists them); null: unknown,
      *     not checked
