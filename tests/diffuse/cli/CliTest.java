@@ -798,6 +798,24 @@ class CliTest {
   }
 
   @Test
+  void benchServeAsksTheServerForTheSamplerItsOfflineBaselineRuns() {
+    Run r = run("bench", "serve", "--model", model.toString(), "--clients", "2", "-n", "1", "--seconds", "1",
+        "--warmup-seconds", "0", "--sampler", "ddim", "--steps", "1", "--device", "cpu");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("ddim 1 steps") && r.out().contains("offline generate") && r.out().contains(" 0 errors"),
+        r.out());
+    BenchServeCommand b = new BenchServeCommand();
+    b.sampler = "ddim";
+    b.guidance = 1.5;
+    b.format = "png";
+    b.labels = List.of("cat", "dog");
+    var body = com.google.gson.JsonParser.parseString(b.body(3, 7, 1, 5)).getAsJsonObject();
+    assertEquals("ddim", body.get("sampler").getAsString(), body.toString());
+    assertEquals(5, body.get("steps").getAsInt(), body.toString());
+    assertEquals("dog", body.get("prompt").getAsString(), "the model's own labels, in turn");
+  }
+
+  @Test
   void benchAndToyTrainingRunToTheEnd() throws IOException {
     Run bt = run("bench", "train", "--steps", "2", "--batch-size", "4", "--warmup-steps", "1", "--device", "cpu");
     assertEquals(0, bt.code(), bt.err());

@@ -58,6 +58,8 @@ final class BenchServeCommand implements Callable<Integer> {
   @Option(names = "--max-wait-ms", defaultValue = "" + Serving.DEFAULT_MAX_WAIT_MS, paramLabel = "MS") long maxWait;
   @Option(names = "--format", defaultValue = "png", paramLabel = "png|json", description = "Reply format asked for (default: ${DEFAULT-VALUE}).") String format;
   @Mixin DeviceOptions device;
+  /** The served model's labels, which the requests prompt for in turn. */
+  List<String> labels;
 
   @Override
   public Integer call() throws Exception {
@@ -67,9 +69,11 @@ final class BenchServeCommand implements Callable<Integer> {
     Path dir = model != null ? model : GenerateOptions.defaultModel();
     var choice = device.resolve();
     SamplerKind kind = SamplerKind.parse(sampler);
+    var info = ModelStore.open(dir).info();
     int steps = this.steps != null ? this.steps
-        : diffuse.sampling.SamplerSpec.defaultSteps(kind, ModelStore.open(dir).info().schedule().steps());
+        : diffuse.sampling.SamplerSpec.defaultSteps(kind, info.schedule().steps());
     this.sampler = kind.id();
+    this.labels = info.labels();
     System.out.printf(Locale.ROOT, "model %s, %s %d steps, guidance %s, device %s, %d cores%n", dir, kind.id(), steps,
         guidance, choice.description(), Runtime.getRuntime().availableProcessors());
     double offline = requests > 0 ? 0 : offline(dir, choice, steps);
@@ -103,9 +107,10 @@ final class BenchServeCommand implements Callable<Integer> {
     }
   }
 
-  private String body(int label, long seed, int n, int steps) {
+  /** A request for the model's label {@code label} modulo its label count. */
+  String body(int label, long seed, int n, int steps) {
     return String.format(Locale.ROOT, "{\"prompt\": \"%s\", \"n\": %d, \"sampler\": \"%s\", \"steps\": %d, \"guidance\": %s,"
-        + " \"seed\": %d, \"format\": \"%s\"}", "digit " + label, n, sampler, steps, guidance, seed, format);
+        + " \"seed\": %d, \"format\": \"%s\"}", labels.get(label % labels.size()), n, sampler, steps, guidance, seed, format);
   }
 
   private static HttpRequest post(String base, String path, String body) {
@@ -128,7 +133,7 @@ final class BenchServeCommand implements Callable<Integer> {
           long t0 = System.nanoTime();
           boolean measured = t0 >= warmEnd;
           try {
-            HttpResponse<byte[]> r = http.send(post(base, "/api/generate", body((int) (seed % 10), seed, count, steps)),
+            HttpResponse<byte[]> r = http.send(post(base, "/api/generate", body((int) (seed % labels.size()), seed, count, steps)),
                 HttpResponse.BodyHandlers.ofByteArray());
             long t1 = System.nanoTime();
             if (r.statusCode() != 200) {
@@ -183,7 +188,7 @@ final class BenchServeCommand implements Callable<Integer> {
         t0 = System.nanoTime();
       }
       boolean wrong = i % 10 == 9;
-      String body = wrong ? "{\"prompt\": \"digit eleven\"}" : body(i % 10, i, count, steps);
+      String body = wrong ? "{\"prompt\": \"digit eleven\"}" : body(i % labels.size(), i, count, steps);
       HttpResponse<byte[]> r = http.send(post(base, "/api/generate", body), HttpResponse.BodyHandlers.ofByteArray());
       if (r.statusCode() != (wrong ? 400 : 200)) {
         errors++;
