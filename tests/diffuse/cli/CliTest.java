@@ -784,6 +784,32 @@ class CliTest {
     assertTrue(missing.err().contains("holds no evaluation"), missing.err());
   }
 
+  /**
+   * With no --classifier, evaluate takes the data set's classifier beside the model (as the Java API
+   * does), and refuses one that reads images of another size than the model draws.
+   */
+  @Test
+  void evaluateFindsTheClassifierBesideTheModelAndRefusesOneOfAnotherSize() throws IOException {
+    Path beside = model.toAbsolutePath().getParent().resolve("folder-classifier");
+    Run tc = run("train-classifier", "--dataset", "folder:" + shared.resolve("bars"), "--image-size", "8", "--epochs",
+        "1", "--batch-size", "8", "--device", "cpu", "--out", beside.toString());
+    assertEquals(0, tc.code(), tc.err());
+    Path eval = shared.resolve("eval-beside");
+    Run ev = run("evaluate", "--model", model.toString(), "--guidance", "1", "-n", "2", "--sampler", "ddim",
+        "--steps", "2", "--device", "cpu", "--out", eval.toString());
+    assertEquals(0, ev.code(), ev.err());
+    var json = com.google.gson.JsonParser.parseString(Files.readString(eval.resolve("metrics.json"))).getAsJsonObject();
+    assertEquals(beside.toString(), json.get("classifier").getAsString());
+    Path big = shared.resolve("bars-classifier-16");
+    assertEquals(0, run("train-classifier", "--dataset", "folder:" + shared.resolve("bars"), "--image-size", "16",
+        "--epochs", "1", "--batch-size", "8", "--device", "cpu", "--out", big.toString()).code());
+    Run wrong = run("evaluate", "--model", model.toString(), "--classifier", big.toString(), "--guidance", "1", "-n",
+        "2", "--steps", "2", "--device", "cpu", "--out", shared.resolve("eval-16").toString());
+    assertEquals(2, wrong.code(), wrong.err());
+    assertTrue(wrong.err().contains("reads 16x16x1 images, the model draws 8x8x1"), wrong.err());
+    assertEquals(1, wrong.err().strip().lines().count(), wrong.err());
+  }
+
   @Test
   void benchTwinSummarisesRatiosAndNamesAMissingTwin() {
     assertEquals("training, batch 128: we run at 2.00x the twin's speed (min 1.00x, max 3.00x, 3 rounds)",

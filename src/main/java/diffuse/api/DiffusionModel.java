@@ -132,8 +132,8 @@ public final class DiffusionModel implements AutoCloseable {
     EvaluateRequest r = new EvaluateRequest(request.scales.isEmpty() ? Defaults.evaluateScales(defaultGuidance())
         : request.scales, request.prompt, request.count, request.classifier,
         request.dataDir, s);
-    Path cdir = request.classifier != null ? request.classifier : EvaluateService.defaultClassifier(
-        loaded.dir().toAbsolutePath().getParent(), loaded.info().data().dataset());
+    Path cdir = request.classifier != null ? request.classifier : EvaluateService.findClassifier(
+        loaded.dir(), loaded.info().data().dataset());
     EvaluateService.Evaluation e = EvaluateService.evaluate(loaded, r, cdir, loaded.device(),
         listener == null ? Listener.NONE : listener);
     return new Evaluation(e, rows(e.report().rows()), rows(e.report().baseline()), e.report().seconds());

@@ -188,6 +188,26 @@ public final class EvaluateService {
     return modelsDir.resolve(name + "-classifier");
   }
 
+  /**
+   * The classifier that evaluates the model in {@code modelDir} when none is named, the same for the
+   * CLI, the server and the API: {@code <dataset>-classifier} beside the model, else in each of
+   * {@code elsewhere} (the CLI's: the shipped models' directory) in turn; none there: the one beside
+   * the model, for the error that names it.
+   */
+  public static Path findClassifier(Path modelDir, String dataset, Path... elsewhere) {
+    Path beside = defaultClassifier(modelDir.toAbsolutePath().normalize().getParent(), dataset);
+    if (java.nio.file.Files.isDirectory(beside)) {
+      return beside;
+    }
+    for (Path dir : elsewhere) {
+      Path c = defaultClassifier(dir, dataset);
+      if (java.nio.file.Files.isDirectory(c)) {
+        return c;
+      }
+    }
+    return beside;
+  }
+
   /** True if the model's data set has no held-out split, so the baseline is its own training images. */
   public static boolean referenceIsTrainingData(ModelInfo info) {
     return DatasetSpec.parse(info.data().dataset()).kind() == DatasetSpec.Kind.FOLDER;
@@ -209,19 +229,27 @@ public final class EvaluateService {
     boolean folder = referenceIsTrainingData(info);
     String reference = folder ? "the model's own training images (a folder data set has no held-out split)"
         : "the test split, held out of training";
-    DatasetSpec ds = DatasetSpec.parse(info.data().dataset());
-    Dataset real = Datasets.load(ds, folder ? Datasets.Split.TRAIN : Datasets.Split.TEST, request.dataDir(),
-        info.architecture().height(), listener);
-    // the reference of KID, density and coverage: the training images the model learnt from; a folder
-    // data set has no held-out images to measure them against, so it gets none of the three
-    Dataset train = folder ? null : Datasets.load(ds, Datasets.Split.TRAIN, request.dataDir(),
-        info.architecture().height(), listener);
-    // the measuring instrument stays fp32 whatever the generator runs in, so that tables compare
+    // the measuring instrument stays fp32 whatever the generator runs in, so that tables compare; it is
+    // opened and checked before any data is fetched
     try (ClassifierModel classifier = ClassifierModel.load(classifierDir, device.fp32().config())) {
       if (!classifier.info().labels().equals(info.labels())) {
         throw new DiffuseException(DiffuseException.Code.BAD_VALUE, "classifier", "classifier " + classifierDir
             + " knows labels " + classifier.info().labels() + ", the model " + info.labels(), null);
       }
+      var c = classifier.info().architecture();
+      var a = info.architecture();
+      if (c.height() != a.height() || c.width() != a.width() || c.channels() != a.channels()) {
+        throw new DiffuseException(DiffuseException.Code.BAD_VALUE, "classifier", String.format(
+            "classifier %s reads %dx%dx%d images, the model draws %dx%dx%d", classifierDir, c.height(), c.width(),
+            c.channels(), a.height(), a.width(), a.channels()), null);
+      }
+      DatasetSpec ds = DatasetSpec.parse(info.data().dataset());
+      Dataset real = Datasets.load(ds, folder ? Datasets.Split.TRAIN : Datasets.Split.TEST, request.dataDir(),
+          info.architecture().height(), listener);
+      // the reference of KID, density and coverage: the training images the model learnt from; a folder
+      // data set has no held-out images to measure them against, so it gets none of the three
+      Dataset train = folder ? null : Datasets.load(ds, Datasets.Split.TRAIN, request.dataDir(),
+          info.architecture().height(), listener);
       Evaluator ev = new Evaluator(classifier, real, train, request.count());
       SamplingRequest s = request.sampling();
       diffuse.sampling.Guidance g = model.resolve(s.guidance());

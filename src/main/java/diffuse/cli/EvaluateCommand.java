@@ -35,7 +35,8 @@ final class EvaluateCommand implements Callable<Integer> {
   int count;
   @Option(names = "--out", defaultValue = "eval", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE}).")
   Path out;
-  @Option(names = "--classifier", paramLabel = "DIR", description = "Evaluation classifier (default: models/<dataset>-classifier).")
+  @Option(names = "--classifier", paramLabel = "DIR", description = "Evaluation classifier (default: <dataset>-classifier"
+      + " beside the model, else the shipped models/<dataset>-classifier).")
   Path classifierDir;
   @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
   @Mixin SamplingOptions sampling;
@@ -46,6 +47,7 @@ final class EvaluateCommand implements Callable<Integer> {
           + " SPEC as its directory), e.g. ddim/25 or dpm++2m/10/interval=0.3-5; other sampling options stay as given.")
   List<String> methods;
 
+  /** Where {@code train-classifier} writes by default: beside the shipped models. */
   static Path defaultClassifierDir(String dataset) {
     return EvaluateService.defaultClassifier(GenerateOptions.defaultModel().getParent(), dataset);
   }
@@ -87,7 +89,8 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     samplingRequest.spec(info);
     AtomicFiles.checkWritable(out.resolve("metrics.csv"));
-    Path cdir = classifierDir != null ? classifierDir : defaultClassifierDir(info.data().dataset());
+    Path cdir = classifierDir != null ? classifierDir : EvaluateService.findClassifier(model.dir(),
+        info.data().dataset(), GenerateOptions.defaultModel().getParent());
     if (EvaluateService.referenceIsTrainingData(info)) {
       System.out.println("note: the reference and baseline images are the model's own training images (a folder"
           + " data set has no held-out split); the Fréchet distance then rewards memorising them");
