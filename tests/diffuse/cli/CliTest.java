@@ -465,6 +465,22 @@ class CliTest {
     }
   }
 
+  /** A run that could not take one step is refused before it starts, naming the option, and leaves no run behind. */
+  @Test
+  void aRunTooSmallForOneStepIsRefused() {
+    String bars = "folder:" + shared.resolve("bars");
+    Path out = shared.resolve("too-small");
+    Run batch = run("train", "--dataset", bars, "--image-size", "8", "--limit", "10", "--batch-size", "16",
+        "--widths", "8,16", "--embed-dim", "16", "--groups", "4", "--device", "cpu", "--out", out.toString());
+    assertEquals(2, batch.code(), batch.err());
+    assertTrue(batch.err().contains("--batch-size 16 is more than the 10 training images (limit 10)"), batch.err());
+    Run epochs = run("train", "--dataset", bars, "--image-size", "8", "--batch-size", "16", "--epochs", "0.01",
+        "--widths", "8,16", "--embed-dim", "16", "--groups", "4", "--device", "cpu", "--out", out.toString());
+    assertEquals(2, epochs.code(), epochs.err());
+    assertTrue(epochs.err().contains("--epochs 0.01 is less than one step of 16 images"), epochs.err());
+    assertFalse(Files.exists(out.resolve("model.json")));
+  }
+
   @Test
   void anExportedModelDrawsTheSameImagesAndCannotBeResumed() throws IOException {
     Path exported = shared.resolve("exported");

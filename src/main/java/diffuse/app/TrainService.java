@@ -85,6 +85,15 @@ public final class TrainService {
     Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, r.dataDir(), folderImageSize(dspec, r.imageSize()),
         listener);
     Dataset data = r.limit() == null ? full : firstImages(full, r.limit());
+    int batch = settings.batchSize();
+    if (data.size() < batch) { // an epoch of whole batches would have no step, and the run would save nothing
+      throw DiffuseException.badValue("batchSize", String.format("batchSize %d is more than the %d training images%s:"
+          + " a smaller batch or more images", batch, data.size(), r.limit() != null ? " (limit " + r.limit() + ")" : ""));
+    }
+    if (lastStep(r.epochs(), data.size() / batch) < 1) {
+      throw DiffuseException.badValue("epochs", String.format("epochs %s is less than one step of %d images (an epoch"
+          + " is %d steps)", r.epochs(), batch, data.size() / batch));
+    }
     if (r.pMean() != null || r.pStd() != null) {
       settings = settings.withLogNormalNoise(or(r.pMean(), TrainSettings.EDM_P_MEAN), or(r.pStd(), TrainSettings.EDM_P_STD));
     }
