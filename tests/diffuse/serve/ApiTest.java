@@ -375,6 +375,8 @@ class ApiTest {
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 0}", 400, "n"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 65}", 400, "n"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 2.5}", 400, "n"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 1e2147483647}", 400, "n"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"seed\": -1e999999999}", 400, "seed"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 0}", 400, "steps"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 51}", 400, "steps"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"sampler\": \"rk4\"}", 400, "sampler"),
@@ -426,6 +428,9 @@ class ApiTest {
         assertTrue(r.headers().firstValue("allow").isPresent(), what);
       }
     }
+    // a huge number is named as the request wrote it, not written out in full
+    assertTrue(json(send("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 1e2147483647}")).get("error")
+        .getAsString().endsWith("got 1e2147483647"));
     // the message names the labels a user can ask for
     assertTrue(json(send("POST", "/api/generate", "{\"prompt\": \"digit 7\"}")).get("error").getAsString()
         .contains("h, v"));
@@ -490,6 +495,34 @@ class ApiTest {
       assertTrue(ok >= 1 && busy >= 1, ok + " answered, " + busy + " refused");
       assertEquals(200, send(small, "POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 1, \"steps\": 3}")
           .statusCode());
+    }
+  }
+
+  /** A path that cannot be decoded is a 400, answered, and the server goes on serving. */
+  @Test
+  void aRequestLineWithoutAValidPathIsA400() throws Exception {
+    for (String target : new String[] {"/%zz", "/api/%g1/x", "?x"}) {
+      try (Socket s = new Socket("127.0.0.1", server.port())) {
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("HTTP/1.1 400 Bad Request", in.readLine(), target);
+      }
+    }
+    assertEquals(200, send("GET", "/api/health", null).statusCode());
+  }
+
+  /** A request naming no n asks for as many images as the server's --max-batch allows, at most the default. */
+  @Test
+  void theDefaultCountFitsASmallMaxBatch() throws Exception {
+    try (WebServer s = new Serving(List.of(model), List.of(), "127.0.0.1", 0, 4, 0, 8).start(cpu())) {
+      JsonObject m = json(send(s, "GET", "/api/models", null)).getAsJsonArray("models").get(0).getAsJsonObject();
+      assertEquals(4, m.getAsJsonObject("defaults").get("n").getAsInt());
+      HttpResponse<byte[]> r = send(s, "POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 1}");
+      assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+      assertEquals(4, json(r).getAsJsonArray("rows").get(0).getAsJsonObject().getAsJsonArray("images").size());
     }
   }
 

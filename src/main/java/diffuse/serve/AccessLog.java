@@ -6,7 +6,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Locale;
@@ -44,7 +43,7 @@ final class AccessLog extends ChannelDuplexHandler {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof HttpRequest r) {
       start = System.nanoTime();
-      request = r.method() + " " + new QueryStringDecoder(r.uri()).path();
+      request = r.method() + " " + java.util.Objects.requireNonNullElse(WebServer.pathOf(r.uri()), r.uri());
       status = 0;
       images = null;
       compute = null;

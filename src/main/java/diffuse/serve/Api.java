@@ -109,7 +109,8 @@ final class Api implements AutoCloseable {
       m.put("modelHash", s.model().modelHash());
       m.put("defaults", Map.of("guidance", info.defaultGuidance(),
           "sampler", SamplingRequest.DEFAULT_SAMPLER_NAME,
-          "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()), "n", 16));
+          "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()),
+          "n", Math.min(diffuse.api.Defaults.COUNT, s.batcher().maxBatch())));
       m.put("maxN", s.batcher().maxBatch());
       m.put("guides", guides(s));
       m.put("tradeoff", tradeoffPlot(s) != null ? "/api/models/" + s.id() + "/tradeoff.png" : null);
@@ -222,7 +223,7 @@ final class Api implements AutoCloseable {
 
   /** Parses and checks a generate (one scale) or sweep (several) body. */
   Call parse(String text, boolean sweep) {
-    return call(Fields.parse(text, GENERATE_FIELDS), sweep, sweep ? 8 : 16, text);
+    return call(Fields.parse(text, GENERATE_FIELDS), sweep, sweep ? 8 : diffuse.api.Defaults.COUNT, text);
   }
 
   /**
@@ -256,7 +257,8 @@ final class Api implements AutoCloseable {
     Integer steps = f.optionalInt("steps", 1, info.schedule().steps());
     Double eta = f.has("eta") ? f.number("eta", 0) : null;
     long seed = f.integer("seed", 0, Long.MIN_VALUE / 2, Long.MAX_VALUE / 2);
-    int n = (int) f.integer("n", defaultN, 1, slot.batcher().maxBatch());
+    // the default count is cut to what one batch may hold, so that a request naming no n never fails on it
+    int n = (int) f.integer("n", Math.min(defaultN, slot.batcher().maxBatch()), 1, slot.batcher().maxBatch());
     boolean clip = f.bool("clip", true);
     boolean metadata = f.bool("metadata", true);
     String format = f.string("format", "json");

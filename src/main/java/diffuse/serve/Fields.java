@@ -114,9 +114,15 @@ final class Fields {
       throw DiffuseException.badValue(name, name + " must be a whole number, got " + e);
     }
     if (v.compareTo(java.math.BigDecimal.valueOf(min)) < 0 || v.compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
-      throw DiffuseException.badValue(name, name + " must be within " + min + ".." + max + ", got " + v.toPlainString());
+      throw DiffuseException.badValue(name, name + " must be within " + min + ".." + max + ", got " + shown(e));
     }
     return v.longValueExact(); // exact: seeds above 2^53 keep every digit
+  }
+
+  /** A value as the request wrote it, cut at 40 characters ("1e999999999" is not written out in full). */
+  private static String shown(JsonElement e) {
+    String s = e.toString();
+    return s.length() <= 40 ? s : s.substring(0, 40) + "…";
   }
 
   Integer optionalInt(String name, long min, long max) {

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -32,7 +31,8 @@ final class TokenCheck extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    String path = msg instanceof FullHttpRequest req ? new QueryStringDecoder(req.uri()).path() : "";
+    String path = msg instanceof FullHttpRequest req ? java.util.Objects.requireNonNullElse(WebServer.pathOf(req.uri()), "")
+        : "";
     if (msg instanceof FullHttpRequest req && guarded(path)) {
       String given = req.headers().get(HttpHeaderNames.AUTHORIZATION);
       if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {

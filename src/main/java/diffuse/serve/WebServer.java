@@ -148,7 +148,20 @@ public final class WebServer implements AutoCloseable {
 
   /** The most body bytes a request to {@code uri} may send. */
   static int limit(String uri) {
-    return new QueryStringDecoder(uri).path().equals(PNG_INFO) ? MAX_PNG : MAX_BODY;
+    return PNG_INFO.equals(pathOf(uri)) ? MAX_PNG : MAX_BODY;
+  }
+
+  /**
+   * The decoded path of a request's {@code uri}, or null where it has none to route by: a bad
+   * %-escape ({@code /%zz}) or no leading '/' ({@code ?x}); such a request is answered 400.
+   */
+  static String pathOf(String uri) {
+    try {
+      String p = new QueryStringDecoder(uri).path();
+      return p.startsWith("/") ? p : null;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   /**
@@ -176,7 +189,7 @@ public final class WebServer implements AutoCloseable {
   /** The 413 answer, after which the connection is closed (the rest of the body is not read). */
   static void tooLarge(ChannelHandlerContext ctx, String uri) {
     Reply r = Reply.error(413, "body", "body is larger than " + limit(uri) + " bytes");
-    FullHttpResponse res = toResponse(shaped(new QueryStringDecoder(uri).path(), r));
+    FullHttpResponse res = toResponse(shaped(java.util.Objects.requireNonNullElse(pathOf(uri), uri), r));
     res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
   }
@@ -262,8 +275,13 @@ public final class WebServer implements AutoCloseable {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
       boolean keepAlive = HttpUtil.isKeepAlive(req);
+      String path = pathOf(req.uri());
+      if (path == null) {
+        send(ctx, Reply.error(400, null, "the request's path is not a valid URL path (a bad %-escape, or no leading /)"),
+            keepAlive);
+        return;
+      }
       QueryStringDecoder uri = new QueryStringDecoder(req.uri());
-      String path = uri.path();
       HttpMethod method = req.method();
       if (req.content().readableBytes() > limit(req.uri())) { // a body sent without its length
         tooLarge(ctx, req.uri());
