@@ -318,7 +318,7 @@ final class Batcher implements AutoCloseable {
       finished = true;
     } catch (Stop e) {
       halted = true;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) { // an Error too (out of memory, a native library's): the worker lives on
       for (Ticket t : batch) {
         t.result.completeExceptionally(e);
       }
