@@ -3,6 +3,7 @@ package diffuse.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import diffuse.api.DiffuseException;
 import diffuse.sampling.SamplerKind;
@@ -33,5 +34,12 @@ class SamplingRequestTest {
         () -> SamplingRequest.defaults().withMethod("dpm++2m/rescale=0.5/guide=a/b")).field());
     assertEquals("method", assertThrows(DiffuseException.class,
         () -> SamplingRequest.defaults().withMethod("dpm++2m/bogus=1")).field());
+    // steps are 1 or more: 0 is not "the sampler's default", and too many digits are no crash
+    for (String bad : new String[] {"ddim/0", "ddim/99999999999", "ddim/0000"}) {
+      DiffuseException e = assertThrows(DiffuseException.class, () -> SamplingRequest.defaults().withMethod(bad), bad);
+      assertEquals("method", e.field(), bad);
+      assertTrue(e.getMessage().contains("steps must be a whole number from 1"), e.getMessage());
+    }
+    assertEquals(7, SamplingRequest.defaults().withMethod("ddim/007").sampler().steps());
   }
 }

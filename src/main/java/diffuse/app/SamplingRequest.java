@@ -78,7 +78,11 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
     String neg = null, guide = guideDir;
     for (int i = 1; i < parts.length; i++) {
       String p = parts[i].trim();
-      if (i == 1 && p.matches("\\d+")) {
+      if (i == 1 && p.matches("\\d+")) { // steps: 1 or more (0 would read as "the sampler's default")
+        if (p.length() > 9 || Integer.parseInt(p) < 1) {
+          throw DiffuseException.badValue("method", "method '" + spec + "': steps must be a whole number from 1 to"
+              + " 999999999, got " + p);
+        }
         n = Integer.parseInt(p);
         continue;
       }
