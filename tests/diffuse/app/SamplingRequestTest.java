@@ -34,7 +34,11 @@ class SamplingRequestTest {
         () -> SamplingRequest.defaults().withMethod("dpm++2m/rescale=0.5/guide=a/b")).field());
     assertEquals("method", assertThrows(DiffuseException.class,
         () -> SamplingRequest.defaults().withMethod("dpm++2m/bogus=1")).field());
-    // steps are 1 or more: 0 is not "the sampler's default", and too many digits are no crash
+  }
+
+  /** A method's steps are 1 or more: 0 is not "the sampler's default", and too many digits are no crash. */
+  @Test
+  void aMethodsStepsAreOneOrMore() {
     for (String bad : new String[] {"ddim/0", "ddim/99999999999", "ddim/0000"}) {
       DiffuseException e = assertThrows(DiffuseException.class, () -> SamplingRequest.defaults().withMethod(bad), bad);
       assertEquals("method", e.field(), bad);
