@@ -226,6 +226,15 @@ class ModelStoreTest {
     assertEquals(List.of(".writing-ckpt-00000002-9a"), ModelStore.removeLeftovers(early));
     Files.writeString(dir.resolve("model.json"), "{ \"format\": 1, \"architecture\": ");
     assertTrue(assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage().contains("corrupt"));
+    // a schedule that cannot be built is the file's fault, named, before any network is loaded
+    for (String[] bad : new String[][] {{"steps", "0"}, {"kind", "\"QUADRATIC\""}}) {
+      Json.writeAtomically(dir.resolve("model.json"), info(5).withCheckpoint("ckpt-00000005"));
+      var o = com.google.gson.JsonParser.parseString(Files.readString(dir.resolve("model.json"))).getAsJsonObject();
+      o.getAsJsonObject("schedule").add(bad[0], com.google.gson.JsonParser.parseString(bad[1]));
+      Files.writeString(dir.resolve("model.json"), o.toString());
+      String message = assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage();
+      assertTrue(message.contains("model.json has an invalid schedule"), bad[0] + ": " + message);
+    }
     Json.writeAtomically(dir.resolve("model.json"), info(5).withCheckpoint("ckpt-00000005"));
     assertTrue(assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage().contains("incomplete"));
     Files.createDirectories(dir.resolve("ckpt-00000005/saved_model"));

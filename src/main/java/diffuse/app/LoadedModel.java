@@ -116,8 +116,14 @@ public final class LoadedModel implements AutoCloseable {
 
   /** Loads the network of an opened model onto {@code device}. */
   public static LoadedModel load(ModelStore.StoredModel m, Device.Choice device) {
-    return new LoadedModel(m, new SavedModelNetwork(m.savedModel(), m.info().network(), m.info().prediction(),
-        device.samplingConfig(), device.concurrentHalves()), device);
+    SavedModelNetwork net = new SavedModelNetwork(m.savedModel(), m.info().network(), m.info().prediction(),
+        device.samplingConfig(), device.concurrentHalves());
+    try {
+      return new LoadedModel(m, net, device);
+    } catch (RuntimeException e) { // the session is not left open by a model that fails to load
+      net.close();
+      throw e;
+    }
   }
 
   /** The weights' hash, computed once ({@link ModelStore.StoredModel#modelHash}). */

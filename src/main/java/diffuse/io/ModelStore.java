@@ -197,6 +197,15 @@ public final class ModelStore {
     } catch (RuntimeException e) {
       throw new ModelException(json + " has an invalid architecture: " + e.getMessage(), e);
     }
+    if (info.schedule().kind() == null) { // an unknown kind reads as null
+      throw new ModelException(json + " has an invalid schedule: its kind is not one of "
+          + java.util.Arrays.toString(diffuse.schedule.ScheduleKind.values()));
+    }
+    try {
+      info.schedule().build(); // T ≥ 1, and a schedule whose ᾱ_t are all in (0, 1)
+    } catch (RuntimeException e) {
+      throw new ModelException(json + " has an invalid schedule: " + e.getMessage(), e);
+    }
     if (info.labels().size() != classes || info.nullLabel() != classes) {
       throw new ModelException(json + " is corrupt: labels and classes disagree");
     }
