@@ -169,6 +169,29 @@ class DiffusionModelTest {
     assertTrue(java.nio.file.Files.isRegularFile(dir.resolve("metrics.json")));
   }
 
+  /** An evaluation stops with CANCELLED once its listener says so, between batches. */
+  @Test
+  void anEvaluationCanBeCancelled() {
+    java.util.concurrent.atomic.AtomicInteger batches = new java.util.concurrent.atomic.AtomicInteger();
+    Listener stopAfterOne = new Listener() {
+      @Override
+      public void progress(String task, long done, long total, String detail) {
+        if (task.equals("evaluate")) {
+          batches.incrementAndGet();
+        }
+      }
+
+      @Override
+      public boolean cancelled() {
+        return batches.get() >= 1;
+      }
+    };
+    DiffuseException e = assertThrows(DiffuseException.class, () -> model.evaluate(EvaluationRequest.builder()
+        .prompt("digit 7").guidance(1, 3).count(4).batchSize(2).method("dpm++2m/2").build(), stopAfterOne));
+    assertEquals(DiffuseException.Code.CANCELLED, e.code());
+    assertEquals(1, batches.get(), "no batch after the cancel");
+  }
+
   /** save writes the settings inside the PNG too, as the CLI's pictures carry them. */
   @Test
   void aSavedPictureCarriesItsSettings(@org.junit.jupiter.api.io.TempDir Path dir) throws java.io.IOException {

@@ -318,6 +318,9 @@ public final class Evaluator {
       for (int label : labels) {
         float[] x = new float[n * dim];
         for (int first = 0; first < n; first += batch) {
+          if (listener.cancelled()) { // polled between batches, as generation polls between steps
+            throw new diffuse.api.DiffuseException(diffuse.api.DiffuseException.Code.CANCELLED, "cancelled");
+          }
           int b = Math.min(batch, n - first);
           float[] part = generator.sample(Generator.Batch.of(label, s, classSeed(seed, label), first, b), spec, method,
               diffuse.api.Listener.NONE);
