@@ -795,6 +795,11 @@ class CliTest {
         "--method", "ddim/3", "--method", "dpm++2m/3/interval=5", "--device", "cpu", "--out", grid.toString());
     assertEquals(2, badMethod.code(), badMethod.err());
     assertTrue(badMethod.err().contains("--method 'dpm++2m/3/interval=5': cannot read 'interval=5'"), badMethod.err());
+    // an option that a method sets itself is refused beside --method, not silently dropped
+    Run withSpacing = run("evaluate", "--model", model.toString(), "--classifier", cls.toString(), "-n", "6",
+        "--method", "ddim/3", "--spacing", "karras", "--device", "cpu", "--out", grid.toString());
+    assertEquals(2, withSpacing.code(), withSpacing.err());
+    assertTrue(withSpacing.err().contains("--spacing cannot be given with --method"), withSpacing.err());
     Run missing = run("frontier", shared.resolve("nothing").toString(), "--out", plot.toString());
     assertEquals(1, missing.code());
     assertTrue(missing.err().contains("holds no evaluation"), missing.err());

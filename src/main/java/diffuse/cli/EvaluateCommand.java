@@ -44,8 +44,15 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "Evaluate several sampling methods (repeatable), each into its own folder of --out, then draw"
           + " their frontier (--out/frontier.png). SPEC = SAMPLER[/STEPS][/spacing=S][/interval=LO-HI][/rescale=φ]"
           + "[/negative=PROMPT][/apg=η][/apgnorm=r][/guide=DIR[/guidecfg=S]] (guide= last: it takes the rest of"
-          + " SPEC as its directory), e.g. ddim/25 or dpm++2m/10/interval=0.3-5; other sampling options stay as given.")
+          + " SPEC as its directory), e.g. ddim/25 or dpm++2m/10/interval=0.3-5. What SPEC does not name takes its default;"
+          + " seed, clipping and batch size stay as given, and the options that SPEC sets are refused beside it.")
   List<String> methods;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec cmd;
+
+  /** The sampling options a --method SPEC sets itself (or resets to their defaults): refused beside --method. */
+  static final java.util.Set<String> SET_BY_METHOD = java.util.Set.of("--sampler", "--steps", "--eta", "--spacing",
+      "--guidance-interval", "--rescale", "--apg", "--apg-norm", "--negative", "--guide-model", "--guide-cfg");
 
   /** Where {@code train-classifier} writes by default: beside the shipped models. */
   static Path defaultClassifierDir(String dataset) {
@@ -59,6 +66,12 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     if (methods == null) {
       return evaluate(sampling.request(), out);
+    }
+    for (picocli.CommandLine.Model.OptionSpec o : cmd.commandLine().getParseResult().matchedOptions()) {
+      if (SET_BY_METHOD.contains(o.longestName())) {
+        throw new picocli.CommandLine.ParameterException(cmd.commandLine(), o.longestName() + " cannot be given with"
+            + " --method, whose SPEC names the sampler, steps and guidance of each method (e.g. --method ddim/25/rescale=0.7)");
+      }
     }
     List<diffuse.app.SamplingRequest> requests = methods.stream()
         .map(m -> SamplingOptions.withGuideFound(sampling.request().withMethod(m))).toList();
