@@ -59,7 +59,7 @@ final class Fields {
     return e.getAsString();
   }
 
-  /** A number; also accepted as a string ("2.5", "NaN"), so that a non-finite value is named as such. */
+  /** A finite number; also accepted as a string ("2.5"), so that a non-finite one ("NaN") is named as such. */
   double number(String name, double fallback) {
     if (!has(name)) {
       return fallback;
@@ -72,7 +72,11 @@ final class Fields {
       JsonPrimitive p = e.getAsJsonPrimitive();
       try {
         if (p.isNumber() || p.isString()) {
-          return Double.parseDouble(p.getAsString().strip());
+          double v = Double.parseDouble(p.getAsString().strip());
+          if (!Double.isFinite(v)) { // 1e999 too: JSON has no infinity to write it back with
+            throw DiffuseException.badValue(name, name + " must be a finite number, got " + shown(e));
+          }
+          return v;
         }
       } catch (NumberFormatException ignored) {
         // fall through
