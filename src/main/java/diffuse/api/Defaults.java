@@ -6,6 +6,8 @@ public final class Defaults {
 
   /** Images per prompt. */
   public static final int COUNT = 16;
+  /** Images per scale of a sweep ({@code diffuse sweep}, {@code POST /api/sweep}): one grid line each. */
+  public static final int SWEEP_COUNT = 8;
   /**
    * Guidance scale: with the shipped MNIST model and the default sampler, the smallest at which the
    * samples are recognised at least as often as real test digits and no digit below 99 % of the time,

@@ -38,7 +38,7 @@ final class SweepCommand implements Callable<Integer> {
       description = "Guidance scales, e.g. 0,1,2,3,5,8.")
   List<Double> scales;
 
-  @Option(names = {"-n", "--count"}, defaultValue = "8", paramLabel = "N", description = "Images per scale (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-n", "--count"}, defaultValue = "" + diffuse.api.Defaults.SWEEP_COUNT, paramLabel = "N", description = "Images per scale (default: ${DEFAULT-VALUE}).")
   int count;
 
   @Option(names = "--out", defaultValue = "sweep.png", paramLabel = "FILE.png", description = "Grid to write (default: ${DEFAULT-VALUE}).")

@@ -223,7 +223,7 @@ final class Api implements AutoCloseable {
 
   /** Parses and checks a generate (one scale) or sweep (several) body. */
   Call parse(String text, boolean sweep) {
-    return call(Fields.parse(text, GENERATE_FIELDS), sweep, sweep ? 8 : diffuse.api.Defaults.COUNT, text);
+    return call(Fields.parse(text, GENERATE_FIELDS), sweep, sweep ? diffuse.api.Defaults.SWEEP_COUNT : diffuse.api.Defaults.COUNT, text);
   }
 
   /**
