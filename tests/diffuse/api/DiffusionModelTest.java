@@ -169,6 +169,18 @@ class DiffusionModelTest {
     assertTrue(java.nio.file.Files.isRegularFile(dir.resolve("metrics.json")));
   }
 
+  /** A count whose images no array could hold is refused naming count, before anything is sampled. */
+  @Test
+  void aCountBeyondWhatOneCallHoldsIsRefused() {
+    DiffuseException g = assertThrows(DiffuseException.class,
+        () -> model.generate(GenerationRequest.builder().prompt("digit 3").count(3_000_000).build()));
+    assertEquals("count", g.field());
+    assertTrue(g.getMessage().contains("ask for at most 2,739,137 per call"), g.getMessage());
+    DiffuseException e = assertThrows(DiffuseException.class,
+        () -> model.evaluate(EvaluationRequest.builder().prompt("digit 3").count(3_000_000).build()));
+    assertEquals("count", e.field());
+  }
+
   /** An evaluation stops with CANCELLED once its listener says so, between batches. */
   @Test
   void anEvaluationCanBeCancelled() {

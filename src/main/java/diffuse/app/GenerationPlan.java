@@ -1,5 +1,6 @@
 package diffuse.app;
 
+import diffuse.api.DiffuseException;
 import diffuse.io.Sidecar;
 import diffuse.sampling.Guider;
 import diffuse.sampling.SamplerSpec;
@@ -22,8 +23,17 @@ public record GenerationPlan(LoadedModel model, GenerateRequest request, List<In
   /** One (prompt, scale) row of images, in the order executors return them: prompts outer. */
   public record Row(String prompt, int label, String labelName, double scale) {}
 
+  /** The most values one row's images may hold: a Java array's reach. */
+  static final long MAX_VALUES = Integer.MAX_VALUE - 8;
+
   public GenerationPlan {
     labels = List.copyOf(labels);
+    int dim = model.info().network().sampleSize();
+    if ((long) request.count() * dim > MAX_VALUES) {
+      throw DiffuseException.badValue("count", String.format("count %,d images of %,d values each is more than one"
+          + " call holds; ask for at most %,d per call", request.count(), dim,
+          MAX_VALUES / dim));
+    }
   }
 
   /** The rows, prompts outer, scales inner. */
