@@ -223,11 +223,7 @@ public final class EvaluateService {
   public static Evaluation evaluate(LoadedModel model, EvaluateRequest request, Path classifierDir,
       Device.Choice device, Listener listener) {
     ModelInfo info = model.info();
-    int dim = info.network().sampleSize();
-    if ((long) request.count() * dim > GenerationPlan.MAX_VALUES) {
-      throw DiffuseException.badValue("count", String.format("count %,d images of %,d values each is more than one"
-          + " class's samples may hold; ask for at most %,d", request.count(), dim, GenerationPlan.MAX_VALUES / dim));
-    }
+    GenerationPlan.requireHoldable(request.count(), info.network().sampleSize());
     List<Integer> labels = request.prompt() == null ? IntStream.range(0, info.labels().size()).boxed().toList()
         : List.of(new Prompts(info.labels()).resolve(request.prompt()));
     SamplerSpec spec = request.sampling().spec(info);

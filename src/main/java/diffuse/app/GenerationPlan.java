@@ -24,15 +24,21 @@ public record GenerationPlan(LoadedModel model, GenerateRequest request, List<In
   public record Row(String prompt, int label, String labelName, double scale) {}
 
   /** The most values one row's images may hold: a Java array's reach. */
-  static final long MAX_VALUES = Integer.MAX_VALUE - 8;
+  private static final long MAX_VALUES = Integer.MAX_VALUE - 8;
 
   public GenerationPlan {
     labels = List.copyOf(labels);
-    int dim = model.info().network().sampleSize();
-    if ((long) request.count() * dim > MAX_VALUES) {
+    requireHoldable(request.count(), model.info().network().sampleSize());
+  }
+
+  /**
+   * Fails naming {@code count} where {@code count} images of {@code dim} values could not be held in
+   * one array (a Java array's reach), as generation and evaluation hold each row's images.
+   */
+  static void requireHoldable(int count, int dim) {
+    if ((long) count * dim > MAX_VALUES) {
       throw DiffuseException.badValue("count", String.format("count %,d images of %,d values each is more than one"
-          + " call holds; ask for at most %,d per call", request.count(), dim,
-          MAX_VALUES / dim));
+          + " call holds; ask for at most %,d per call", count, dim, MAX_VALUES / dim));
     }
   }
 
