@@ -72,7 +72,6 @@ final class BenchServeCommand implements Callable<Integer> {
     var info = ModelStore.open(dir).info();
     int steps = this.steps != null ? this.steps
         : diffuse.sampling.SamplerSpec.defaultSteps(kind, info.schedule().steps());
-    this.sampler = kind.id();
     this.labels = info.labels();
     System.out.printf(Locale.ROOT, "model %s, %s %d steps, guidance %s, device %s, %d cores%n", dir, kind.id(), steps,
         guidance, choice.description(), Runtime.getRuntime().availableProcessors());
@@ -110,7 +109,7 @@ final class BenchServeCommand implements Callable<Integer> {
   /** A request for the model's label {@code label} modulo its label count. */
   String body(int label, long seed, int n, int steps) {
     return String.format(Locale.ROOT, "{\"prompt\": \"%s\", \"n\": %d, \"sampler\": \"%s\", \"steps\": %d, \"guidance\": %s,"
-        + " \"seed\": %d, \"format\": \"%s\"}", labels.get(label % labels.size()), n, sampler, steps, guidance, seed, format);
+        + " \"seed\": %d, \"format\": \"%s\"}", labels.get(label % labels.size()), n, SamplerKind.parse(sampler).id(), steps, guidance, seed, format);
   }
 
   private static HttpRequest post(String base, String path, String body) {
