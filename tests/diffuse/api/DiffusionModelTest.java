@@ -149,10 +149,12 @@ class DiffusionModelTest {
   @Test
   void evaluateMeasuresSamplesBesideTheRealImagesOfTheClass(@org.junit.jupiter.api.io.TempDir Path dir) {
     assertEquals("count", assertThrows(DiffuseException.class, () -> EvaluationRequest.builder().count(1)).field());
+    // a later guidance(...) replaces the scales, as GenerationRequest's does; a bad one leaves them as they were
+    EvaluationRequest.Builder twice = EvaluationRequest.builder().guidance(0, 5).guidance(1, 3);
+    assertThrows(DiffuseException.class, () -> twice.guidance(2, Double.NaN));
     assertEquals("method", assertThrows(DiffuseException.class,
         () -> EvaluationRequest.builder().method("dpm++2m/bogus=1").build()).field());
-    Evaluation e = model.evaluate(EvaluationRequest.builder().prompt("digit 7").guidance(1, 3).count(8)
-        .method("dpm++2m/3").seed(5).build());
+    Evaluation e = model.evaluate(twice.prompt("digit 7").count(8).method("dpm++2m/3").seed(5).build());
     assertEquals(2, e.rows().size());
     assertEquals(List.of(1.0, 3.0), e.rows().stream().map(Evaluation.Row::scale).toList());
     assertEquals(1, e.real().size());

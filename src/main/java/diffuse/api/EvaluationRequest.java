@@ -52,7 +52,7 @@ public final class EvaluationRequest {
 
     /**
      * The guidance scales to measure at (default: {@link Defaults#EVALUATE_GUIDANCE} and the model's
-     * own scale, {@link Defaults#evaluateScales}).
+     * own scale, {@link Defaults#evaluateScales}); a later call replaces them, as in {@link GenerationRequest}.
      */
     public Builder guidance(double... values) {
       if (values == null || values.length == 0) {
@@ -62,6 +62,9 @@ public final class EvaluationRequest {
         if (!Double.isFinite(s)) {
           throw DiffuseException.badValue("guidance", "guidance must be a finite number, got " + s);
         }
+      }
+      scales.clear();
+      for (double s : values) {
         scales.add(s);
       }
       return this;
