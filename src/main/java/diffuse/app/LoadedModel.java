@@ -161,7 +161,10 @@ public final class LoadedModel implements AutoCloseable {
 
   @Override
   public void close() {
-    guides.values().forEach(LoadedModel::close);
-    net.close();
+    try {
+      guides.values().forEach(LoadedModel::close);
+    } finally { // this model's own session is closed even if a guide's close fails
+      net.close();
+    }
   }
 }
