@@ -69,13 +69,14 @@ final class BenchServeCommand implements Callable<Integer> {
     Path dir = model != null ? model : GenerateOptions.defaultModel();
     var choice = device.resolve();
     SamplerKind kind = SamplerKind.parse(sampler);
-    var info = ModelStore.open(dir).info();
+    ModelStore.StoredModel stored = ModelStore.open(dir);
+    var info = stored.info();
     int steps = this.steps != null ? this.steps
         : diffuse.sampling.SamplerSpec.defaultSteps(kind, info.schedule().steps());
     this.labels = info.labels();
     System.out.printf(Locale.ROOT, "model %s, %s %d steps, guidance %s, device %s, %d cores%n", dir, kind.id(), steps,
         guidance, choice.description(), Runtime.getRuntime().availableProcessors());
-    double offline = requests > 0 ? 0 : offline(dir, choice, steps);
+    double offline = requests > 0 ? 0 : offline(stored, choice, steps);
     Serving serving = new Serving(List.of(dir), List.of(), "127.0.0.1", 0, maxBatch, maxWait, 4 * clients + 16);
     try (WebServer server = serving.start(choice)) {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -86,9 +87,9 @@ final class BenchServeCommand implements Callable<Integer> {
   }
 
   /** Images/s of generate's own batching: clients × n images in batches of 64, after a warm-up. */
-  private double offline(Path dir, diffuse.runtime.Device.Choice choice, int steps) {
+  private double offline(ModelStore.StoredModel stored, diffuse.runtime.Device.Choice choice, int steps) {
     int total = clients * count;
-    try (LoadedModel m = LoadedModel.load(ModelStore.open(dir), choice)) {
+    try (LoadedModel m = LoadedModel.load(stored, choice)) {
       SamplingRequest s = new SamplingRequest(new diffuse.sampling.SamplerSpec(SamplerKind.parse(sampler), steps, 0, true), 1,
           SamplingRequest.DEFAULT_BATCH_SIZE);
       GenerateService.generate(m, new GenerateRequest(List.of(m.info().labels().get(0)), List.of(guidance),
