@@ -105,7 +105,7 @@ class CorsTest {
   void withoutTheFlagNoOriginIsAllowed() throws Exception {
     try (WebServer s = serve(null)) {
       Answer preflight = exchange(s, "OPTIONS", "/api/generate", ORIGIN, null);
-      assertEquals(405, preflight.status());
+      assertEquals(403, preflight.status(), "another site's page (OriginCheck)");
       assertFalse(preflight.headers().containsKey("access-control-allow-origin"), preflight.toString());
       assertFalse(preflight.headers().containsKey("access-control-allow-methods"), preflight.toString());
       Answer models = exchange(s, "GET", "/api/models", ORIGIN, null);

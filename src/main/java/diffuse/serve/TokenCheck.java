@@ -3,9 +3,11 @@ package diffuse.serve;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -16,9 +18,13 @@ import java.util.Map;
  * {@code Authorization: Bearer <token>}; one without it, or with another, gets a JSON 401 naming
  * {@code Authorization}. The page's own files stay open (they hold no data): the page asks for the
  * token once and sends it with every call. The comparison takes the same time whatever the tokens.
+ * It looks at the request's head, before the body is read: a caller without the token cannot make
+ * the server buffer a body (up to {@link WebServer#MAX_PNG} for {@code /api/png-info}).
  */
 final class TokenCheck extends ChannelInboundHandlerAdapter {
   private final byte[] expected;
+  /** The request's head was refused: its body parts are dropped until the connection closes. */
+  private boolean refused;
 
   TokenCheck(String token) {
     this.expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
@@ -31,11 +37,15 @@ final class TokenCheck extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    String path = msg instanceof FullHttpRequest req ? java.util.Objects.requireNonNullElse(WebServer.pathOf(req.uri()), "")
-        : "";
-    if (msg instanceof FullHttpRequest req && guarded(path)) {
+    if (refused && msg instanceof HttpContent) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpRequest req) {
+      String path = java.util.Objects.requireNonNullElse(WebServer.pathOf(req.uri()), "");
       String given = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-      if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
+      if (guarded(path) && (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8)))) {
+        refused = true;
         ReferenceCountUtil.release(msg);
         Reply r = Reply.error(401, "Authorization", given == null
             ? "this server needs a token: send Authorization: Bearer <token>"
@@ -43,6 +53,7 @@ final class TokenCheck extends ChannelInboundHandlerAdapter {
         Reply shaped = WebServer.shaped(path, r); // /v1/ answers in OpenAI's error shape
         FullHttpResponse res = WebServer.toResponse(new Reply(shaped.status(), shaped.contentType(), shaped.body(),
             Map.of("WWW-Authenticate", "Bearer")));
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
         return;
       }

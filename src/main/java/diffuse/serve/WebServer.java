@@ -41,7 +41,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -54,6 +56,8 @@ public final class WebServer implements AutoCloseable {
   public static final int MAX_BODY = 16 * 1024;
   /** Largest PNG that {@code /api/png-info} reads (a grid of 64 images of 64×64 RGB, magnified 3×, is ≈ 2 MB). */
   public static final int MAX_PNG = 8 * 1024 * 1024;
+  /** Toy-field requests that may wait for one of its two threads; more are answered 429. */
+  static final int TOY_QUEUE = 16;
   /** The one endpoint whose body is a PNG, not JSON. */
   static final String PNG_INFO = "/api/png-info";
 
@@ -75,23 +79,21 @@ public final class WebServer implements AutoCloseable {
         .maxAge(600).build();
     this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     this.workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-    this.toyPool = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "toy-field");
-      t.setDaemon(true);
-      return t;
-    });
+    this.toyPool = toyPool();
     ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(new HttpServerCodec(), new AccessLog(), new BoundedAggregator());
+            // the checks look at a request's head, before its body is read and aggregated
+            ch.pipeline().addLast(new HttpServerCodec(), new AccessLog());
             if (corsConfig != null) { // answers preflights, and adds Access-Control-Allow-Origin for that origin only
               ch.pipeline().addLast(new CorsHandler(corsConfig));
             }
+            ch.pipeline().addLast(new OriginCheck(cors, token == null));
             if (token != null) { // after CORS: a browser's preflight carries no Authorization
               ch.pipeline().addLast(new TokenCheck(token));
             }
-            ch.pipeline().addLast(new Handler());
+            ch.pipeline().addLast(new BoundedAggregator(), new Handler());
           }
         });
     try {
@@ -100,6 +102,18 @@ public final class WebServer implements AutoCloseable {
       shutdownGroups();
       throw e;
     }
+  }
+
+  /**
+   * The toy field's threads: two, and a bounded queue, so that a flood of field requests is
+   * answered 429 ({@link RejectedExecutionException}), not queued without end.
+   */
+  static ThreadPoolExecutor toyPool() {
+    return new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(TOY_QUEUE), r -> {
+      Thread t = new Thread(r, "toy-field");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /** Starts serving {@code api} on host:port (port 0: any free port) without a token or CORS. */
@@ -326,7 +340,7 @@ public final class WebServer implements AutoCloseable {
         case "GET /api/toy/field" -> {
           Map<String, String> q = new HashMap<>();
           uri.parameters().forEach((k, v) -> q.put(k, v.get(v.size() - 1)));
-          toyPool.execute(() -> {
+          Runnable work = () -> {
             Reply r;
             try {
               r = api.toyField(q);
@@ -337,7 +351,13 @@ public final class WebServer implements AutoCloseable {
               r = Reply.error(500, null, "internal error: " + e);
             }
             send(ctx, r, keepAlive);
-          });
+          };
+          try {
+            toyPool.execute(work);
+          } catch (RejectedExecutionException e) {
+            send(ctx, Reply.error(new DiffuseException(DiffuseException.Code.BUSY, null, "too many field requests are"
+                + " waiting (" + TOY_QUEUE + "); try again in a moment", null)), keepAlive);
+          }
         }
         case "POST /api/generate", "POST /api/sweep" -> {
           Api.Call call = api.parse(body, path.equals("/api/sweep"));
@@ -386,6 +406,9 @@ public final class WebServer implements AutoCloseable {
       Api.Pending p = api.submit(call, diffuse.api.Listener.ofSteps(s -> {
         if (!ch.isActive()) {
           throw new IllegalStateException("client gone");
+        }
+        if (!ch.isWritable()) {
+          return; // a client that reads slower than the steps come skips previews rather than queueing them
         }
         event(ch, "step", Reply.GSON.toJson(Map.of("step", s.step(), "steps", s.steps(),
             "preview", Api.preview(call.slot(), s.x0(), call.n()))));
