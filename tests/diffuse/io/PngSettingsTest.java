@@ -170,4 +170,93 @@ class PngSettingsTest {
     Files.write(vars.resolve("variables.data-00000-of-00001"), new byte[] {1, 2, 3, 4, 6});
     assertNotEquals(hash, Manifest.weightsHash(ckpt));
   }
+
+  /** A PNG of one grey pixel whose metadata has the given text nodes (tEXt, zTXt, iTXt), written by ImageIO. */
+  static byte[] pngWith(javax.imageio.metadata.IIOMetadataNode... chunks) throws IOException {
+    BufferedImage img = new BufferedImage(1, 1, BufferedImage.TYPE_BYTE_GRAY);
+    javax.imageio.ImageWriter w = ImageIO.getImageWritersByFormatName("png").next();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (var out = ImageIO.createImageOutputStream(bytes)) {
+      w.setOutput(out);
+      var meta = w.getDefaultImageMetadata(new javax.imageio.ImageTypeSpecifier(img), null);
+      var root = new javax.imageio.metadata.IIOMetadataNode("javax_imageio_png_1.0");
+      for (var c : chunks) {
+        root.appendChild(c);
+      }
+      meta.mergeTree("javax_imageio_png_1.0", root);
+      w.write(new javax.imageio.IIOImage(img, null, meta));
+    } finally {
+      w.dispose();
+    }
+    return bytes.toByteArray();
+  }
+
+  static javax.imageio.metadata.IIOMetadataNode chunk(String type, Map<String, String> attrs) {
+    var c = new javax.imageio.metadata.IIOMetadataNode(type);
+    var e = new javax.imageio.metadata.IIOMetadataNode(type + "Entry");
+    attrs.forEach(e::setAttribute);
+    c.appendChild(e);
+    return c;
+  }
+
+  /** Every kind of text chunk, compressed or not, reads back as ImageIO wrote it. */
+  @Test
+  void textChunksOfEveryKindAreRead() throws IOException {
+    String unicode = "digit 7 → 7, s = 1.5 ✓";
+    byte[] png = pngWith(
+        chunk("tEXt", Map.of("keyword", "plain", "value", "latin-1 text é")),
+        chunk("zTXt", Map.of("keyword", "zipped", "compressionMethod", "deflate", "text", "x".repeat(5000))),
+        chunk("iTXt", Map.of("keyword", "utf", "compressionFlag", "FALSE", "compressionMethod", "0",
+            "languageTag", "en", "translatedKeyword", "", "text", unicode)),
+        chunk("iTXt", Map.of("keyword", "utfz", "compressionFlag", "TRUE", "compressionMethod", "0",
+            "languageTag", "", "translatedKeyword", "u", "text", unicode + "!")));
+    assertEquals(Map.of("plain", "latin-1 text é", "zipped", "x".repeat(5000), "utf", unicode, "utfz", unicode + "!"),
+        Images.pngText(png));
+  }
+
+  /**
+   * A zTXt chunk of a few KB that inflates to 64 MB (a decompression bomb) is refused as soon as it
+   * passes {@link Images#MAX_TEXT}, with one line naming the body, not read into memory whole.
+   */
+  @Test
+  void aCompressedChunkThatInflatesPastTheLimitIsRefused() throws IOException {
+    byte[] plain = pngWith(chunk("tEXt", Map.of("keyword", "parameters", "value", "7")));
+    java.util.zip.Deflater d = new java.util.zip.Deflater(9);
+    ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+    byte[] zeros = new byte[1 << 20];
+    byte[] buf = new byte[1 << 16];
+    for (int i = 0; i < 64; i++) {
+      d.setInput(zeros);
+      while (!d.needsInput()) {
+        zipped.write(buf, 0, d.deflate(buf));
+      }
+    }
+    d.finish();
+    while (!d.finished()) {
+      zipped.write(buf, 0, d.deflate(buf));
+    }
+    d.end();
+    assertTrue(zipped.size() < 200_000, "a small body: " + zipped.size());
+    ByteArrayOutputStream data = new ByteArrayOutputStream();
+    data.write("bomb\0\0".getBytes(StandardCharsets.ISO_8859_1));
+    data.write(zipped.toByteArray());
+    byte[] chunkData = data.toByteArray();
+    java.nio.ByteBuffer c = java.nio.ByteBuffer.allocate(12 + chunkData.length);
+    c.putInt(chunkData.length).put("zTXt".getBytes(StandardCharsets.ISO_8859_1)).put(chunkData);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(c.array(), 4, 4 + chunkData.length);
+    c.putInt((int) crc.getValue());
+    ByteArrayOutputStream bomb = new ByteArrayOutputStream();
+    bomb.write(plain, 0, 33); // the signature and IHDR
+    bomb.write(c.array());
+    bomb.write(plain, 33, plain.length - 33);
+    DiffuseException e = assertThrows(DiffuseException.class, () -> PngSettings.read(bomb.toByteArray(), "body", "body"));
+    assertEquals("body", e.field());
+    assertTrue(e.getMessage().contains("inflates to more than " + Images.MAX_TEXT), e.getMessage());
+    // cut short inside a chunk, or with a broken stream: one line, not an exception from deep inside
+    byte[] cut = java.util.Arrays.copyOf(plain, plain.length - 20);
+    assertTrue(assertThrows(DiffuseException.class, () -> PngSettings.read(cut, "f.png", "from")).getMessage()
+        .contains("f.png is not a readable PNG image: truncated PNG"));
+    assertEquals("7", PngSettings.read(plain, "body", "body").parameters());
+  }
 }

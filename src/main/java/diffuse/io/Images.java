@@ -185,28 +185,99 @@ public final class Images {
     }
   }
 
-  /** The text chunks (tEXt, zTXt, iTXt) of a PNG, keyword to text. */
+  /** The most text one compressed chunk (zTXt, compressed iTXt) may inflate to: settings are a few KB. */
+  public static final int MAX_TEXT = 1 << 20;
+
+  /**
+   * The text chunks (tEXt, zTXt, iTXt) of a PNG, keyword to text (where a keyword repeats, the last).
+   * The chunks are walked directly rather than through ImageIO, whose reader inflates a compressed
+   * chunk without bound: a few KB of zTXt can hold gigabytes. The pixels are not decoded.
+   *
+   * @throws IOException not a PNG, a truncated or malformed chunk, or a compressed text over {@link #MAX_TEXT}
+   */
   public static java.util.Map<String, String> pngText(byte[] png) throws IOException {
+    byte[] signature = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (png.length < 8 || !java.util.Arrays.equals(png, 0, 8, signature, 0, 8)) {
+      throw new IOException("not a PNG (no PNG signature)");
+    }
     java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
-    try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(png))) {
-      javax.imageio.ImageReader reader = ImageIO.getImageReadersByFormatName("png").next();
-      try {
-        reader.setInput(in);
-        org.w3c.dom.Node root = reader.getImageMetadata(0).getAsTree("javax_imageio_png_1.0");
-        for (org.w3c.dom.Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
-          if (n.getNodeName().equals("tEXt") || n.getNodeName().equals("iTXt") || n.getNodeName().equals("zTXt")) {
-            for (org.w3c.dom.Node e = n.getFirstChild(); e != null; e = e.getNextSibling()) {
-              var attrs = e.getAttributes();
-              String key = attrs.getNamedItem("keyword").getNodeValue();
-              var value = attrs.getNamedItem("text") != null ? attrs.getNamedItem("text") : attrs.getNamedItem("value");
-              out.put(key, value.getNodeValue());
-            }
-          }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(png).position(8);
+    while (b.remaining() >= 12) {
+      long length = Integer.toUnsignedLong(b.getInt());
+      String type = new String(png, b.position(), 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+      b.position(b.position() + 4);
+      if (length > b.remaining() - 4) {
+        throw new IOException("truncated PNG: chunk " + type + " of " + length + " bytes runs past the end");
+      }
+      int at = b.position();
+      int len = (int) length;
+      switch (type) {
+        case "tEXt" -> {
+          int nul = nul(png, at, at + len, type);
+          out.put(latin1(png, at, nul), latin1(png, nul + 1, at + len));
         }
-      } finally {
-        reader.dispose();
+        case "zTXt" -> {
+          int nul = nul(png, at, at + len, type);
+          byte[] text = inflate(png, nul + 2, at + len, type);
+          out.put(latin1(png, at, nul), new String(text, java.nio.charset.StandardCharsets.ISO_8859_1));
+        }
+        case "iTXt" -> {
+          int nul = nul(png, at, at + len, type);
+          if (nul + 3 > at + len) {
+            throw new IOException("malformed PNG: chunk iTXt is too short");
+          }
+          boolean compressed = png[nul + 1] != 0;
+          int language = nul(png, nul + 3, at + len, type);
+          int translated = nul(png, language + 1, at + len, type);
+          byte[] text = compressed ? inflate(png, translated + 1, at + len, type)
+              : java.util.Arrays.copyOfRange(png, translated + 1, at + len);
+          out.put(latin1(png, at, nul), new String(text, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        default -> { }
+      }
+      b.position(at + len + 4); // the data and its CRC
+      if (type.equals("IEND")) {
+        break;
       }
     }
     return out;
+  }
+
+  private static int nul(byte[] a, int from, int to, String type) throws IOException {
+    for (int i = from; i < to; i++) {
+      if (a[i] == 0) {
+        return i;
+      }
+    }
+    throw new IOException("malformed PNG: chunk " + type + " has no keyword separator");
+  }
+
+  private static String latin1(byte[] a, int from, int to) {
+    return new String(a, from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  /** Inflates {@code a[from, to)} (zlib), refusing more than {@link #MAX_TEXT} bytes. */
+  private static byte[] inflate(byte[] a, int from, int to, String type) throws IOException {
+    java.util.zip.Inflater inflater = new java.util.zip.Inflater();
+    try {
+      inflater.setInput(a, from, Math.max(0, to - from));
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      byte[] buf = new byte[8192];
+      while (!inflater.finished()) {
+        int n = inflater.inflate(buf);
+        if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+          throw new IOException("malformed PNG: compressed chunk " + type + " is truncated");
+        }
+        out.write(buf, 0, n);
+        if (out.size() > MAX_TEXT) {
+          throw new IOException("PNG chunk " + type + " inflates to more than " + MAX_TEXT + " bytes of text");
+        }
+      }
+      return out.toByteArray();
+    } catch (java.util.zip.DataFormatException e) {
+      throw new IOException("malformed PNG: compressed chunk " + type + ": " + e.getMessage(), e);
+    } finally {
+      inflater.end();
+    }
   }
 }
