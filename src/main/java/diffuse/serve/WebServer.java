@@ -33,6 +33,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cors.CorsConfig;
 import io.netty.handler.codec.http.cors.CorsConfigBuilder;
 import io.netty.handler.codec.http.cors.CorsHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -56,6 +58,13 @@ public final class WebServer implements AutoCloseable {
   public static final int MAX_BODY = 16 * 1024;
   /** Largest PNG that {@code /api/png-info} reads (a grid of 64 images of 64×64 RGB, magnified 3×, is ≈ 2 MB). */
   public static final int MAX_PNG = 8 * 1024 * 1024;
+  /**
+   * A connection that sends nothing for this long while no request of it is being answered (an idle
+   * keep-alive, or a request that never finishes arriving) is closed; one waiting for its answer is not.
+   */
+  static final java.time.Duration IDLE = java.time.Duration.ofSeconds(60);
+  /** Requests one connection may send ahead (HTTP/1.1 pipelining) while one is answered; more close it. */
+  static final int MAX_PIPELINED = 16;
   /** Toy-field requests that may wait for one of its two threads; more are answered 429. */
   static final int TOY_QUEUE = 16;
   /** The one endpoint whose body is a PNG, not JSON. */
@@ -70,7 +79,8 @@ public final class WebServer implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger("diffuse.serve");
 
-  private WebServer(Api api, String host, int port, String token, String cors) throws InterruptedException {
+  private WebServer(Api api, String host, int port, String token, String cors, java.time.Duration idle)
+      throws InterruptedException {
     this.api = api;
     CorsConfig corsConfig = cors == null ? null : CorsConfigBuilder.forOrigin(cors)
         .allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE)
@@ -85,6 +95,7 @@ public final class WebServer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             // the checks look at a request's head, before its body is read and aggregated
+            ch.pipeline().addLast(new IdleStateHandler(idle.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
             ch.pipeline().addLast(new HttpServerCodec(), new AccessLog());
             if (corsConfig != null) { // answers preflights, and adds Access-Control-Allow-Origin for that origin only
               ch.pipeline().addLast(new CorsHandler(corsConfig));
@@ -127,8 +138,13 @@ public final class WebServer implements AutoCloseable {
    * origin whose pages may call the API from a browser (CORS is off without it).
    */
   public static WebServer start(Api api, String host, int port, String token, String cors) {
+    return start(api, host, port, token, cors, IDLE);
+  }
+
+  /** As {@link #start(Api, String, int, String, String)}, closing connections idle for {@code idle}. */
+  static WebServer start(Api api, String host, int port, String token, String cors, java.time.Duration idle) {
     try {
-      return new WebServer(api, host, port, token, cors);
+      return new WebServer(api, host, port, token, cors, idle);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DiffuseException(DiffuseException.Code.FAILED, "interrupted while starting the server");
@@ -285,9 +301,66 @@ public final class WebServer implements AutoCloseable {
     return path.startsWith("/v1/") ? OpenAiImages.error(r) : r;
   }
 
+  /**
+   * One connection's requests, answered one at a time and in the order they came (HTTP/1.1): a
+   * request that arrives while another is answered (pipelining) waits for it, up to
+   * {@link #MAX_PIPELINED}. Its fields are touched on the connection's event loop only.
+   */
   private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private final java.util.ArrayDeque<FullHttpRequest> waiting = new java.util.ArrayDeque<>();
+    /** A request is being answered. */
+    private boolean busy;
+
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+      if (busy) {
+        if (waiting.size() >= MAX_PIPELINED) {
+          ctx.close();
+          return;
+        }
+        waiting.add(req.retain());
+        return;
+      }
+      busy = true;
+      handle(ctx, req);
+    }
+
+    /** The answer to the current request has been written: the next waiting one is taken up. */
+    private void next(ChannelHandlerContext ctx) {
+      if (!ctx.executor().inEventLoop()) {
+        ctx.executor().execute(() -> next(ctx));
+        return;
+      }
+      busy = false;
+      FullHttpRequest req = waiting.poll();
+      if (req != null) {
+        busy = true;
+        try {
+          handle(ctx, req);
+        } finally {
+          req.release();
+        }
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (evt instanceof IdleStateEvent && !busy) {
+        ctx.close();
+        return;
+      }
+      super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      for (FullHttpRequest r; (r = waiting.poll()) != null; ) {
+        r.release();
+      }
+      super.channelInactive(ctx);
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
       boolean keepAlive = HttpUtil.isKeepAlive(req);
       String path = pathOf(req.uri());
       if (path == null) {
@@ -439,6 +512,21 @@ public final class WebServer implements AutoCloseable {
       return () -> ch.closeFuture().removeListener(l);
     }
 
+    /** Writes the answer to the current request; on a kept-alive connection, takes up the next. */
+    private void send(ChannelHandlerContext ctx, Reply r, boolean keepAlive) {
+      if (!ctx.channel().isActive()) {
+        return;
+      }
+      FullHttpResponse res = toResponse(r);
+      if (keepAlive) {
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        ctx.writeAndFlush(res);
+        next(ctx);
+      } else {
+        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
     private void event(Channel ch, String name, String json) {
       String text = "event: " + name + "\ndata: " + json + "\n\n";
       ch.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)));
@@ -484,19 +572,6 @@ public final class WebServer implements AutoCloseable {
       return f.get();
     } catch (RuntimeException e) {
       return failure(e);
-    }
-  }
-
-  private static void send(ChannelHandlerContext ctx, Reply r, boolean keepAlive) {
-    if (!ctx.channel().isActive()) {
-      return;
-    }
-    FullHttpResponse res = toResponse(r);
-    if (keepAlive) {
-      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-      ctx.writeAndFlush(res);
-    } else {
-      ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
     }
   }
 
