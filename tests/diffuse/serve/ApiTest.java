@@ -598,6 +598,10 @@ class ApiTest {
       for (int i = 0; i < 2; i++) {
         assertArrayEquals(c.get(i), a.get(i), "image " + i + ": a guide equal to the model is the conditional model");
       }
+      // the guide is a served model itself, not a second copy loaded for the request (both serve one directory)
+      Api.Slot mainSlot = two.api().models().get(main), otherSlot = two.api().models().get(other);
+      var guide = mainSlot.model().guide(otherSlot.model().dir().toString());
+      assertTrue(guide == otherSlot.model() || guide == mainSlot.model(), "a served model");
       JsonObject g = json(auto).getAsJsonObject("sidecar").getAsJsonObject("guidance");
       assertTrue(g.get("guideModel").getAsString().endsWith(model.getFileName().toString()), g.toString());
       assertTrue(g.has("guideCheckpoint"), g.toString());

@@ -24,6 +24,8 @@ public final class LoadedModel implements AutoCloseable {
   private final Device.Choice device;
   /** Autoguidance's guide models, by the directory requests name them with; loaded once, closed with this one. */
   private final java.util.Map<String, LoadedModel> guides = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Guides loaded and closed by someone else (a server's other models), by directory as named. */
+  private final java.util.Map<String, LoadedModel> shared = new java.util.concurrent.ConcurrentHashMap<>();
 
   private LoadedModel(ModelStore.StoredModel stored, SavedModelNetwork net, Device.Choice device) {
     this.stored = stored;
@@ -83,8 +85,36 @@ public final class LoadedModel implements AutoCloseable {
     return new Autoguidance(guide(r.guideModel()).denoiser, r.guideCfg() == null ? 1.0 : r.guideCfg());
   }
 
-  /** The guide model in {@code dir}, checked against this one and loaded once. */
+  /**
+   * Lets {@code other}, already loaded, guide this model when its directory is named (as
+   * {@code other.dir().toString()}) instead of loading a second copy; {@code other} stays its owner's
+   * to close. A server does this for each pair of its models that can guide each other.
+   *
+   * @throws DiffuseException naming {@code guideModel} if {@code other} cannot guide this model
+   */
+  public void shareGuide(LoadedModel other) {
+    String why = cannotGuide(other.info());
+    if (why != null) {
+      throw DiffuseException.badValue("guideModel", "guideModel " + other.dir() + " cannot guide " + dir() + ": " + why);
+    }
+    shared.put(other.dir().toString(), other);
+  }
+
+  /** Why a model with {@code b}'s settings cannot guide this one (labels, schedule, image size), or null. */
+  private String cannotGuide(ModelInfo b) {
+    ModelInfo a = info();
+    return !a.labels().equals(b.labels()) ? "its labels " + b.labels() + " differ from " + a.labels()
+        : !a.schedule().equals(b.schedule()) ? "its schedule " + b.schedule() + " differs from " + a.schedule()
+        : a.architecture().height() != b.architecture().height() || a.architecture().width() != b.architecture().width()
+            || a.architecture().channels() != b.architecture().channels() ? "its images are another size" : null;
+  }
+
+  /** The guide model in {@code dir}: a shared one ({@link #shareGuide}), or checked against this one and loaded once. */
   public LoadedModel guide(String dir) {
+    LoadedModel own = shared.get(dir);
+    if (own != null) {
+      return own;
+    }
     return guides.computeIfAbsent(dir, d -> {
       ModelStore.StoredModel m;
       try {
@@ -92,11 +122,7 @@ public final class LoadedModel implements AutoCloseable {
       } catch (DiffuseException e) {
         throw new DiffuseException(e.code(), "guideModel", "guideModel " + d + " cannot be opened: " + e.getMessage(), e);
       }
-      ModelInfo a = info(), b = m.info();
-      String why = !a.labels().equals(b.labels()) ? "its labels " + b.labels() + " differ from " + a.labels()
-          : !a.schedule().equals(b.schedule()) ? "its schedule " + b.schedule() + " differs from " + a.schedule()
-          : a.architecture().height() != b.architecture().height() || a.architecture().width() != b.architecture().width()
-              || a.architecture().channels() != b.architecture().channels() ? "its images are another size" : null;
+      String why = cannotGuide(m.info());
       if (why != null) {
         throw DiffuseException.badValue("guideModel", "guideModel " + d + " cannot guide " + dir() + ": " + why);
       }

@@ -67,8 +67,18 @@ final class Api implements AutoCloseable {
     return jobs;
   }
 
+  /**
+   * Serves {@code model} as {@code id}. It and the models already served that can guide each other
+   * ({@link #guides}) share one copy: a request naming a served guide never loads it again.
+   */
   void add(String id, LoadedModel model, Batcher batcher) {
-    models.put(id, new Slot(id, model, batcher));
+    Slot slot = new Slot(id, model, batcher);
+    models.put(id, slot);
+    for (String g : guides(slot)) {
+      LoadedModel other = models.get(g).model();
+      model.shareGuide(other);
+      other.shareGuide(model);
+    }
   }
 
   void addToy(String id, ToyWorld world) {

@@ -154,6 +154,11 @@ public final class WebServer implements AutoCloseable {
     }
   }
 
+  /** What it serves. */
+  Api api() {
+    return api;
+  }
+
   public int port() {
     return ((InetSocketAddress) channel.localAddress()).getPort();
   }
