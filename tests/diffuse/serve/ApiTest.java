@@ -370,6 +370,13 @@ class ApiTest {
         new Bad("POST", "/api/generate", "{\"prompt\": 7}", 400, "prompt"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidance\": \"NaN\"}", 400, "guidance"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidance\": NaN}", 400, "guidance"),
+        // strict JSON: a repeated name has no one meaning; Gson's own parser kept the last
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 1, \"n\": 64}", 400, "n"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 2, \"prompt\": \"v\"}", 400, "prompt"),
+        new Bad("POST", "/api/generate", "{'prompt': 'h'}", 400, "body"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\"} {\"prompt\": \"v\"}", 400, "body"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\" /* a comment */}", 400, "body"),
+        new Bad("POST", "/api/generate", "{\"prompt\": h}", 400, "prompt"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidance\": \"Infinity\"}", 400, "guidance"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidance\": [1, 2]}", 400, "guidance"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 0}", 400, "n"),

@@ -114,4 +114,31 @@ class ConnectionTest {
       assertTrue(responses(s.getInputStream(), 1).get(0).startsWith("HTTP/1.1 200 OK"), "the connection was kept");
     }
   }
+
+  /**
+   * A body over the limit that goes on arriving after the server has answered 413: the client still
+   * reads the answer. A server that closed at once would answer the arriving bytes with a reset, and
+   * a reset wipes the unread answer from the client's buffer ({@link WebServer#refuse}).
+   */
+  @Test
+  void aClientStillSendingATooLargeBodyReadsTheAnswer() throws Exception {
+    try (WebServer plain = WebServer.start(new Api(), "127.0.0.1", 0, null, null, WebServer.IDLE);
+        Socket s = new Socket("127.0.0.1", plain.port())) {
+      s.setSoTimeout(20_000);
+      int size = 1 << 20;
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      Thread.sleep(500); // the server answers from the head
+      byte[] body = new byte[size];
+      java.util.Arrays.fill(body, (byte) ' ');
+      out.write(body);
+      out.flush();
+      Thread.sleep(300);
+      List<String> got = responses(s.getInputStream(), 1);
+      assertEquals(1, got.size());
+      assertTrue(got.get(0).startsWith("HTTP/1.1 413"), got.toString());
+    }
+  }
 }

@@ -26,8 +26,10 @@ final class Fields {
   static Fields parse(String text, Set<String> known) {
     JsonElement e;
     try {
-      e = text == null || text.isBlank() ? new JsonObject() : JsonParser.parseString(text);
-    } catch (JsonSyntaxException | IllegalStateException ex) {
+      e = text == null || text.isBlank() ? new JsonObject() : strict(text);
+    } catch (com.google.gson.stream.MalformedJsonException ex) {
+      throw DiffuseException.badValue("body", "body is not valid JSON" + where(ex));
+    } catch (JsonSyntaxException | IllegalStateException | java.io.IOException ex) {
       throw DiffuseException.badValue("body", "body is not valid JSON: " + DiffuseException.firstLine(
           ex.getCause() != null ? ex.getCause().getMessage() : ex.getMessage()));
     }
@@ -42,6 +44,60 @@ final class Fields {
       }
     }
     return new Fields(o);
+  }
+
+  /**
+   * The JSON value of {@code text}, read strictly (RFC 8259: no comments, single quotes, unquoted
+   * names or trailing text, which Gson's own parser lets through) and refusing a name that repeats
+   * within an object, as a BAD_VALUE naming it: {@code {"n": 1, "n": 64}} has no one meaning.
+   */
+  static JsonElement strict(String text) throws java.io.IOException {
+    try (com.google.gson.stream.JsonReader r = new com.google.gson.stream.JsonReader(new java.io.StringReader(text))) {
+      r.setStrictness(com.google.gson.Strictness.STRICT);
+      check(r);
+      if (r.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
+        throw new JsonSyntaxException("more after the JSON value at " + r.getPath());
+      }
+    }
+    return JsonParser.parseString(text); // the values, once the text is known to be strict JSON
+  }
+
+  /** " at line L column C", from Gson's message (which otherwise speaks of its own settings), or "". */
+  private static String where(Exception e) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("at line \\d+ column \\d+")
+        .matcher(String.valueOf(e.getMessage()));
+    return m.find() ? " (" + m.group() + ")" : "";
+  }
+
+  /** Reads one value strictly, refusing a repeated name in any object of it. */
+  private static void check(com.google.gson.stream.JsonReader r) throws java.io.IOException {
+    switch (r.peek()) {
+      case BEGIN_OBJECT -> {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        r.beginObject();
+        while (r.hasNext()) {
+          String name = r.nextName();
+          if (!names.add(name)) {
+            throw DiffuseException.badValue(name, name + " is given twice in one object");
+          }
+          try {
+            check(r);
+          } catch (com.google.gson.stream.MalformedJsonException e) {
+            throw DiffuseException.badValue(name, name + " is not a JSON value" + where(e) + ": JSON has numbers,"
+                + " strings in double quotes, true, false, null, arrays and objects (no NaN, Infinity or 'quotes')");
+          }
+        }
+        r.endObject();
+      }
+      case BEGIN_ARRAY -> {
+        r.beginArray();
+        while (r.hasNext()) {
+          check(r);
+        }
+        r.endArray();
+      }
+      default -> r.skipValue();
+    }
   }
 
   boolean has(String name) {

@@ -1,12 +1,9 @@
 package diffuse.serve;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
@@ -63,9 +60,7 @@ final class OriginCheck extends ChannelInboundHandlerAdapter {
         String path = Objects.requireNonNullElse(WebServer.pathOf(req.uri()), "/");
         ReferenceCountUtil.release(msg);
         String field = why.startsWith("Host") ? "Host" : "Origin";
-        FullHttpResponse res = WebServer.toResponse(WebServer.shaped(path, Reply.error(403, field, why)));
-        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        WebServer.refuse(ctx, WebServer.toResponse(WebServer.shaped(path, Reply.error(403, field, why))));
         return;
       }
     }

@@ -1,12 +1,10 @@
 package diffuse.serve;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
@@ -53,8 +51,7 @@ final class TokenCheck extends ChannelInboundHandlerAdapter {
         Reply shaped = WebServer.shaped(path, r); // /v1/ answers in OpenAI's error shape
         FullHttpResponse res = WebServer.toResponse(new Reply(shaped.status(), shaped.contentType(), shaped.body(),
             Map.of("WWW-Authenticate", "Bearer")));
-        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        WebServer.refuse(ctx, res);
         return;
       }
     }

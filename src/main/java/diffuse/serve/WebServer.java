@@ -63,6 +63,8 @@ public final class WebServer implements AutoCloseable {
    * keep-alive, or a request that never finishes arriving) is closed; one waiting for its answer is not.
    */
   static final java.time.Duration IDLE = java.time.Duration.ofSeconds(60);
+  /** How long a refused request's connection is kept to drop the rest of its body ({@link #refuse}). */
+  static final java.time.Duration LINGER = java.time.Duration.ofSeconds(2);
   /** Requests one connection may send ahead (HTTP/1.1 pipelining) while one is answered; more close it. */
   static final int MAX_PIPELINED = 16;
   /** Toy-field requests that may wait for one of its two threads; more are answered 429. */
@@ -224,9 +226,26 @@ public final class WebServer implements AutoCloseable {
   /** The 413 answer, after which the connection is closed (the rest of the body is not read). */
   static void tooLarge(ChannelHandlerContext ctx, String uri) {
     Reply r = Reply.error(413, "body", "body is larger than " + limit(uri) + " bytes");
-    FullHttpResponse res = toResponse(shaped(java.util.Objects.requireNonNullElse(pathOf(uri), uri), r));
+    refuse(ctx, toResponse(shaped(java.util.Objects.requireNonNullElse(pathOf(uri), uri), r)));
+  }
+
+  /**
+   * Answers a request refused before its body was read, and ends the connection without losing that
+   * answer: closing a socket with the client's body still arriving resets it, and a reset can wipe
+   * the answer from the client's buffer before it is read. So the server sends its answer, then its
+   * end of the stream (FIN), drops whatever of the body still comes, and closes {@link #LINGER} later
+   * (or when the client does).
+   */
+  static void refuse(ChannelHandlerContext ctx, FullHttpResponse res) {
     res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(res).addListener(f -> {
+      if (ctx.channel() instanceof SocketChannel sc && sc.isActive()) {
+        sc.shutdownOutput();
+        ctx.executor().schedule(() -> ctx.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
+      } else {
+        ctx.close();
+      }
+    });
   }
 
   static FullHttpResponse toResponse(Reply r) {
