@@ -253,6 +253,14 @@ class PngSettingsTest {
     DiffuseException e = assertThrows(DiffuseException.class, () -> PngSettings.read(bomb.toByteArray(), "body", "body"));
     assertEquals("body", e.field());
     assertTrue(e.getMessage().contains("inflates to more than " + Images.MAX_TEXT), e.getMessage());
+    // many chunks, each under the limit, that together pass it: refused too
+    String half = "x".repeat(Images.MAX_TEXT / 2 + 1);
+    byte[] two = pngWith(chunk("zTXt", Map.of("keyword", "a", "compressionMethod", "deflate", "text", half)),
+        chunk("zTXt", Map.of("keyword", "b", "compressionMethod", "deflate", "text", half)));
+    assertEquals(half, Images.pngText(pngWith(chunk("zTXt", Map.of("keyword", "a", "compressionMethod", "deflate",
+        "text", half)))).get("a"), "one of them alone is read");
+    assertTrue(assertThrows(DiffuseException.class, () -> PngSettings.read(two, "body", "body")).getMessage()
+        .contains("with the chunks before it"));
     // cut short inside a chunk, or with a broken stream: one line, not an exception from deep inside
     byte[] cut = java.util.Arrays.copyOf(plain, plain.length - 20);
     assertTrue(assertThrows(DiffuseException.class, () -> PngSettings.read(cut, "f.png", "from")).getMessage()

@@ -377,6 +377,8 @@ class ApiTest {
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\"} {\"prompt\": \"v\"}", 400, "body"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\" /* a comment */}", 400, "body"),
         new Bad("POST", "/api/generate", "{\"prompt\": h}", 400, "prompt"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"x\": " + "[".repeat(8000) + "]".repeat(8000) + "}",
+            400, "body"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidance\": \"Infinity\"}", 400, "guidance"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"guidance\": [1, 2]}", 400, "guidance"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 0}", 400, "n"),

@@ -71,13 +71,18 @@ class ConnectionTest {
       OutputStream out = s.getOutputStream();
       out.write((post("/api/generate", "{\"prompt\": \"7\", \"n\": 8, \"steps\": 20}")
           + "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-          + post("/api/generate", "{\"prompt\": \"digit 77\"}")).getBytes(StandardCharsets.UTF_8));
+          + post("/api/generate", "{\"prompt\": \"digit 77\"}")
+          // refused from its head (another site's page), yet answered in its turn; the connection ends with it
+          + post("/api/generate", "{\"prompt\": \"7\"}").replace("Host: 127.0.0.1\r\n",
+              "Host: 127.0.0.1\r\nOrigin: http://evil.example\r\n")
+          + "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.UTF_8));
       out.flush();
-      List<String> got = responses(s.getInputStream(), 3);
-      assertEquals(3, got.size(), got.toString());
+      List<String> got = responses(s.getInputStream(), 5);
+      assertEquals(4, got.size(), got.toString());
       assertTrue(got.get(0).startsWith("HTTP/1.1 200 OK {\"model\":\"mnist\",\"label\":\"7\""), got.toString());
       assertTrue(got.get(1).startsWith("HTTP/1.1 200 OK {\"status\""), got.toString());
       assertTrue(got.get(2).startsWith("HTTP/1.1 400 Bad Request"), got.toString());
+      assertTrue(got.get(3).startsWith("HTTP/1.1 403 Forbidden"), got.toString());
     }
   }
 

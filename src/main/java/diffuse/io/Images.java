@@ -185,7 +185,7 @@ public final class Images {
     }
   }
 
-  /** The most text one compressed chunk (zTXt, compressed iTXt) may inflate to: settings are a few KB. */
+  /** The most text the compressed chunks (zTXt, compressed iTXt) of one PNG may inflate to, together: settings are a few KB. */
   public static final int MAX_TEXT = 1 << 20;
 
   /**
@@ -201,6 +201,7 @@ public final class Images {
       throw new IOException("not a PNG (no PNG signature)");
     }
     java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    int[] budget = {MAX_TEXT}; // what the compressed chunks may still inflate to
     java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(png).position(8);
     while (b.remaining() >= 12) {
       long length = Integer.toUnsignedLong(b.getInt());
@@ -218,7 +219,7 @@ public final class Images {
         }
         case "zTXt" -> {
           int nul = nul(png, at, at + len, type);
-          byte[] text = inflate(png, nul + 2, at + len, type);
+          byte[] text = inflate(png, nul + 2, at + len, type, budget);
           out.put(latin1(png, at, nul), new String(text, java.nio.charset.StandardCharsets.ISO_8859_1));
         }
         case "iTXt" -> {
@@ -229,7 +230,7 @@ public final class Images {
           boolean compressed = png[nul + 1] != 0;
           int language = nul(png, nul + 3, at + len, type);
           int translated = nul(png, language + 1, at + len, type);
-          byte[] text = compressed ? inflate(png, translated + 1, at + len, type)
+          byte[] text = compressed ? inflate(png, translated + 1, at + len, type, budget)
               : java.util.Arrays.copyOfRange(png, translated + 1, at + len);
           out.put(latin1(png, at, nul), new String(text, java.nio.charset.StandardCharsets.UTF_8));
         }
@@ -256,8 +257,8 @@ public final class Images {
     return new String(a, from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1);
   }
 
-  /** Inflates {@code a[from, to)} (zlib), refusing more than {@link #MAX_TEXT} bytes. */
-  private static byte[] inflate(byte[] a, int from, int to, String type) throws IOException {
+  /** Inflates {@code a[from, to)} (zlib), refusing more than {@code budget[0]} bytes, and takes them from it. */
+  private static byte[] inflate(byte[] a, int from, int to, String type, int[] budget) throws IOException {
     java.util.zip.Inflater inflater = new java.util.zip.Inflater();
     try {
       inflater.setInput(a, from, Math.max(0, to - from));
@@ -269,10 +270,12 @@ public final class Images {
           throw new IOException("malformed PNG: compressed chunk " + type + " is truncated");
         }
         out.write(buf, 0, n);
-        if (out.size() > MAX_TEXT) {
-          throw new IOException("PNG chunk " + type + " inflates to more than " + MAX_TEXT + " bytes of text");
+        if (out.size() > budget[0]) {
+          throw new IOException("PNG chunk " + type + " inflates to more than " + MAX_TEXT
+              + " bytes of text (with the chunks before it)");
         }
       }
+      budget[0] -= out.size();
       return out.toByteArray();
     } catch (java.util.zip.DataFormatException e) {
       throw new IOException("malformed PNG: compressed chunk " + type + ": " + e.getMessage(), e);

@@ -33,6 +33,8 @@ final class AccessLog extends ChannelDuplexHandler {
   static final String COMPUTE_HEADER = "X-Diffuse-Compute-Ms";
   private static final System.Logger LOG = System.getLogger(LOGGER);
 
+  /** The requests read and not yet answered, oldest first: answers go out in order (pipelining). */
+  private final java.util.ArrayDeque<Object[]> pending = new java.util.ArrayDeque<>();
   private long start;
   private String request = "-";
   private int status;
@@ -41,19 +43,19 @@ final class AccessLog extends ChannelDuplexHandler {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof HttpRequest r) {
-      start = System.nanoTime();
-      request = r.method() + " " + java.util.Objects.requireNonNullElse(WebServer.pathOf(r.uri()), r.uri());
-      status = 0;
-      images = null;
-      compute = null;
+    if (msg instanceof HttpRequest r && pending.size() < 64) {
+      pending.add(new Object[] {System.nanoTime(),
+          r.method() + " " + java.util.Objects.requireNonNullElse(WebServer.pathOf(r.uri()), r.uri())});
     }
     ctx.fireChannelRead(msg);
   }
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (msg instanceof HttpResponse r) {
+    if (msg instanceof HttpResponse r && r.status().code() >= 200) { // not a 100 Continue
+      Object[] p = pending.poll();
+      start = p == null ? System.nanoTime() : (long) p[0];
+      request = p == null ? "-" : (String) p[1];
       status = r.status().code();
       images = r.headers().get(IMAGES_HEADER);
       compute = r.headers().get(COMPUTE_HEADER);

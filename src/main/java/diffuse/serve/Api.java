@@ -470,8 +470,11 @@ final class Api implements AutoCloseable {
 
   @Override
   public void close() {
+    // every batcher first: a model may guide another's batches (shared guides), so none closes while one runs
     for (Slot s : models.values()) {
       s.batcher().close();
+    }
+    for (Slot s : models.values()) {
       s.model().close();
     }
     for (ToyWorld w : toys.values()) {

@@ -54,7 +54,7 @@ final class Fields {
   static JsonElement strict(String text) throws java.io.IOException {
     try (com.google.gson.stream.JsonReader r = new com.google.gson.stream.JsonReader(new java.io.StringReader(text))) {
       r.setStrictness(com.google.gson.Strictness.STRICT);
-      check(r);
+      check(r, 0);
       if (r.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
         throw new JsonSyntaxException("more after the JSON value at " + r.getPath());
       }
@@ -69,9 +69,17 @@ final class Fields {
     return m.find() ? " (" + m.group() + ")" : "";
   }
 
-  /** Reads one value strictly, refusing a repeated name in any object of it. */
-  private static void check(com.google.gson.stream.JsonReader r) throws java.io.IOException {
-    switch (r.peek()) {
+  /** Deepest nesting of arrays and objects a body may have (a request's own is 2). */
+  static final int MAX_DEPTH = 32;
+
+  /** Reads one value strictly, refusing a repeated name in any object of it, and nesting past {@link #MAX_DEPTH}. */
+  private static void check(com.google.gson.stream.JsonReader r, int depth) throws java.io.IOException {
+    com.google.gson.stream.JsonToken t = r.peek();
+    if ((t == com.google.gson.stream.JsonToken.BEGIN_OBJECT || t == com.google.gson.stream.JsonToken.BEGIN_ARRAY)
+        && depth >= MAX_DEPTH) {
+      throw DiffuseException.badValue("body", "body nests arrays and objects deeper than " + MAX_DEPTH + " levels");
+    }
+    switch (t) {
       case BEGIN_OBJECT -> {
         java.util.Set<String> names = new java.util.HashSet<>();
         r.beginObject();
@@ -81,7 +89,7 @@ final class Fields {
             throw DiffuseException.badValue(name, name + " is given twice in one object");
           }
           try {
-            check(r);
+            check(r, depth + 1);
           } catch (com.google.gson.stream.MalformedJsonException e) {
             throw DiffuseException.badValue(name, name + " is not a JSON value" + where(e) + ": JSON has numbers,"
                 + " strings in double quotes, true, false, null, arrays and objects (no NaN, Infinity or 'quotes')");
@@ -92,7 +100,7 @@ final class Fields {
       case BEGIN_ARRAY -> {
         r.beginArray();
         while (r.hasNext()) {
-          check(r);
+          check(r, depth + 1);
         }
         r.endArray();
       }

@@ -48,8 +48,8 @@ final class OriginCheck extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (refused && msg instanceof HttpContent) {
-      ReferenceCountUtil.release(msg);
+    if (refused && (msg instanceof HttpContent || msg instanceof HttpRequest)) {
+      ReferenceCountUtil.release(msg); // the connection ends with the refusal: nothing after it is read
       return;
     }
     if (msg instanceof HttpRequest req) {
@@ -60,7 +60,8 @@ final class OriginCheck extends ChannelInboundHandlerAdapter {
         String path = Objects.requireNonNullElse(WebServer.pathOf(req.uri()), "/");
         ReferenceCountUtil.release(msg);
         String field = why.startsWith("Host") ? "Host" : "Origin";
-        WebServer.refuse(ctx, WebServer.toResponse(WebServer.shaped(path, Reply.error(403, field, why))));
+        ctx.fireChannelRead(new WebServer.Refused(WebServer.toResponse(WebServer.shaped(path,
+            Reply.error(403, field, why))))); // answered in its turn, after any request before it
         return;
       }
     }

@@ -35,8 +35,8 @@ final class TokenCheck extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (refused && msg instanceof HttpContent) {
-      ReferenceCountUtil.release(msg);
+    if (refused && (msg instanceof HttpContent || msg instanceof HttpRequest)) {
+      ReferenceCountUtil.release(msg); // the connection ends with the refusal: nothing after it is read
       return;
     }
     if (msg instanceof HttpRequest req) {
@@ -51,7 +51,7 @@ final class TokenCheck extends ChannelInboundHandlerAdapter {
         Reply shaped = WebServer.shaped(path, r); // /v1/ answers in OpenAI's error shape
         FullHttpResponse res = WebServer.toResponse(new Reply(shaped.status(), shaped.contentType(), shaped.body(),
             Map.of("WWW-Authenticate", "Bearer")));
-        WebServer.refuse(ctx, res);
+        ctx.fireChannelRead(new WebServer.Refused(res)); // answered in its turn, after any request before it
         return;
       }
     }

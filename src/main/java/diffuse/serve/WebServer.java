@@ -97,7 +97,7 @@ public final class WebServer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             // the checks look at a request's head, before its body is read and aggregated
-            ch.pipeline().addLast(new IdleStateHandler(idle.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+            ch.pipeline().addLast(new IdleStateHandler(0, 0, idle.toMillis(), TimeUnit.MILLISECONDS));
             ch.pipeline().addLast(new HttpServerCodec(), new AccessLog());
             if (corsConfig != null) { // answers preflights, and adds Access-Control-Allow-Origin for that origin only
               ch.pipeline().addLast(new CorsHandler(corsConfig));
@@ -218,15 +218,30 @@ public final class WebServer implements AutoCloseable {
     }
 
     @Override
+    protected Object newContinueResponse(HttpMessage start, int maxContentLength, io.netty.channel.ChannelPipeline p) {
+      // "Expect: 100-continue" is answered against the path's own limit too, not the largest one
+      int max = start instanceof io.netty.handler.codec.http.HttpRequest r ? limit(r.uri()) : maxContentLength;
+      return super.newContinueResponse(start, Math.min(max, maxContentLength), p);
+    }
+
+    @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-      tooLarge(ctx, oversized instanceof io.netty.handler.codec.http.HttpRequest q ? q.uri() : "/");
+      // answered in its turn, after any request sent before it on the connection
+      ctx.fireChannelRead(new Refused(tooLarge(oversized instanceof io.netty.handler.codec.http.HttpRequest q
+          ? q.uri() : "/")));
     }
   }
 
-  /** The 413 answer, after which the connection is closed (the rest of the body is not read). */
-  static void tooLarge(ChannelHandlerContext ctx, String uri) {
+  /**
+   * A request refused from its head (too large, no token, another site's page), passed down the
+   * pipeline to the handler so that it is answered in its turn; the connection ends with it.
+   */
+  record Refused(FullHttpResponse response) {}
+
+  /** The 413 answer to a body over the limit of {@code uri}'s path. */
+  static FullHttpResponse tooLarge(String uri) {
     Reply r = Reply.error(413, "body", "body is larger than " + limit(uri) + " bytes");
-    refuse(ctx, toResponse(shaped(java.util.Objects.requireNonNullElse(pathOf(uri), uri), r)));
+    return toResponse(shaped(java.util.Objects.requireNonNullElse(pathOf(uri), uri), r));
   }
 
   /**
@@ -239,13 +254,14 @@ public final class WebServer implements AutoCloseable {
   static void refuse(ChannelHandlerContext ctx, FullHttpResponse res) {
     res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     ctx.writeAndFlush(res).addListener(f -> {
-      if (ctx.channel() instanceof SocketChannel sc && sc.isActive()) {
+      if (f.isSuccess() && ctx.channel() instanceof SocketChannel sc && sc.isActive()) {
         sc.shutdownOutput();
-        ctx.executor().schedule(() -> ctx.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
       } else {
         ctx.close();
       }
     });
+    // closed then whatever became of the write: a client that reads nothing does not keep it open
+    ctx.executor().schedule(() -> ctx.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   static FullHttpResponse toResponse(Reply r) {
@@ -330,46 +346,88 @@ public final class WebServer implements AutoCloseable {
    * request that arrives while another is answered (pipelining) waits for it, up to
    * {@link #MAX_PIPELINED}. Its fields are touched on the connection's event loop only.
    */
-  private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
-    private final java.util.ArrayDeque<FullHttpRequest> waiting = new java.util.ArrayDeque<>();
-    /** A request is being answered. */
+  private final class Handler extends io.netty.channel.ChannelInboundHandlerAdapter {
+    /** Requests (retained, ours to release) and refusals waiting their turn. */
+    private final java.util.ArrayDeque<Object> waiting = new java.util.ArrayDeque<>();
+    /** Body bytes held in {@link #waiting}. */
+    private long waitingBytes;
+    /** A request is being answered (event loop only). */
     private boolean busy;
+    /** A refusal has come: the connection ends with it, later requests are dropped (event loop only). */
+    private boolean ended;
+    /**
+     * The current request's answer has been handed to Netty (set from any thread): from then on an
+     * idle connection is one whose client does not read, and may be closed.
+     */
+    private volatile boolean answered;
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!(msg instanceof FullHttpRequest) && !(msg instanceof Refused)) {
+        ctx.fireChannelRead(msg);
+        return;
+      }
+      if (ended) {
+        io.netty.util.ReferenceCountUtil.release(msg);
+        return;
+      }
+      ended = msg instanceof Refused;
       if (busy) {
-        if (waiting.size() >= MAX_PIPELINED) {
+        long bytes = msg instanceof FullHttpRequest r ? r.content().readableBytes() : 0;
+        if (waiting.size() >= MAX_PIPELINED || waitingBytes + bytes > MAX_PNG) {
+          io.netty.util.ReferenceCountUtil.release(msg);
           ctx.close();
           return;
         }
-        waiting.add(req.retain());
+        waiting.add(msg);
+        waitingBytes += bytes;
         return;
       }
-      busy = true;
-      handle(ctx, req);
+      start(ctx, msg);
     }
 
-    /** The answer to the current request has been written: the next waiting one is taken up. */
+    /** Takes up a request or a refusal; any Throwable escaping a request's handling closes the connection. */
+    private void start(ChannelHandlerContext ctx, Object msg) {
+      busy = true;
+      answered = false;
+      if (msg instanceof Refused r) {
+        answered = true;
+        refuse(ctx, r.response());
+        return;
+      }
+      FullHttpRequest req = (FullHttpRequest) msg;
+      try {
+        handle(ctx, req);
+      } catch (Throwable t) { // an Error, e.g. a stack overflow: no answer can be trusted, the connection ends
+        LOG.log(System.Logger.Level.ERROR, req.method() + " " + req.uri() + " failed", t);
+        ctx.close();
+      } finally {
+        req.release();
+      }
+    }
+
+    /** The current answer has been written: the next waiting request is taken up, on the event loop. */
     private void next(ChannelHandlerContext ctx) {
       if (!ctx.executor().inEventLoop()) {
         ctx.executor().execute(() -> next(ctx));
         return;
       }
       busy = false;
-      FullHttpRequest req = waiting.poll();
-      if (req != null) {
-        busy = true;
-        try {
-          handle(ctx, req);
-        } finally {
-          req.release();
-        }
+      Object msg = waiting.poll();
+      if (msg != null) {
+        waitingBytes -= msg instanceof FullHttpRequest r ? r.content().readableBytes() : 0;
+        start(ctx, msg);
       }
     }
 
+    /**
+     * Nothing read or written for the idle time: closed unless a request is being worked on (a long
+     * generation writes nothing until it is done); once its answer is out, a client that does not read
+     * it is idle too.
+     */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-      if (evt instanceof IdleStateEvent && !busy) {
+      if (evt instanceof IdleStateEvent && (!busy || answered)) {
         ctx.close();
         return;
       }
@@ -378,14 +436,20 @@ public final class WebServer implements AutoCloseable {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-      for (FullHttpRequest r; (r = waiting.poll()) != null; ) {
-        r.release();
+      for (Object m; (m = waiting.poll()) != null; ) {
+        io.netty.util.ReferenceCountUtil.release(m);
       }
+      waitingBytes = 0;
       super.channelInactive(ctx);
     }
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
       boolean keepAlive = HttpUtil.isKeepAlive(req);
+      if (req.decoderResult().isFailure()) { // e.g. a bad chunk size: the body is not what was sent
+        send(ctx, Reply.error(400, null, "the request is malformed: "
+            + DiffuseException.firstLine(String.valueOf(req.decoderResult().cause()))), false);
+        return;
+      }
       String path = pathOf(req.uri());
       if (path == null) {
         send(ctx, Reply.error(400, null, "the request's path is not a valid URL path (a bad %-escape, or no leading /)"),
@@ -395,7 +459,8 @@ public final class WebServer implements AutoCloseable {
       QueryStringDecoder uri = new QueryStringDecoder(req.uri());
       HttpMethod method = req.method();
       if (req.content().readableBytes() > limit(req.uri())) { // a body sent without its length
-        tooLarge(ctx, req.uri());
+        answered = true;
+        refuse(ctx, tooLarge(req.uri()));
         return;
       }
       String body = path.equals(PNG_INFO) ? "" : req.content().toString(StandardCharsets.UTF_8);
@@ -521,6 +586,7 @@ public final class WebServer implements AutoCloseable {
         } else {
           event(ch, "error", new String(failure(err).body(), StandardCharsets.UTF_8));
         }
+        answered = true;
         ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
       });
     }
@@ -542,11 +608,13 @@ public final class WebServer implements AutoCloseable {
         return;
       }
       FullHttpResponse res = toResponse(r);
-      if (keepAlive) {
+      answered = true;
+      if (keepAlive) { // the next request is taken up once this answer is written: a client that does not read
+        // its answers stops the connection's work instead of piling them up in the server
         res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        ctx.writeAndFlush(res);
-        next(ctx);
+        ctx.writeAndFlush(res).addListener(f -> next(ctx));
       } else {
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
       }
     }
