@@ -223,7 +223,12 @@ class TrainingTest {
     UNetConfig c = new UNetConfig(8, 8, 1, 2, java.util.List.of(8, 16), 1, 16, 4);
     TrainSettings s = TrainSettings.builder().batchSize(8).learningRate(1e-2).warmupSteps(0).emaDecay(0.9).seed(3)
         .extraEmaDecays(java.util.List.of(0.5, 0.99)).build();
-    assertArrayEquals(new double[] {2 / 11.0, 2 / 11.0, 2 / 11.0}, s.emaDecaysAt(1), 1e-12, "warmed up alike");
+    // each warms up in proportion to its length (1 − β = r · 9/(10 + t), r = (1 − d)/(1 − 0.9)): the short one
+    // copies the weights at first, the long one averages 10× longer than the main one; all reach their decays at
+    // the step the main one does (t = 80), not the long one only at t = 890
+    assertArrayEquals(new double[] {2 / 11.0, 0, 1 - 0.9 / 11}, s.emaDecaysAt(1), 1e-12);
+    assertArrayEquals(new double[] {1 - 9 / 60.0, 1 - 45 / 60.0, 1 - 0.9 / 60}, s.emaDecaysAt(50), 1e-12);
+    assertArrayEquals(new double[] {0.9, 0.5, 0.99}, s.emaDecaysAt(80), 1e-12);
     assertArrayEquals(new double[] {0.9, 0.5, 0.99}, s.emaDecaysAt(1_000_000), 1e-12);
     NoiseSchedule sched = NoiseSchedule.of(ScheduleKind.LINEAR, 100);
     java.util.Map<String, float[]> mainOnly;

@@ -265,12 +265,22 @@ public record TrainSettings(
     return extraEmaDecays == null ? java.util.List.of() : extraEmaDecays;
   }
 
-  /** The decays of every average at 1-based step, the main one first, each warmed up as {@link #emaDecayAt}. */
+  /**
+   * The decays of every average at 1-based step, the main one first ({@link #emaDecayAt}). An extra
+   * average of decay d_k warms up in proportion to its length: 1 − β_k = r_k · 9/(10 + step), where
+   * r_k = (1 − d_k)/(1 − d_main), until it reaches d_k at the same step the main one reaches its
+   * decay; before that its averaging length is its nominal share of the main one's, like a power-
+   * function average of its own exponent (Karras et al. 2024). Warmed up by the main one's curve
+   * alone, every longer average would equal the main one until that step (≈ 9,000 steps for
+   * 0.999), which is the whole of a short run.
+   */
   public double[] emaDecaysAt(long step) {
     double[] d = new double[1 + extraEmas().size()];
     d[0] = emaDecayAt(step);
     for (int k = 1; k < d.length; k++) {
-      d[k] = decayAt(extraEmas().get(k - 1), step);
+      double dk = extraEmas().get(k - 1);
+      double r = (1 - dk) / (1 - emaDecay);
+      d[k] = Math.max(0, Math.min(dk, 1 - r * 9.0 / (10.0 + step)));
     }
     return d;
   }
