@@ -190,27 +190,27 @@ class CliTest {
     Path x0Model = shared.resolve("x0-run");
     Run r = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
         "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "2", "--timesteps", "50",
-        "--warmup", "2", "--prediction", "x0", "--cosine-decay", "--extra-ema", "0.2", "--checkpoint-every", "3", "--snapshot-every", "4", "--device", "cpu",
+        "--warmup", "2", "--prediction", "x0", "--cosine-decay", "--extra-ema", "0.9999", "--checkpoint-every", "3", "--snapshot-every", "4", "--device", "cpu",
         "--out", x0Model.toString());
     assertEquals(0, r.code(), r.err());
     String json = Files.readString(x0Model.resolve("model.json"));
     String ckpt = com.google.gson.JsonParser.parseString(json).getAsJsonObject().get("checkpoint").getAsString();
-    assertTrue(Files.isRegularFile(x0Model.resolve(ckpt).resolve("saved_model-ema0.2/saved_model.pb")),
+    assertTrue(Files.isRegularFile(x0Model.resolve(ckpt).resolve("saved_model-ema0.9999/saved_model.pb")),
         "the extra average is exported with the checkpoint");
     // snapshots stay while checkpoints replace each other: steps 4 and 8, each average, though checkpoints
     // fall every 3 steps (a snapshot step saves one too)
-    for (String snap : List.of("step-00000004", "step-00000008", "step-00000004-ema0.2", "step-00000008-ema0.2")) {
+    for (String snap : List.of("step-00000004", "step-00000008", "step-00000004-ema0.9999", "step-00000008-ema0.9999")) {
       assertTrue(Files.isRegularFile(x0Model.resolve("snapshots").resolve(snap).resolve("model.json")), snap + r.err());
     }
     assertEquals(4, ModelStore.open(x0Model.resolve("snapshots/step-00000004")).info().training().step());
-    assertEquals(0.2, ModelStore.open(x0Model.resolve("snapshots/step-00000008-ema0.2")).info().training().settings()
+    assertEquals(0.9999, ModelStore.open(x0Model.resolve("snapshots/step-00000008-ema0.9999")).info().training().settings()
         .emaDecay());
     assertTrue(json.contains("\"prediction\": \"X0\""), json);
     assertTrue(json.matches("(?s).*\"lrDecaySteps\": \\d+.*"), json);
     Run info = run("info", x0Model.toString());
     assertTrue(info.out().contains("objective    predicts x0, loss mean squared error"), info.out());
     assertTrue(info.out().contains("lr decay     cosine to 0.00010 at step 8"), info.out());
-    assertTrue(info.out().contains("averages     EMA 0.999 (the model), and [0.2] exported beside it"), info.out());
+    assertTrue(info.out().contains("averages     EMA 0.999 (the model), and [0.9999] exported beside it"), info.out());
     Path out = shared.resolve("x0-gen/h.png");
     Run gen = run("generate", "--model", x0Model.toString(), "--prompt", "h", "-n", "2", "--steps", "4",
         "--sampler", "dpm++2m", "--device", "cpu", "--out", out.toString());
@@ -222,12 +222,12 @@ class CliTest {
     Run otherEma = run("train", "--resume", x0Model.toString(), "--extra-ema", "0.8", "--epochs", "3", "--device", "cpu");
     assertEquals(2, otherEma.code(), otherEma.err());
     assertTrue(otherEma.err().contains("--extra-ema"), otherEma.err());
-    // the extra average is exported by its decay, as a model of its own (0.2: below the warm-up's
-    // (1 + step)/(10 + step) from step 2 on, so it differs from the main average within this short run)
-    Path fast = shared.resolve("x0-ema0.2"), own = shared.resolve("x0-own");
-    assertEquals(0, run("export", x0Model.toString(), "--ema", "0.2", "--out", fast.toString()).code());
+    // the extra average is exported by its decay, as a model of its own; one longer than the main one differs
+    // from it from the first steps on (each average warms up in proportion to its length)
+    Path fast = shared.resolve("x0-ema0.9999"), own = shared.resolve("x0-own");
+    assertEquals(0, run("export", x0Model.toString(), "--ema", "0.9999", "--out", fast.toString()).code());
     assertEquals(0, run("export", x0Model.toString(), "--out", own.toString()).code());
-    assertTrue(Files.readString(fast.resolve("model.json")).contains("\"emaDecay\": 0.2,"));
+    assertTrue(Files.readString(fast.resolve("model.json")).contains("\"emaDecay\": 0.9999,"));
     var wFast = ModelStore.readWeights(ModelStore.open(fast));
     var wOwn = ModelStore.readWeights(ModelStore.open(own));
     assertTrue(wFast.keySet().stream().anyMatch(k -> !java.util.Arrays.equals(wFast.get(k), wOwn.get(k))),
