@@ -1,12 +1,9 @@
 package diffuse.serve;
 
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.util.ReferenceCountUtil;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -31,11 +28,9 @@ import java.util.Objects;
  *
  * A refused request gets a JSON 403 naming the header, and the connection is closed.
  */
-final class OriginCheck extends ChannelInboundHandlerAdapter {
+final class OriginCheck extends HeadCheck {
   private final String cors;
   private final boolean loopbackOnly;
-  /** The request's head was refused: its body parts are dropped until the connection closes. */
-  private boolean refused;
 
   /**
    * @param cors the {@code --cors} origin, or null
@@ -47,25 +42,15 @@ final class OriginCheck extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (refused && (msg instanceof HttpContent || msg instanceof HttpRequest)) {
-      ReferenceCountUtil.release(msg); // the connection ends with the refusal: nothing after it is read
-      return;
+  FullHttpResponse refusal(HttpRequest req) {
+    String why = refusal(req.method(), req.headers().get(HttpHeaderNames.HOST),
+        req.headers().get(HttpHeaderNames.ORIGIN), cors, loopbackOnly);
+    if (why == null) {
+      return null;
     }
-    if (msg instanceof HttpRequest req) {
-      String why = refusal(req.method(), req.headers().get(HttpHeaderNames.HOST),
-          req.headers().get(HttpHeaderNames.ORIGIN), cors, loopbackOnly);
-      if (why != null) {
-        refused = true;
-        String path = Objects.requireNonNullElse(WebServer.pathOf(req.uri()), "/");
-        ReferenceCountUtil.release(msg);
-        String field = why.startsWith("Host") ? "Host" : "Origin";
-        ctx.fireChannelRead(new WebServer.Refused(WebServer.toResponse(WebServer.shaped(path,
-            Reply.error(403, field, why))))); // answered in its turn, after any request before it
-        return;
-      }
-    }
-    ctx.fireChannelRead(msg);
+    String path = Objects.requireNonNullElse(WebServer.pathOf(req.uri()), "/");
+    return WebServer.toResponse(WebServer.shaped(path, Reply.error(403, why.startsWith("Host") ? "Host" : "Origin",
+        why)));
   }
 
   /**
