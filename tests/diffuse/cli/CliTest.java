@@ -604,6 +604,13 @@ class CliTest {
     assertNotEquals(0, noFolder.code());
     assertTrue(noFolder.err().contains("image folder not found"), noFolder.err());
 
+    // the network's settings are checked before the data is read (or downloaded): the folder is missing too
+    Run widths = run("train", "--dataset", "folder:" + shared.resolve("nope"), "--widths", "30,64", "--out",
+        shared.resolve("w").toString());
+    assertEquals(2, widths.code(), widths.err());
+    assertEquals(1, widths.err().strip().lines().count(), widths.err());
+    assertTrue(widths.err().contains("multiple of groups=8, got [30, 64]"), widths.err());
+
     Run exists = run("train", "--dataset", "mnist", "--out", model.toString());
     assertNotEquals(0, exists.code());
     assertTrue(exists.err().contains("already holds a model; continue it with train --resume "), exists.err());

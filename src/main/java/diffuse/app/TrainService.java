@@ -82,6 +82,8 @@ public final class TrainService {
         .checkpointEvery(or(r.checkpointEvery(), TrainRequest.DEFAULT_CHECKPOINT_EVERY)).prediction(r.prediction())
         .minSnrGamma(r.minSnrGamma()).extraEmaDecays(r.extraEma()).build();
     DatasetSpec dspec = DatasetSpec.parse(r.dataset());
+    UNetConfig.checkSettings(or(r.widths(), TrainRequest.DEFAULT_WIDTHS), or(r.resBlocks(), TrainRequest.DEFAULT_RES_BLOCKS),
+        or(r.embedDim(), TrainRequest.DEFAULT_EMBED_DIM), or(r.groups(), TrainRequest.DEFAULT_GROUPS));
     Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, r.dataDir(), folderImageSize(dspec, r.imageSize()),
         listener);
     Dataset data = r.limit() == null ? full : firstImages(full, r.limit());

@@ -72,14 +72,22 @@ public record UNetConfig(
     if (numClasses < 1) {
       throw new IllegalArgumentException("need at least one class, got " + numClasses);
     }
-    if (widths.isEmpty()) {
-      throw new IllegalArgumentException("widths must name at least one level");
-    }
+    checkSettings(widths, resBlocks, embedDim, groups);
     int factor = 1 << (widths.size() - 1);
     if (height < factor || width < factor || height % factor != 0 || width % factor != 0) {
       throw new IllegalArgumentException(
           "image size " + height + "x" + width + " must be divisible by " + factor
               + " for " + widths.size() + " levels");
+    }
+  }
+
+  /**
+   * The checks that need no images: a training run makes them before it loads (or downloads) its
+   * data, so a mistyped {@code --widths} fails at once; the image size is checked with the data.
+   */
+  public static void checkSettings(List<Integer> widths, int resBlocks, int embedDim, int groups) {
+    if (widths.isEmpty()) {
+      throw new IllegalArgumentException("widths must name at least one level");
     }
     if (resBlocks < 1) {
       throw new IllegalArgumentException("resBlocks must be >= 1, got " + resBlocks);
