@@ -38,6 +38,15 @@ class DiffusionModelTest {
         () -> GenerationRequest.builder().prompt("7").guidance(Double.NaN).build()).field());
     assertEquals("threads", assertThrows(DiffuseException.class,
         () -> new RuntimeOptions(RuntimeOptions.Device.CPU, -1, RuntimeOptions.Precision.FP32)).field());
+    // a training request fails at build(), naming the field as this API spells it
+    DiffuseException lr = assertThrows(DiffuseException.class,
+        () -> TrainingRequest.newRun("mnist", Path.of("runs/x")).learningRate(-1).build());
+    assertEquals("learningRate", lr.field());
+    assertTrue(lr.getMessage().startsWith("learningRate must be > 0"), lr.getMessage());
+    assertEquals("logNormalNoise", assertThrows(DiffuseException.class,
+        () -> TrainingRequest.newRun("mnist", Path.of("runs/x")).logNormalNoise(0, -1).build()).field());
+    assertEquals("groups", assertThrows(DiffuseException.class,
+        () -> TrainingRequest.newRun("mnist", Path.of("runs/x")).groups(3).build()).field());
     DiffuseException unknown = assertThrows(DiffuseException.class,
         () -> model.generate(GenerationRequest.of("a giraffe", 1)));
     assertTrue(unknown.getMessage().contains("7"), unknown.getMessage()); // lists the labels

@@ -26,6 +26,19 @@ class TrainRequestTest {
     assertEquals("timesteps", fails(() -> TrainRequest.newRun("mnist", out).timesteps(1).build()).field());
     assertEquals("dataset", fails(() -> TrainRequest.newRun(null, out).build()).field());
     assertEquals("out", fails(() -> TrainRequest.newRun("mnist", null).build()).field());
+    // a new run's training settings and network are checked at build(), before any data is read
+    assertEquals("batchSize", fails(() -> TrainRequest.newRun("mnist", out).batchSize(0).build()).field());
+    assertEquals("lr", fails(() -> TrainRequest.newRun("mnist", out).lr(-1.0).build()).field());
+    assertEquals("pUncond", fails(() -> TrainRequest.newRun("mnist", out).pUncond(2.0).build()).field());
+    assertEquals("emaDecay", fails(() -> TrainRequest.newRun("mnist", out).emaDecay(1.0).build()).field());
+    DiffuseException widths = fails(() -> TrainRequest.newRun("mnist", out).widths(List.of(30, 64)).build());
+    assertEquals("widths", widths.field());
+    assertEquals("every width must be a positive multiple of groups=8, got [30, 64]", widths.getMessage());
+    assertEquals("groups", fails(() -> TrainRequest.newRun("mnist", out).groups(3).build()).field());
+    assertEquals("widths", fails(() -> TrainRequest.newRun("mnist", out).widths(List.of()).build()).field());
+    assertEquals("embedDim", fails(() -> TrainRequest.newRun("mnist", out).embedDim(7).build()).field());
+    assertEquals("resBlocks", fails(() -> TrainRequest.newRun("mnist", out).resBlocks(0).build()).field());
+    assertEquals(List.of(12, 24), TrainRequest.newRun("mnist", out).widths(List.of(12, 24)).groups(4).build().widths());
     DiffuseException both = fails(() -> TrainRequest.resume(out).out(Path.of("elsewhere")).build());
     assertEquals("out", both.field());
     assertTrue(both.getMessage().startsWith("out must not be given"), both.getMessage());

@@ -5,7 +5,8 @@ import diffuse.train.TrainingRun;
 import java.nio.file.Path;
 
 /**
- * A prepared training run: data loaded, network built, settings checked.
+ * A prepared training run: settings checked, data loaded; it holds no native resource (the network
+ * is built, and closed, inside {@link #run}).
  *
  * <pre>{@code
  * Training job = Training.prepare(TrainingRequest.newRun("mnist", Path.of("runs/m1")).epochs(1).build(),
@@ -26,7 +27,7 @@ public final class Training {
   }
 
   /**
-   * Loads the data (fetching MNIST on first use) and builds the training graph; {@code listener}
+   * Loads the data (fetching MNIST on first use); {@link #run} builds the training graph. {@code listener}
    * receives data, model and progress messages (task "train") and may cancel.
    *
    * @throws DiffuseException naming the field at fault: a missing data set, an out directory that
@@ -37,10 +38,15 @@ public final class Training {
       throw DiffuseException.badValue("request", "request is missing");
     }
     var r = request.internal();
-    TrainingRun run = TrainService.prepare(r, DiffusionModel.device(runtime == null ? RuntimeOptions.defaults() : runtime),
-        "diffuse.api.Training " + (r.resuming() ? "resume " + r.resume() : "new run " + r.dataset() + " -> " + r.out())
-            + ", epochs " + r.epochs(),
-        listener == null ? Listener.NONE : listener);
+    TrainingRun run;
+    try {
+      run = TrainService.prepare(r, DiffusionModel.device(runtime == null ? RuntimeOptions.defaults() : runtime),
+          "diffuse.api.Training " + (r.resuming() ? "resume " + r.resume() : "new run " + r.dataset() + " -> " + r.out())
+              + ", epochs " + r.epochs(),
+          listener == null ? Listener.NONE : listener);
+    } catch (DiffuseException e) {
+      throw TrainingRequest.apiNames(e);
+    }
     return new Training(run, r.resuming() ? r.resume() : r.out());
   }
 

@@ -181,8 +181,27 @@ public final class TrainingRequest {
     }
 
     public TrainingRequest build() {
-      return new TrainingRequest(b.build());
+      try {
+        return new TrainingRequest(b.build());
+      } catch (DiffuseException e) {
+        throw apiNames(e);
+      }
     }
+  }
+
+  /** The internal field names that this builder spells otherwise (the CLI's flags follow the internal ones). */
+  private static final java.util.Map<String, String> API_NAMES = java.util.Map.of("lr", "learningRate",
+      "scaleShiftNorm", "adaGn", "pMean", "logNormalNoise", "pStd", "logNormalNoise");
+
+  /** {@code e} naming the field as this API spells it. */
+  static DiffuseException apiNames(DiffuseException e) {
+    String api = e.field() == null ? null : API_NAMES.get(e.field());
+    if (api == null || e.code() != DiffuseException.Code.BAD_VALUE) {
+      return e;
+    }
+    String message = e.getMessage().startsWith(e.field() + " ") ? api + e.getMessage().substring(e.field().length())
+        : e.getMessage();
+    return DiffuseException.badValue(api, message);
   }
 
 }

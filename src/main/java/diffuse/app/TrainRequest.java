@@ -69,6 +69,11 @@ public record TrainRequest(
       throw DiffuseException.badValue("out", "out must not be given: a resumed run continues in place, in " + resume);
     }
     if (resume == null) {
+      // a new run's settings and network, checked now rather than after its data is read or downloaded
+      // (a resumed run's given values are compared with its record instead: TrainService.SettingsConflict)
+      settings(batchSize, lr, warmup, pUncond, emaDecay, gradClip, seed, checkpointEvery, prediction, minSnrGamma,
+          extraEma, pMean, pStd);
+      checkNetwork(or(widths, DEFAULT_WIDTHS), resBlocks, embedDim, or(groups, DEFAULT_GROUPS), widths != null);
       if (dataset == null) {
         throw DiffuseException.badValue("dataset", "dataset is required (mnist, fashion-mnist or folder:PATH),"
             + " or the run to resume");
@@ -77,6 +82,54 @@ public record TrainRequest(
         throw DiffuseException.badValue("out", "out DIR is required for a new run");
       }
     }
+  }
+
+  /**
+   * A new run's training settings: the given values, the defaults for the rest (before the data is
+   * known, so without the cosine decay's or the cooldown's steps, which TrainService adds); a log-normal
+   * noise-level distribution given by one of its two values takes EDM's for the other.
+   */
+  public TrainSettings settings() {
+    return settings(batchSize, lr, warmup, pUncond, emaDecay, gradClip, seed, checkpointEvery, prediction, minSnrGamma,
+        extraEma, pMean, pStd);
+  }
+
+  // static: the compact constructor calls it before the fields are assigned
+  private static TrainSettings settings(Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay,
+      Double gradClip, Long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma, List<Double> extraEma,
+      Double pMean, Double pStd) {
+    TrainSettings s = TrainSettings.builder().batchSize(or(batchSize, DEFAULT_BATCH_SIZE)).learningRate(or(lr, DEFAULT_LR))
+        .warmupSteps(or(warmup, DEFAULT_WARMUP)).pUncond(or(pUncond, DEFAULT_P_UNCOND))
+        .emaDecay(or(emaDecay, DEFAULT_EMA_DECAY)).gradClip(or(gradClip, DEFAULT_GRAD_CLIP)).seed(or(seed, DEFAULT_SEED))
+        .checkpointEvery(or(checkpointEvery, DEFAULT_CHECKPOINT_EVERY)).prediction(prediction).minSnrGamma(minSnrGamma)
+        .extraEmaDecays(extraEma).build();
+    return pMean == null && pStd == null ? s
+        : s.withLogNormalNoise(or(pMean, TrainSettings.EDM_P_MEAN), or(pStd, TrainSettings.EDM_P_STD));
+  }
+
+  /** The network's settings that need no images (the image size is checked with the data), each error naming its field. */
+  private static void checkNetwork(List<Integer> widths, Integer resBlocks, Integer embedDim, int groups,
+      boolean widthsGiven) {
+    if (widths.isEmpty() || widths.stream().anyMatch(w -> w == null || w < 1)) {
+      throw DiffuseException.badValue("widths", "widths must be one or more positive channel counts, got " + widths);
+    }
+    if (resBlocks != null && resBlocks < 1) {
+      throw DiffuseException.badValue("resBlocks", "resBlocks must be >= 1, got " + resBlocks);
+    }
+    if (embedDim != null && (embedDim < 2 || embedDim % 2 != 0)) {
+      throw DiffuseException.badValue("embedDim", "embedDim must be even and >= 2, got " + embedDim);
+    }
+    if (groups < 1) {
+      throw DiffuseException.badValue("groups", "groups must be >= 1, got " + groups);
+    }
+    if (widths.stream().anyMatch(w -> w % groups != 0)) {
+      throw DiffuseException.badValue(widthsGiven ? "widths" : "groups",
+          "every width must be a positive multiple of groups=" + groups + ", got " + widths);
+    }
+  }
+
+  private static <T> T or(T value, T fallback) {
+    return value != null ? value : fallback;
   }
 
   /** A new run on {@code dataset} (mnist, fashion-mnist, folder:PATH) saved in {@code out}. */

@@ -74,16 +74,8 @@ public final class TrainService {
       throw DiffuseException.badValue("out", "out " + r.out() + " already holds a model; continue it with"
           + " train --resume " + r.out() + ", or choose another directory");
     }
-    TrainSettings settings = TrainSettings.builder().batchSize(or(r.batchSize(), TrainRequest.DEFAULT_BATCH_SIZE))
-        .learningRate(or(r.lr(), TrainRequest.DEFAULT_LR)).warmupSteps(or(r.warmup(), TrainRequest.DEFAULT_WARMUP))
-        .pUncond(or(r.pUncond(), TrainRequest.DEFAULT_P_UNCOND))
-        .emaDecay(or(r.emaDecay(), TrainRequest.DEFAULT_EMA_DECAY))
-        .gradClip(or(r.gradClip(), TrainRequest.DEFAULT_GRAD_CLIP)).seed(or(r.seed(), TrainRequest.DEFAULT_SEED))
-        .checkpointEvery(or(r.checkpointEvery(), TrainRequest.DEFAULT_CHECKPOINT_EVERY)).prediction(r.prediction())
-        .minSnrGamma(r.minSnrGamma()).extraEmaDecays(r.extraEma()).build();
+    TrainSettings settings = r.settings();
     DatasetSpec dspec = DatasetSpec.parse(r.dataset());
-    UNetConfig.checkSettings(or(r.widths(), TrainRequest.DEFAULT_WIDTHS), or(r.resBlocks(), TrainRequest.DEFAULT_RES_BLOCKS),
-        or(r.embedDim(), TrainRequest.DEFAULT_EMBED_DIM), or(r.groups(), TrainRequest.DEFAULT_GROUPS));
     Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, r.dataDir(), folderImageSize(dspec, r.imageSize()),
         listener);
     Dataset data = r.limit() == null ? full : firstImages(full, r.limit());
@@ -95,9 +87,6 @@ public final class TrainService {
     if (lastStep(r.epochs(), data.size() / batch) < 1) {
       throw DiffuseException.badValue("epochs", String.format("epochs %s is less than one step of %d images (an epoch"
           + " is %d steps)", r.epochs(), batch, data.size() / batch));
-    }
-    if (r.pMean() != null || r.pStd() != null) {
-      settings = settings.withLogNormalNoise(or(r.pMean(), TrainSettings.EDM_P_MEAN), or(r.pStd(), TrainSettings.EDM_P_STD));
     }
     if (Boolean.TRUE.equals(r.cosineDecay())) {
       // the horizon is the run's last step, as TrainingRun counts it: epochs × whole batches per epoch

@@ -81,11 +81,7 @@ public record UNetConfig(
     }
   }
 
-  /**
-   * The checks that need no images: a training run makes them before it loads (or downloads) its
-   * data, so a mistyped {@code --widths} fails at once; the image size is checked with the data.
-   */
-  public static void checkSettings(List<Integer> widths, int resBlocks, int embedDim, int groups) {
+  private static void checkSettings(List<Integer> widths, int resBlocks, int embedDim, int groups) {
     if (widths.isEmpty()) {
       throw new IllegalArgumentException("widths must name at least one level");
     }
