@@ -385,6 +385,8 @@ class ApiTest {
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 65}", 400, "n"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 2.5}", 400, "n"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 1e2147483647}", 400, "n"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"n\": 100e2147483647}", 400, "n"),
+        new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"seed\": 10e-2147483647}", 400, "seed"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"seed\": -1e999999999}", 400, "seed"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 0}", 400, "steps"),
         new Bad("POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 51}", 400, "steps"),

@@ -178,11 +178,12 @@ final class Fields {
     } catch (RuntimeException ex) { // not a primitive, or not a decimal number (NaN, "seven")
       throw DiffuseException.badValue(name, name + " must be a whole number, got " + e);
     }
-    if (v.stripTrailingZeros().scale() > 0) {
-      throw DiffuseException.badValue(name, name + " must be a whole number, got " + e);
-    }
+    // the range first: stripping the zeros of a huge value (100e2147483647) overflows its scale
     if (v.compareTo(java.math.BigDecimal.valueOf(min)) < 0 || v.compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
       throw DiffuseException.badValue(name, name + " must be within " + min + ".." + max + ", got " + shown(e));
+    }
+    if (v.stripTrailingZeros().scale() > 0) {
+      throw DiffuseException.badValue(name, name + " must be a whole number, got " + e);
     }
     return v.longValueExact(); // exact: seeds above 2^53 keep every digit
   }
