@@ -297,13 +297,13 @@ public final class WebServer implements AutoCloseable {
       return true;
     }
 
-    /** The path segment that the template's {@code {name}} stands for. */
+    /** The path segment that the template's {@code {name}} stands for, as {@link #pathOf} decoded it (once). */
     String param(String p, String name) {
       String[] want = path.substring(1).split("/", -1);
       String[] got = p.substring(1).split("/", -1);
       for (int i = 0; i < want.length; i++) {
         if (want[i].equals("{" + name + "}")) {
-          return QueryStringDecoder.decodeComponent(got[i]);
+          return got[i];
         }
       }
       throw new IllegalArgumentException(name);
