@@ -528,6 +528,26 @@ class ApiTest {
     assertEquals(200, send("GET", "/api/health", null).statusCode());
   }
 
+  /** HEAD is answered as GET, without the body; a path with no GET answers it 405 like any other method. */
+  @Test
+  void headIsGetWithoutTheBody() throws Exception {
+    HttpResponse<byte[]> get = send("GET", "/api/models", null);
+    HttpResponse<byte[]> head = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+        + "/api/models")).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, head.statusCode());
+    assertEquals(0, head.body().length);
+    assertEquals(get.headers().firstValue("content-type"), head.headers().firstValue("content-type"));
+    assertEquals(String.valueOf(get.body().length), head.headers().firstValue("content-length").orElse(""));
+    HttpResponse<byte[]> post = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+        + "/api/generate")).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(405, post.statusCode());
+    assertEquals("POST", post.headers().firstValue("allow").orElse(""));
+    assertEquals(405, send("DELETE", "/api/models", null).statusCode());
+    assertEquals("GET, HEAD", send("DELETE", "/api/models", null).headers().firstValue("allow").orElse(""));
+  }
+
   /** A request naming no n asks for as many images as the server's --max-batch allows, at most the default. */
   @Test
   void theDefaultCountFitsASmallMaxBatch() throws Exception {

@@ -104,6 +104,10 @@ class OpenApiTest {
       String path = instance(template);
       Set<String> allowed = new TreeSet<>();
       doc.get("paths").get(template).fieldNames().forEachRemaining(m -> allowed.add(m.toUpperCase(Locale.ROOT)));
+      Set<String> allowHeader = new TreeSet<>(allowed);
+      if (allowed.contains("GET")) {
+        allowHeader.add("HEAD"); // GET without the body, not documented as an operation of its own
+      }
       for (String method : List.of("GET", "POST", "DELETE")) {
         String body = method.equals("POST") ? "{}" : null;
         HttpResponse<byte[]> r = send(method, path, body);
@@ -117,7 +121,7 @@ class OpenApiTest {
         } else {
           assertEquals(405, r.statusCode(), what);
           Set<String> allow = new TreeSet<>(List.of(r.headers().firstValue("allow").orElse("").split(",\\s*")));
-          assertEquals(allowed, allow, what);
+          assertEquals(allowHeader, allow, what);
         }
       }
     }

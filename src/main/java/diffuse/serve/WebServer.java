@@ -471,9 +471,13 @@ public final class WebServer implements AutoCloseable {
                   + "/api/openapi.json, or /api/docs in a browser)", null)
               : new DiffuseException(DiffuseException.Code.NOT_FOUND, null, "not found: " + path, null);
         }
-        Route route = matching.stream().filter(r -> r.method().equals(method.name())).findFirst().orElse(null);
+        // HEAD is GET without the body (RFC 9110 §9.3.2): HttpServerCodec leaves the body out of its answer
+        String as = method.equals(HttpMethod.HEAD) ? "GET" : method.name();
+        Route route = matching.stream().filter(r -> r.method().equals(as)).findFirst().orElse(null);
         if (route == null) {
-          String allowed = String.join(", ", matching.stream().map(Route::method).distinct().toList());
+          String allowed = String.join(", ", matching.stream().map(Route::method).distinct()
+              .flatMap(m -> m.equals("GET") ? java.util.stream.Stream.of("GET", "HEAD") : java.util.stream.Stream.of(m))
+              .toList());
           throw new WrongMethod(method + " is not allowed on " + path + "; use " + allowed.replace(", ", " or "),
               allowed);
         }
