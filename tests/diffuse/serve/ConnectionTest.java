@@ -86,6 +86,26 @@ class ConnectionTest {
     }
   }
 
+  /**
+   * "Expect: 100-continue" with a body over the path's limit: no 100, but the JSON 413 naming the
+   * body, in its turn after the slow request before it.
+   */
+  @Test
+  void aTooLargeBodyThatWaitsForContinueIsRefusedInTurn() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", server.port())) {
+      s.setSoTimeout(60_000);
+      OutputStream out = s.getOutputStream();
+      out.write((post("/api/generate", "{\"prompt\": \"7\", \"n\": 8, \"steps\": 20}")
+          + "POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          + "Expect: 100-continue\r\nContent-Length: 1048576\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      List<String> got = responses(s.getInputStream(), 2);
+      assertEquals(2, got.size(), got.toString());
+      assertTrue(got.get(0).startsWith("HTTP/1.1 200 OK {\"model\""), got.toString());
+      assertTrue(got.get(1).startsWith("HTTP/1.1 413 Request Entity Too Large {\"error\""), got.toString());
+    }
+  }
+
   /** Half a request, then silence: the server closes the connection after the idle time. */
   @Test
   void aRequestThatNeverFinishesArrivingIsClosedWhenIdle() throws Exception {

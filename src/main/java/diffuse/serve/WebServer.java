@@ -218,9 +218,17 @@ public final class WebServer implements AutoCloseable {
 
     @Override
     protected Object newContinueResponse(HttpMessage start, int maxContentLength, io.netty.channel.ChannelPipeline p) {
-      // "Expect: 100-continue" is answered against the path's own limit too, not the largest one
-      int max = start instanceof io.netty.handler.codec.http.HttpRequest r ? limit(r.uri()) : maxContentLength;
-      return super.newContinueResponse(start, Math.min(max, maxContentLength), p);
+      // "Expect: 100-continue" is answered against the path's own limit too, not the largest one. A body
+      // over it gets no 100: null hands the request to isContentLengthInvalid, and so to
+      // handleOversizedMessage, whose JSON 413 is answered in turn (Netty's own would be empty, and written
+      // at once, ahead of the answers to requests sent before it)
+      int max = Math.min(start instanceof io.netty.handler.codec.http.HttpRequest r ? limit(r.uri()) : maxContentLength,
+          maxContentLength);
+      if (io.netty.handler.codec.http.HttpUtil.is100ContinueExpected(start)
+          && io.netty.handler.codec.http.HttpUtil.getContentLength(start, -1L) > max) {
+        return null;
+      }
+      return super.newContinueResponse(start, max, p);
     }
 
     @Override
