@@ -5,22 +5,30 @@ import diffuse.api.Listener;
 import diffuse.api.RuntimeOptions;
 import diffuse.api.Training;
 import diffuse.api.TrainingRequest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
 /**
  * Trains a tiny model for a minute, then draws with it. The run directory is a model directory and
- * a checkpoint: a second call with the same OUT resumes. Usage: TrainTiny [DATASET] [OUT] [IMAGE_SIZE]
+ * a checkpoint: a second call with the same OUT resumes it (after Ctrl-C, from the checkpoint saved
+ * then; a finished run has nothing left to do and only draws). Usage: TrainTiny [DATASET] [OUT] [IMAGE_SIZE]
  * (DATASET: mnist, fashion-mnist or folder:PATH with one subfolder per class).
  */
 public class TrainTiny {
   public static void main(String[] args) throws Exception {
     String dataset = args.length > 0 ? args[0] : "mnist";
     Path out = Path.of(args.length > 1 ? args[1] : "runs/tiny");
-    TrainingRequest.Builder request = TrainingRequest.newRun(dataset, out)
-        .epochs(1).limit(2048).batchSize(32).widths(8, 16).embedDim(32).groups(4).seed(1);
-    if (args.length > 2) {
-      request.imageSize(Integer.parseInt(args[2]));
+    TrainingRequest.Builder request;
+    if (Files.exists(out.resolve("model.json"))) {
+      // the run's settings come from its model.json: a stopped run continues, a finished one has nothing to do
+      request = TrainingRequest.resume(out).epochs(1);
+    } else {
+      request = TrainingRequest.newRun(dataset, out)
+          .epochs(1).limit(2048).batchSize(32).widths(8, 16).embedDim(32).groups(4).seed(1);
+      if (args.length > 2) {
+        request.imageSize(Integer.parseInt(args[2]));
+      }
     }
     Listener log = new Listener() {
       @Override

@@ -91,6 +91,8 @@ class ExamplesTest {
     String out = runExample("TrainTiny", "folder:" + data, run.toString(), "8");
     assertTrue(out.contains("drew 8 images of 2 classes"), out);
     assertTrue(Files.isRegularFile(run.resolve("model.json")) && Files.size(run.resolve("samples.png")) > 100, out);
+    String again = runExample("TrainTiny", "folder:" + data, run.toString(), "8");
+    assertTrue(again.contains("nothing to do") && again.contains("drew 8 images of 2 classes"), again);
   }
 
   @Test
