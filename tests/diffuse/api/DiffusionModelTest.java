@@ -134,6 +134,9 @@ class DiffusionModelTest {
     };
     Generation custom = model.generate(base.customGuidance(same).build());
     assertArrayEquals(cfg, custom.pixels(0));
+    // a rule replaces the guidance method: asking for both fails at build(), naming the rule
+    assertEquals("customGuidance", assertThrows(DiffuseException.class,
+        () -> GenerationRequest.builder().prompt("4").customGuidance(same).rescale(0.5).build()).field());
     assertTrue(custom.settingsJson().contains("\"custom\""), custom.settingsJson());
     float[] conditional = model.generate(GenerationRequest.builder().prompt("4").count(2).guidance(1).seed(3).steps(5)
         .build()).pixels(0);
@@ -163,6 +166,11 @@ class DiffusionModelTest {
     assertThrows(DiffuseException.class, () -> twice.guidance(2, Double.NaN));
     assertEquals("method", assertThrows(DiffuseException.class,
         () -> EvaluationRequest.builder().method("dpm++2m/bogus=1").build()).field());
+    for (String bad : List.of("foo/10", "dpm++2m/rescale=2")) {
+      DiffuseException m = assertThrows(DiffuseException.class, () -> EvaluationRequest.builder().method(bad).build());
+      assertEquals("method", m.field(), bad);
+      assertTrue(m.getMessage().startsWith("method '" + bad + "': "), m.getMessage());
+    }
     Evaluation e = model.evaluate(twice.prompt("digit 7").count(8).method("dpm++2m/3").seed(5).build());
     assertEquals(2, e.rows().size());
     assertEquals(List.of(1.0, 3.0), e.rows().stream().map(Evaluation.Row::scale).toList());

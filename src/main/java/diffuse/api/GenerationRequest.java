@@ -1,5 +1,6 @@
 package diffuse.api;
 
+import diffuse.app.GenerateRequest;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -201,7 +202,12 @@ public final class GenerationRequest {
 
     /** The request; fails on a missing prompt or an out-of-range value, naming the field. */
     public GenerationRequest build() {
-      return new GenerationRequest(Requests.generate(this), custom);
+      GenerateRequest request = Requests.generate(this);
+      if (custom != null && !request.sampling().guidance().isPlain()) { // as GenerateService.plan would, at once
+        throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also"
+            + " ask for an interval, rescale, negative class, APG or a guide model");
+      }
+      return new GenerationRequest(request, custom);
     }
   }
 }

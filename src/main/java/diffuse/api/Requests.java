@@ -16,10 +16,8 @@ final class Requests {
   static SamplingRequest method(String spec) {
     try {
       return SamplingRequest.defaults().withMethod(spec);
-    } catch (DiffuseException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw DiffuseException.badValue("method", "method '" + spec + "': " + e.getMessage());
+    } catch (RuntimeException e) { // a part's own error names the part (sampler, rescale): the field is the spec
+      throw DiffuseException.badValue("method", "method '" + spec + "': " + DiffuseException.firstLine(e.getMessage()));
     }
   }
 
