@@ -557,6 +557,13 @@ class ApiTest {
       HttpResponse<byte[]> r = send(s, "POST", "/api/generate", "{\"prompt\": \"h\", \"steps\": 1}");
       assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
       assertEquals(4, json(r).getAsJsonArray("rows").get(0).getAsJsonObject().getAsJsonArray("images").size());
+      // the OpenAPI document states the same defaults
+      JsonObject schemas = json(send(s, "GET", "/api/openapi.json", null)).getAsJsonObject("components")
+          .getAsJsonObject("schemas");
+      for (String schema : List.of("GenerateRequest", "SweepRequest")) {
+        assertEquals(4, schemas.getAsJsonObject(schema).getAsJsonObject("properties").getAsJsonObject("n")
+            .get("default").getAsInt(), schema);
+      }
     }
   }
 

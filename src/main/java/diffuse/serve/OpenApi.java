@@ -355,7 +355,8 @@ final class OpenApi {
     p.put("apg", map("type", "number", "minimum", 0, "description", "adaptive projected guidance η"));
     p.put("apgNorm", map("type", "number", "exclusiveMinimum", 0, "description", "APG's norm threshold r (needs apg)"));
     p.put("seed", map("type", "integer", "minimum", Long.MIN_VALUE / 2, "maximum", Long.MAX_VALUE / 2, "default", 0));
-    p.put("n", map("type", "integer", "minimum", 1, "maximum", maxN, "default", sweep ? 8 : 16,
+    p.put("n", map("type", "integer", "minimum", 1, "maximum", maxN,
+        "default", Math.min(sweep ? diffuse.api.Defaults.SWEEP_COUNT : diffuse.api.Defaults.COUNT, maxN),
         "description", "images per row"));
     p.put("clip", map("type", "boolean", "default", true, "description", "clip x̂₀ to the data range"));
     p.put("format", map("type", "string", "enum", List.of("json", "png"), "default", "json",
