@@ -106,6 +106,29 @@ class ConnectionTest {
     }
   }
 
+  /**
+   * A body sent in chunks is refused as soon as it passes its path's limit (16 KB here), not read on
+   * to the largest limit (8 MB) or to its end.
+   */
+  @Test
+  void aChunkedBodyIsRefusedOnceItPassesItsPathsLimit() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", server.port())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      byte[] chunk = new byte[20_000];
+      java.util.Arrays.fill(chunk, (byte) ' ');
+      out.write(("POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(chunk.length) + "\r\n")
+          .getBytes(StandardCharsets.UTF_8));
+      out.write(chunk);
+      out.write("\r\n".getBytes(StandardCharsets.UTF_8)); // and no last chunk: the body never ends
+      out.flush();
+      List<String> got = responses(s.getInputStream(), 1);
+      assertEquals(1, got.size(), got.toString());
+      assertTrue(got.get(0).startsWith("HTTP/1.1 413 Request Entity Too Large {\"error\""), got.toString());
+    }
+  }
+
   /** Half a request, then silence: the server closes the connection after the idle time. */
   @Test
   void aRequestThatNeverFinishesArrivingIsClosedWhenIdle() throws Exception {

@@ -105,7 +105,8 @@ public final class WebServer implements AutoCloseable {
             if (token != null) { // after CORS: a browser's preflight carries no Authorization
               ch.pipeline().addLast(new TokenCheck(token));
             }
-            ch.pipeline().addLast(new BoundedAggregator(), new Handler());
+            ch.pipeline().addLast(new Limiter()).addLast(AGGREGATOR, new BoundedAggregator(MAX_BODY))
+                .addLast(new Handler());
           }
         });
     try {
@@ -202,12 +203,15 @@ public final class WebServer implements AutoCloseable {
 
   /**
    * Answers a body over the limit with a JSON 413 and closes the connection: the limit of its path
-   * ({@link #limit}), checked against the Content-Length before the body is read; a body sent
-   * without one is read up to {@link #MAX_PNG} and checked by the handler.
+   * ({@link #limit}, set per request by {@link Limiter}), checked against the Content-Length before
+   * the body is read, or, for a body sent in chunks, as soon as the chunks pass it.
    */
   private static final class BoundedAggregator extends HttpObjectAggregator {
-    BoundedAggregator() {
-      super(MAX_PNG);
+    final int max;
+
+    BoundedAggregator(int max) {
+      super(max);
+      this.max = max;
     }
 
     @Override
@@ -236,6 +240,28 @@ public final class WebServer implements AutoCloseable {
       // answered in its turn, after any request sent before it on the connection
       ctx.fireChannelRead(new Refused(tooLarge(oversized instanceof io.netty.handler.codec.http.HttpRequest q
           ? q.uri() : "/")));
+    }
+  }
+
+  /** The pipeline name of the {@link BoundedAggregator}, which {@link Limiter} replaces. */
+  private static final String AGGREGATOR = "aggregator";
+
+  /**
+   * Gives each request the aggregator of its own path's limit, so that a body sent in chunks (no
+   * Content-Length to judge from its head) is refused once it passes that limit, not the largest
+   * one. A request's head comes after the last part of the one before, so the aggregator it
+   * replaces has nothing half-read.
+   */
+  private static final class Limiter extends io.netty.channel.ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof io.netty.handler.codec.http.HttpRequest r) {
+        int max = limit(r.uri());
+        if (!(ctx.pipeline().get(AGGREGATOR) instanceof BoundedAggregator a) || a.max != max) {
+          ctx.pipeline().replace(AGGREGATOR, AGGREGATOR, new BoundedAggregator(max));
+        }
+      }
+      ctx.fireChannelRead(msg);
     }
   }
 
