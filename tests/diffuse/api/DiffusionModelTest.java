@@ -47,6 +47,14 @@ class DiffusionModelTest {
         () -> TrainingRequest.newRun("mnist", Path.of("runs/x")).logNormalNoise(0, -1).build()).field());
     assertEquals("groups", assertThrows(DiffuseException.class,
         () -> TrainingRequest.newRun("mnist", Path.of("runs/x")).groups(3).build()).field());
+    TrainingRequest.Builder t = TrainingRequest.newRun("mnist", Path.of("runs/x"));
+    assertEquals("warmup", assertThrows(DiffuseException.class, () -> t.warmup(-1).build()).field());
+    assertEquals("gradClip", assertThrows(DiffuseException.class, () -> t.warmup(10).gradClip(0).build()).field());
+    assertEquals("resBlocks", assertThrows(DiffuseException.class, () -> t.gradClip(1).resBlocks(0).build()).field());
+    assertEquals("snapshotEvery", assertThrows(DiffuseException.class, () -> t.resBlocks(2).snapshotEvery(-1).build())
+        .field());
+    assertEquals("schedule", assertThrows(DiffuseException.class, () -> t.schedule("quadratic")).field());
+    assertTrue(t.snapshotEvery(100).schedule("cosine").build().toString().contains("schedule=COSINE"));
     DiffuseException unknown = assertThrows(DiffuseException.class,
         () -> model.generate(GenerationRequest.of("a giraffe", 1)));
     assertTrue(unknown.getMessage().contains("7"), unknown.getMessage()); // lists the labels

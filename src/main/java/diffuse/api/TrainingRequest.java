@@ -138,6 +138,39 @@ public final class TrainingRequest {
       return this;
     }
 
+    /** Steps of linear learning-rate warm-up (default 200). */
+    public Builder warmup(int steps) {
+      b.warmup(steps);
+      return this;
+    }
+
+    /** The global gradient-norm clip (default 1). */
+    public Builder gradClip(double norm) {
+      b.gradClip(norm);
+      return this;
+    }
+
+    /** The noise schedule: "linear" (default; Ho et al. 2020) or "cosine" (Nichol &amp; Dhariwal 2021). */
+    public Builder schedule(String kind) {
+      java.util.Optional<diffuse.schedule.ScheduleKind> k = java.util.Arrays.stream(diffuse.schedule.ScheduleKind.values())
+          .filter(v -> v.name().equalsIgnoreCase(kind == null ? "" : kind.strip())).findFirst();
+      b.schedule(k.orElseThrow(() -> DiffuseException.badValue("schedule", "schedule must be linear or cosine, not '"
+          + kind + "'")));
+      return this;
+    }
+
+    /** Residual blocks per resolution level (default 1). */
+    public Builder resBlocks(int n) {
+      b.resBlocks(n);
+      return this;
+    }
+
+    /** Keep the weights every {@code steps} steps as a model of its own under snapshots/ (0, the default: none). */
+    public Builder snapshotEvery(long steps) {
+      b.snapshotEvery(steps);
+      return this;
+    }
+
     /** What the network predicts: "eps" (default), "x0" or "v". */
     public Builder prediction(String target) {
       if (target == null) {
