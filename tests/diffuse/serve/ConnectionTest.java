@@ -129,6 +129,16 @@ class ConnectionTest {
     }
   }
 
+  /** What goes wrong while an answer is made, an Error included, is answered 500, not left unanswered. */
+  @Test
+  void anErrorWhileAnsweringIsA500() {
+    Reply r = WebServer.safely(() -> {
+      throw new OutOfMemoryError("while encoding");
+    });
+    assertEquals(500, r.status());
+    assertTrue(new String(r.body(), StandardCharsets.UTF_8).contains("OutOfMemoryError"));
+  }
+
   /** Half a request, then silence: the server closes the connection after the idle time. */
   @Test
   void aRequestThatNeverFinishesArrivingIsClosedWhenIdle() throws Exception {

@@ -539,18 +539,7 @@ public final class WebServer implements AutoCloseable {
         case "GET /api/toy/field" -> {
           Map<String, String> q = new HashMap<>();
           uri.parameters().forEach((k, v) -> q.put(k, v.get(v.size() - 1)));
-          Runnable work = () -> {
-            Reply r;
-            try {
-              r = api.toyField(q);
-            } catch (DiffuseException e) {
-              r = Reply.error(e);
-            } catch (RuntimeException e) {
-              LOG.log(System.Logger.Level.ERROR, "GET /api/toy/field failed", e);
-              r = Reply.error(500, null, "internal error: " + e);
-            }
-            send(ctx, r, keepAlive);
-          };
+          Runnable work = () -> send(ctx, safely(() -> api.toyField(q)), keepAlive);
           try {
             toyPool.execute(work);
           } catch (RejectedExecutionException e) {
@@ -696,10 +685,14 @@ public final class WebServer implements AutoCloseable {
     return Reply.error(500, null, "internal error: " + e);
   }
 
-  private static Reply safely(java.util.function.Supplier<Reply> f) {
+  /**
+   * {@code f}'s reply, or the 500 of what it threw, errors included (an OutOfMemoryError while encoding
+   * a large answer): the connection gets an answer either way, rather than waiting for one to its end.
+   */
+  static Reply safely(java.util.function.Supplier<Reply> f) {
     try {
       return f.get();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       return failure(e);
     }
   }
