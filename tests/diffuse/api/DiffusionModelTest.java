@@ -38,6 +38,17 @@ class DiffusionModelTest {
         () -> GenerationRequest.builder().prompt("7").guidance(Double.NaN).build()).field());
     assertEquals("threads", assertThrows(DiffuseException.class,
         () -> new RuntimeOptions(RuntimeOptions.Device.CPU, -1, RuntimeOptions.Precision.FP32)).field());
+    // BF16 where the CPU has no bf16 instructions is refused naming this API's field, not the CLI's --bf16
+    var flags = diffuse.runtime.Device.cpuFlags();
+    RuntimeOptions bf16 = new RuntimeOptions(RuntimeOptions.Device.CPU, 0, RuntimeOptions.Precision.BF16);
+    if (flags != null && !flags.contains("avx512_bf16") && !flags.contains("amx_bf16")) {
+      DiffuseException p = assertThrows(DiffuseException.class, () -> DiffusionModel.device(bf16));
+      assertEquals("precision", p.field());
+      assertTrue(p.getMessage().startsWith("precision BF16 needs a CPU with bf16") && p.getMessage().endsWith("use FP32"),
+          p.getMessage());
+    } else {
+      assertTrue(DiffusionModel.device(bf16).bf16());
+    }
     // a training request fails at build(), naming the field as this API spells it
     DiffuseException lr = assertThrows(DiffuseException.class,
         () -> TrainingRequest.newRun("mnist", Path.of("runs/x")).learningRate(-1).build());

@@ -60,7 +60,15 @@ public final class DiffusionModel implements AutoCloseable {
   /** The session options of {@code runtime}. */
   static Device.Choice device(RuntimeOptions runtime) {
     Device.Choice c = Device.valueOf(runtime.device().name()).resolve(runtime.threads());
-    return runtime.precision() == RuntimeOptions.Precision.BF16 ? c.withBf16(Device.cpuFlags()) : c;
+    if (runtime.precision() != RuntimeOptions.Precision.BF16) {
+      return c;
+    }
+    try {
+      return c.withBf16(Device.cpuFlags());
+    } catch (DiffuseException e) { // the CLI's --bf16 is this API's precision BF16
+      throw DiffuseException.badValue("precision", "precision BF16" + e.getMessage().replaceFirst("^--bf16", "")
+          .replace("leave --bf16 off", "use FP32"));
+    }
   }
 
   /** The class names, index = label; a prompt names one of them ("digit 7" → "7"). */
