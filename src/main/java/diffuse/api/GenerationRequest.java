@@ -177,7 +177,8 @@ public final class GenerationRequest {
     /**
      * Autoguidance (Karras et al. 2024): guide with the weaker model in {@code dir} (same labels and
      * schedule; smaller or trained for less time) instead of the unconditional half; the guidance
-     * scale becomes autoguidance's w. It is loaded on the first request that names it.
+     * scale becomes autoguidance's w. It is loaded on the first request that names it and stays
+     * loaded (one TensorFlow session per guide directory) until the {@link DiffusionModel} is closed.
      */
     public Builder guideModel(java.nio.file.Path dir) {
       this.guideModel = dir == null ? null : dir.toString();
