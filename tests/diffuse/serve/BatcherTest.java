@@ -46,4 +46,37 @@ class BatcherTest {
       assertEquals(2 * m.dim(), x.length);
     }
   }
+
+  /**
+   * Closing stops a long batch after the step it is in, failing its request with UNAVAILABLE, rather
+   * than waiting for its end (or a minute, after which the server closed the models under it).
+   */
+  @Test
+  void closingStopsALongBatchAfterItsCurrentStep() throws Exception {
+    NoiseSchedule t = NoiseSchedule.of(ScheduleKind.LINEAR, 1000);
+    GaussianMixture m = new GaussianMixture(List.of(
+        new GaussianMixture.Component(1.0, new double[] {0.0, 0.0}, 0.1, 0)));
+    Denoiser exact = m.denoiser(t);
+    java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+    Denoiser slow = (x, times, labels) -> {
+      running.countDown();
+      try {
+        Thread.sleep(20); // 1,000 steps: 20 s
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return exact.denoise(x, times, labels);
+    };
+    Batcher b = new Batcher("toy", new Generator(slow, t, m.nullLabel(), m.dim()), 8, 0, 8);
+    java.util.concurrent.CompletableFuture<float[]> r =
+        b.submit(0, 1, 1, 1, new SamplerSpec(SamplerKind.DDIM, 1000, 0, true), Listener.NONE).result();
+    running.await(30, TimeUnit.SECONDS);
+    long t0 = System.nanoTime();
+    b.close();
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    org.junit.jupiter.api.Assertions.assertTrue(ms < 5_000, "close took " + ms + " ms");
+    ExecutionException e = assertThrows(ExecutionException.class, () -> r.get(5, TimeUnit.SECONDS));
+    assertEquals(diffuse.api.DiffuseException.Code.UNAVAILABLE,
+        assertInstanceOf(diffuse.api.DiffuseException.class, e.getCause()).code());
+  }
 }

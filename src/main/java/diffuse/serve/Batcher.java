@@ -306,7 +306,7 @@ final class Batcher implements AutoCloseable {
               }
               off += t.count;
             }
-            if (!anyone) {
+            if (!anyone || closed) { // closed: the server stops; the models close once the worker is done
               throw new Stop();
             }
           }));
@@ -318,6 +318,10 @@ final class Batcher implements AutoCloseable {
       finished = true;
     } catch (Stop e) {
       halted = true;
+      for (Ticket t : batch) {
+        t.result.completeExceptionally(new DiffuseException(DiffuseException.Code.UNAVAILABLE,
+            "the server is shutting down"));
+      }
     } catch (RuntimeException | Error e) { // an Error too (out of memory, a native library's): the worker lives on
       for (Ticket t : batch) {
         t.result.completeExceptionally(e);
@@ -350,7 +354,11 @@ final class Batcher implements AutoCloseable {
     }
   }
 
-  /** Stops the worker after the batch it is running; queued tickets fail with UNAVAILABLE. */
+  /**
+   * Stops the worker after the step it is running (a batch being sampled halts there, its requests
+   * failing with UNAVAILABLE as the queued ones do), so that the models are closed only when no
+   * session of theirs runs.
+   */
   @Override
   public void close() {
     lock.lock();
