@@ -120,6 +120,28 @@ class TrainingRunTest {
     assertEquals(2, ModelStore.open(dir).info().training().step());
   }
 
+  /**
+   * A run is read before its lock is taken: if another process trains it in between, this one
+   * refuses instead of restoring the newer state under the older step count (or, for a new run,
+   * deleting the other's checkpoints).
+   */
+  @Test
+  void aRunThatMovedOnWhileThisOneWasPreparedIsRefused() throws IOException {
+    new TrainingRun(dir, fresh(0), DATA, false, 0.5, CPU, "test", log).run(); // 2 steps
+    TrainingRun late = new TrainingRun(dir, ModelStore.open(dir).info(), DATA, true, 2, CPU, "test", log);
+    TrainingRun other = new TrainingRun(dir, ModelStore.open(dir).info(), DATA, true, 1, CPU, "test", log);
+    assertEquals(4, other.run().training().step());
+    TrainingRun.TrainingException e = assertThrows(TrainingRun.TrainingException.class, late::run);
+    assertTrue(e.getMessage().contains("moved on from ckpt-00000002 to ckpt-00000004"), e.getMessage());
+    assertEquals(4, ModelStore.open(dir).info().training().step());
+
+    TrainingRun fresh = new TrainingRun(dir.resolve("new"), fresh(0), DATA, false, 0.5, CPU, "test", log);
+    new TrainingRun(dir.resolve("new"), fresh(0), DATA, false, 0.25, CPU, "test", log).run();
+    e = assertThrows(TrainingRun.TrainingException.class, fresh::run);
+    assertTrue(e.getMessage().contains("holds a model now"), e.getMessage());
+    assertEquals(1, ModelStore.open(dir.resolve("new")).info().training().step());
+  }
+
   @Test
   void aStopRequestSavesTheStepReachedAndResumeTrimsTheLossLogToTheCheckpoint() throws IOException {
     TrainingRun run = new TrainingRun(dir, fresh(0), DATA, false, 100, CPU, "test", log);

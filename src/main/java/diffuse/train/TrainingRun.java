@@ -151,6 +151,12 @@ public final class TrainingRun {
       long startStep = initial.training().step();
       if (resume) {
         ModelStore.StoredModel stored = ModelStore.open(runDir);
+        // the run was read before its lock was taken: another process that trained it in between moved it on
+        if (!java.util.Objects.equals(stored.info().checkpoint(), initial.checkpoint())) {
+          throw new TrainingException(runDir + " moved on from " + initial.checkpoint() + " to "
+              + stored.info().checkpoint() + " while this run was being prepared (another train process); resume"
+              + " it again", null);
+        }
         String prefix = stored.statePrefix();
         if (prefix == null) {
           throw new TrainingException(runDir + " holds no training state (only the exported model), so it cannot be resumed", null);
@@ -164,6 +170,10 @@ public final class TrainingRun {
               + diffuse.api.DiffuseException.firstLine(e.getMessage()), e);
         }
       } else {
+        if (java.nio.file.Files.exists(runDir.resolve(ModelStore.MODEL_JSON))) { // written since it was checked
+          throw new TrainingException(runDir + " holds a model now (another train process wrote it while this run"
+              + " was being prepared); continue it with train --resume " + runDir, null);
+        }
         removeLeftovers(null);
         graph.initialize(settings.seed());
       }
