@@ -235,6 +235,17 @@ class ModelStoreTest {
       String message = assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage();
       assertTrue(message.contains("model.json has an invalid schedule"), bad[0] + ": " + message);
     }
+    // valid JSON without the training settings is named, not a NullPointerException later; without the
+    // commands it reads as a run that recorded none
+    var noSettings = com.google.gson.JsonParser.parseString(Json.toJson(info(5).withCheckpoint("ckpt-00000005")))
+        .getAsJsonObject();
+    noSettings.getAsJsonObject("training").remove("settings");
+    Files.writeString(dir.resolve("model.json"), noSettings.toString());
+    String noSettingsMessage = assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage();
+    assertTrue(noSettingsMessage.startsWith(dir.resolve("model.json") + " is corrupt"), noSettingsMessage);
+    var noCommands = com.google.gson.JsonParser.parseString(Json.toJson(info(5))).getAsJsonObject();
+    noCommands.getAsJsonObject("training").remove("commands");
+    assertEquals(List.of(), Json.fromJson(noCommands.toString(), ModelInfo.class).training().commands());
     Json.writeAtomically(dir.resolve("model.json"), info(5).withCheckpoint("ckpt-00000005"));
     assertTrue(assertThrows(ModelException.class, () -> ModelStore.open(dir)).getMessage().contains("incomplete"));
     Files.createDirectories(dir.resolve("ckpt-00000005/saved_model"));

@@ -120,6 +120,10 @@ public final class TrainService {
       throw DiffuseException.badValue("resume", r.resume() + " is a two-pixel toy model; train a new one with"
           + " `diffuse toy train` (seconds)");
     }
+    if (info.data() == null) { // an exported model keeps it; a model.json edited by hand may not
+      throw new diffuse.api.ModelException(r.resume().resolve(ModelStore.MODEL_JSON) + " is corrupt: it records no"
+          + " training data (\"data\"), so the run cannot be resumed");
+    }
     checkNoConflicts(r, info);
     long every = info.training().settings().checkpointInterval();
     if (r.checkpointEvery() != null && r.checkpointEvery() != every) {

@@ -95,6 +95,10 @@ public record ModelInfo(
   public record Training(
       TrainSettings settings, long step, double epochs, double wallSeconds, double imagesPerSecond,
       String device, List<String> commands) {
+    public Training {
+      commands = commands == null ? List.of() : commands; // a hand-edited model.json without them reads as none
+    }
+
     public Training withSettings(TrainSettings s) {
       return new Training(s, step, epochs, wallSeconds, imagesPerSecond, device, commands);
     }

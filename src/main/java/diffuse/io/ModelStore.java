@@ -180,8 +180,9 @@ public final class ModelStore {
           + ModelInfo.FORMAT);
     }
     if ((info.architecture() == null) == (info.mlp() == null) || info.schedule() == null || info.labels() == null
-        || info.checkpoint() == null || info.training() == null) {
-      throw new ModelException(json + " is corrupt: missing architecture, schedule, labels, training or checkpoint");
+        || info.checkpoint() == null || info.training() == null || info.training().settings() == null) {
+      throw new ModelException(json + " is corrupt: missing architecture, schedule, labels, training (and its"
+          + " settings) or checkpoint");
     }
     int classes;
     try {
