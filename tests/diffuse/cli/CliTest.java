@@ -235,6 +235,10 @@ class CliTest {
     Run noSuch = run("export", x0Model.toString(), "--ema", "0.7", "--out", shared.resolve("x0-ema0.7").toString());
     assertEquals(2, noSuch.code(), noSuch.err());
     assertTrue(noSuch.err().contains("--ema 0.7 is not an average of"), noSuch.err());
+    // the main average exported alone holds no other: its model.json says so, and asking it for one is named
+    Run fromExport = run("export", own.toString(), "--ema", "0.9999", "--out", shared.resolve("x0-again").toString());
+    assertEquals(2, fromExport.code(), fromExport.err());
+    assertTrue(fromExport.err().contains("--ema 0.9999 is not an average of"), fromExport.err());
     Run tooShort = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
         "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "1", "--timesteps", "50",
         "--cosine-decay", "--device", "cpu", "--out", shared.resolve("too-short").toString());

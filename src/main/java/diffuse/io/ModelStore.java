@@ -278,8 +278,9 @@ public final class ModelStore {
 
   static Average average(StoredModel m, Double ema) {
     diffuse.model.TrainSettings s = m.info().training().settings();
-    if (ema == null || ema == s.emaDecay()) {
-      return new Average(m.savedModel(), m.info());
+    if (ema == null || ema == s.emaDecay()) { // alone: the copy holds none of the run's other averages
+      return new Average(m.savedModel(), s.extraEmas().isEmpty() ? m.info()
+          : m.info().withTraining(m.info().training().withSettings(s.toBuilder().extraEmaDecays(null).build())));
     }
     if (!s.extraEmas().contains(ema)) {
       throw DiffuseException.badValue("ema", "ema " + ema + " is not an average of " + m.dir() + ": it keeps "
