@@ -28,11 +28,12 @@ import diffuse.sampling.Prediction;
  *     exported with every checkpoint so that the average length can be chosen after training (the
  *     best one depends on the guidance scale: Karras et al. 2024, "Analyzing and Improving the
  *     Training Dynamics of Diffusion Models", §3); null or empty for none
- * @param cooldownStart with {@code cooldownEnd}: after this step the learning rate falls linearly to 0
- *     at step {@code cooldownEnd}, the run's last (warmup-stable-decay: Hägele et al. 2024, "Scaling Laws
+ * @param cooldownStart with {@code cooldownEnd}: after this step the learning rate falls linearly, the
+ *     update of step C + k taking η·(E − C − k + 1)/(E − C), down to η/(E − C) at step {@code cooldownEnd}
+ *     = E, the run's last (0 one step later) (warmup-stable-decay: Hägele et al. 2024, "Scaling Laws
  *     and Compute-Optimal Training Beyond Fixed Training Durations", §3), so that a run trained at a
  *     constant rate for as long as it was useful can be finished on resume; null for none
- * @param cooldownEnd the step at which the cooldown's rate reaches 0, or null
+ * @param cooldownEnd the run's last step, one before the cooldown's rate would reach 0; or null
  */
 public record TrainSettings(
     int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
