@@ -135,6 +135,18 @@ class TrainingRunTest {
     assertTrue(e.getMessage().contains("moved on from ckpt-00000002 to ckpt-00000004"), e.getMessage());
     assertEquals(4, ModelStore.open(dir).info().training().step());
 
+    // a whole state directory gone is named by a file of it, not taken for an exported model
+    Path state = dir.resolve(ModelStore.open(dir).info().checkpoint()).resolve("state");
+    try (var files = Files.list(state)) {
+      for (Path f : files.toList()) {
+        Files.delete(f);
+      }
+    }
+    Files.delete(state);
+    String gone = assertThrows(diffuse.api.DiffuseException.class,
+        () -> new TrainingRun(dir, ModelStore.open(dir).info(), DATA, true, 2, CPU, "test", log).run()).getMessage();
+    assertTrue(gone.contains("state/state."), gone);
+
     TrainingRun fresh = new TrainingRun(dir.resolve("new"), fresh(0), DATA, false, 0.5, CPU, "test", log);
     new TrainingRun(dir.resolve("new"), fresh(0), DATA, false, 0.25, CPU, "test", log).run();
     e = assertThrows(TrainingRun.TrainingException.class, fresh::run);

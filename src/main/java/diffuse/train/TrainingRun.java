@@ -157,12 +157,12 @@ public final class TrainingRun {
               + stored.info().checkpoint() + " while this run was being prepared (another train process); resume"
               + " it again", null);
         }
+        stored.verifyState(); // first: a state model.json lists but the disk lacks is named by its file
         String prefix = stored.statePrefix();
         if (prefix == null) {
           throw new TrainingException(runDir + " holds no training state (only the exported model), so it cannot be resumed", null);
         }
         removeLeftovers(stored);
-        stored.verifyState();
         try {
           graph.restoreState(prefix);
         } catch (RuntimeException e) {
