@@ -204,9 +204,8 @@ public final class GenerationRequest {
     /** The request; fails on a missing prompt or an out-of-range value, naming the field. */
     public GenerationRequest build() {
       GenerateRequest request = Requests.generate(this);
-      if (custom != null && !request.sampling().guidance().isPlain()) { // as GenerateService.plan would, at once
-        throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also"
-            + " ask for an interval, rescale, negative class, APG or a guide model");
+      if (custom != null) { // at once, rather than when the plan is made
+        diffuse.app.GenerateService.requirePlainGuidance(request);
       }
       return new GenerationRequest(request, custom);
     }

@@ -47,13 +47,18 @@ public final class GenerateService {
    * plain CFG); the sidecar records its name, since no option reproduces it.
    */
   public static GenerationPlan plan(LoadedModel model, GenerateRequest request, Guider custom, String name) {
+    requirePlainGuidance(request);
+    request = request.withDefaultScale(model.info().defaultGuidance());
+    return new GenerationPlan(model, request, labels(model, request), request.sampling().spec(model.info()), custom,
+        Guidance.custom(name));
+  }
+
+  /** A custom guider replaces the guidance method, so the request may ask for no other (interval, guide, ...). */
+  public static void requirePlainGuidance(GenerateRequest request) {
     if (!request.sampling().guidance().isPlain()) {
       throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also ask"
           + " for an interval, rescale, negative class, APG or a guide model");
     }
-    request = request.withDefaultScale(model.info().defaultGuidance());
-    return new GenerationPlan(model, request, labels(model, request), request.sampling().spec(model.info()), custom,
-        Guidance.custom(name));
   }
 
   /** Runs {@code request} on {@code model}: {@link #plan}, then {@link #run}. */
