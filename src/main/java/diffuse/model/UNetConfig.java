@@ -72,18 +72,14 @@ public record UNetConfig(
     if (numClasses < 1) {
       throw new IllegalArgumentException("need at least one class, got " + numClasses);
     }
-    checkSettings(widths, resBlocks, embedDim, groups);
+    if (widths.isEmpty()) {
+      throw new IllegalArgumentException("widths must name at least one level");
+    }
     int factor = 1 << (widths.size() - 1);
     if (height < factor || width < factor || height % factor != 0 || width % factor != 0) {
       throw new IllegalArgumentException(
           "image size " + height + "x" + width + " must be divisible by " + factor
               + " for " + widths.size() + " levels");
-    }
-  }
-
-  private static void checkSettings(List<Integer> widths, int resBlocks, int embedDim, int groups) {
-    if (widths.isEmpty()) {
-      throw new IllegalArgumentException("widths must name at least one level");
     }
     if (resBlocks < 1) {
       throw new IllegalArgumentException("resBlocks must be >= 1, got " + resBlocks);
