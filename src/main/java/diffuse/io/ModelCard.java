@@ -75,11 +75,14 @@ public final class ModelCard {
       md.append(d.classCounts() == null ? "" : ", per class " + d.classCounts()).append('\n');
     }
     md.append(String.format(Locale.ROOT, "- %,d steps = %.2f epochs, batch %d, learning rate %.2g (warm-up %d%s),"
-        + " p_uncond %.2f, EMA %.4f, gradient clip %.2g, seed %d, loss %s\n", t.step(), t.epochs(), s.batchSize(),
+        + " p_uncond %.2f, EMA %.4f, gradient clip %.2g, seed %d, noise levels %s, loss %s\n", t.step(), t.epochs(),
+        s.batchSize(),
         s.learningRate(), s.warmupSteps(), s.lrDecaySteps() != null ? ", cosine decay to step " + s.lrDecaySteps()
         : s.cooldownStart() != null ? ", linear cooldown to 0 from step " + s.cooldownStart() + " to " + s.cooldownEnd()
         : "",
         s.pUncond(), s.emaDecay(), s.gradClip(), s.seed(),
+        s.pMean() == null ? "t uniform" : String.format(Locale.ROOT,
+            "log-normal, ln σ ~ N(%s, %s²) (Karras et al. 2022)", s.pMean(), s.pStd()),
         s.minSnrGamma() == null ? "mean squared error" : "Min-SNR-γ weighted, γ = " + s.minSnrGamma()));
     md.append(String.format(Locale.ROOT, "- Wall time %s; the last run went at %.0f images/s on %s\n",
         ProgressBar.format(t.wallSeconds()), t.imagesPerSecond(), t.device()));
