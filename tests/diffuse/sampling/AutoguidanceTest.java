@@ -89,6 +89,27 @@ class AutoguidanceTest {
     assertEquals(1, guide.calls.size());
   }
 
+  /**
+   * Blended with CFG limited to the noise interval (0.3, 5]: at t = 300 (σ ≈ 1.2, inside) the blend
+   * above, from a doubled call; at t = 900 (σ ≈ 20, outside) D_1 is the conditional estimate alone,
+   * from a call without ∅, and ε = (x + 1) + 3(x + y − 1) = 4x + 3y − 2 as without CFG.
+   */
+  @Test
+  void theBlendedCfgAppliesOnlyInsideItsInterval() {
+    Linear main = new Linear(2, 1, 0), guide = new Linear(1, 0, 1);
+    Guider g = new Autoguidance(Prediction.EPS.denoiser(guide, T1000), 2.0, GuidanceMethod.PLAIN.withInterval(0.3, 5));
+    Denoiser d = g.guide(Prediction.EPS.denoiser(main, T1000), NULL, new double[] {3, 3}, T1000);
+    float[] inside = d.eps(X, 300, Y), outside = d.eps(X, 900, Y);
+    for (int i = 0; i < X.length; i++) {
+      assertEquals(4 * X[i] + 6 * Y[i / 2] - 29, inside[i], 1e-4f);
+      assertEquals(4 * X[i] + 3 * Y[i / 2] - 2, outside[i], 1e-4f);
+    }
+    assertEquals(2, main.calls.size());
+    assertArrayEquals(new int[] {1, 4, NULL, NULL}, main.calls.get(0), "inside: one doubled call");
+    assertArrayEquals(Y, main.calls.get(1), "outside: the conditional half alone");
+    assertEquals(2, guide.calls.size(), "one guide call each time");
+  }
+
   /** The two-pixel world: class 0 two tight blobs left, class 1 one blob right. */
   static GaussianMixture world(double std) {
     return new GaussianMixture(List.of(

@@ -42,6 +42,9 @@ class GuidanceValueTest {
     assertEquals("apg", field(() -> Guidance.PLAIN.withRescale(0.5).withApg(0, null)));
     assertEquals("guideCfg", field(() -> new Guidance(null, null, null, null, null, null, null, null, 2.0, null)));
     assertEquals("guideModel", field(() -> Guidance.autoguidance("g", null).withRescale(0.5)));
+    assertEquals("guideModel", field(() -> Guidance.autoguidance("g", null).withInterval(0.3, 5)));
+    Guidance blend = Guidance.autoguidance("g", 1.5).withInterval(0.3, 5); // the blended CFG's interval
+    assertEquals(Guidance.interval(0.3, 5).guider(), blend.ownGuider());
     assertEquals("customGuidance", field(() -> Guidance.custom("Mine").withInterval(0, 1)));
   }
 

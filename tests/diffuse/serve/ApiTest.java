@@ -643,6 +643,19 @@ class ApiTest {
       JsonObject g = json(auto).getAsJsonObject("sidecar").getAsJsonObject("guidance");
       assertTrue(g.get("guideModel").getAsString().endsWith(model.getFileName().toString()), g.toString());
       assertTrue(g.has("guideCheckpoint"), g.toString());
+      // at w = 1 the guide drops out: a blend with CFG limited to an interval is that CFG, pixel for pixel
+      HttpResponse<byte[]> blend = send(two, "POST", "/api/generate", "{\"model\": \"" + main + "\", \"prompt\": \"v\","
+          + " \"n\": 2, \"steps\": 4, \"seed\": 7, \"guidance\": 1, \"guideModel\": \"" + other + "\", \"guideCfg\": 3,"
+          + " \"guidanceInterval\": [0.5, 20]}");
+      assertEquals(200, blend.statusCode(), new String(blend.body(), StandardCharsets.UTF_8));
+      HttpResponse<byte[]> limited = send(two, "POST", "/api/generate", "{\"model\": \"" + main + "\", \"prompt\": \"v\","
+          + " \"n\": 2, \"steps\": 4, \"seed\": 7, \"guidance\": 3, \"guidanceInterval\": [0.5, 20]}");
+      HttpResponse<byte[]> everywhere = send(two, "POST", "/api/generate", "{\"model\": \"" + main + "\", \"prompt\": \"v\","
+          + " \"n\": 2, \"steps\": 4, \"seed\": 7, \"guidance\": 3}");
+      List<int[]> b = pixels(json(blend)), l = pixels(json(limited)), e = pixels(json(everywhere));
+      assertArrayEquals(l.get(0), b.get(0), "the blended CFG applies only inside its interval");
+      assertArrayEquals(l.get(1), b.get(1));
+      assertFalse(java.util.Arrays.equals(e.get(0), l.get(0)), "the interval changes the pixels");
       HttpResponse<byte[]> unknown = send(two, "POST", "/api/generate", "{\"prompt\": \"v\", \"guideModel\": \"nope\"}");
       assertEquals(400, unknown.statusCode());
       assertEquals("guideModel", json(unknown).get("field").getAsString());

@@ -158,8 +158,10 @@ public final class EvaluateService {
   /** ", interval (lo, hi], rescale φ, negative 'p'" for a plot title. */
   static String describe(diffuse.sampling.Guidance g) {
     StringBuilder sb = new StringBuilder();
-    if (g.interval() != null) {
-      sb.append(String.format(Locale.ROOT, ", interval (%.3g, %.3g]", g.interval().get(0), g.interval().get(1)));
+    String interval = g.interval() == null ? ""
+        : String.format(Locale.ROOT, "interval (%.3g, %.3g]", g.interval().get(0), g.interval().get(1));
+    if (g.interval() != null && g.guideModel() == null) {
+      sb.append(", ").append(interval);
     }
     if (g.rescale() != null) {
       sb.append(", rescale ").append(g.rescale());
@@ -170,7 +172,7 @@ public final class EvaluateService {
     if (g.guideModel() != null) {
       sb.append(", autoguidance by ").append(Path.of(g.guideModel()).getFileName());
       if (g.guideCfg() != null) {
-        sb.append(" + CFG ").append(g.guideCfg());
+        sb.append(" + CFG ").append(g.guideCfg()).append(interval.isEmpty() ? "" : " in " + interval);
       }
     }
     if (g.apg() != null) {

@@ -82,7 +82,8 @@ public final class LoadedModel implements AutoCloseable {
     if (!r.isAutoguidance()) {
       return r.guider();
     }
-    return new Autoguidance(guide(r.guideModel()).denoiser, r.guideCfg() == null ? 1.0 : r.guideCfg());
+    return new Autoguidance(guide(r.guideModel()).denoiser, r.guideCfg() == null ? 1.0 : r.guideCfg(),
+        r.ownGuider());
   }
 
   /**

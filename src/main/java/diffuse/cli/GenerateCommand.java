@@ -189,7 +189,8 @@ final class GenerateCommand implements Callable<Integer> {
     var g = samples.guidance();
     String how = g != null && g.isAutoguidance()
         ? String.format("autoguidance w = %s by %s%s", fmt(samples.rows().get(0).scale()),
-            Path.of(g.guideModel()).getFileName(), g.guideCfg() == null ? "" : " + CFG " + fmt(g.guideCfg()))
+            Path.of(g.guideModel()).getFileName(), g.guideCfg() == null ? "" : " + CFG " + fmt(g.guideCfg())
+            + (g.interval() == null ? "" : " in σ (" + fmt(g.interval().get(0)) + ", " + fmt(g.interval().get(1)) + "]"))
         : "guidance s = " + fmt(samples.rows().get(0).scale());
     String title = String.format("%s, %s %d steps, seed %d", how, spec.kind().id(), spec.steps(), seed);
     List<String> labels = samples.rows().stream().map(r -> prompts == 1 && r.prompt().equalsIgnoreCase(r.labelName())

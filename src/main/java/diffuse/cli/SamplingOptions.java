@@ -95,7 +95,7 @@ final class SamplingOptions {
 
   @Option(names = "--guide-cfg", paramLabel = "S",
       description = "With --guide-model: apply classifier-free guidance at scale S to the main model first, then"
-          + " autoguidance (default: none).")
+          + " autoguidance; --guidance-interval, --rescale, --negative and --apg then shape that CFG (default: none).")
   Double guideCfg;
 
   @Mixin DeviceOptions device;

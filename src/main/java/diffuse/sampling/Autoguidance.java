@@ -16,18 +16,29 @@ import java.util.Arrays;
  *
  * <p>Optionally blended with classifier-free guidance of the main model at scale {@code cfg}
  * (the paper's §5 combines the two): D_1 is then the main model's CFG estimate
- * D_1(∅) + cfg·(D_1(y) − D_1(∅)). Each evaluation is one call of the main model (a doubled batch
- * when blended) and one call of the guide; at w = 1 the guide is not called.
+ * D_1(∅) + cfg·(D_1(y) − D_1(∅)), applied the way {@code cfgMethod} says (for example only inside a
+ * noise interval, {@link GuidanceInterval}, where outside it D_1 is the conditional estimate alone).
+ * Each evaluation is one call of the main model (a doubled batch where CFG applies) and one call of
+ * the guide; at w = 1 the guide is not called.
  *
  * @param guideNet the guide's denoiser, on the main model's schedule and labels
  * @param cfg the CFG scale applied to the main model first; 1 for none
+ * @param cfgMethod how that CFG is applied ({@link GuidanceMethod#PLAIN}: every step, plain)
  */
-public record Autoguidance(Denoiser guideNet, double cfg) implements Guider {
+public record Autoguidance(Denoiser guideNet, double cfg, Guider cfgMethod) implements Guider {
   public Autoguidance {
     if (guideNet == null) {
       throw new IllegalArgumentException("autoguidance needs a guide model");
     }
+    if (cfgMethod == null || cfgMethod instanceof Autoguidance) {
+      throw new IllegalArgumentException("the blended CFG needs the model's own guidance method");
+    }
     ClassifierFreeGuidance.requireFinite(cfg);
+  }
+
+  /** Blended with plain CFG at {@code cfg}. */
+  public Autoguidance(Denoiser guideNet, double cfg) {
+    this(guideNet, cfg, GuidanceMethod.PLAIN);
   }
 
   /** Autoguidance alone. */
@@ -43,7 +54,7 @@ public record Autoguidance(Denoiser guideNet, double cfg) implements Guider {
     double[] w = scales.clone();
     double[] cfgScales = new double[w.length];
     Arrays.fill(cfgScales, cfg);
-    Denoiser main = cfg == 1.0 ? net : ClassifierFreeGuidance.guided(net, nullLabel, cfgScales);
+    Denoiser main = cfg == 1.0 ? net : cfgMethod.guide(net, nullLabel, cfgScales, schedule);
     boolean allOne = Arrays.stream(w).allMatch(s -> s == 1.0);
     return (x, t, labels) -> {
       if (labels.length != w.length) {

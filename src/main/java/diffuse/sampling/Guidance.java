@@ -74,9 +74,9 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
       throw DiffuseException.badValue("guideCfg", "guideCfg must be a finite number, got " + guideCfg);
     }
     boolean own = interval != null || rescale != null || negative != null || negativeLabel != null || apg != null;
-    if (guideModel != null && own) {
-      throw DiffuseException.badValue("guideModel", "guideModel (autoguidance) guides with a second model and"
-          + " does not combine with guidanceInterval, rescale, negative or apg; use guideCfg to blend in CFG");
+    if (guideModel != null && own && guideCfg == null) {
+      throw DiffuseException.badValue("guideModel", "guideModel (autoguidance) guides with a second model; an"
+          + " interval, rescale, negative or apg shapes the CFG blended in with it, so they need guideCfg too");
     }
     if (custom != null && (own || guideModel != null)) {
       throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also ask"
@@ -161,6 +161,20 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
   public Guider guider() {
     if (isAutoguidance() || isCustom()) {
       throw new IllegalStateException("autoguidance and custom rules are built by the application layer");
+    }
+    return ownGuider();
+  }
+
+  /**
+   * The model's own guidance parts (interval, rescale, negative class, APG) as a guider: for plain
+   * guidance {@link #guider()}, for autoguidance how the CFG blended in at {@code guideCfg} is
+   * applied ({@link Autoguidance#cfgMethod()}).
+   *
+   * @throws IllegalStateException for a custom rule, or a negative prompt whose label is not resolved
+   */
+  public Guider ownGuider() {
+    if (isCustom()) {
+      throw new IllegalStateException("a custom rule is built by the application layer");
     }
     if (negative != null && negativeLabel == null) {
       throw new IllegalStateException("negative prompt '" + negative + "' is not resolved to a label");
