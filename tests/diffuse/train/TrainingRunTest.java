@@ -184,6 +184,33 @@ class TrainingRunTest {
     assertTrue(log().contains("had 1 unreadable row(s)"), log());
   }
 
+  /**
+   * A kill between a snapshot step's checkpoint and its snapshot (here: the snapshot deleted, and one
+   * average's left half-written) loses nothing: resuming writes them from that checkpoint; a
+   * complete snapshot is not written again.
+   */
+  @Test
+  void aSnapshotThatACrashLeftUnwrittenIsWrittenOnResume() throws IOException {
+    TrainSettings s = fresh(0).training().settings().toBuilder().extraEmaDecays(List.of(0.5, 0.7)).build();
+    ModelInfo info = fresh(0).withTraining(fresh(0).training().withSettings(s));
+    new TrainingRun(dir, info, DATA, false, 1, CPU, "test", log).withSnapshots(2).run(); // steps 1 to 4
+    Path snaps = dir.resolve(TrainingRun.SNAPSHOTS);
+    Path four = snaps.resolve("step-00000004"), gone = snaps.resolve("step-00000004-ema0.5"),
+        half = snaps.resolve("step-00000004-ema0.7");
+    for (Path p : List.of(snaps.resolve("step-00000002"), four, gone, half)) {
+      assertTrue(Files.isRegularFile(p.resolve(ModelStore.MODEL_JSON)), p.toString());
+    }
+    Files.writeString(four.resolve("marker"), "kept");
+    diffuse.io.AtomicFiles.deleteTree(gone);
+    Files.delete(half.resolve(ModelStore.MODEL_JSON)); // half-written: files, no model.json
+    new TrainingRun(dir, ModelStore.open(dir).info(), DATA, true, 1, CPU, "test", log).withSnapshots(2).run();
+    assertTrue(log().contains("wrote the snapshot of step 4 that the run was stopped before writing"), log());
+    assertEquals(0.5, ModelStore.open(gone).info().training().settings().emaDecay());
+    assertEquals(0.7, ModelStore.open(half).info().training().settings().emaDecay());
+    assertEquals(4, ModelStore.open(half).info().training().step());
+    assertTrue(Files.exists(four.resolve("marker")), "a complete snapshot is not written again");
+  }
+
   @Test
   void lossLogRowsAreRecognised() {
     assertEquals(12, TrainingRun.rowStep("12,0.1875,0.123400,0.50000,0.001,250.0,3.2"));

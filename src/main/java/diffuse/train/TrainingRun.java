@@ -81,28 +81,42 @@ public final class TrainingRun {
    * {@code snapshots/step-STEP} (and of each extra average in {@code snapshots/step-STEP-emaD}), as
    * {@code export} writes it: checkpoints replace each other, snapshots stay, so the metrics can be
    * measured later against images seen (a scaling table). A snapshot that cannot be written is a
-   * warning; training goes on.
+   * warning; training goes on. A snapshot is complete once its {@code model.json} is written (the
+   * export's last step): one that a crash left unwritten or half-written after its checkpoint is
+   * written on resume, from that checkpoint, which holds the same weights.
    */
   public TrainingRun withSnapshots(long steps) {
     this.snapshotEvery = steps;
     return this;
   }
 
-  private void snapshot(long step) {
+  /** Writes the snapshots of {@code step}, if it is a snapshot step, that are not complete; true if it wrote any. */
+  private boolean snapshot(long step) {
     if (snapshotEvery <= 0 || step % snapshotEvery != 0) {
-      return;
+      return false;
     }
     Path dir = runDir.resolve(SNAPSHOTS);
     String name = String.format("step-%08d", step); // not ckpt-…: that names a checkpoint directory itself
+    boolean wrote = false;
     try {
-      ModelStore.export(runDir, dir.resolve(name));
+      java.util.Map<Path, Double> copies = new java.util.LinkedHashMap<>();
+      copies.put(dir.resolve(name), null);
       for (double d : initial.training().settings().extraEmas()) {
-        ModelStore.export(runDir, dir.resolve(name + "-ema" + d), d);
+        copies.put(dir.resolve(name + "-ema" + d), d);
+      }
+      for (var c : copies.entrySet()) {
+        if (java.nio.file.Files.exists(c.getKey().resolve(ModelStore.MODEL_JSON))) {
+          continue; // complete: a stop on a snapshot step does not write it twice
+        }
+        diffuse.io.AtomicFiles.deleteTree(c.getKey()); // what an interrupted export left
+        ModelStore.export(runDir, c.getKey(), c.getValue());
+        wrote = true;
       }
     } catch (IOException | RuntimeException e) {
       log.warning("could not write the snapshot of step " + step + " in " + dir + ": " + e.getMessage()
           + "; training goes on");
     }
+    return wrote;
   }
 
   /** Replaces how checkpoints are written (tests: a disk that fails). */
@@ -168,6 +182,9 @@ public final class TrainingRun {
         } catch (RuntimeException e) {
           throw new TrainingException("cannot read the training state " + prefix + ": "
               + diffuse.api.DiffuseException.firstLine(e.getMessage()), e);
+        }
+        if (snapshot(startStep)) {
+          log.message("wrote the snapshot of step " + startStep + " that the run was stopped before writing");
         }
       } else {
         if (java.nio.file.Files.exists(runDir.resolve(ModelStore.MODEL_JSON))) { // written since it was checked
