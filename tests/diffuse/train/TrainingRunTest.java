@@ -4,6 +4,7 @@ import diffuse.runtime.Device;
 import diffuse.data.TrainingData;
 import diffuse.model.TrainSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,6 +63,26 @@ class TrainingRunTest {
     assertTrue(log().contains("warning: could not save the checkpoint of step 4 in " + dir
         + ": No space left on device; the previous checkpoint (ckpt-00000002) is intact; training goes on"), log());
     assertEquals(8, ModelStore.open(dir).info().training().step());
+  }
+
+  /**
+   * A save that fails after model.json names the new checkpoint (removing the old one failed) saved
+   * it: the warning says so instead of calling the older checkpoint the intact one, and the last save
+   * failing that way is no error.
+   */
+  @Test
+  void aFailureAfterTheCommitIsReportedAsSaved() {
+    TrainingRun run = new TrainingRun(dir, fresh(2), DATA, false, 1, CPU, "test", log).withSaver((d, info, c) -> {
+      ModelStore.save(d, info, c, true);
+      throw new IOException("cannot delete ckpt-…: Device or resource busy");
+    });
+    ModelInfo end = run.run();
+    assertEquals(4, end.training().step());
+    assertEquals(end.checkpoint(), ModelStore.open(dir).info().checkpoint());
+    assertTrue(log().contains("warning: saved the checkpoint of step 2 in " + dir + " (ckpt-00000002), but could"
+        + " not tidy after it: cannot delete ckpt-…: Device or resource busy"), log());
+    assertTrue(log().contains("saved the checkpoint of step 4 in " + dir + " (ckpt-00000004)"), log());
+    assertFalse(log().contains("intact"), log());
   }
 
   /** stopAndWait returns only once run() has saved: the checkpoint is on disk when it returns. */

@@ -107,8 +107,9 @@ public final class EvaluateService {
           rows.add(new Images.Row(info.labels().get(labels.get(li)), imgs));
         }
         String s = ClassifierFreeGuidance.formatScale(scales.get(si));
-        String how = guidance != null && guidance.isAutoguidance() ? "autoguidance w = " : "guidance s = ";
-        Images.writePng(Images.grid(how + s, rows, 8, 2), out.resolve("samples-s" + s + ".png"));
+        String how = guidance != null && guidance.isAutoguidance() ? "w = " : "guidance s = ";
+        Images.writePng(Images.grid(how + s + (guidance == null ? "" : describe(guidance)), rows, 8, 2),
+            out.resolve("samples-s" + s + ".png"));
       }
     }
   }

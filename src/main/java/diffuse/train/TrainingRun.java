@@ -301,6 +301,12 @@ public final class TrainingRun {
       });
       return ModelStore.open(runDir).info();
     } catch (IOException | RuntimeException e) {
+      ModelInfo committed = committedSince(current, step);
+      if (committed != null) { // it failed after model.json named the new checkpoint: tidying the old one
+        log.warning("saved the checkpoint of step " + step + " in " + runDir + " (" + committed.checkpoint()
+            + "), but could not tidy after it: " + e.getMessage());
+        return committed;
+      }
       String kept = current.checkpoint() == null ? "no earlier checkpoint exists"
           : "the previous checkpoint (" + current.checkpoint() + ") is intact";
       String msg = "could not save the checkpoint of step " + step + " in " + runDir + ": " + e.getMessage()
@@ -310,6 +316,17 @@ public final class TrainingRun {
       }
       log.warning(msg + "; training goes on");
       return current;
+    }
+  }
+
+  /** What model.json on disk describes if it names a checkpoint of {@code step} other than {@code current}'s, else null. */
+  private ModelInfo committedSince(ModelInfo current, long step) {
+    try {
+      ModelInfo onDisk = ModelStore.open(runDir).info();
+      return onDisk.training().step() == step && !java.util.Objects.equals(onDisk.checkpoint(), current.checkpoint())
+          ? onDisk : null;
+    } catch (RuntimeException e) {
+      return null;
     }
   }
 
