@@ -178,7 +178,7 @@ class DiffusionModelTest {
 
   /** evaluate on the front door: rows per scale and a yardstick row per class, with the n-independent figures. */
   @Test
-  void evaluateMeasuresSamplesBesideTheRealImagesOfTheClass(@org.junit.jupiter.api.io.TempDir Path dir) {
+  void evaluateMeasuresSamplesBesideTheRealImagesOfTheClass(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
     assertEquals("count", assertThrows(DiffuseException.class, () -> EvaluationRequest.builder().count(1)).field());
     // a later guidance(...) replaces the scales, as GenerationRequest's does; a bad one leaves them as they were
     EvaluationRequest.Builder twice = EvaluationRequest.builder().guidance(0, 5).guidance(1, 3);

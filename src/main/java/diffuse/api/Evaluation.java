@@ -1,7 +1,6 @@
 package diffuse.api;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -58,12 +57,14 @@ public final class Evaluation {
   /**
    * Writes what {@code diffuse evaluate --out dir} writes: metrics.csv, metrics.json (which
    * {@code diffuse frontier} reads), tradeoff.png and the first samples of every class and scale.
+   *
+   * @throws IOException naming {@code dir} if it cannot be written (as {@link Generation#save})
    */
-  public void save(Path dir) {
+  public void save(Path dir) throws IOException {
     try {
       ((diffuse.app.EvaluateService.Evaluation) internal).writeTo(dir);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the evaluation to " + dir + ": " + e.getMessage(), e);
+      throw new IOException("cannot write the evaluation to " + dir + ": " + e.getMessage(), e);
     }
   }
 }
