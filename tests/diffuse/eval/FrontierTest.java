@@ -76,5 +76,9 @@ class FrontierTest {
     assertEquals(0.1, p.worstKid(), 1e-12);
     var img = Frontier.render("t", Map.of("a", List.of(p)), 99.5, 1.5, 0.9);
     assertTrue(img.getHeight() > 800, "the coverage chart below");
+    // a caption wider than the one chart below it widens its row rather than being cut off
+    var row = TradeoffPlot.sideBySide("x".repeat(200), 15, new java.awt.image.BufferedImage(300, 100,
+        java.awt.image.BufferedImage.TYPE_INT_RGB));
+    assertTrue(row.getWidth() > 1000, "width " + row.getWidth());
   }
 }

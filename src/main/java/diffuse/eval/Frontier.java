@@ -152,7 +152,7 @@ public final class Frontier {
     }
     BasicStroke dashed = new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 5f}, 0f);
     if (!Double.isNaN(yTarget)) {
-      XYSeries t = chart.addSeries("target accuracy " + yTarget + " %", new double[] {Math.min(lo, xTarget), Math.max(hi, xTarget)},
+      XYSeries t = chart.addSeries(String.format(java.util.Locale.ROOT, "target accuracy %.2f %%", yTarget), new double[] {Math.min(lo, xTarget), Math.max(hi, xTarget)},
           new double[] {yTarget, yTarget});
       t.setMarker(SeriesMarkers.NONE);
       t.setLineColor(new Color(200, 30, 30));

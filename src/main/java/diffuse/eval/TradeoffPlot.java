@@ -33,16 +33,20 @@ public final class TradeoffPlot {
   /** Charts of equal height in a row under a title line. */
   static BufferedImage sideBySide(String title, int fontSize, BufferedImage... charts) {
     int titleH = 34;
+    java.awt.Font font = new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, fontSize);
     int width = 0;
     for (BufferedImage c : charts) {
       width += c.getWidth();
     }
+    Graphics2D probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+    width = Math.max(width, probe.getFontMetrics(font).stringWidth(title) + 24); // the whole title, even over one chart
+    probe.dispose();
     BufferedImage out = new BufferedImage(width, charts[0].getHeight() + titleH, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = out.createGraphics();
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, out.getWidth(), out.getHeight());
     g.setColor(Color.BLACK);
-    g.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, fontSize));
+    g.setFont(font);
     g.setRenderingHint(java.awt.RenderingHints.KEY_TEXT_ANTIALIASING, java.awt.RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.drawString(title, 12, 22);
     int x = 0;
