@@ -91,7 +91,7 @@ class AutoguidanceTest {
 
   /**
    * Blended with CFG limited to the noise interval (0.3, 5]: at t = 300 (σ ≈ 1.2, inside) the blend
-   * above, from a doubled call; at t = 900 (σ ≈ 20, outside) D_1 is the conditional estimate alone,
+   * above, from a doubled call; at t = 900 (σ ≈ 61, outside) D_1 is the conditional estimate alone,
    * from a call without ∅, and ε = (x + 1) + 3(x + y − 1) = 4x + 3y − 2 as without CFG.
    */
   @Test

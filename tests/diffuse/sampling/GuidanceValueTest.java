@@ -45,6 +45,10 @@ class GuidanceValueTest {
     assertEquals("guideModel", field(() -> Guidance.autoguidance("g", null).withInterval(0.3, 5)));
     Guidance blend = Guidance.autoguidance("g", 1.5).withInterval(0.3, 5); // the blended CFG's interval
     assertEquals(Guidance.interval(0.3, 5).guider(), blend.ownGuider());
+    // what a grid's title says
+    assertEquals("guidance s = 1.5", Guidance.interval(0.3, 5).describeScale(1.5));
+    assertEquals("autoguidance w = 2 by mnist-guide", Guidance.autoguidance("models/mnist-guide", null).describeScale(2));
+    assertEquals("autoguidance w = 2 by g + CFG 1.5 in σ (0.3, 5]", blend.describeScale(2.0));
     assertEquals("customGuidance", field(() -> Guidance.custom("Mine").withInterval(0, 1)));
   }
 

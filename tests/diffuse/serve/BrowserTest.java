@@ -131,13 +131,19 @@ class BrowserTest {
     new org.openqa.selenium.support.ui.Select(id("sampler")).selectByVisibleText("dpm++2m");
   }
 
-  /** The guide menu lists the served models that can guide the chosen one; a generation with one records it. */
+  /**
+   * The guide menu lists the served models that can guide the chosen one; a generation with one, blended
+   * with CFG in an interval, records all three, and its PNG dropped on the page restores them.
+   */
   @Test
   void aServedGuideIsChosenFromThePageAndRecorded() throws Exception {
     browser.get("http://127.0.0.1:" + server.port() + "/");
     waitUpTo(20).until(d -> browser.findElements(By.cssSelector("#guide option")).size() == 2);
     assertTrue(id("guide-label").isDisplayed());
     new org.openqa.selenium.support.ui.Select(id("guide")).selectByValue("mnist-guide");
+    assertTrue(id("guide-cfg-label").isDisplayed());
+    id("guide-cfg").sendKeys("1.2");
+    id("interval").sendKeys("0.3,5");
     id("steps").clear();
     id("steps").sendKeys("3");
     id("count").clear();
@@ -148,7 +154,25 @@ class BrowserTest {
         "const done = arguments[0]; fetch(document.getElementById('download-sidecar').href)"
             + ".then((r) => r.text()).then(done);");
     assertTrue(sidecar.contains("\"guideModel\"") && sidecar.contains("mnist-guide"), sidecar);
+    assertTrue(sidecar.replaceAll("\\s", "").contains("\"guideCfg\":1.2"), sidecar);
+    assertTrue(sidecar.replaceAll("\\s", "").contains("\"interval\":[0.3,5]"), sidecar);
+    assertTrue(sidecar.contains("autoguidance w = 1.5 by mnist-guide + CFG 1.2 in σ (0.3, 5]"), sidecar);
+    // cleared, then restored from the PNG
     new org.openqa.selenium.support.ui.Select(id("guide")).selectByValue("");
+    id("guide-cfg").clear();
+    id("interval").clear();
+    ((JavascriptExecutor) browser).executeAsyncScript("const done = arguments[arguments.length - 1];"
+        + "fetch(document.getElementById('download').href).then((r) => r.blob()).then((b) => {"
+        + "  const dt = new DataTransfer(); dt.items.add(new File([b], 'g.png', {type: 'image/png'}));"
+        + "  document.body.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));"
+        + "  done(); });");
+    waitUpTo(20).until(d -> id("status").getText().contains("settings of g.png restored"));
+    assertEquals("mnist-guide", id("guide").getAttribute("value"));
+    assertEquals("1.2", id("guide-cfg").getAttribute("value"));
+    assertEquals("0.3,5", id("interval").getAttribute("value"));
+    new org.openqa.selenium.support.ui.Select(id("guide")).selectByValue("");
+    id("guide-cfg").clear();
+    id("interval").clear();
   }
 
   /** /api/docs: Swagger UI, from the jar, renders every operation of the document. */

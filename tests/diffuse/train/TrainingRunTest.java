@@ -223,9 +223,9 @@ class TrainingRunTest {
     }
     Files.writeString(four.resolve("marker"), "kept");
     diffuse.io.AtomicFiles.deleteTree(gone);
-    Files.delete(half.resolve(ModelStore.MODEL_JSON)); // half-written: files, no model.json
+    Files.delete(half.resolve(diffuse.io.ModelCard.FILE)); // half-written: everything but the card
     new TrainingRun(dir, ModelStore.open(dir).info(), DATA, true, 1, CPU, "test", log).withSnapshots(2).run();
-    assertTrue(log().contains("wrote the snapshot of step 4 that the run was stopped before writing"), log());
+    assertTrue(log().contains("wrote the snapshot of step 4, which " + snaps + " lacked"), log());
     assertEquals(0.5, ModelStore.open(gone).info().training().settings().emaDecay());
     assertEquals(0.7, ModelStore.open(half).info().training().settings().emaDecay());
     assertEquals(4, ModelStore.open(half).info().training().step());

@@ -78,6 +78,7 @@ function chooseModel() {
     guide.appendChild(o);
   }
   $("guide-label").hidden = guide.options.length < 2;
+  $("guide-cfg-label").hidden = guide.options.length < 2;
   const panel = $("tradeoff-panel");
   panel.hidden = !m.tradeoff;
   if (m.tradeoff) $("tradeoff").src = m.tradeoff;
@@ -99,7 +100,11 @@ function request() {
   const interval = $("interval").value.trim();
   // "lo,hi" → [lo, hi]; anything else goes as typed, for the server to name the field
   if (interval !== "") body.guidanceInterval = interval.split(",").map((v) => (v.trim() === "" ? v : Number(v)));
-  if ($("guide").value !== "") body.guideModel = $("guide").value;
+  if ($("guide").value !== "") {
+    body.guideModel = $("guide").value;
+    const cfg = $("guide-cfg").value.trim();
+    if (cfg !== "") body.guideCfg = Number(cfg);
+  }
   return body;
 }
 
@@ -324,6 +329,7 @@ async function restore(png, name) {
   $("interval").value = g.interval ? g.interval.join(",") : "";
   const guideId = g.guideModel ? g.guideModel.split(/[\\/]/).pop() : "";
   $("guide").value = [...$("guide").options].some((o) => o.value === guideId) ? guideId : "";
+  $("guide-cfg").value = g.guideCfg !== undefined && g.guideCfg !== null ? g.guideCfg : "";
   if (s.rows.length > 1) {
     $("sweep-scales").value = [...new Set(s.rows.map((x) => x.guidance))].join(",");
     $("sweep-count").value = row.count;

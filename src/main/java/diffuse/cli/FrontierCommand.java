@@ -76,7 +76,8 @@ final class FrontierCommand implements Callable<Integer> {
     Path table = out.resolveSibling((name.endsWith(".png") ? name.substring(0, name.length() - 4) : name) + ".csv");
     AtomicFiles.write(table, csv.toString().getBytes(StandardCharsets.UTF_8));
     System.out.println("wrote " + out + " and " + table + " (dashed: the targets "
-        + String.format(Locale.ROOT, "%.2f", realAccuracy) + " % accuracy (the real test images'), FD 1.5×, diversity 0.9×,"
+        + (Double.isNaN(realAccuracy) ? "" : String.format(Locale.ROOT, "%.2f %% accuracy (the real test images'), ",
+            realAccuracy)) + "FD 1.5×, diversity 0.9×,"
         + " KID 2× real, coverage 0.92)");
   }
 }

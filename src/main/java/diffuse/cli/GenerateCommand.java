@@ -15,6 +15,7 @@ import diffuse.io.ProgressBar;
 import diffuse.io.Sidecar;
 import diffuse.prompt.Prompts;
 import diffuse.sampling.Generator;
+import diffuse.sampling.Guidance;
 import diffuse.sampling.SamplerSpec;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -187,11 +188,7 @@ final class GenerateCommand implements Callable<Integer> {
   static Sidecar.Grid layout(Samples samples, int prompts, long seed, int columns, int scale) {
     SamplerSpec spec = samples.spec();
     var g = samples.guidance();
-    String how = g != null && g.isAutoguidance()
-        ? String.format("autoguidance w = %s by %s%s", fmt(samples.rows().get(0).scale()),
-            Path.of(g.guideModel()).getFileName(), g.guideCfg() == null ? "" : " + CFG " + fmt(g.guideCfg())
-            + (g.interval() == null ? "" : " in σ (" + fmt(g.interval().get(0)) + ", " + fmt(g.interval().get(1)) + "]"))
-        : "guidance s = " + fmt(samples.rows().get(0).scale());
+    String how = (g != null ? g : Guidance.PLAIN).describeScale(samples.rows().get(0).scale());
     String title = String.format("%s, %s %d steps, seed %d", how, spec.kind().id(), spec.steps(), seed);
     List<String> labels = samples.rows().stream().map(r -> prompts == 1 && r.prompt().equalsIgnoreCase(r.labelName())
         ? r.labelName() : r.prompt() + " → " + r.labelName()).toList();

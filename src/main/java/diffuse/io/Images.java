@@ -77,6 +77,11 @@ public final class Images {
     }
     int titleH = title == null ? 0 : 26;
     int width = labelW + maxCols * (cellW + gap) + pad;
+    if (title != null) { // the whole title, even over a narrow grid
+      Graphics2D tg = probe.createGraphics();
+      width = Math.max(width, tg.getFontMetrics(titleFont).stringWidth(title) + 2 * pad);
+      tg.dispose();
+    }
     int height = titleH + pad + lines * (cellH + gap) + pad;
     BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = out.createGraphics();

@@ -76,12 +76,28 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
     boolean own = interval != null || rescale != null || negative != null || negativeLabel != null || apg != null;
     if (guideModel != null && own && guideCfg == null) {
       throw DiffuseException.badValue("guideModel", "guideModel (autoguidance) guides with a second model; an"
-          + " interval, rescale, negative or apg shapes the CFG blended in with it, so they need guideCfg too");
+          + " interval, rescale, negative or apg shapes the CFG blended in with it, so they need that CFG's scale too");
     }
     if (custom != null && (own || guideModel != null)) {
       throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also ask"
           + " for an interval, rescale, negative class, APG or a guide model");
     }
+  }
+
+  /**
+   * The scale as a grid title names it: "guidance s = 1.5", or for autoguidance "autoguidance w = 2 by
+   * GUIDE" with its blended CFG and that CFG's interval ("+ CFG 1.2 in σ (0.3, 5]").
+   */
+  public String describeScale(double scale) {
+    String s = ClassifierFreeGuidance.formatScale(scale);
+    if (!isAutoguidance()) {
+      return "guidance s = " + s;
+    }
+    String name = java.nio.file.Path.of(guideModel).getFileName().toString();
+    String cfg = guideCfg == null ? "" : " + CFG " + ClassifierFreeGuidance.formatScale(guideCfg)
+        + (interval == null ? "" : " in σ (" + ClassifierFreeGuidance.formatScale(interval.get(0)) + ", "
+            + ClassifierFreeGuidance.formatScale(interval.get(1)) + "]");
+    return "autoguidance w = " + s + " by " + name + cfg;
   }
 
   /** Guidance only at noise levels in (lo, hi]. */

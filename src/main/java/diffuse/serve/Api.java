@@ -410,7 +410,8 @@ final class Api implements AutoCloseable {
     }
     String title = String.format(Locale.ROOT, "\"%s\" → %s; %s %d steps, seed %d%s", c.prompt(),
         s.rows().get(0).labelName(), c.spec().kind().id(), c.spec().steps(), c.seed(),
-        c.scales().size() == 1 ? ", guidance s = " + fmt(c.scales().get(0)) : "");
+        c.scales().size() == 1 ? ", " + (s.guidance() != null ? s.guidance() : diffuse.sampling.Guidance.PLAIN)
+            .describeScale(c.scales().get(0)) : "");
     return new Sidecar.Grid(title, labels, Math.min(8, c.n()), 3);
   }
 

@@ -349,7 +349,7 @@ final class OpenApi {
     p.put("spacing", map("type", "string", "enum", Arrays.stream(Spacing.values()).map(Spacing::toString).toList(),
         "description", "which timesteps the steps evaluate (default: the sampler's)"));
     p.put("guidanceInterval", map("type", "array", "minItems", 2, "maxItems", 2, "items",
-        map("type", "number", "minimum", 0), "description", "guide only at noise levels σ in (lo, hi]"));
+        map("type", "number", "minimum", 0), "description", "guide only at noise levels σ in (lo, hi]; with guideModel, the blended CFG (needs guideCfg)"));
     p.put("rescale", map("type", "number", "minimum", 0, "maximum", 1, "description", "guidance rescale φ"));
     p.put("negative", map("type", "string", "description", "a prompt to steer away from instead of ∅"));
     p.put("apg", map("type", "number", "minimum", 0, "description", "adaptive projected guidance η"));
@@ -364,7 +364,8 @@ final class OpenApi {
     p.put("metadata", map("type", "boolean", "default", true, "description", "false: PNGs without the settings"));
     p.put("guideModel", map("type", "string", "enum", ids, "description", "autoguidance (Karras et al. 2024): the"
         + " served model that guides this one (one of its guides in /api/models); guidance is then its w"));
-    p.put("guideCfg", map("type", "number", "description", "with guideModel: CFG at this scale on the main model first"));
+    p.put("guideCfg", map("type", "number", "description", "with guideModel: CFG at this scale on the main model first;"
+        + " guidanceInterval, rescale, negative and apg then shape it"));
     return p;
   }
 

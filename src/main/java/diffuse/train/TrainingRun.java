@@ -81,9 +81,10 @@ public final class TrainingRun {
    * {@code snapshots/step-STEP} (and of each extra average in {@code snapshots/step-STEP-emaD}), as
    * {@code export} writes it: checkpoints replace each other, snapshots stay, so the metrics can be
    * measured later against images seen (a scaling table). A snapshot that cannot be written is a
-   * warning; training goes on. A snapshot is complete once its {@code model.json} is written (the
-   * export's last step): one that a crash left unwritten or half-written after its checkpoint is
-   * written on resume, from that checkpoint, which holds the same weights.
+   * warning; training goes on. A snapshot is complete once its {@code model.json} and model card are
+   * written: one that a crash left unwritten or half-written after its checkpoint is written when the
+   * run is resumed with the same {@code steps} (the interval is not recorded in model.json), from that
+   * checkpoint, which holds the same weights.
    */
   public TrainingRun withSnapshots(long steps) {
     this.snapshotEvery = steps;
@@ -105,7 +106,8 @@ public final class TrainingRun {
         copies.put(dir.resolve(name + "-ema" + d), d);
       }
       for (var c : copies.entrySet()) {
-        if (java.nio.file.Files.exists(c.getKey().resolve(ModelStore.MODEL_JSON))) {
+        if (java.nio.file.Files.exists(c.getKey().resolve(ModelStore.MODEL_JSON))
+            && java.nio.file.Files.exists(c.getKey().resolve(diffuse.io.ModelCard.FILE))) {
           continue; // complete: a stop on a snapshot step does not write it twice
         }
         diffuse.io.AtomicFiles.deleteTree(c.getKey()); // what an interrupted export left
@@ -184,7 +186,8 @@ public final class TrainingRun {
               + diffuse.api.DiffuseException.firstLine(e.getMessage()), e);
         }
         if (snapshot(startStep)) {
-          log.message("wrote the snapshot of step " + startStep + " that the run was stopped before writing");
+          log.message("wrote the snapshot of step " + startStep + ", which " + runDir.resolve(SNAPSHOTS)
+              + " lacked (the run stopped before writing it)");
         }
       } else {
         if (java.nio.file.Files.exists(runDir.resolve(ModelStore.MODEL_JSON))) { // written since it was checked
