@@ -174,6 +174,11 @@ class DiffusionModelTest {
     assertEquals("prompt", assertThrows(DiffuseException.class, () -> GenerationRequest.builder().prompt(null)).field());
     assertEquals("customGuidance", assertThrows(DiffuseException.class, () -> model.generate(
         GenerationRequest.builder().prompt("4").rescale(0.5).customGuidance(same).build())).field());
+    // autoguidance takes the model's own methods only for the CFG it blends in
+    GenerationRequest.Builder auto = GenerationRequest.builder().prompt("4").guideModel(Path.of("models", "mnist-guide"))
+        .guidanceInterval(0.3, 5);
+    assertEquals("guideModel", assertThrows(DiffuseException.class, auto::build).field());
+    auto.guideCfg(1.2).build();
   }
 
   /** evaluate on the front door: rows per scale and a yardstick row per class, with the n-independent figures. */
