@@ -10,17 +10,20 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * {@code loss.csv} of a run: a row per step (step, epoch, loss, gradient norm, learning rate,
- * images/s, elapsed seconds), flushed to the OS each step (no fsync), so a crash loses no row of a
- * step that a checkpoint kept. A resumed run first cuts the file back to the checkpoint's step,
+ * images/s, elapsed seconds), flushed to the OS each step, so a crash of the process loses no row of
+ * a step that a checkpoint kept, and forced to disk before each checkpoint ({@link #sync}), so a
+ * power loss does not either. A resumed run first cuts the file back to the checkpoint's step,
  * since rows after it belong to steps a crash lost and the run does again.
  */
 final class LossLog implements StepHook, AutoCloseable {
   static final String HEADER = "step,epoch,loss,grad_norm,learning_rate,images_per_second,elapsed_seconds";
 
-  private final BufferedWriter out;
+  private final java.nio.channels.FileChannel channel;
+  private final java.io.Writer out;
 
-  private LossLog(BufferedWriter out) {
-    this.out = out;
+  private LossLog(java.nio.channels.FileChannel channel) {
+    this.channel = channel;
+    this.out = new BufferedWriter(java.nio.channels.Channels.newWriter(channel, StandardCharsets.UTF_8));
   }
 
   /**
@@ -56,8 +59,7 @@ final class LossLog implements StepHook, AutoCloseable {
     } else {
       diffuse.io.AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
     }
-    return new LossLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND,
-        StandardOpenOption.WRITE));
+    return new LossLog(java.nio.channels.FileChannel.open(file, StandardOpenOption.APPEND, StandardOpenOption.WRITE));
   }
 
   @Override
@@ -68,9 +70,19 @@ final class LossLog implements StepHook, AutoCloseable {
     out.flush();
   }
 
+  /** Forces every row written so far to disk: called before a checkpoint, whose step the rows reach. */
+  void sync() throws IOException {
+    out.flush();
+    channel.force(false);
+  }
+
   @Override
   public void close() throws IOException {
-    out.close();
+    try {
+      sync();
+    } finally {
+      out.close();
+    }
   }
 
   /** The step of a loss.csv row, or −1 if the row is not one this class wrote. */

@@ -250,6 +250,7 @@ public final class TrainingRun {
         // a snapshot is a copy of a checkpoint, so a snapshot step saves one whatever --checkpoint-every says
         boolean due = checkpointEvery > 0 && step % checkpointEvery == 0 || snapshotEvery > 0 && step % snapshotEvery == 0;
         if (due && step < totalSteps) {
+          lossLog.sync();
           ModelInfo saved = tryCheckpoint(graph, current, step, spe, throughput.imagesPerSecond(), elapsed, false);
           if (saved != current) {
             snapshot(step);
