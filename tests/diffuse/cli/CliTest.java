@@ -207,6 +207,13 @@ class CliTest {
         .emaDecay());
     assertTrue(json.contains("\"prediction\": \"X0\""), json);
     assertTrue(json.matches("(?s).*\"lrDecaySteps\": \\d+.*"), json);
+    // the interval is recorded: a snapshot a crash lost after its checkpoint comes back on a plain --resume
+    assertTrue(json.contains("\"snapshotEvery\": 4"), json);
+    diffuse.io.AtomicFiles.deleteTree(x0Model.resolve("snapshots/step-00000008"));
+    Run again = run("train", "--resume", x0Model.toString(), "--epochs", "2", "--device", "cpu");
+    assertEquals(0, again.code(), again.err());
+    assertTrue((again.out() + again.err()).contains("wrote the snapshot of step 8"), again.out() + again.err());
+    assertEquals(8, ModelStore.open(x0Model.resolve("snapshots/step-00000008")).info().training().step());
     Run info = run("info", x0Model.toString());
     assertTrue(info.out().contains("objective    predicts x0, loss mean squared error"), info.out());
     assertTrue(info.out().contains("lr decay     cosine to 0.00010 at step 8"), info.out());

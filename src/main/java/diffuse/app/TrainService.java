@@ -74,7 +74,7 @@ public final class TrainService {
       throw DiffuseException.badValue("out", "out " + r.out() + " already holds a model; continue it with"
           + " train --resume " + r.out() + ", or choose another directory");
     }
-    TrainSettings settings = r.settings();
+    TrainSettings settings = r.settings().toBuilder().snapshotEvery(r.snapshotEvery()).build();
     DatasetSpec dspec = DatasetSpec.parse(r.dataset());
     Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, r.dataDir(), folderImageSize(dspec, r.imageSize()),
         listener);
@@ -111,7 +111,7 @@ public final class TrainService {
             Arrays.stream(data.classCounts()).boxed().toList()),
         new ModelInfo.Training(settings, 0, 0, 0, 0, "", List.of()), null);
     return new TrainingRun(r.out(), info, data, false, r.epochs(), device, command, listener)
-        .withSnapshots(r.snapshotEvery() == null ? 0 : r.snapshotEvery());
+        .withSnapshots(settings.snapshotInterval());
   }
 
   private static TrainingRun prepareResume(TrainRequest r, Device.Choice device, String command, Listener listener) {
@@ -131,6 +131,14 @@ public final class TrainService {
           every));
       info = info.withTraining(info.training().withSettings(
           info.training().settings().withCheckpointEvery(r.checkpointEvery())));
+    }
+    long snapshots = info.training().settings().snapshotInterval();
+    if (r.snapshotEvery() != null && r.snapshotEvery() != snapshots) {
+      listener.message(r.snapshotEvery() == 0 ? "no snapshots from now on (the run had one every " + snapshots + " steps)"
+          : String.format("snapshots every %d steps from now on (the run had %s)", r.snapshotEvery(),
+              snapshots == 0 ? "none" : "one every " + snapshots));
+      info = info.withTraining(info.training().withSettings(
+          info.training().settings().toBuilder().snapshotEvery(r.snapshotEvery()).build()));
     }
     DatasetSpec recorded = DatasetSpec.parse(info.data().dataset());
     DatasetSpec dspec = r.dataset() != null ? DatasetSpec.parse(r.dataset()) : recorded;
@@ -154,7 +162,7 @@ public final class TrainService {
     Long end = info.training().settings().cooldownEnd();
     double epochs = end != null ? (double) end / (data.size() / info.training().settings().batchSize()) : r.epochs();
     return new TrainingRun(r.resume(), info, data, true, epochs, device, command, listener)
-        .withSnapshots(r.snapshotEvery() == null ? 0 : r.snapshotEvery());
+        .withSnapshots(info.training().settings().snapshotInterval());
   }
 
   /** The last step of a run of {@code epochs}, as TrainingRun counts it: epochs × whole batches per epoch. */

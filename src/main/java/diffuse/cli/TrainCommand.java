@@ -118,7 +118,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--limit", paramLabel = "N", description = "Train on the first N images only (quick experiments).") Integer limit;
   @Option(names = "--snapshot-every", paramLabel = "STEPS",
       description = "Also keep a copy of the model every STEPS steps in RUN/snapshots/step-STEP (a checkpoint"
-          + " is saved at each), for metrics against images seen; may differ on --resume (default: none).")
+          + " is saved at each), for metrics against images seen; kept in model.json, changed by giving it on --resume (0: none; default: none).")
   Long snapshotEvery;
   @Option(names = "--checkpoint-every", paramLabel = "STEPS", description = "Steps between checkpoints; 0 = only at the end (default: " + TrainRequest.DEFAULT_CHECKPOINT_EVERY + "; kept in model.json, so --resume keeps it unless given).") Long checkpointEvery;
 

@@ -34,12 +34,14 @@ import diffuse.sampling.Prediction;
  *     and Compute-Optimal Training Beyond Fixed Training Durations", §3), so that a run trained at a
  *     constant rate for as long as it was useful can be finished on resume; null for none
  * @param cooldownEnd the run's last step, one before the cooldown's rate would reach 0; or null
+ * @param snapshotEvery steps between snapshots (exported copies kept in {@code snapshots/}); null or 0
+ *     for none (null also in runs recorded before it was kept)
  */
 public record TrainSettings(
     int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
     double gradClip, long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma,
     Long lrDecaySteps, Double pMean, Double pStd, java.util.List<Double> extraEmaDecays, Long cooldownStart,
-    Long cooldownEnd) {
+    Long cooldownEnd, Long snapshotEvery) {
 
   /** The defaults of {@code diffuse train}, the API and the builder: the one place they are written. */
   public static final int DEFAULT_BATCH_SIZE = 128;
@@ -118,6 +120,14 @@ public record TrainSettings(
     if (checkpointEvery != null && checkpointEvery < 0) {
       throw diffuse.api.DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
     }
+    if (snapshotEvery != null && snapshotEvery < 0) {
+      throw diffuse.api.DiffuseException.badValue("snapshotEvery", "snapshotEvery must be >= 0, got " + snapshotEvery);
+    }
+  }
+
+  /** Steps between snapshots (0: none). */
+  public long snapshotInterval() {
+    return snapshotEvery == null ? 0 : snapshotEvery;
   }
 
   /** Steps between periodic checkpoints (0: only at the end). */
@@ -184,6 +194,7 @@ public record TrainSettings(
     b.extraEmaDecays = extraEmaDecays;
     b.cooldownStart = cooldownStart;
     b.cooldownEnd = cooldownEnd;
+    b.snapshotEvery = snapshotEvery;
     return b;
   }
 
@@ -205,6 +216,7 @@ public record TrainSettings(
     private java.util.List<Double> extraEmaDecays;
     private Long cooldownStart;
     private Long cooldownEnd;
+    private Long snapshotEvery;
 
     private Builder() {}
 
@@ -228,10 +240,12 @@ public record TrainSettings(
     public Builder extraEmaDecays(java.util.List<Double> v) { extraEmaDecays = v; return this; }
     /** A linear cooldown to 0 after step {@code start}, reaching it at {@code end}; both null for none. */
     public Builder cooldown(Long start, Long end) { cooldownStart = start; cooldownEnd = end; return this; }
+    /** Steps between snapshots; null or 0 for none. */
+    public Builder snapshotEvery(Long v) { snapshotEvery = v == null || v == 0 ? null : v; return this; }
 
     public TrainSettings build() {
       return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery,
-          prediction, minSnrGamma, lrDecaySteps, pMean, pStd, extraEmaDecays, cooldownStart, cooldownEnd);
+          prediction, minSnrGamma, lrDecaySteps, pMean, pStd, extraEmaDecays, cooldownStart, cooldownEnd, snapshotEvery);
     }
   }
 

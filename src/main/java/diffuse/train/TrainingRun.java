@@ -83,8 +83,8 @@ public final class TrainingRun {
    * measured later against images seen (a scaling table). A snapshot that cannot be written is a
    * warning; training goes on. A snapshot is complete once its {@code model.json} and model card are
    * written: one that a crash left unwritten or half-written after its checkpoint is written when the
-   * run is resumed with the same {@code steps} (the interval is not recorded in model.json), from that
-   * checkpoint, which holds the same weights.
+   * run is resumed (with the interval model.json records, or with {@code steps} for runs recorded before
+   * it was kept), from that checkpoint, which holds the same weights.
    */
   public TrainingRun withSnapshots(long steps) {
     this.snapshotEvery = steps;
@@ -185,7 +185,9 @@ public final class TrainingRun {
           throw new TrainingException("cannot read the training state " + prefix + ": "
               + diffuse.api.DiffuseException.firstLine(e.getMessage()), e);
         }
-        if (snapshot(startStep)) {
+        // the snapshot due at the checkpoint's step, by the interval the run had when it wrote the checkpoint
+        Long had = stored.info().training().settings().snapshotEvery();
+        if ((had == null || had == snapshotEvery) && snapshot(startStep)) {
           log.message("wrote the snapshot of step " + startStep + ", which " + runDir.resolve(SNAPSHOTS)
               + " lacked (the run stopped before writing it)");
         }
