@@ -48,6 +48,7 @@ class GuidanceValueTest {
     // what a grid's title says
     assertEquals("guidance s = 1.5", Guidance.interval(0.3, 5).describeScale(1.5));
     assertEquals("autoguidance w = 2 by mnist-guide", Guidance.autoguidance("models/mnist-guide", null).describeScale(2));
+    assertEquals("autoguidance w = 2 by /", Guidance.autoguidance("/", null).describeScale(2), "a path without a name");
     assertEquals("autoguidance w = 2 by g + CFG 1.5 in σ (0.3, 5]", blend.describeScale(2.0));
     assertEquals("customGuidance", field(() -> Guidance.custom("Mine").withInterval(0, 1)));
   }

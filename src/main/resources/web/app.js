@@ -329,7 +329,7 @@ async function restore(png, name) {
   $("interval").value = g.interval ? g.interval.join(",") : "";
   const guideId = g.guideModel ? g.guideModel.split(/[\\/]/).pop() : "";
   $("guide").value = [...$("guide").options].some((o) => o.value === guideId) ? guideId : "";
-  $("guide-cfg").value = g.guideCfg !== undefined && g.guideCfg !== null ? g.guideCfg : "";
+  $("guide-cfg").value = $("guide").value !== "" && g.guideCfg !== undefined && g.guideCfg !== null ? g.guideCfg : "";
   if (s.rows.length > 1) {
     $("sweep-scales").value = [...new Set(s.rows.map((x) => x.guidance))].join(",");
     $("sweep-count").value = row.count;

@@ -74,7 +74,8 @@ public final class TrainService {
       throw DiffuseException.badValue("out", "out " + r.out() + " already holds a model; continue it with"
           + " train --resume " + r.out() + ", or choose another directory");
     }
-    TrainSettings settings = r.settings().toBuilder().snapshotEvery(r.snapshotEvery()).build();
+    TrainSettings settings = r.settings().toBuilder().snapshotEvery(r.snapshotEvery() == null ? 0L : r.snapshotEvery())
+        .build();
     DatasetSpec dspec = DatasetSpec.parse(r.dataset());
     Dataset full = Datasets.load(dspec, Datasets.Split.TRAIN, r.dataDir(), folderImageSize(dspec, r.imageSize()),
         listener);
@@ -132,11 +133,11 @@ public final class TrainService {
       info = info.withTraining(info.training().withSettings(
           info.training().settings().withCheckpointEvery(r.checkpointEvery())));
     }
-    long snapshots = info.training().settings().snapshotInterval();
-    if (r.snapshotEvery() != null && r.snapshotEvery() != snapshots) {
-      listener.message(r.snapshotEvery() == 0 ? "no snapshots from now on (the run had one every " + snapshots + " steps)"
-          : String.format("snapshots every %d steps from now on (the run had %s)", r.snapshotEvery(),
-              snapshots == 0 ? "none" : "one every " + snapshots));
+    Long snapshots = info.training().settings().snapshotEvery();
+    if (r.snapshotEvery() != null && !r.snapshotEvery().equals(snapshots)) {
+      String had = snapshots == null ? "recorded none" : snapshots == 0 ? "none" : "one every " + snapshots + " steps";
+      listener.message(r.snapshotEvery() == 0 ? "no snapshots from now on (the run had " + had + ")"
+          : String.format("snapshots every %d steps from now on (the run had %s)", r.snapshotEvery(), had));
       info = info.withTraining(info.training().withSettings(
           info.training().settings().toBuilder().snapshotEvery(r.snapshotEvery()).build()));
     }

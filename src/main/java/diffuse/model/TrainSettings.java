@@ -34,8 +34,8 @@ import diffuse.sampling.Prediction;
  *     and Compute-Optimal Training Beyond Fixed Training Durations", §3), so that a run trained at a
  *     constant rate for as long as it was useful can be finished on resume; null for none
  * @param cooldownEnd the run's last step, one before the cooldown's rate would reach 0; or null
- * @param snapshotEvery steps between snapshots (exported copies kept in {@code snapshots/}); null or 0
- *     for none (null also in runs recorded before it was kept)
+ * @param snapshotEvery steps between snapshots (exported copies kept in {@code snapshots/}), 0 for
+ *     none; null in runs recorded before it was kept (interval unknown, read as none)
  */
 public record TrainSettings(
     int batchSize, double learningRate, int warmupSteps, double pUncond, double emaDecay,
@@ -240,8 +240,8 @@ public record TrainSettings(
     public Builder extraEmaDecays(java.util.List<Double> v) { extraEmaDecays = v; return this; }
     /** A linear cooldown to 0 after step {@code start}, reaching it at {@code end}; both null for none. */
     public Builder cooldown(Long start, Long end) { cooldownStart = start; cooldownEnd = end; return this; }
-    /** Steps between snapshots; null or 0 for none. */
-    public Builder snapshotEvery(Long v) { snapshotEvery = v == null || v == 0 ? null : v; return this; }
+    /** Steps between snapshots, 0 for none; null for a run that did not record it. */
+    public Builder snapshotEvery(Long v) { snapshotEvery = v; return this; }
 
     public TrainSettings build() {
       return new TrainSettings(batchSize, learningRate, warmupSteps, pUncond, emaDecay, gradClip, seed, checkpointEvery,

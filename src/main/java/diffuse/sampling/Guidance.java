@@ -93,7 +93,8 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
     if (!isAutoguidance()) {
       return "guidance s = " + s;
     }
-    String name = java.nio.file.Path.of(guideModel).getFileName().toString();
+    java.nio.file.Path file = java.nio.file.Path.of(guideModel).getFileName();
+    String name = file == null ? guideModel : file.toString();
     String cfg = guideCfg == null ? "" : " + CFG " + ClassifierFreeGuidance.formatScale(guideCfg)
         + (interval == null ? "" : " in σ (" + ClassifierFreeGuidance.formatScale(interval.get(0)) + ", "
             + ClassifierFreeGuidance.formatScale(interval.get(1)) + "]");

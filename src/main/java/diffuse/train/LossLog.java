@@ -20,10 +20,14 @@ final class LossLog implements StepHook, AutoCloseable {
 
   private final java.nio.channels.FileChannel channel;
   private final java.io.Writer out;
+  private final Listener log;
 
-  private LossLog(java.nio.channels.FileChannel channel) {
+  private LossLog(java.nio.channels.FileChannel channel, Listener log) {
     this.channel = channel;
-    this.out = new BufferedWriter(java.nio.channels.Channels.newWriter(channel, StandardCharsets.UTF_8));
+    // an OutputStream over the channel writes every byte (it loops over short writes)
+    this.out = new BufferedWriter(new java.io.OutputStreamWriter(java.nio.channels.Channels.newOutputStream(channel),
+        StandardCharsets.UTF_8));
+    this.log = log;
   }
 
   /**
@@ -59,7 +63,7 @@ final class LossLog implements StepHook, AutoCloseable {
     } else {
       diffuse.io.AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
     }
-    return new LossLog(java.nio.channels.FileChannel.open(file, StandardOpenOption.APPEND, StandardOpenOption.WRITE));
+    return new LossLog(java.nio.channels.FileChannel.open(file, StandardOpenOption.APPEND, StandardOpenOption.WRITE), log);
   }
 
   @Override
@@ -70,10 +74,17 @@ final class LossLog implements StepHook, AutoCloseable {
     out.flush();
   }
 
-  /** Forces every row written so far to disk: called before a checkpoint, whose step the rows reach. */
+  /**
+   * Forces every row written so far to disk: called before a checkpoint, whose step the rows reach. A
+   * file system that cannot is a warning: the log is not part of the model, and the checkpoint goes on.
+   */
   void sync() throws IOException {
     out.flush();
-    channel.force(false);
+    try {
+      channel.force(false);
+    } catch (IOException | UnsupportedOperationException e) {
+      log.warning("could not force loss.csv to disk: " + e.getMessage() + "; training goes on");
+    }
   }
 
   @Override
