@@ -212,9 +212,10 @@ class TrainingRunTest {
    */
   @Test
   void aSnapshotThatACrashLeftUnwrittenIsWrittenOnResume() throws IOException {
-    TrainSettings s = fresh(0).training().settings().toBuilder().extraEmaDecays(List.of(0.5, 0.7)).build();
+    TrainSettings s = fresh(0).training().settings().toBuilder().extraEmaDecays(List.of(0.5, 0.7)).snapshotEvery(2L)
+        .build();
     ModelInfo info = fresh(0).withTraining(fresh(0).training().withSettings(s));
-    new TrainingRun(dir, info, DATA, false, 1, CPU, "test", log).withSnapshots(2).run(); // steps 1 to 4
+    new TrainingRun(dir, info, DATA, false, 1, CPU, "test", log).run(); // steps 1 to 4, snapshots at 2 and 4
     Path snaps = dir.resolve(TrainingRun.SNAPSHOTS);
     Path four = snaps.resolve("step-00000004"), gone = snaps.resolve("step-00000004-ema0.5"),
         half = snaps.resolve("step-00000004-ema0.7");
@@ -224,7 +225,7 @@ class TrainingRunTest {
     Files.writeString(four.resolve("marker"), "kept");
     diffuse.io.AtomicFiles.deleteTree(gone);
     Files.delete(half.resolve(diffuse.io.ModelCard.FILE)); // half-written: everything but the card
-    new TrainingRun(dir, ModelStore.open(dir).info(), DATA, true, 1, CPU, "test", log).withSnapshots(2).run();
+    new TrainingRun(dir, ModelStore.open(dir).info(), DATA, true, 1, CPU, "test", log).run();
     assertTrue(log().contains("wrote the snapshot of step 4, which " + snaps + " lacked"), log());
     assertEquals(0.5, ModelStore.open(gone).info().training().settings().emaDecay());
     assertEquals(0.7, ModelStore.open(half).info().training().settings().emaDecay());

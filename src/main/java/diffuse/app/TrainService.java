@@ -111,8 +111,7 @@ public final class TrainService {
         new ModelInfo.Data(dspec.toString(), data.size(), data.height(), data.width(), data.channels(),
             Arrays.stream(data.classCounts()).boxed().toList()),
         new ModelInfo.Training(settings, 0, 0, 0, 0, "", List.of()), null);
-    return new TrainingRun(r.out(), info, data, false, r.epochs(), device, command, listener)
-        .withSnapshots(settings.snapshotInterval());
+    return new TrainingRun(r.out(), info, data, false, r.epochs(), device, command, listener);
   }
 
   private static TrainingRun prepareResume(TrainRequest r, Device.Choice device, String command, Listener listener) {
@@ -162,8 +161,7 @@ public final class TrainService {
     // a run with a cooldown ends where the cooldown does (its rate is 0 there), whatever --epochs says below it
     Long end = info.training().settings().cooldownEnd();
     double epochs = end != null ? (double) end / (data.size() / info.training().settings().batchSize()) : r.epochs();
-    return new TrainingRun(r.resume(), info, data, true, epochs, device, command, listener)
-        .withSnapshots(info.training().settings().snapshotInterval());
+    return new TrainingRun(r.resume(), info, data, true, epochs, device, command, listener);
   }
 
   /** The last step of a run of {@code epochs}, as TrainingRun counts it: epochs × whole batches per epoch. */

@@ -38,6 +38,7 @@ public final class TrainingRun {
   private final boolean resume;
   private final double epochs;
   private final long checkpointEvery;
+  private final long snapshotEvery;
   private final Device.Choice device;
   private final String command;
   private final Listener log;
@@ -54,7 +55,8 @@ public final class TrainingRun {
   /**
    * @param runDir the model directory written to
    * @param info the model's description; its training step is where this run starts, and its
-   *     settings say how often to checkpoint ({@link TrainSettings#checkpointInterval})
+   *     settings say how often to checkpoint ({@link TrainSettings#checkpointInterval}) and to keep a
+   *     snapshot ({@link TrainSettings#snapshotInterval})
    * @param resume restore weights, Adam state and EMA from {@code info}'s checkpoint
    * @param epochs total passes over the data the model should have when the run ends
    */
@@ -66,30 +68,25 @@ public final class TrainingRun {
     this.resume = resume;
     this.epochs = epochs;
     this.checkpointEvery = info.training().settings().checkpointInterval();
+    this.snapshotEvery = info.training().settings().snapshotInterval();
     this.device = device;
     this.command = command;
     this.log = log;
   }
 
-  private long snapshotEvery;
-
   /** Where snapshots go: {@code snapshots/} in the run directory. */
   public static final String SNAPSHOTS = "snapshots";
 
-  /**
-   * At every multiple of {@code steps} (0: never) saves a checkpoint and keeps a copy of the model in
+  /*
+   * Snapshots: at every multiple of the settings' snapshotEvery (0: never) the run saves a checkpoint and keeps a copy of the model in
    * {@code snapshots/step-STEP} (and of each extra average in {@code snapshots/step-STEP-emaD}), as
    * {@code export} writes it: checkpoints replace each other, snapshots stay, so the metrics can be
    * measured later against images seen (a scaling table). A snapshot that cannot be written is a
    * warning; training goes on. A snapshot is complete once its {@code model.json} and model card are
    * written: one that a crash left unwritten or half-written after its checkpoint is written when the
-   * run is resumed (with the interval model.json records, or with {@code steps} for runs recorded before
+   * run is resumed (with the interval model.json records, or the one given for runs recorded before
    * it was kept), from that checkpoint, which holds the same weights.
    */
-  public TrainingRun withSnapshots(long steps) {
-    this.snapshotEvery = steps;
-    return this;
-  }
 
   /** Writes the snapshots of {@code step}, if it is a snapshot step, that are not complete; true if it wrote any. */
   private boolean snapshot(long step) {
