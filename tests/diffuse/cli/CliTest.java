@@ -796,7 +796,7 @@ class CliTest {
     Run fr = run("frontier", eval.toString(), eval2.toString(), "--out", plot.toString());
     assertEquals(0, fr.code(), fr.err());
     assertTrue(fr.out().contains("ddim 3 "), fr.out());
-    assertTrue(fr.out().contains("dpm++2m 3, interval (0.500, 50.0]"), fr.out());
+    assertTrue(fr.out().contains("dpm++2m 3, CFG in σ (0.5, 50]"), fr.out());
     assertTrue(Files.size(plot) > 1000);
     List<String> rows = Files.readAllLines(shared.resolve("frontier/f.csv"));
     assertEquals(1 + 4, rows.size(), rows.toString()); // header, two scales per method
@@ -808,7 +808,7 @@ class CliTest {
     assertTrue(Files.exists(grid.resolve("ddim-3/metrics.json")));
     assertTrue(Files.exists(grid.resolve("dpmpp2m-3-interval-0-5-50/metrics.json")));
     assertTrue(Files.size(grid.resolve("frontier.png")) > 1000);
-    assertTrue(g.out().contains("dpm++2m 3, interval (0.500, 50.0]"), g.out());
+    assertTrue(g.out().contains("dpm++2m 3, CFG in σ (0.5, 50]"), g.out());
     Run badMethod = run("evaluate", "--model", model.toString(), "--classifier", cls.toString(), "-n", "6",
         "--method", "ddim/3", "--method", "dpm++2m/3/interval=5", "--device", "cpu", "--out", grid.toString());
     assertEquals(2, badMethod.code(), badMethod.err());

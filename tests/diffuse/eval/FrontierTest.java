@@ -32,7 +32,7 @@ class FrontierTest {
     assertEquals(0.85, p.get(1).diversityRatio(), 1e-12);
     assertEquals(0.8, p.get(1).worstDiversityRatio(), 1e-12);
     assertTrue(Double.isNaN(p.get(0).kidRatio()) && !p.get(0).hasDistribution(), "no KID measured, none reported");
-    var img = Frontier.render("t", Map.of("a", p), 99.5, 1.5, 0.9);
+    var img = Frontier.render("t", Map.of("a", p), 99.5, 1.5, 0.9, 0.92);
     assertTrue(img.getWidth() > 1000 && img.getHeight() > 400);
   }
 
@@ -53,7 +53,10 @@ class FrontierTest {
     assertEquals(0.85, p.coverage(), 1e-12);
     assertEquals(0.80, p.worstCoverage(), 1e-12);
     assertEquals(1.0, p.density(), 1e-12);
-    var img = Frontier.render("t", Map.of("a", List.of(p)), 99.5, 1.5, 0.9);
+    assertEquals(0.94, Frontier.meanCoverage(base), 1e-12, "the coverage chart's reference: the real images' own");
+    assertTrue(Double.isNaN(Frontier.meanCoverage(List.of(new Evaluator.Metrics(0, "c0", null, 10, 1, 1, 1, 1, 1, 1)))),
+        "none where the real images were measured without it");
+    var img = Frontier.render("t", Map.of("a", List.of(p)), 99.5, 1.5, 0.9, 0.92);
     assertTrue(img.getHeight() > 800, "a second row of charts: KID and coverage against accuracy");
   }
 
@@ -74,7 +77,7 @@ class FrontierTest {
     assertTrue(p.hasDistribution());
     assertEquals(0.85, p.coverage(), 1e-12);
     assertEquals(0.1, p.worstKid(), 1e-12);
-    var img = Frontier.render("t", Map.of("a", List.of(p)), 99.5, 1.5, 0.9);
+    var img = Frontier.render("t", Map.of("a", List.of(p)), 99.5, 1.5, 0.9, 0.92);
     assertTrue(img.getHeight() > 800, "the coverage chart below");
     // a caption wider than the one chart below it widens its row rather than being cut off
     var row = TradeoffPlot.sideBySide("x".repeat(200), 15, new java.awt.image.BufferedImage(300, 100,

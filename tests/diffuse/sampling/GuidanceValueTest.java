@@ -46,7 +46,16 @@ class GuidanceValueTest {
     Guidance blend = Guidance.autoguidance("g", 1.5).withInterval(0.3, 5); // the blended CFG's interval
     assertEquals(Guidance.interval(0.3, 5).guider(), blend.ownGuider());
     // what a grid's title says
-    assertEquals("guidance s = 1.5", Guidance.interval(0.3, 5).describeScale(1.5));
+    assertEquals("guidance s = 1.5", Guidance.PLAIN.describeScale(1.5));
+    assertEquals("guidance s = 1.5 in σ (0.3, 5]", Guidance.interval(0.3, 5).describeScale(1.5));
+    assertEquals("guidance s = 3, rescale 0.7, negative 'digit 1'",
+        Guidance.PLAIN.withRescale(0.7).withNegative("digit 1").describeScale(3));
+    assertEquals("guidance s = 2, APG η 0 r 15", Guidance.PLAIN.withApg(0, 15.0).describeScale(2));
+    // the same words without the scale name an evaluation's method in frontier legends
+    assertEquals("CFG", Guidance.PLAIN.describe());
+    assertEquals("CFG in σ (0.3, 5]", Guidance.interval(0.3, 5).describe());
+    assertEquals("autoguidance by g + CFG 1.5 in σ (0.3, 5]", blend.describe());
+    assertEquals("Mine s = 2", Guidance.custom("Mine").describeScale(2));
     assertEquals("autoguidance w = 2 by mnist-guide", Guidance.autoguidance("models/mnist-guide", null).describeScale(2));
     assertEquals("autoguidance w = 2 by /", Guidance.autoguidance("/", null).describeScale(2), "a path without a name");
     assertEquals("autoguidance w = 2 by g + CFG 1.5 in σ (0.3, 5]", blend.describeScale(2.0));

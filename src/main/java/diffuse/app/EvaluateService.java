@@ -91,7 +91,7 @@ public final class EvaluateService {
       Json.writeAtomically(out.resolve("metrics.json"), json);
       String title = String.format("%s, %d samples per class and scale, %s %d steps%s%s", info.data().dataset(), count,
           spec.kind().id(), spec.steps(), spec.spacing() == diffuse.schedule.Spacing.LINSPACE ? "" : " " + spec.spacing(),
-          guidance == null ? "" : describe(guidance));
+          guidance == null ? "" : ", " + guidance.describe());
       Images.writePng(TradeoffPlot.render(title, report.rows(), report.baseline()), out.resolve("tradeoff.png"));
       var a = info.architecture();
       int perScale = labels.size();
@@ -107,8 +107,8 @@ public final class EvaluateService {
           rows.add(new Images.Row(info.labels().get(labels.get(li)), imgs));
         }
         String s = ClassifierFreeGuidance.formatScale(scales.get(si));
-        String how = guidance != null && guidance.isAutoguidance() ? "w = " : "guidance s = ";
-        Images.writePng(Images.grid(how + s + (guidance == null ? "" : describe(guidance)), rows, 8, 2),
+        Images.writePng(Images.grid((guidance == null ? diffuse.sampling.Guidance.PLAIN : guidance)
+            .describeScale(scales.get(si)), rows, 8, 2),
             out.resolve("samples-s" + s + ".png"));
       }
     }
@@ -152,37 +152,8 @@ public final class EvaluateService {
     SamplerSpec s = m.sampler();
     String method = s.kind().id() + " " + s.steps()
         + (s.spacing() == null || s.spacing() == SamplerSpec.defaultSpacing(s.kind()) ? "" : " " + s.spacing())
-        + (m.guidance() == null ? "" : describe(m.guidance()));
+        + (m.guidance() == null ? "" : ", " + m.guidance().describe());
     return new Stored(dir, method, m.n(), m.rows(), m.baseline());
-  }
-
-  /** ", interval (lo, hi], rescale φ, negative 'p'" for a plot title. */
-  static String describe(diffuse.sampling.Guidance g) {
-    StringBuilder sb = new StringBuilder();
-    String interval = g.interval() == null ? ""
-        : String.format(Locale.ROOT, "interval (%.3g, %.3g]", g.interval().get(0), g.interval().get(1));
-    if (g.interval() != null && g.guideModel() == null) {
-      sb.append(", ").append(interval);
-    }
-    if (g.rescale() != null) {
-      sb.append(", rescale ").append(g.rescale());
-    }
-    if (g.negative() != null) {
-      sb.append(", negative '").append(g.negative()).append('\'');
-    }
-    if (g.guideModel() != null) {
-      sb.append(", autoguidance by ").append(Path.of(g.guideModel()).getFileName());
-      if (g.guideCfg() != null) {
-        sb.append(" + CFG ").append(g.guideCfg()).append(interval.isEmpty() ? "" : " in " + interval);
-      }
-    }
-    if (g.apg() != null) {
-      sb.append(", APG η ").append(g.apg());
-      if (g.apgNorm() != null) {
-        sb.append(" r ").append(g.apgNorm());
-      }
-    }
-    return sb.toString();
   }
 
   /** The directory of the classifier that evaluates models of {@code dataset}: next to {@code modelsDir}'s models. */

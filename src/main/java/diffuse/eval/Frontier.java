@@ -87,6 +87,18 @@ public final class Frontier {
   }
 
   /**
+   * The coverage that a frontier's coverage chart is read against: the real test images' mean over their
+   * classes, measured at their own n (coverage falls with n, so a fixed goal such as 0.92 at n = 1,000
+   * says nothing at n = 200); NaN when they were measured without it.
+   */
+  public static double meanCoverage(List<Evaluator.Metrics> real) {
+    if (real == null || real.isEmpty() || !real.stream().allMatch(Evaluator.Metrics::hasDistribution)) {
+      return Double.NaN;
+    }
+    return real.stream().mapToDouble(Evaluator.Metrics::coverage).average().orElse(Double.NaN);
+  }
+
+  /**
    * Two charts side by side: mean accuracy (%) against mean FD/real and against mean diversity/real,
    * a curve per method with its scales marked, and the targets as dashed lines; below them, when
    * every point has them, accuracy against KID/real and against coverage.
@@ -95,25 +107,28 @@ public final class Frontier {
    * @param accuracyTarget accuracy (%) to draw as a dashed line; NaN for none
    * @param fdTarget FD ratio to draw as a dashed line; NaN for none
    * @param diversityTarget diversity ratio to draw as a dashed line; NaN for none
+   * @param coverageTarget coverage to draw as a dashed line, the real test images' own at the same n (coverage
+   *     falls with n, so a fixed figure such as the issue's 0.92 at n = 1,000 means nothing at n = 200); NaN for none
    */
   public static BufferedImage render(String title, Map<String, List<Point>> curves, double accuracyTarget,
-      double fdTarget, double diversityTarget) {
+      double fdTarget, double diversityTarget, double coverageTarget) {
     BufferedImage a = chart("Accuracy against Fréchet distance", "FD to the class / FD of real images (mean)",
-        curves, Point::fdRatio, accuracyTarget, fdTarget);
+        curves, Point::fdRatio, accuracyTarget, fdTarget, "target " + fdTarget + "×");
     BufferedImage b = chart("Accuracy against diversity", "diversity / real images' (mean)", curves,
-        Point::diversityRatio, accuracyTarget, diversityTarget);
+        Point::diversityRatio, accuracyTarget, diversityTarget, "target " + diversityTarget + "×");
     BufferedImage top = TradeoffPlot.sideBySide(title, 15, a, b);
     boolean distribution = curves.values().stream().allMatch(ps -> ps.stream().allMatch(Point::hasDistribution));
     if (!distribution) {
       return top;
     }
     BufferedImage d = chart("Accuracy against coverage (at equal accuracy, higher is better)",
-        "coverage, k = 5 (mean over classes)", curves, Point::coverage, accuracyTarget, 0.92);
+        "coverage, k = 5 (mean over classes)", curves, Point::coverage, accuracyTarget, coverageTarget,
+        String.format(java.util.Locale.ROOT, "real test images %.3f", coverageTarget));
     boolean ratios = curves.values().stream().allMatch(ps -> ps.stream().allMatch(p -> !Double.isNaN(p.kidRatio())));
     BufferedImage bottom = ratios
         ? TradeoffPlot.sideBySide("KID and coverage: figures that do not move with n", 15,
             chart("Accuracy against KID (at equal accuracy, lower is better)",
-                "KID / KID of the real test images (means over classes)", curves, Point::kidRatio, accuracyTarget, 2.0), d)
+                "KID / KID of the real test images (means over classes)", curves, Point::kidRatio, accuracyTarget, 2.0, "target 2×"), d)
         : TradeoffPlot.sideBySide("Coverage: a figure that does not move with n (no KID ratio: the real images' KID is 0"
             + " within its error)", 15, d);
     BufferedImage both = new BufferedImage(Math.max(top.getWidth(), bottom.getWidth()), top.getHeight() + bottom.getHeight(),
@@ -128,7 +143,7 @@ public final class Frontier {
   }
 
   private static BufferedImage chart(String title, String xTitle, Map<String, List<Point>> curves,
-      ToDoubleFunction<Point> x, double yTarget, double xTarget) {
+      ToDoubleFunction<Point> x, double yTarget, double xTarget, String xLabel) {
     XYChart chart = new XYChartBuilder().width(640).height(480).title(title).xAxisTitle(xTitle)
         .yAxisTitle("accuracy, % (mean over classes)").build();
     chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
@@ -159,7 +174,7 @@ public final class Frontier {
       t.setLineStyle(dashed);
     }
     if (!Double.isNaN(xTarget)) {
-      XYSeries t = chart.addSeries("target " + xTarget + "×", new double[] {xTarget, xTarget},
+      XYSeries t = chart.addSeries(xLabel, new double[] {xTarget, xTarget},
           new double[] {Math.min(yLo, yTarget), 100});
       t.setMarker(SeriesMarkers.NONE);
       t.setLineColor(new Color(30, 30, 200));

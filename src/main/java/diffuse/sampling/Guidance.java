@@ -85,20 +85,51 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
   }
 
   /**
-   * The scale as a grid title names it: "guidance s = 1.5", or for autoguidance "autoguidance w = 2 by
-   * GUIDE" with its blended CFG and that CFG's interval ("+ CFG 1.2 in σ (0.3, 5]").
+   * The method at a scale, as grid titles (CLI, server, {@code evaluate}) name it: "guidance s = 1.5",
+   * "guidance s = 1.5 in σ (0.3, 5], rescale 0.7", "autoguidance w = 2 by mnist-guide + CFG 1.2 in σ (0.3, 5]".
    */
   public String describeScale(double scale) {
-    String s = ClassifierFreeGuidance.formatScale(scale);
-    if (!isAutoguidance()) {
-      return "guidance s = " + s;
+    return name(ClassifierFreeGuidance.formatScale(scale));
+  }
+
+  /**
+   * The method without its scale, as frontier legends and plot titles name it: "CFG", "CFG in σ (0.3, 5],
+   * negative 'digit 1'", "autoguidance by mnist-guide + CFG 1.2 in σ (0.3, 5]", or a custom rule's class name.
+   */
+  public String describe() {
+    return name(null);
+  }
+
+  private String name(String scale) {
+    String at = scale == null ? "" : " = " + scale;
+    String in = interval == null ? "" : " in σ (" + ClassifierFreeGuidance.formatScale(interval.get(0)) + ", "
+        + ClassifierFreeGuidance.formatScale(interval.get(1)) + "]";
+    StringBuilder sb = new StringBuilder();
+    if (custom != null) {
+      sb.append(custom).append(scale == null ? "" : " s" + at);
+    } else if (isAutoguidance()) {
+      java.nio.file.Path file = java.nio.file.Path.of(guideModel).getFileName();
+      sb.append("autoguidance").append(scale == null ? "" : " w" + at).append(" by ")
+          .append(file == null ? guideModel : file.toString());
+      if (guideCfg != null) {
+        sb.append(" + CFG ").append(ClassifierFreeGuidance.formatScale(guideCfg)).append(in);
+      }
+    } else {
+      sb.append(scale == null ? "CFG" : "guidance s" + at).append(in);
     }
-    java.nio.file.Path file = java.nio.file.Path.of(guideModel).getFileName();
-    String name = file == null ? guideModel : file.toString();
-    String cfg = guideCfg == null ? "" : " + CFG " + ClassifierFreeGuidance.formatScale(guideCfg)
-        + (interval == null ? "" : " in σ (" + ClassifierFreeGuidance.formatScale(interval.get(0)) + ", "
-            + ClassifierFreeGuidance.formatScale(interval.get(1)) + "]");
-    return "autoguidance w = " + s + " by " + name + cfg;
+    if (rescale != null) {
+      sb.append(", rescale ").append(ClassifierFreeGuidance.formatScale(rescale));
+    }
+    if (negative != null) {
+      sb.append(", negative '").append(negative).append('\'');
+    }
+    if (apg != null) {
+      sb.append(", APG η ").append(ClassifierFreeGuidance.formatScale(apg));
+      if (apgNorm != null) {
+        sb.append(" r ").append(ClassifierFreeGuidance.formatScale(apgNorm));
+      }
+    }
+    return sb.toString();
   }
 
   /** Guidance only at noise levels in (lo, hi]. */
