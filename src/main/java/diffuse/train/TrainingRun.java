@@ -77,18 +77,16 @@ public final class TrainingRun {
   /** Where snapshots go: {@code snapshots/} in the run directory. */
   public static final String SNAPSHOTS = "snapshots";
 
-  /*
-   * Snapshots: at every multiple of the settings' snapshotEvery (0: never) the run saves a checkpoint and keeps a copy of the model in
-   * {@code snapshots/step-STEP} (and of each extra average in {@code snapshots/step-STEP-emaD}), as
-   * {@code export} writes it: checkpoints replace each other, snapshots stay, so the metrics can be
-   * measured later against images seen (a scaling table). A snapshot that cannot be written is a
-   * warning; training goes on. A snapshot is complete once its {@code model.json} and model card are
-   * written: one that a crash left unwritten or half-written after its checkpoint is written when the
-   * run is resumed (with the interval model.json records, or the one given for runs recorded before
-   * it was kept), from that checkpoint, which holds the same weights.
+  /**
+   * Writes the snapshots of {@code step}, if it is a snapshot step, that are not complete; true if it
+   * wrote any. At every multiple of the settings' snapshotEvery (0: never) the run saves a checkpoint and
+   * keeps a copy of the model in {@code snapshots/step-STEP} (and of each extra average in
+   * {@code snapshots/step-STEP-emaD}), as {@code export} writes it: checkpoints replace each other,
+   * snapshots stay, so the metrics can be measured later against images seen (a scaling table). A
+   * snapshot that cannot be written is a warning; training goes on. A snapshot is complete once its
+   * {@code model.json} and model card are written: one that a crash left unwritten or half-written after
+   * its checkpoint is written when the run is resumed, from that checkpoint, which holds the same weights.
    */
-
-  /** Writes the snapshots of {@code step}, if it is a snapshot step, that are not complete; true if it wrote any. */
   private boolean snapshot(long step) {
     if (snapshotEvery <= 0 || step % snapshotEvery != 0) {
       return false;
