@@ -311,6 +311,14 @@ class CliTest {
         "--steps", "3", "--device", "cpu", "--out", sweep.toString());
     assertEquals(0, sw.code(), sw.err());
     assertEquals(3, Json.read(shared.resolve("sweep.json"), Sidecar.class).rows().size());
+    // under autoguidance the rows are captioned by its w and the title names the guide
+    Path auto = shared.resolve("sweep-auto.png");
+    Run sa = run("sweep", "--model", model.toString(), "--prompt", "h", "--guidance", "1,2", "-n", "1",
+        "--steps", "2", "--guide-model", model.toString(), "--device", "cpu", "--out", auto.toString());
+    assertEquals(0, sa.code(), sa.err());
+    Sidecar.Grid g = Json.read(shared.resolve("sweep-auto.json"), Sidecar.class).grid();
+    assertEquals(List.of("w = 1", "w = 2"), g.labels());
+    assertTrue(g.title().contains(", autoguidance by " + model.getFileName() + ", same noise"), g.title());
   }
 
   /**
@@ -331,7 +339,7 @@ class CliTest {
     assertTrue(hash.matches("[0-9a-f]{10}"), hash);
     Sidecar side = Json.read(dir.resolve("grid.json"), Sidecar.class);
     assertEquals(hash, side.modelHash());
-    assertEquals(new Sidecar.Grid("guidance s = 2.5, dpm++2m 4 steps, seed 7", List.of("h → h", "v → v"), 2, 2),
+    assertEquals(new Sidecar.Grid("guidance s = 2.5, rescale 0.5, dpm++2m 4 steps, seed 7", List.of("h → h", "v → v"), 2, 2),
         side.grid());
     var text = diffuse.io.Images.pngText(Files.readAllBytes(grid));
     assertEquals(side, Json.fromJson(text.get("diffuse"), Sidecar.class), "the sidecar, inside the PNG");

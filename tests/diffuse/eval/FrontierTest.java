@@ -1,6 +1,7 @@
 package diffuse.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -58,6 +59,15 @@ class FrontierTest {
         "none where the real images were measured without it");
     var img = Frontier.render("t", Map.of("a", List.of(p)), 99.5, 1.5, 0.9, 0.92);
     assertTrue(img.getHeight() > 800, "a second row of charts: KID and coverage against accuracy");
+    // a missing target (NaN) draws no line of its own and leaves the other one whole
+    var chart = Frontier.xyChart("c", "x", Map.of("a", List.of(p)), Frontier.Point::coverage, 99.5, Double.NaN, "none");
+    assertFalse(chart.getSeriesMap().containsKey("none"));
+    double[] xs = chart.getSeriesMap().get("target accuracy 99.50 %").getXData();
+    assertEquals(0.85, xs[0], 1e-12);
+    assertEquals(0.85, xs[1], 1e-12);
+    chart = Frontier.xyChart("c", "x", Map.of("a", List.of(p)), Frontier.Point::coverage, Double.NaN, 0.94, "real");
+    assertFalse(chart.getSeriesMap().keySet().stream().anyMatch(k -> k.startsWith("target accuracy")));
+    assertTrue(Double.isFinite(chart.getSeriesMap().get("real").getYData()[0]), "the coverage line from the lowest accuracy");
   }
 
   /**

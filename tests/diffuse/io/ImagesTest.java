@@ -17,7 +17,7 @@ class ImagesTest {
   void aLongTitleWidensTheGridAndAShortOneDoesNot() {
     int plain = Images.grid(null, ONE, 8, 2).getWidth();
     assertEquals(plain, Images.grid("s = 2", ONE, 8, 2).getWidth(), "a short title keeps the grid's width");
-    String title = "w = 2, autoguidance by mnist-guide + CFG 1.2 in interval (0.300, 5.00]";
+    String title = "autoguidance w = 2 by mnist-guide + CFG 1.2 in σ (0.3, 5], dpm++2m 8 steps, seed 42";
     int wide = Images.grid(title, ONE, 8, 2).getWidth();
     assertTrue(wide > 3 * plain, plain + " → " + wide);
   }

@@ -56,6 +56,8 @@ class GuidanceValueTest {
     assertEquals("CFG in σ (0.3, 5]", Guidance.interval(0.3, 5).describe());
     assertEquals("autoguidance by g + CFG 1.5 in σ (0.3, 5]", blend.describe());
     assertEquals("Mine s = 2", Guidance.custom("Mine").describeScale(2));
+    assertEquals("w", blend.scaleSymbol(), "a sweep's rows under autoguidance are captioned w = …");
+    assertEquals("s", Guidance.interval(0.3, 5).scaleSymbol());
     assertEquals("autoguidance w = 2 by mnist-guide", Guidance.autoguidance("models/mnist-guide", null).describeScale(2));
     assertEquals("autoguidance w = 2 by /", Guidance.autoguidance("/", null).describeScale(2), "a path without a name");
     assertEquals("autoguidance w = 2 by g + CFG 1.5 in σ (0.3, 5]", blend.describeScale(2.0));

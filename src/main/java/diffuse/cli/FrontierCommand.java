@@ -71,8 +71,9 @@ final class FrontierCommand implements Callable<Integer> {
     List<diffuse.eval.Evaluator.Metrics> real = all.get(0).baseline();
     double realAccuracy = real == null || real.isEmpty() ? Double.NaN
         : 100 * real.stream().mapToDouble(diffuse.eval.Evaluator.Metrics::accuracy).average().orElse(Double.NaN);
-    // coverage falls with n, so its reference is the real test images' coverage at the same n, not a fixed figure
-    double realCoverage = Frontier.meanCoverage(real);
+    // coverage rises with n, so its reference is the real test images' coverage at the same n (none when the
+    // evaluations' n differ), not a fixed figure
+    double realCoverage = sameN ? Frontier.meanCoverage(real) : Double.NaN;
     Images.writePng(Frontier.render(t, curves, realAccuracy, 1.5, 0.9, realCoverage), out);
     String name = out.getFileName().toString();
     Path table = out.resolveSibling((name.endsWith(".png") ? name.substring(0, name.length() - 4) : name) + ".csv");

@@ -168,8 +168,9 @@ final class GenerateCommand implements Callable<Integer> {
       List<Images.Row> rows = write(samples, layout, 0, grid, command);
       if (animate != null) {
         List<List<float[]>> f = frames.frames();
-        writeAnimation(f, rows, spec, model.info().architecture().height(), model.info().architecture().width(),
-            model.info().architecture().channels());
+        writeAnimation(f, rows, spec, (samples.guidance() != null ? samples.guidance() : Guidance.PLAIN)
+            .describeScale(samples.rows().get(0).scale()), model.info().architecture().height(),
+            model.info().architecture().width(), model.info().architecture().channels());
         // FILE.gif.json, so it never replaces the sidecar of a PNG grid of the same name
         Path gifSidecar = animate.resolveSibling(animate.getFileName() + ".json");
         Json.writeAtomically(gifSidecar, samples.sidecar(command).withGrid(layout));
@@ -410,8 +411,8 @@ final class GenerateCommand implements Callable<Integer> {
     }
   }
 
-  private void writeAnimation(List<List<float[]>> frames, List<Images.Row> finalRows, SamplerSpec spec, int h, int w, int c)
-      throws IOException {
+  private void writeAnimation(List<List<float[]>> frames, List<Images.Row> finalRows, SamplerSpec spec, String how,
+      int h, int w, int c) throws IOException {
     List<BufferedImage> pictures = new ArrayList<>();
     int total = frames.size() - 1;
     for (int k = 0; k < frames.size(); k++) {
@@ -429,7 +430,7 @@ final class GenerateCommand implements Callable<Integer> {
       }
       String title = k == 0 ? "x_T: pure noise" : String.format("%s step %d of %d", spec.kind().id(),
           Math.min(spec.steps(), k * Math.max(1, (spec.steps() + 59) / 60)), spec.steps());
-      pictures.add(Images.grid(title + String.format(",  guidance s = %s", fmt(guidance)), rows, columns, pixelScale));
+      pictures.add(Images.grid(title + ",  " + how, rows, columns, pixelScale));
     }
     AtomicFiles.write(animate, diffuse.viz.Gif.encode(pictures, total > 30 ? 80 : 150, 2500));
   }

@@ -61,9 +61,10 @@ final class SweepCommand implements Callable<Integer> {
    */
   static Sidecar.Grid layout(Samples samples, long seed, int scale) {
     Samples.Row first = samples.rows().get(0);
-    String title = String.format("\"%s\" → %s; %s %d steps, seed %d, same noise in every row", first.prompt(),
-        first.labelName(), samples.spec().kind().id(), samples.spec().steps(), seed);
-    List<String> labels = samples.rows().stream().map(r -> "s = " + GenerateCommand.fmt(r.scale())).toList();
+    diffuse.sampling.Guidance g = samples.guidance() != null ? samples.guidance() : diffuse.sampling.Guidance.PLAIN;
+    String title = String.format("\"%s\" → %s; %s %d steps, seed %d%s, same noise in every row", first.prompt(),
+        first.labelName(), samples.spec().kind().id(), samples.spec().steps(), seed, g.isPlain() ? "" : ", " + g.describe());
+    List<String> labels = samples.rows().stream().map(r -> g.scaleSymbol() + " = " + GenerateCommand.fmt(r.scale())).toList();
     return new Sidecar.Grid(title, labels, Math.max(first.count(), 1), scale);
   }
 

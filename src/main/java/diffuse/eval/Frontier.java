@@ -39,7 +39,7 @@ public final class Frontier {
       double diversityRatio, double worstDiversityRatio, double kidRatio, double worstKid, double coverage,
       double worstCoverage, double density) {
 
-    /** True if the n-independent figures were measured. */
+    /** True if KID, coverage and density were measured (KID/real compares across n; coverage only at one n). */
     public boolean hasDistribution() {
       return !Double.isNaN(coverage);
     }
@@ -88,7 +88,7 @@ public final class Frontier {
 
   /**
    * The coverage that a frontier's coverage chart is read against: the real test images' mean over their
-   * classes, measured at their own n (coverage falls with n, so a fixed goal such as 0.92 at n = 1,000
+   * classes, measured at their own n (coverage rises with n, so a fixed goal such as 0.92 at n = 1,000
    * says nothing at n = 200); NaN when they were measured without it.
    */
   public static double meanCoverage(List<Evaluator.Metrics> real) {
@@ -108,7 +108,7 @@ public final class Frontier {
    * @param fdTarget FD ratio to draw as a dashed line; NaN for none
    * @param diversityTarget diversity ratio to draw as a dashed line; NaN for none
    * @param coverageTarget coverage to draw as a dashed line, the real test images' own at the same n (coverage
-   *     falls with n, so a fixed figure such as the issue's 0.92 at n = 1,000 means nothing at n = 200); NaN for none
+   *     rises with n, so a fixed figure such as the issue's 0.92 at n = 1,000 means nothing at n = 200); NaN for none
    */
   public static BufferedImage render(String title, Map<String, List<Point>> curves, double accuracyTarget,
       double fdTarget, double diversityTarget, double coverageTarget) {
@@ -126,10 +126,10 @@ public final class Frontier {
         String.format(java.util.Locale.ROOT, "real test images %.3f", coverageTarget));
     boolean ratios = curves.values().stream().allMatch(ps -> ps.stream().allMatch(p -> !Double.isNaN(p.kidRatio())));
     BufferedImage bottom = ratios
-        ? TradeoffPlot.sideBySide("KID and coverage: figures that do not move with n", 15,
+        ? TradeoffPlot.sideBySide("KID and coverage at equal accuracy (coverage against the real images' at the same n)", 15,
             chart("Accuracy against KID (at equal accuracy, lower is better)",
                 "KID / KID of the real test images (means over classes)", curves, Point::kidRatio, accuracyTarget, 2.0, "target 2×"), d)
-        : TradeoffPlot.sideBySide("Coverage: a figure that does not move with n (no KID ratio: the real images' KID is 0"
+        : TradeoffPlot.sideBySide("Coverage at equal accuracy, against the real images' at the same n (no KID ratio: the real images' KID is 0"
             + " within its error)", 15, d);
     BufferedImage both = new BufferedImage(Math.max(top.getWidth(), bottom.getWidth()), top.getHeight() + bottom.getHeight(),
         BufferedImage.TYPE_INT_RGB);
@@ -143,6 +143,12 @@ public final class Frontier {
   }
 
   private static BufferedImage chart(String title, String xTitle, Map<String, List<Point>> curves,
+      ToDoubleFunction<Point> x, double yTarget, double xTarget, String xLabel) {
+    return BitmapEncoder.getBufferedImage(xyChart(title, xTitle, curves, x, yTarget, xTarget, xLabel));
+  }
+
+  /** One chart: a curve per method, the targets (NaN: none) as dashed lines across the curves' range. */
+  static XYChart xyChart(String title, String xTitle, Map<String, List<Point>> curves,
       ToDoubleFunction<Point> x, double yTarget, double xTarget, String xLabel) {
     XYChart chart = new XYChartBuilder().width(640).height(480).title(title).xAxisTitle(xTitle)
         .yAxisTitle("accuracy, % (mean over classes)").build();
@@ -167,7 +173,8 @@ public final class Frontier {
     }
     BasicStroke dashed = new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 5f}, 0f);
     if (!Double.isNaN(yTarget)) {
-      XYSeries t = chart.addSeries(String.format(java.util.Locale.ROOT, "target accuracy %.2f %%", yTarget), new double[] {Math.min(lo, xTarget), Math.max(hi, xTarget)},
+      XYSeries t = chart.addSeries(String.format(java.util.Locale.ROOT, "target accuracy %.2f %%", yTarget),
+          Double.isNaN(xTarget) ? new double[] {lo, hi} : new double[] {Math.min(lo, xTarget), Math.max(hi, xTarget)},
           new double[] {yTarget, yTarget});
       t.setMarker(SeriesMarkers.NONE);
       t.setLineColor(new Color(200, 30, 30));
@@ -175,11 +182,11 @@ public final class Frontier {
     }
     if (!Double.isNaN(xTarget)) {
       XYSeries t = chart.addSeries(xLabel, new double[] {xTarget, xTarget},
-          new double[] {Math.min(yLo, yTarget), 100});
+          new double[] {Double.isNaN(yTarget) ? yLo : Math.min(yLo, yTarget), 100});
       t.setMarker(SeriesMarkers.NONE);
       t.setLineColor(new Color(30, 30, 200));
       t.setLineStyle(dashed);
     }
-    return BitmapEncoder.getBufferedImage(chart);
+    return chart;
   }
 }

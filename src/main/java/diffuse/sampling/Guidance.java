@@ -92,6 +92,11 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
     return name(ClassifierFreeGuidance.formatScale(scale));
   }
 
+  /** The letter its scale goes by in titles and row labels: w for autoguidance (Karras et al. 2024), s for CFG. */
+  public String scaleSymbol() {
+    return isAutoguidance() ? "w" : "s";
+  }
+
   /**
    * The method without its scale, as frontier legends and plot titles name it: "CFG", "CFG in σ (0.3, 5],
    * negative 'digit 1'", "autoguidance by mnist-guide + CFG 1.2 in σ (0.3, 5]", or a custom rule's class name.

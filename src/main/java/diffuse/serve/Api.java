@@ -404,14 +404,14 @@ final class Api implements AutoCloseable {
 
   /** The server's grid: a row per scale (captioned by the label for one), at most 8 images a line, magnified 3×. */
   private static Sidecar.Grid layout(Call c, Samples s) {
+    diffuse.sampling.Guidance g = s.guidance() != null ? s.guidance() : diffuse.sampling.Guidance.PLAIN;
     List<String> labels = new ArrayList<>();
     for (Samples.Row r : s.rows()) {
-      labels.add(c.scales().size() > 1 ? "s = " + fmt(r.scale()) : r.labelName());
+      labels.add(c.scales().size() > 1 ? g.scaleSymbol() + " = " + fmt(r.scale()) : r.labelName());
     }
     String title = String.format(Locale.ROOT, "\"%s\" → %s; %s %d steps, seed %d%s", c.prompt(),
         s.rows().get(0).labelName(), c.spec().kind().id(), c.spec().steps(), c.seed(),
-        c.scales().size() == 1 ? ", " + (s.guidance() != null ? s.guidance() : diffuse.sampling.Guidance.PLAIN)
-            .describeScale(c.scales().get(0)) : "");
+        c.scales().size() == 1 ? ", " + g.describeScale(c.scales().get(0)) : g.isPlain() ? "" : ", " + g.describe());
     return new Sidecar.Grid(title, labels, Math.min(8, c.n()), 3);
   }
 

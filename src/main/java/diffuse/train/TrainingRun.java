@@ -85,7 +85,8 @@ public final class TrainingRun {
    * snapshots stay, so the metrics can be measured later against images seen (a scaling table). A
    * snapshot that cannot be written is a warning; training goes on. A snapshot is complete once its
    * {@code model.json} and model card are written: one that a crash left unwritten or half-written after
-   * its checkpoint is written when the run is resumed, from that checkpoint, which holds the same weights.
+   * its checkpoint is written when the run is resumed (with the interval model.json records, or the one
+   * given for runs recorded before it was kept), from that checkpoint, which holds the same weights.
    */
   private boolean snapshot(long step) {
     if (snapshotEvery <= 0 || step % snapshotEvery != 0) {
