@@ -115,7 +115,14 @@ public final class EvaluateService {
   }
 
   /** An evaluation read back from its directory (metrics.json). */
-  public record Stored(Path dir, String method, int n, List<Evaluator.Metrics> rows, List<Evaluator.Metrics> baseline) {
+  public record Stored(Path dir, String model, String method, int n, List<Evaluator.Metrics> rows,
+      List<Evaluator.Metrics> baseline) {
+    /** The model's directory name ("" if the file does not say), which tells apart evaluations of several models. */
+    public String modelName() {
+      Path p = model == null || model.isEmpty() ? null : Path.of(model).getFileName();
+      return p == null ? "" : p.toString();
+    }
+
     /** Its frontier points, by scale. */
     public List<diffuse.eval.Frontier.Point> points() {
       return diffuse.eval.Frontier.of(rows, baseline);
@@ -123,7 +130,7 @@ public final class EvaluateService {
   }
 
   /** What metrics.json holds that {@link #read} needs. */
-  private record MetricsFile(SamplerSpec sampler, int n, List<Evaluator.Metrics> rows, List<Evaluator.Metrics> baseline,
+  private record MetricsFile(String model, SamplerSpec sampler, int n, List<Evaluator.Metrics> rows, List<Evaluator.Metrics> baseline,
       diffuse.sampling.Guidance guidance) {}
 
   /**
@@ -153,7 +160,7 @@ public final class EvaluateService {
     String method = s.kind().id() + " " + s.steps()
         + (s.spacing() == null || s.spacing() == SamplerSpec.defaultSpacing(s.kind()) ? "" : " " + s.spacing())
         + (m.guidance() == null ? "" : ", " + m.guidance().describe());
-    return new Stored(dir, method, m.n(), m.rows(), m.baseline());
+    return new Stored(dir, m.model(), method, m.n(), m.rows(), m.baseline());
   }
 
   /** The directory of the classifier that evaluates models of {@code dataset}: next to {@code modelsDir}'s models. */

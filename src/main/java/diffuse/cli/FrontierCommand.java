@@ -37,6 +37,15 @@ final class FrontierCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * A curve's legend: the method, after the model's name when the evaluations are of several models, and
+   * with its n when their n differ (FD ratios depend on n).
+   */
+  static String curveName(EvaluateService.Stored e, boolean sameN, boolean sameModel) {
+    return (sameModel || e.modelName().isEmpty() ? "" : e.modelName() + ": ") + e.method()
+        + (sameN ? "" : ", n = " + e.n());
+  }
+
   /** Reads the evaluations in {@code dirs}, prints their table and writes the plot and its .csv. */
   static void draw(List<Path> dirs, Path out, String title) throws java.io.IOException {
     AtomicFiles.checkWritable(out);
@@ -48,9 +57,10 @@ final class FrontierCommand implements Callable<Integer> {
         + " | KID/real | coverage (worst) | density");
     boolean sameN = all.stream().mapToInt(EvaluateService.Stored::n).distinct().count() == 1;
     int n = all.get(0).n();
+    boolean sameModel = all.stream().map(EvaluateService.Stored::modelName).distinct().count() == 1;
     for (EvaluateService.Stored e : all) {
       Path d = e.dir();
-      String method = sameN ? e.method() : e.method() + ", n = " + e.n(); // FD ratios depend on n
+      String method = curveName(e, sameN, sameModel);
       String name = curves.containsKey(method) ? method + " (" + d.getFileName() + ")" : method;
       curves.put(name, e.points());
       for (Frontier.Point p : e.points()) {
