@@ -74,9 +74,15 @@ class DiffusionModelTest {
   /** One progress report per step, a state per step with x and x̂_0 of the batch, and the rows asked for. */
   /** The shipped models carry the scale each was measured best at; a request without one samples at it. */
   @Test
-  void eachShippedModelSamplesAtItsOwnScale() {
+  void eachShippedModelSamplesAtItsOwnScale(@org.junit.jupiter.api.io.TempDir Path tmp) throws java.io.IOException {
     assertEquals(1.5, model.defaultGuidance());
-    try (DiffusionModel fashion = DiffusionModel.open(Path.of("models", "fashion-mnist"), RuntimeOptions.cpu(0))) {
+    try (DiffusionModel shipped = DiffusionModel.open(Path.of("models", "fashion-mnist"), RuntimeOptions.cpu(0))) {
+      assertEquals(1.5, shipped.defaultGuidance());
+    }
+    // a copy exported at another scale samples at that one, not at the library's default
+    Path copy = tmp.resolve("fashion-at-2");
+    diffuse.io.ModelStore.export(Path.of("models", "fashion-mnist"), copy, null, "test copy", 2.0);
+    try (DiffusionModel fashion = DiffusionModel.open(copy, RuntimeOptions.cpu(0))) {
       assertEquals(2.0, fashion.defaultGuidance());
       Generation g = fashion.generate(GenerationRequest.builder().prompt("shirt").count(1).steps(1).build());
       assertEquals(2.0, g.rows().get(0).guidance());

@@ -41,6 +41,9 @@ class BrowserTest {
 
   static WebServer server;
   static ChromeDriver browser;
+  /** Holds a copy of the Fashion model that samples at 2 by default, so that the slider visibly follows the model. */
+  @org.junit.jupiter.api.io.TempDir
+  static Path copies;
 
   @BeforeAll
   static void start() {
@@ -50,7 +53,14 @@ class BrowserTest {
           + " chromium-driver; .ci/run installs them)");
     }
     Assumptions.assumeTrue(installed, "headless Chromium is not installed (apt-get install chromium chromium-driver)");
-    server = new Serving(List.of(Path.of("models/mnist"), Path.of("models/mnist-guide"), Path.of("models/fashion-mnist")),
+    // the shipped Fashion model samples at 1.5 like the MNIST one; a copy at 2 shows the slider following the model
+    Path fashion = copies.resolve("fashion-mnist");
+    try {
+      diffuse.io.ModelStore.export(Path.of("models/fashion-mnist"), fashion, null, "test copy", 2.0);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    server = new Serving(List.of(Path.of("models/mnist"), Path.of("models/mnist-guide"), fashion),
         List.of(), "127.0.0.1", 0,
         64, 5, 64)
         .start(Device.CPU.resolve(0));

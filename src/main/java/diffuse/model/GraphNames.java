@@ -47,7 +47,7 @@ public final class GraphNames {
   /**
    * True if a SavedModel whose signature outputs {@code key} can be the network of a model that
    * predicts {@code p}: the key is {@link #outputName}(p), or {@link #OUTPUT_EPS}, which every
-   * SavedModel had before the key named the prediction (the shipped fashion-mnist v model's).
+   * SavedModel had before the key named the prediction (v models exported then, such as the Fashion-MNIST model shipped until 2026-12-07).
    */
   public static boolean outputMatches(String key, Prediction p) {
     return key.equals(outputName(p)) || key.equals(OUTPUT_EPS);
