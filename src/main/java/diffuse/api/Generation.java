@@ -70,8 +70,8 @@ public final class Generation {
   public BufferedImage grid(int columns, int scale) {
     List<Images.Row> r = new ArrayList<>();
     for (Row row : rows) {
-      r.add(new Images.Row(row.labelName() + ", " + (samples.guidance() != null ? samples.guidance()
-          : diffuse.sampling.Guidance.PLAIN).scaleSymbol() + " = " + row.guidance(), row.images()));
+      r.add(new Images.Row(row.labelName() + ", " + samples.guidanceOrPlain().scaleSymbol() + " = " + row.guidance(),
+          row.images()));
     }
     return Images.grid(null, r, columns, scale);
   }

@@ -35,6 +35,11 @@ public record Samples(String model, ModelInfo info, SamplerSpec spec, long seed,
     this(model, info, spec, seed, rows, seconds, guidance, null);
   }
 
+  /** How guidance was applied, {@link diffuse.sampling.Guidance#PLAIN} where the record holds null: for titles and labels. */
+  public diffuse.sampling.Guidance guidanceOrPlain() {
+    return guidance != null ? guidance : diffuse.sampling.Guidance.PLAIN;
+  }
+
   /**
    * One row: {@code count} images of one label at one scale.
    *

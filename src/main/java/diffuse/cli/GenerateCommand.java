@@ -15,7 +15,6 @@ import diffuse.io.ProgressBar;
 import diffuse.io.Sidecar;
 import diffuse.prompt.Prompts;
 import diffuse.sampling.Generator;
-import diffuse.sampling.Guidance;
 import diffuse.sampling.SamplerSpec;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -168,8 +167,8 @@ final class GenerateCommand implements Callable<Integer> {
       List<Images.Row> rows = write(samples, layout, 0, grid, command);
       if (animate != null) {
         List<List<float[]>> f = frames.frames();
-        writeAnimation(f, rows, spec, (samples.guidance() != null ? samples.guidance() : Guidance.PLAIN)
-            .describeScale(samples.rows().get(0).scale()), model.info().architecture().height(),
+        writeAnimation(f, rows, spec, samples.guidanceOrPlain().describeScale(samples.rows().get(0).scale()),
+            model.info().architecture().height(),
             model.info().architecture().width(), model.info().architecture().channels());
         // FILE.gif.json, so it never replaces the sidecar of a PNG grid of the same name
         Path gifSidecar = animate.resolveSibling(animate.getFileName() + ".json");
@@ -188,8 +187,7 @@ final class GenerateCommand implements Callable<Integer> {
    */
   static Sidecar.Grid layout(Samples samples, int prompts, long seed, int columns, int scale) {
     SamplerSpec spec = samples.spec();
-    var g = samples.guidance();
-    String how = (g != null ? g : Guidance.PLAIN).describeScale(samples.rows().get(0).scale());
+    String how = samples.guidanceOrPlain().describeScale(samples.rows().get(0).scale());
     String title = String.format("%s, %s %d steps, seed %d", how, spec.kind().id(), spec.steps(), seed);
     List<String> labels = samples.rows().stream().map(r -> prompts == 1 && r.prompt().equalsIgnoreCase(r.labelName())
         ? r.labelName() : r.prompt() + " → " + r.labelName()).toList();

@@ -61,7 +61,7 @@ final class SweepCommand implements Callable<Integer> {
    */
   static Sidecar.Grid layout(Samples samples, long seed, int scale) {
     Samples.Row first = samples.rows().get(0);
-    diffuse.sampling.Guidance g = samples.guidance() != null ? samples.guidance() : diffuse.sampling.Guidance.PLAIN;
+    diffuse.sampling.Guidance g = samples.guidanceOrPlain();
     String title = String.format("\"%s\" → %s; %s %d steps, seed %d%s, same noise in every row", first.prompt(),
         first.labelName(), samples.spec().kind().id(), samples.spec().steps(), seed, g.isPlain() ? "" : ", " + g.describe());
     List<String> labels = samples.rows().stream().map(r -> g.scaleSymbol() + " = " + GenerateCommand.fmt(r.scale())).toList();

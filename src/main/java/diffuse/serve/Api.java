@@ -404,7 +404,7 @@ final class Api implements AutoCloseable {
 
   /** The server's grid: a row per scale (captioned by the label for one), at most 8 images a line, magnified 3×. */
   private static Sidecar.Grid layout(Call c, Samples s) {
-    diffuse.sampling.Guidance g = s.guidance() != null ? s.guidance() : diffuse.sampling.Guidance.PLAIN;
+    diffuse.sampling.Guidance g = s.guidanceOrPlain();
     List<String> labels = new ArrayList<>();
     for (Samples.Row r : s.rows()) {
       labels.add(c.scales().size() > 1 ? g.scaleSymbol() + " = " + fmt(r.scale()) : r.labelName());
