@@ -574,6 +574,10 @@ class CliTest {
     Run imageModel = run("toy", "field", "--model", model.toString(), "--out", exact.toString());
     assertNotEquals(0, imageModel.code());
     assertTrue(imageModel.err().contains("image model"), imageModel.err());
+    Run noEpochs = run("toy", "train", "--epochs", "0", "--out", shared.resolve("pics/no-toy").toString());
+    assertEquals(2, noEpochs.code(), noEpochs.err());
+    assertEquals("diffuse toy train: error: --epochs must be > 0, not 0.0", noEpochs.err().strip(),
+        "the subcommand's whole name, and the field at fault");
 
     Path schedule = shared.resolve("pics/schedule.png");
     assertEquals(0, run("schedule", "--out", schedule.toString()).code());

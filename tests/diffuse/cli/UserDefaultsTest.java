@@ -43,6 +43,39 @@ class UserDefaultsTest {
   }
 
   @Test
+  void trainTakesOnlyTheMachineOptionsAndDiagnosticsOnlyTheirOwnKeys(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("defaults.properties");
+    Files.writeString(file, "steps=8\nbatch-size=16\nlr=0.5\nthreads=1\n");
+    UserDefaults d = new UserDefaults(Map.of("DIFFUSE_SEED", "42", "DIFFUSE_TRAIN_EPOCHS", "3"), file);
+    String[] args = {"train", "--dataset", "mnist", "--out", "r"};
+    CommandLine cli = Main.commandLine(List.of(args));
+    cli.setDefaultValueProvider(d);
+    cli.setCaseInsensitiveEnumValuesAllowed(true); // as Main.execute
+    cli.parseArgs(args);
+    TrainCommand t = cli.getSubcommands().get("train").getCommand();
+    assertNull(t.seed, "a run's seed comes from what was typed, not from DIFFUSE_SEED");
+    assertNull(t.epochs, "nor from DIFFUSE_TRAIN_EPOCHS");
+    assertNull(t.batchSize);
+    assertNull(t.lr);
+    assertEquals(1, t.deviceOptions.threads, "where it runs does come from the defaults");
+
+    String[] bench = {"bench", "train"};
+    CommandLine b = Main.commandLine(List.of(bench));
+    b.setDefaultValueProvider(d);
+    b.setCaseInsensitiveEnumValuesAllowed(true);
+    b.parseArgs(bench);
+    BenchCommand.Train bt = b.getSubcommands().get("bench").getSubcommands().get("train").getCommand();
+    assertEquals(60, bt.steps, "an unscoped steps=8 meant for sampling leaves the benchmark alone");
+    assertEquals(1, bt.device.threads);
+    CommandLine scoped = Main.commandLine(List.of(bench));
+    scoped.setDefaultValueProvider(new UserDefaults(Map.of("DIFFUSE_BENCH_TRAIN_STEPS", "7"), null));
+    scoped.setCaseInsensitiveEnumValuesAllowed(true);
+    scoped.parseArgs(bench);
+    assertEquals(7, ((BenchCommand.Train) scoped.getSubcommands().get("bench").getSubcommands().get("train")
+        .getCommand()).steps, "its own key does");
+  }
+
+  @Test
   void aDotFileInTheHomeDirectoryIsReadToo(@TempDir Path home) throws IOException {
     Files.writeString(home.resolve(".diffuse.properties"), "steps=2\n");
     assertEquals(home.resolve(".diffuse.properties"), UserDefaults.defaultsFile(Map.of(), home.toString()));

@@ -148,6 +148,12 @@ class ApiTest {
     assertEquals("[\"h\",\"v\"]", m.get("labels").toString());
     assertEquals(8, m.get("height").getAsInt());
     assertEquals(50, m.get("timesteps").getAsInt());
+    JsonObject steps = m.getAsJsonObject("samplerSteps"); // what the page puts in its steps field
+    assertEquals(50, steps.get("ddpm").getAsInt(), "DDPM: every step of the model's T");
+    assertEquals(25, steps.get("ddim").getAsInt());
+    assertEquals(10, steps.get("dpm++2m").getAsInt());
+    assertEquals(m.getAsJsonObject("defaults").get("steps").getAsInt(), steps.get(m.getAsJsonObject("defaults")
+        .get("sampler").getAsString()).getAsInt());
     JsonObject h = json(send("GET", "/api/health", null));
     assertEquals("ok", h.get("status").getAsString());
     assertTrue(h.getAsJsonObject("models").has("bars-model"));

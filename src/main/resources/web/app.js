@@ -61,7 +61,11 @@ function chooseModel() {
     o.value = /^[0-9]$/.test(label) ? "digit " + label : label;
     list.appendChild(o);
   }
+  // the server's limits and defaults, not the page's literals: a smaller --max-batch lowers n
   $("count").max = m.maxN;
+  $("sweep-count").max = m.maxN;
+  if (m.defaults && m.defaults.n !== undefined) $("count").value = Math.min(m.defaults.n, m.maxN);
+  $("sweep-count").value = Math.min(Number($("sweep-count").value), m.maxN);
   $("steps").max = m.timesteps;
   // each model samples at its own default scale (model.json); restore() sets a recorded one after this
   if (m.defaults && m.defaults.guidance !== undefined) {
@@ -359,9 +363,9 @@ $("guidance").addEventListener("input", () => {
   later("timer", 200, generate); // same seed: the same noise, only guidance changes
 });
 $("sampler").addEventListener("change", () => {
-  const all = state.current ? state.current.timesteps : 1000;
-  const v = $("sampler").value;
-  $("steps").value = v === "ddpm" ? all : Math.min(v === "dpm++2m" || v === "heun" ? 10 : 25, all);
+  const m = state.current;
+  const steps = m && m.samplerSteps ? m.samplerSteps[$("sampler").value] : undefined;
+  if (steps !== undefined) $("steps").value = steps; // the sampler's default steps, as the server publishes them
 });
 for (const id of ["toy-world", "toy-classes", "toy-class", "toy-guidance", "toy-t", "toy-paths"]) {
   $(id).addEventListener("input", () => {

@@ -49,8 +49,14 @@ public record ToyWorld(Denoiser net, int nullLabel, PointSet data, String name, 
    */
   public static ModelInfo train(ToyShapes.Shape shape, int classes, int points, double epochs, long seed,
       double pUncond, Path out, Device.Choice device, String command, diffuse.api.Listener listener) {
-    if (points < 256 || classes < 1 || !(epochs > 0)) {
-      throw DiffuseException.badValue("points", "points must be >= 256, classes >= 1 and epochs > 0");
+    if (points < 256) {
+      throw DiffuseException.badValue("points", "points must be >= 256, not " + points);
+    }
+    if (classes < 1) {
+      throw DiffuseException.badValue("classes", "classes must be >= 1, not " + classes);
+    }
+    if (!(epochs > 0)) {
+      throw DiffuseException.badValue("epochs", "epochs must be > 0, not " + epochs);
     }
     if (java.nio.file.Files.exists(out.resolve(ModelStore.MODEL_JSON))) {
       throw DiffuseException.badValue("out", "out " + out + " already holds a model; choose another directory");

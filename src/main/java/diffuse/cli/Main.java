@@ -26,7 +26,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: generate, sweep, train, info");
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a command ('diffuse --help' lists them all): generate, sweep, train, evaluate, serve, info");
   }
 
   /**
@@ -165,15 +165,15 @@ public final class Main implements Runnable {
     if (e instanceof DiffuseException d) {
       String message = d instanceof diffuse.app.TrainService.SettingsConflict c ? c.describe(Main::optionName)
           : asOptions(d);
-      err.println("diffuse " + cmd.getCommandName() + ": error: " + message);
+      err.println(cmd.getCommandSpec().qualifiedName() + ": error: " + message);
       err.flush();
       return d.code().exitCode();
     } else if (e instanceof IllegalArgumentException) {
-      err.println("diffuse " + cmd.getCommandName() + ": error: " + e.getMessage());
+      err.println(cmd.getCommandSpec().qualifiedName() + ": error: " + e.getMessage());
       err.flush();
       return 2;
     } else {
-      err.println("diffuse " + cmd.getCommandName() + ": internal error: " + e);
+      err.println(cmd.getCommandSpec().qualifiedName() + ": internal error: " + e);
       if (System.getenv("DIFFUSE_DEBUG") != null) {
         e.printStackTrace(err);
       } else {

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Serve a web page and a JSON API for generating, sweeping and exploring the field.",
         "", "Loads every model once. Concurrent requests for a model are merged into shared network runs",
-        "(dynamic batching); the API is described in the README (\"diffuse serve\")."})
+        "(dynamic batching); the API is described in docs/http-api.md."})
 final class ServeCommand implements Callable<Integer> {
   @Option(names = "--model", paramLabel = "DIR|NAME", description = "Image model to serve, a directory or a name as"
       + " generate --model takes it (repeatable; default: every shipped model, models/mnist first).")

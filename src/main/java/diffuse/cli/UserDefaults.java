@@ -14,20 +14,29 @@ import picocli.CommandLine;
  *
  * <ol>
  *   <li>the environment: {@code DIFFUSE_<COMMAND>_<OPTION>}, then {@code DIFFUSE_<OPTION>} (upper
- *       case, '-' as '_'): {@code DIFFUSE_GENERATE_STEPS=8}, {@code DIFFUSE_DEVICE=cpu},
+ *       case, '-' and '.' as '_'; a subcommand's COMMAND is {@code BENCH_TRAIN}): {@code DIFFUSE_GENERATE_STEPS=8}, {@code DIFFUSE_DEVICE=cpu},
  *       {@code DIFFUSE_MODEL=/data/models/mnist};
  *   <li>the defaults file, {@code $DIFFUSE_DEFAULTS}, else {@code ~/.diffuse.properties} if present,
  *       else {@code $XDG_CONFIG_HOME/diffuse/defaults.properties}
  *       (XDG_CONFIG_HOME defaults to {@code ~/.config}): keys {@code generate.steps} or
- *       {@code steps}, option names without the dashes;
+ *       {@code steps} ({@code bench.train.steps} for a subcommand), option names without the dashes;
  *   <li>the command's own default.
  * </ol>
  *
  * A value is read as if typed after its option, so a bad one fails as a typed one does. Help and
  * version flags take no defaults.
+ *
+ * <p>{@code train} takes only the options that describe the machine, not the run ({@link #MACHINE_OPTIONS}):
+ * a run's settings are recorded in its model.json and checked on {@code --resume}, so they come from
+ * what was typed, never from a variable set for {@code generate} ({@code DIFFUSE_SEED=42} would otherwise
+ * change a new run's seed unseen, and make a resume fail on a seed nobody typed). The diagnostic
+ * subcommands ({@code bench …}, {@code toy …}) take the same machine options and otherwise only keys
+ * scoped to them, since an unscoped {@code steps=8} meant for sampling would change what they measure.
  */
 final class UserDefaults implements CommandLine.IDefaultValueProvider {
   static final String FILE_ENV = "DIFFUSE_DEFAULTS";
+  /** The options every command takes from here: where and how it computes, not what. */
+  static final java.util.Set<String> MACHINE_OPTIONS = java.util.Set.of("device", "threads", "xla", "bf16", "data-dir");
   private final Map<String, String> env;
   private final Path file;
   private Properties properties;
@@ -68,10 +77,17 @@ final class UserDefaults implements CommandLine.IDefaultValueProvider {
       return null;
     }
     String option = o.longestName().replaceFirst("^-+", "");
-    String command = o.command() == null ? "" : o.command().name();
+    CommandLine.Model.CommandSpec spec = o.command();
+    boolean machine = MACHINE_OPTIONS.contains(option);
+    boolean diagnostic = spec != null && spec.parent() != null && spec.parent().parent() != null;
+    String command = spec == null ? "" : diagnostic ? spec.parent().name() + "." + spec.name() : spec.name();
+    if ("train".equals(command) && !diagnostic && !machine) {
+      return null;
+    }
+    boolean unscoped = machine || !diagnostic;
     String source = envName(command, option);
     String v = env.get(source);
-    if (v == null) {
+    if (v == null && unscoped) {
       source = envName("", option);
       v = env.get(source);
     }
@@ -79,7 +95,7 @@ final class UserDefaults implements CommandLine.IDefaultValueProvider {
       Properties p = properties();
       source = file + " (" + command + "." + option + ")";
       v = p.getProperty(command + "." + option);
-      if (v == null) {
+      if (v == null && unscoped) {
         source = file + " (" + option + ")";
         v = p.getProperty(option);
       }
@@ -99,7 +115,7 @@ final class UserDefaults implements CommandLine.IDefaultValueProvider {
   /** {@code DIFFUSE_GENERATE_BATCH_SIZE} for (generate, batch-size); {@code DIFFUSE_BATCH_SIZE} without a command. */
   static String envName(String command, String option) {
     String name = (command.isEmpty() ? "" : command + "_") + option;
-    return "DIFFUSE_" + name.toUpperCase(Locale.ROOT).replace('-', '_').replace('+', 'P');
+    return "DIFFUSE_" + name.toUpperCase(Locale.ROOT).replace('-', '_').replace('.', '_').replace('+', 'P');
   }
 
   /** Reads the defaults file now, so that a damaged one fails before any command starts. */

@@ -126,7 +126,9 @@ public final class Parameters {
         tensors.add(t);
         runner.feed(feeds.get(i), t).addTarget(assigns.get(i));
       }
-      runner.run();
+      try (Result ignored = runner.run()) {
+        // targets only: nothing fetched, but the Result is native and closed like every other
+      }
     } finally {
       tensors.forEach(Tensor::close);
     }

@@ -122,6 +122,11 @@ final class Api implements AutoCloseable {
           "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()),
           "n", Math.min(diffuse.api.Defaults.COUNT, s.batcher().maxBatch())));
       m.put("maxN", s.batcher().maxBatch());
+      Map<String, Integer> stepsBySampler = new java.util.LinkedHashMap<>();
+      for (diffuse.sampling.SamplerKind k : diffuse.sampling.SamplerKind.values()) {
+        stepsBySampler.put(k.id(), diffuse.sampling.SamplerSpec.defaultSteps(k, info.schedule().steps()));
+      }
+      m.put("samplerSteps", stepsBySampler);
       m.put("guides", guides(s));
       m.put("tradeoff", tradeoffPlot(s) != null ? "/api/models/" + s.id() + "/tradeoff.png" : null);
       out.add(m);

@@ -261,12 +261,14 @@ final class OpenApi {
         "guidance", map("type", "number"), "sampler", map("type", "string"), "steps", map("type", "integer"),
         "n", map("type", "integer")));
     Map<String, Object> image = object(List.of("id", "kind", "labels", "dataset", "height", "width", "channels",
-        "timesteps", "checkpoint", "modelHash", "defaults", "maxN", "guides", "tradeoff"), props(
+        "timesteps", "checkpoint", "modelHash", "defaults", "maxN", "samplerSteps", "guides", "tradeoff"), props(
         "id", map("type", "string"), "kind", map("const", "image"), "labels", strings(),
         "dataset", map("type", List.of("string", "null")), "height", count(), "width", count(), "channels", count(),
         "timesteps", count(), "checkpoint", map("type", List.of("string", "null")),
         "modelHash", map("type", "string", "description", "docs/model-format.md#settings-inside-a-png"),
         "defaults", defaults, "maxN", count(),
+        "samplerSteps", map("type", "object", "description", "each sampler's default steps for this model",
+            "additionalProperties", count()),
         "guides", map("type", "array", "items", map("type", "string"), "description",
             "served models that can guide this one by autoguidance (guideModel)"),
         "tradeoff", map("type", List.of("string", "null"), "description", "the evaluation plot's path, if any")));
