@@ -39,6 +39,38 @@ public final class Defaults {
   /** Images per network batch. */
   public static final int BATCH_SIZE = 64;
 
+  // Training: a new run's settings when a request (or `diffuse train`) gives none. A resumed run keeps its own.
+  /** Training: passes over the data. */
+  public static final double TRAIN_EPOCHS = 5;
+  /** Training: images per step. */
+  public static final int TRAIN_BATCH_SIZE = 128;
+  /** Training: Adam's peak learning rate. */
+  public static final double TRAIN_LR = 1e-3;
+  /** Training: steps of linear learning-rate warm-up. */
+  public static final int TRAIN_WARMUP = 200;
+  /** Training: probability that a label is replaced by the null label. */
+  public static final double TRAIN_P_UNCOND = 0.1;
+  /** Training: decay of the weight average that sampling uses. */
+  public static final double TRAIN_EMA_DECAY = 0.999;
+  /** Training: the global gradient-norm clip. */
+  public static final double TRAIN_GRAD_CLIP = 1.0;
+  /** Training: the seed of every random choice. */
+  public static final long TRAIN_SEED = 0;
+  /** Training: steps between checkpoints. */
+  public static final long TRAIN_CHECKPOINT_EVERY = 1000;
+  /** Training: diffusion steps T. */
+  public static final int TRAIN_TIMESTEPS = 1000;
+  /** Training: U-Net channels per resolution level. */
+  public static final java.util.List<Integer> TRAIN_WIDTHS = java.util.List.of(32, 64, 128);
+  /** Training: residual blocks per resolution level. */
+  public static final int TRAIN_RES_BLOCKS = 1;
+  /** Training: width of the time and class embedding. */
+  public static final int TRAIN_EMBED_DIM = 128;
+  /** Training: GroupNorm groups. */
+  public static final int TRAIN_GROUPS = 8;
+  /** Training: side that folder images are resized to. */
+  public static final int TRAIN_FOLDER_IMAGE_SIZE = 32;
+
   /**
    * This library's version: its jar manifest's Implementation-Version, or, run from classes, the
    * one the build wrote into {@code diffuse/version.properties}.

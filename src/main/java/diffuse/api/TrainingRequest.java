@@ -45,31 +45,31 @@ public final class TrainingRequest {
       this.b = b;
     }
 
-    /** Passes over the data the model should have had at the end (default 5). */
+    /** Passes over the data the model should have had at the end (default {@value Defaults#TRAIN_EPOCHS}). */
     public Builder epochs(double epochs) {
       b.epochs(epochs);
       return this;
     }
 
-    /** Images per step (default 128). */
+    /** Images per step (default {@value Defaults#TRAIN_BATCH_SIZE}). */
     public Builder batchSize(int n) {
       b.batchSize(n);
       return this;
     }
 
-    /** Adam's peak learning rate (default 1e-3). */
+    /** Adam's peak learning rate (default {@value Defaults#TRAIN_LR}). */
     public Builder learningRate(double lr) {
       b.lr(lr);
       return this;
     }
 
-    /** Seed of every random choice: same seed, same run (default 0). */
+    /** Seed of every random choice: same seed, same run (default {@value Defaults#TRAIN_SEED}). */
     public Builder seed(long seed) {
       b.seed(seed);
       return this;
     }
 
-    /** Steps between checkpoints, 0 = only at the end (default 1000). */
+    /** Steps between checkpoints, 0 = only at the end (default {@value Defaults#TRAIN_CHECKPOINT_EVERY}). */
     public Builder checkpointEvery(long steps) {
       b.checkpointEvery(steps);
       return this;
@@ -81,7 +81,7 @@ public final class TrainingRequest {
       return this;
     }
 
-    /** Side that folder images are resized to (folder data sets only; default 32). */
+    /** Side that folder images are resized to (folder data sets only; default {@value Defaults#TRAIN_FOLDER_IMAGE_SIZE}). */
     public Builder imageSize(int px) {
       b.imageSize(px);
       return this;
@@ -93,7 +93,7 @@ public final class TrainingRequest {
       return this;
     }
 
-    /** U-Net channels per resolution level (default 32, 64, 128). */
+    /** U-Net channels per resolution level (default {@link Defaults#TRAIN_WIDTHS}: 32, 64, 128). */
     public Builder widths(int... widths) {
       if (widths == null || widths.length == 0) {
         throw DiffuseException.badValue("widths", "widths must name at least one level");
@@ -102,31 +102,31 @@ public final class TrainingRequest {
       return this;
     }
 
-    /** Width of the time and class embedding (default 128). */
+    /** Width of the time and class embedding (default {@value Defaults#TRAIN_EMBED_DIM}). */
     public Builder embedDim(int d) {
       b.embedDim(d);
       return this;
     }
 
-    /** GroupNorm groups; must divide every width (default 8). */
+    /** GroupNorm groups; must divide every width (default {@value Defaults#TRAIN_GROUPS}). */
     public Builder groups(int g) {
       b.groups(g);
       return this;
     }
 
-    /** Diffusion steps T of the linear schedule (default 1000). */
+    /** Diffusion steps T of the linear schedule (default {@value Defaults#TRAIN_TIMESTEPS}). */
     public Builder timesteps(int t) {
       b.timesteps(t);
       return this;
     }
 
-    /** Probability that a label is replaced by the null label (default 0.1). */
+    /** Probability that a label is replaced by the null label (default {@value Defaults#TRAIN_P_UNCOND}). */
     public Builder pUncond(double p) {
       b.pUncond(p);
       return this;
     }
 
-    /** Decay of the weight average used for sampling (default 0.999). */
+    /** Decay of the weight average used for sampling (default {@value Defaults#TRAIN_EMA_DECAY}). */
     public Builder emaDecay(double d) {
       b.emaDecay(d);
       return this;
@@ -138,13 +138,13 @@ public final class TrainingRequest {
       return this;
     }
 
-    /** Steps of linear learning-rate warm-up (default 200). */
+    /** Steps of linear learning-rate warm-up (default {@value Defaults#TRAIN_WARMUP}). */
     public Builder warmup(int steps) {
       b.warmup(steps);
       return this;
     }
 
-    /** The global gradient-norm clip (default 1). */
+    /** The global gradient-norm clip (default {@value Defaults#TRAIN_GRAD_CLIP}). */
     public Builder gradClip(double norm) {
       b.gradClip(norm);
       return this;
@@ -159,7 +159,7 @@ public final class TrainingRequest {
       return this;
     }
 
-    /** Residual blocks per resolution level (default 1). */
+    /** Residual blocks per resolution level (default {@value Defaults#TRAIN_RES_BLOCKS}). */
     public Builder resBlocks(int n) {
       b.resBlocks(n);
       return this;

@@ -24,23 +24,23 @@ public record TrainRequest(
     Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma, Boolean cosineDecay,
     Boolean scaleShiftNorm, Double pMean, Double pStd, List<Double> extraEma, Long snapshotEvery, Long cooldown) {
 
-  public static final double DEFAULT_EPOCHS = 5;
+  public static final double DEFAULT_EPOCHS = diffuse.api.Defaults.TRAIN_EPOCHS;
   public static final int DEFAULT_BATCH_SIZE = TrainSettings.DEFAULT_BATCH_SIZE;
   public static final double DEFAULT_LR = TrainSettings.DEFAULT_LR;
   public static final int DEFAULT_WARMUP = TrainSettings.DEFAULT_WARMUP;
   public static final double DEFAULT_P_UNCOND = TrainSettings.DEFAULT_P_UNCOND;
   public static final double DEFAULT_EMA_DECAY = TrainSettings.DEFAULT_EMA_DECAY;
   public static final double DEFAULT_GRAD_CLIP = TrainSettings.DEFAULT_GRAD_CLIP;
-  public static final long DEFAULT_SEED = 0;
+  public static final long DEFAULT_SEED = diffuse.api.Defaults.TRAIN_SEED;
   public static final long DEFAULT_CHECKPOINT_EVERY = TrainSettings.DEFAULT_CHECKPOINT_EVERY;
   public static final ScheduleKind DEFAULT_SCHEDULE = ScheduleKind.LINEAR;
-  public static final int DEFAULT_TIMESTEPS = 1000;
-  public static final List<Integer> DEFAULT_WIDTHS = List.of(32, 64, 128);
-  public static final int DEFAULT_RES_BLOCKS = 1;
-  public static final int DEFAULT_EMBED_DIM = 128;
-  public static final int DEFAULT_GROUPS = 8;
+  public static final int DEFAULT_TIMESTEPS = diffuse.api.Defaults.TRAIN_TIMESTEPS;
+  public static final List<Integer> DEFAULT_WIDTHS = diffuse.api.Defaults.TRAIN_WIDTHS;
+  public static final int DEFAULT_RES_BLOCKS = diffuse.api.Defaults.TRAIN_RES_BLOCKS;
+  public static final int DEFAULT_EMBED_DIM = diffuse.api.Defaults.TRAIN_EMBED_DIM;
+  public static final int DEFAULT_GROUPS = diffuse.api.Defaults.TRAIN_GROUPS;
   /** Side that folder images are resized to when no image size is given. */
-  public static final int DEFAULT_FOLDER_IMAGE_SIZE = 32;
+  public static final int DEFAULT_FOLDER_IMAGE_SIZE = diffuse.api.Defaults.TRAIN_FOLDER_IMAGE_SIZE;
 
   public TrainRequest {
     widths = widths == null ? null : List.copyOf(widths);

@@ -44,12 +44,12 @@ public record TrainSettings(
     Long cooldownEnd, Long snapshotEvery) {
 
   /** The defaults of {@code diffuse train}, the API and the builder: the one place they are written. */
-  public static final int DEFAULT_BATCH_SIZE = 128;
-  public static final double DEFAULT_LR = 1e-3;
-  public static final int DEFAULT_WARMUP = 200;
-  public static final double DEFAULT_P_UNCOND = 0.1;
-  public static final double DEFAULT_EMA_DECAY = 0.999;
-  public static final double DEFAULT_GRAD_CLIP = 1.0;
+  public static final int DEFAULT_BATCH_SIZE = diffuse.api.Defaults.TRAIN_BATCH_SIZE;
+  public static final double DEFAULT_LR = diffuse.api.Defaults.TRAIN_LR;
+  public static final int DEFAULT_WARMUP = diffuse.api.Defaults.TRAIN_WARMUP;
+  public static final double DEFAULT_P_UNCOND = diffuse.api.Defaults.TRAIN_P_UNCOND;
+  public static final double DEFAULT_EMA_DECAY = diffuse.api.Defaults.TRAIN_EMA_DECAY;
+  public static final double DEFAULT_GRAD_CLIP = diffuse.api.Defaults.TRAIN_GRAD_CLIP;
 
   /** EDM's P_mean and P_std (Karras et al. 2022, Table 1). */
   public static final double EDM_P_MEAN = -1.2, EDM_P_STD = 1.2;
@@ -68,7 +68,7 @@ public record TrainSettings(
   }
 
   /** The checkpoint interval of runs that did not record one: the CLI's default then and now. */
-  public static final long DEFAULT_CHECKPOINT_EVERY = 1000;
+  public static final long DEFAULT_CHECKPOINT_EVERY = diffuse.api.Defaults.TRAIN_CHECKPOINT_EVERY;
 
   public TrainSettings {
     require(batchSize >= 1, "batchSize", "batchSize must be >= 1, got " + batchSize);
