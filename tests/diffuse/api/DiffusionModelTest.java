@@ -49,6 +49,14 @@ class DiffusionModelTest {
     } else {
       assertTrue(DiffusionModel.device(bf16).bf16());
     }
+    // likewise a GPU asked for where the build or the machine has none: this API's field, not --device
+    RuntimeOptions gpu = new RuntimeOptions(RuntimeOptions.Device.GPU, 0, RuntimeOptions.Precision.FP32);
+    if (!diffuse.runtime.CudaLibraries.gpuBuild()) {
+      DiffuseException g = assertThrows(DiffuseException.class, () -> DiffusionModel.device(gpu));
+      assertEquals("device", g.field());
+      assertTrue(g.getMessage().startsWith("device GPU was asked for but none is usable: ")
+          && g.getMessage().endsWith("; or use RuntimeOptions.Device.CPU") && !g.getMessage().contains("--"), g.getMessage());
+    }
     // a training request fails at build(), naming the field as this API spells it
     DiffuseException lr = assertThrows(DiffuseException.class,
         () -> TrainingRequest.newRun("mnist", Path.of("runs/x")).learningRate(-1).build());

@@ -59,7 +59,14 @@ public final class DiffusionModel implements AutoCloseable {
 
   /** The session options of {@code runtime}. */
   static Device.Choice device(RuntimeOptions runtime) {
-    Device.Choice c = Device.valueOf(runtime.device().name()).resolve(runtime.threads());
+    Device.Choice c;
+    try {
+      c = Device.valueOf(runtime.device().name()).resolve(runtime.threads());
+    } catch (Device.UnavailableException e) { // the CLI's --device gpu is this API's Device.GPU
+      throw new DiffuseException(e.code(), "device", "device GPU" + e.getMessage()
+          .replaceFirst("^a GPU was asked for \\(--device gpu\\)", " was asked for")
+          .replace("; or use --device cpu", "; or use RuntimeOptions.Device.CPU"), null);
+    }
     if (runtime.precision() != RuntimeOptions.Precision.BF16) {
       return c;
     }
