@@ -79,11 +79,10 @@ class DiffusionModelTest {
     assertTrue(unknown.getMessage().contains("7"), unknown.getMessage()); // lists the labels
   }
 
-  /** One progress report per step, a state per step with x and x̂_0 of the batch, and the rows asked for. */
   /** The shipped models carry the scale each was measured best at; a request without one samples at it. */
   @Test
   void eachShippedModelSamplesAtItsOwnScale(@org.junit.jupiter.api.io.TempDir Path tmp) throws java.io.IOException {
-    assertEquals(1.5, model.defaultGuidance());
+    assertEquals(1.25, model.defaultGuidance());
     try (DiffusionModel shipped = DiffusionModel.open(Path.of("models", "fashion-mnist"), RuntimeOptions.cpu(0))) {
       assertEquals(1.5, shipped.defaultGuidance());
     }
@@ -102,10 +101,11 @@ class DiffusionModelTest {
   /** An evaluation told no scales measures the model's own beside the usual ones, so it shows what generate gives. */
   @Test
   void anEvaluationMeasuresTheModelsOwnScale() {
-    assertEquals(List.of(0.0, 1.0, 1.5, 2.0, 3.0, 5.0), Defaults.evaluateScales(model.defaultGuidance()));
+    assertEquals(List.of(0.0, 1.0, 1.25, 2.0, 3.0, 5.0), Defaults.evaluateScales(model.defaultGuidance()));
     assertEquals(List.of(0.0, 1.0, 2.0, 3.0, 5.0), Defaults.evaluateScales(2.0));
   }
 
+  /** One progress report per step, a state per step with x and x̂_0 of the batch, and the rows asked for. */
   @Test
   void theListenerSeesEveryStepAndTheRowsComeInOrder() {
     List<StepState> states = new ArrayList<>();

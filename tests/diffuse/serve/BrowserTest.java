@@ -53,7 +53,7 @@ class BrowserTest {
           + " chromium-driver; .ci/run installs them)");
     }
     Assumptions.assumeTrue(installed, "headless Chromium is not installed (apt-get install chromium chromium-driver)");
-    // the shipped Fashion model samples at 1.5 like the MNIST one; a copy at 2 shows the slider following the model
+    // the shipped Fashion model samples at 1.5, the MNIST one at 1.25; a copy at 2 shows the slider following the model
     Path fashion = copies.resolve("fashion-mnist");
     try {
       diffuse.io.ModelStore.export(Path.of("models/fashion-mnist"), fashion, null, "test copy", 2.0);
@@ -166,7 +166,7 @@ class BrowserTest {
     assertTrue(sidecar.contains("\"guideModel\"") && sidecar.contains("mnist-guide"), sidecar);
     assertTrue(sidecar.replaceAll("\\s", "").contains("\"guideCfg\":1.2"), sidecar);
     assertTrue(sidecar.replaceAll("\\s", "").contains("\"interval\":[0.3,5]"), sidecar);
-    assertTrue(sidecar.contains("autoguidance w = 1.5 by mnist-guide + CFG 1.2 in σ (0.3, 5]"), sidecar);
+    assertTrue(sidecar.contains("autoguidance w = 1.25 by mnist-guide + CFG 1.2 in σ (0.3, 5]"), sidecar);
     // cleared, then restored from the PNG
     new org.openqa.selenium.support.ui.Select(id("guide")).selectByValue("");
     id("guide-cfg").clear();
@@ -234,13 +234,13 @@ class BrowserTest {
     assertEquals("digit 7", browser.findElements(By.cssSelector("#labels option")).get(7).getAttribute("value"));
     assertTrue(id("model").getText().contains("mnist"));
     // the slider starts at the chosen model's own scale (its model.json), and follows the model
-    assertEquals("1.5", id("guidance-value").getText());
+    assertEquals("1.25", id("guidance-value").getText());
     var model = new org.openqa.selenium.support.ui.Select(id("model"));
     model.selectByValue("fashion-mnist");
     assertEquals("2", id("guidance-value").getText());
     assertEquals("2", id("guidance").getAttribute("value"));
     model.selectByValue("mnist");
-    assertEquals("1.5", id("guidance-value").getText());
+    assertEquals("1.25", id("guidance-value").getText());
 
     // count every preview the stream delivers
     js("window.previews = 0; new MutationObserver(() => window.previews++)"
@@ -278,10 +278,10 @@ class BrowserTest {
     waitUpTo(20).until(d -> id("status").getText().contains("(guidanceInterval)"));
     id("interval").clear();
 
-    // the slider: one notch right, s = 1.5 → 1.75, the same noise drawn again
+    // the slider: one notch right, s = 1.25 → 1.5, the same noise drawn again
     id("guidance").sendKeys(Keys.ARROW_RIGHT);
-    assertEquals("1.75", id("guidance-value").getText());
-    waitUpTo(60).until(d -> id("preview-caption").getText().contains("s = 1.75"));
+    assertEquals("1.5", id("guidance-value").getText());
+    waitUpTo(60).until(d -> id("preview-caption").getText().contains("s = 1.5"));
     String again = browser.findElements(By.cssSelector("#grid img.sample")).get(0).getAttribute("src");
     assertNotEquals(first, again, "moving the slider changed nothing");
     assertEquals(8, browser.findElements(By.cssSelector("#grid img.sample")).size());

@@ -9,9 +9,10 @@ public final class Defaults {
   /** Images per scale of a sweep ({@code diffuse sweep}, {@code POST /api/sweep}): one grid line each. */
   public static final int SWEEP_COUNT = 8;
   /**
-   * Guidance scale: with the shipped MNIST model and the default sampler, the smallest at which the
-   * samples are recognised at least as often as real test digits and no digit below 99 % of the time,
-   * at the most coverage and diversity of the scales that do (docs/journal/2026-12-06-quality.md).
+   * Guidance scale of a model whose {@code model.json} records none ({@code sampling.guidance}, written
+   * by {@code export --guidance}). Each shipped model records the scale measured best for it at the
+   * default sampler (MNIST 1.25, Fashion-MNIST 1.5: docs/sampling.md); this value is the former MNIST
+   * model's, a moderate scale for a model nobody has measured.
    */
   public static final double GUIDANCE = 1.5;
   /** Sampler: DPM-Solver++(2M) (Lu et al. 2022), 10 trailing steps. */

@@ -16,12 +16,7 @@ import java.util.List;
  * @param sampling sampler, steps, seed, batch size
  */
 public record GenerateRequest(List<String> prompts, List<Double> scales, int count, SamplingRequest sampling) {
-  /**
-   * Default guidance scale of a model that records none of its own ({@link diffuse.api.Defaults#GUIDANCE}), chosen with the default sampler
-   * (DPM-Solver++(2M), 10 trailing steps) from the evaluation of the shipped MNIST model at n = 1,000
-   * per digit: s = 1.5 is the smallest scale at which the samples are recognised at least as often as
-   * real test digits, no digit below 99 %; larger scales cost coverage, diversity and KID.
-   */
+  /** Guidance scale of a model that records none of its own: {@link diffuse.api.Defaults#GUIDANCE}. */
   public static final double DEFAULT_GUIDANCE = diffuse.api.Defaults.GUIDANCE;
 
   public GenerateRequest {
