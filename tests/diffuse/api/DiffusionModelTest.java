@@ -44,7 +44,7 @@ class DiffusionModelTest {
     if (flags != null && !flags.contains("avx512_bf16") && !flags.contains("amx_bf16")) {
       DiffuseException p = assertThrows(DiffuseException.class, () -> DiffusionModel.device(bf16));
       assertEquals("precision", p.field());
-      assertTrue(p.getMessage().startsWith("precision BF16 needs a CPU with bf16") && p.getMessage().endsWith("use FP32"),
+      assertTrue(p.getMessage().startsWith("precision BF16: bf16 needs a CPU with bf16") && p.getMessage().endsWith("use FP32"),
           p.getMessage());
     } else {
       assertTrue(DiffusionModel.device(bf16).bf16());
@@ -54,7 +54,7 @@ class DiffusionModelTest {
     if (!diffuse.runtime.CudaLibraries.gpuBuild()) {
       DiffuseException g = assertThrows(DiffuseException.class, () -> DiffusionModel.device(gpu));
       assertEquals("device", g.field());
-      assertTrue(g.getMessage().startsWith("device GPU was asked for but none is usable: ")
+      assertTrue(g.getMessage().startsWith("device GPU: no GPU is usable: ")
           && g.getMessage().endsWith("; or use RuntimeOptions.Device.CPU") && !g.getMessage().contains("--"), g.getMessage());
     }
     // a training request fails at build(), naming the field as this API spells it

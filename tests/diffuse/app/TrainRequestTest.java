@@ -1,5 +1,6 @@
 package diffuse.app;
 
+import diffuse.api.Defaults;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -55,7 +56,7 @@ class TrainRequestTest {
     assertNull(r.widths());
     assertNull(r.checkpointEvery());
     TrainRequest fresh = TrainRequest.newRun("mnist", Path.of("runs/y")).widths(List.of(8, 16)).build();
-    assertEquals(TrainRequest.DEFAULT_EPOCHS, fresh.epochs());
+    assertEquals(Defaults.TRAIN_EPOCHS, fresh.epochs());
     assertEquals(List.of(8, 16), fresh.widths());
   }
 
@@ -71,7 +72,7 @@ class TrainRequestTest {
 
   @Test
   void folderImageSizeOnlyForFolders() {
-    assertEquals(TrainRequest.DEFAULT_FOLDER_IMAGE_SIZE,
+    assertEquals(Defaults.TRAIN_FOLDER_IMAGE_SIZE,
         TrainService.folderImageSize(diffuse.data.DatasetSpec.parse("mnist"), null));
     assertEquals(16, TrainService.folderImageSize(diffuse.data.DatasetSpec.parse("folder:/tmp/x"), 16));
     assertEquals("imageSize", fails(() -> TrainService.folderImageSize(diffuse.data.DatasetSpec.parse("mnist"), 16)).field());

@@ -479,7 +479,21 @@ class CliTest {
     assertNotEquals(0, unwritable.code());
     assertTrue(unwritable.err().contains("cannot write"), unwritable.err());
     assertFalse(Files.exists(out));
-    for (Run r : List.of(unknown, nan, missing, unwritable)) {
+    // a device this machine cannot give: the option as typed, the reason, the way out (the tests run on the CPU build)
+    Run gpu = run("generate", "--model", model.toString(), "--prompt", "h", "--device", "gpu", "--out", out.toString());
+    assertNotEquals(0, gpu.code());
+    assertTrue(gpu.err().contains("--device gpu: no GPU is usable: ") && gpu.err().contains("; or use --device cpu"),
+        gpu.err());
+    var flags = diffuse.runtime.Device.cpuFlags();
+    boolean hasBf16 = flags != null && (flags.contains("avx512_bf16") || flags.contains("amx_bf16"));
+    Run bf16 = run("generate", "--model", model.toString(), "--prompt", "h", "--device", hasBf16 ? "gpu" : "cpu",
+        "--bf16", "--out", out.toString());
+    assertNotEquals(0, bf16.code());
+    assertTrue(hasBf16 ? bf16.err().contains("--device gpu: ")
+        : bf16.err().contains("--bf16: bf16 needs a CPU with bf16 instructions") && bf16.err().contains("; leave --bf16 off"),
+        bf16.err());
+    assertFalse(Files.exists(out));
+    for (Run r : List.of(unknown, nan, missing, unwritable, gpu, bf16)) {
       assertFalse(r.err().contains("\tat "), "stack trace: " + r.err());
     }
   }

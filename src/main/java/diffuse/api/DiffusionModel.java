@@ -62,19 +62,17 @@ public final class DiffusionModel implements AutoCloseable {
     Device.Choice c;
     try {
       c = Device.valueOf(runtime.device().name()).resolve(runtime.threads());
-    } catch (Device.UnavailableException e) { // the CLI's --device gpu is this API's Device.GPU
-      throw new DiffuseException(e.code(), "device", "device GPU" + e.getMessage()
-          .replaceFirst("^a GPU was asked for \\(--device gpu\\)", " was asked for")
-          .replace("; or use --device cpu", "; or use RuntimeOptions.Device.CPU"), null);
+    } catch (Device.UnavailableException e) {
+      throw new DiffuseException(e.code(), "device",
+          "device GPU: " + e.getMessage() + "; or use RuntimeOptions.Device.CPU", null);
     }
     if (runtime.precision() != RuntimeOptions.Precision.BF16) {
       return c;
     }
     try {
       return c.withBf16(Device.cpuFlags());
-    } catch (DiffuseException e) { // the CLI's --bf16 is this API's precision BF16
-      throw DiffuseException.badValue("precision", "precision BF16" + e.getMessage().replaceFirst("^--bf16", "")
-          .replace("leave --bf16 off", "use FP32"));
+    } catch (DiffuseException e) {
+      throw DiffuseException.badValue("precision", "precision BF16: " + e.getMessage() + "; use FP32");
     }
   }
 

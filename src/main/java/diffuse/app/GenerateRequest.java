@@ -16,9 +16,6 @@ import java.util.List;
  * @param sampling sampler, steps, seed, batch size
  */
 public record GenerateRequest(List<String> prompts, List<Double> scales, int count, SamplingRequest sampling) {
-  /** Guidance scale of a model that records none of its own: {@link diffuse.api.Defaults#GUIDANCE}. */
-  public static final double DEFAULT_GUIDANCE = diffuse.api.Defaults.GUIDANCE;
-
   public GenerateRequest {
     if (prompts == null || prompts.isEmpty()) {
       throw DiffuseException.badValue("prompt", "prompt is missing: name what to draw, e.g. \"digit 7\"");

@@ -29,11 +29,7 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
    * at 25 steps (accuracy, Fréchet distance, diversity at n = 500 per digit) in 40 % of the network
    * calls.
    */
-  public static final SamplerKind DEFAULT_SAMPLER = SamplerKind.DPMPP_2M;
-  /** {@link #DEFAULT_SAMPLER} as users type it. */
-  public static final String DEFAULT_SAMPLER_NAME = diffuse.api.Defaults.SAMPLER;
-  /** Default images per network batch. */
-  public static final int DEFAULT_BATCH_SIZE = diffuse.api.Defaults.BATCH_SIZE;
+  public static final SamplerKind DEFAULT_SAMPLER = SamplerKind.parse(diffuse.api.Defaults.SAMPLER);
 
   public SamplingRequest {
     if (sampler == null) {
@@ -47,7 +43,7 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
 
   /** The default sampler at its default steps and spacing, clipping on, seed 0. */
   public static SamplingRequest defaults() {
-    return new SamplingRequest(SamplerSpec.of(DEFAULT_SAMPLER), 0, DEFAULT_BATCH_SIZE);
+    return new SamplingRequest(SamplerSpec.of(DEFAULT_SAMPLER), 0, diffuse.api.Defaults.BATCH_SIZE);
   }
 
   /**

@@ -1,5 +1,6 @@
 package diffuse.app;
 
+import diffuse.api.Defaults;
 import diffuse.api.DiffuseException;
 import diffuse.model.TrainSettings;
 import diffuse.sampling.Prediction;
@@ -24,23 +25,7 @@ public record TrainRequest(
     Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma, Boolean cosineDecay,
     Boolean scaleShiftNorm, Double pMean, Double pStd, List<Double> extraEma, Long snapshotEvery, Long cooldown) {
 
-  public static final double DEFAULT_EPOCHS = diffuse.api.Defaults.TRAIN_EPOCHS;
-  public static final int DEFAULT_BATCH_SIZE = TrainSettings.DEFAULT_BATCH_SIZE;
-  public static final double DEFAULT_LR = TrainSettings.DEFAULT_LR;
-  public static final int DEFAULT_WARMUP = TrainSettings.DEFAULT_WARMUP;
-  public static final double DEFAULT_P_UNCOND = TrainSettings.DEFAULT_P_UNCOND;
-  public static final double DEFAULT_EMA_DECAY = TrainSettings.DEFAULT_EMA_DECAY;
-  public static final double DEFAULT_GRAD_CLIP = TrainSettings.DEFAULT_GRAD_CLIP;
-  public static final long DEFAULT_SEED = diffuse.api.Defaults.TRAIN_SEED;
-  public static final long DEFAULT_CHECKPOINT_EVERY = TrainSettings.DEFAULT_CHECKPOINT_EVERY;
   public static final ScheduleKind DEFAULT_SCHEDULE = ScheduleKind.LINEAR;
-  public static final int DEFAULT_TIMESTEPS = diffuse.api.Defaults.TRAIN_TIMESTEPS;
-  public static final List<Integer> DEFAULT_WIDTHS = diffuse.api.Defaults.TRAIN_WIDTHS;
-  public static final int DEFAULT_RES_BLOCKS = diffuse.api.Defaults.TRAIN_RES_BLOCKS;
-  public static final int DEFAULT_EMBED_DIM = diffuse.api.Defaults.TRAIN_EMBED_DIM;
-  public static final int DEFAULT_GROUPS = diffuse.api.Defaults.TRAIN_GROUPS;
-  /** Side that folder images are resized to when no image size is given. */
-  public static final int DEFAULT_FOLDER_IMAGE_SIZE = diffuse.api.Defaults.TRAIN_FOLDER_IMAGE_SIZE;
 
   public TrainRequest {
     widths = widths == null ? null : List.copyOf(widths);
@@ -73,7 +58,7 @@ public record TrainRequest(
       // (a resumed run's given values are compared with its record instead: TrainService.SettingsConflict)
       settings(batchSize, lr, warmup, pUncond, emaDecay, gradClip, seed, checkpointEvery, prediction, minSnrGamma,
           extraEma, pMean, pStd);
-      checkNetwork(or(widths, DEFAULT_WIDTHS), resBlocks, embedDim, or(groups, DEFAULT_GROUPS), widths != null);
+      checkNetwork(or(widths, Defaults.TRAIN_WIDTHS), resBlocks, embedDim, or(groups, Defaults.TRAIN_GROUPS), widths != null);
       if (dataset == null) {
         throw DiffuseException.badValue("dataset", "dataset is required (mnist, fashion-mnist or folder:PATH),"
             + " or the run to resume");
@@ -98,10 +83,10 @@ public record TrainRequest(
   private static TrainSettings settings(Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay,
       Double gradClip, Long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma, List<Double> extraEma,
       Double pMean, Double pStd) {
-    TrainSettings s = TrainSettings.builder().batchSize(or(batchSize, DEFAULT_BATCH_SIZE)).learningRate(or(lr, DEFAULT_LR))
-        .warmupSteps(or(warmup, DEFAULT_WARMUP)).pUncond(or(pUncond, DEFAULT_P_UNCOND))
-        .emaDecay(or(emaDecay, DEFAULT_EMA_DECAY)).gradClip(or(gradClip, DEFAULT_GRAD_CLIP)).seed(or(seed, DEFAULT_SEED))
-        .checkpointEvery(or(checkpointEvery, DEFAULT_CHECKPOINT_EVERY)).prediction(prediction).minSnrGamma(minSnrGamma)
+    TrainSettings s = TrainSettings.builder().batchSize(or(batchSize, Defaults.TRAIN_BATCH_SIZE)).learningRate(or(lr, Defaults.TRAIN_LR))
+        .warmupSteps(or(warmup, Defaults.TRAIN_WARMUP)).pUncond(or(pUncond, Defaults.TRAIN_P_UNCOND))
+        .emaDecay(or(emaDecay, Defaults.TRAIN_EMA_DECAY)).gradClip(or(gradClip, Defaults.TRAIN_GRAD_CLIP)).seed(or(seed, Defaults.TRAIN_SEED))
+        .checkpointEvery(or(checkpointEvery, Defaults.TRAIN_CHECKPOINT_EVERY)).prediction(prediction).minSnrGamma(minSnrGamma)
         .extraEmaDecays(extraEma).build();
     return pMean == null && pStd == null ? s
         : s.withLogNormalNoise(or(pMean, TrainSettings.EDM_P_MEAN), or(pStd, TrainSettings.EDM_P_STD));
@@ -160,7 +145,7 @@ public record TrainRequest(
     private Path dataDir;
     private Integer imageSize;
     private Integer limit;
-    private double epochs = DEFAULT_EPOCHS;
+    private double epochs = Defaults.TRAIN_EPOCHS;
     private Integer batchSize;
     private Double lr;
     private Integer warmup;

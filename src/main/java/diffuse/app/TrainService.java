@@ -1,5 +1,6 @@
 package diffuse.app;
 
+import diffuse.api.Defaults;
 import diffuse.data.Dataset;
 import diffuse.data.DatasetSpec;
 import diffuse.data.Datasets;
@@ -102,11 +103,11 @@ public final class TrainService {
       settings = settings.withCooldown(total - r.cooldown(), total);
     }
     UNetConfig arch = new UNetConfig(data.height(), data.width(), data.channels(), data.numClasses(),
-        or(r.widths(), TrainRequest.DEFAULT_WIDTHS), or(r.resBlocks(), TrainRequest.DEFAULT_RES_BLOCKS),
-        or(r.embedDim(), TrainRequest.DEFAULT_EMBED_DIM), or(r.groups(), TrainRequest.DEFAULT_GROUPS),
+        or(r.widths(), Defaults.TRAIN_WIDTHS), or(r.resBlocks(), Defaults.TRAIN_RES_BLOCKS),
+        or(r.embedDim(), Defaults.TRAIN_EMBED_DIM), or(r.groups(), Defaults.TRAIN_GROUPS),
         Boolean.TRUE.equals(r.scaleShiftNorm()));
     ModelInfo info = new ModelInfo(ModelInfo.FORMAT, arch, null,
-        new ModelInfo.Schedule(or(r.schedule(), TrainRequest.DEFAULT_SCHEDULE), or(r.timesteps(), TrainRequest.DEFAULT_TIMESTEPS)),
+        new ModelInfo.Schedule(or(r.schedule(), TrainRequest.DEFAULT_SCHEDULE), or(r.timesteps(), Defaults.TRAIN_TIMESTEPS)),
         data.labelNames(), arch.nullLabel(),
         new ModelInfo.Data(dspec.toString(), data.size(), data.height(), data.width(), data.channels(),
             Arrays.stream(data.classCounts()).boxed().toList()),
@@ -268,7 +269,7 @@ public final class TrainService {
   /** The side folder images are resized to; an image size with MNIST-style data is an error, not ignored. */
   public static int folderImageSize(DatasetSpec spec, Integer given) {
     if (given == null) {
-      return TrainRequest.DEFAULT_FOLDER_IMAGE_SIZE;
+      return Defaults.TRAIN_FOLDER_IMAGE_SIZE;
     }
     if (spec.kind() != DatasetSpec.Kind.FOLDER) {
       throw DiffuseException.badValue("imageSize", "imageSize applies to folder:PATH data sets only; " + spec

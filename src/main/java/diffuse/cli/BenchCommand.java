@@ -185,7 +185,7 @@ final class BenchCommand {
             diffuse.api.Listener.NONE); // warm-up
         for (SamplerSpec spec : specs) {
           long s0 = System.nanoTime();
-          loaded.generator().sample(7, GenerateCommand.DEFAULT_GUIDANCE, spec, 1, 0, count, diffuse.api.Listener.NONE);
+          loaded.generator().sample(7, diffuse.api.Defaults.GUIDANCE, spec, 1, 0, count, diffuse.api.Listener.NONE);
           double sec = (System.nanoTime() - s0) / 1e9;
           System.out.printf("%s %4d steps, batch %d (doubled for guidance): %.2f s = %.3f s/image, %.1f ms/step%n",
               spec.kind().id(), spec.steps(), count, sec, sec / count, 1000 * sec / spec.steps());

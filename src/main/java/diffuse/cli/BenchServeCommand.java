@@ -52,7 +52,7 @@ final class BenchServeCommand implements Callable<Integer> {
       description = "Sampler of both the offline baseline and the requests (default: generate's, ${DEFAULT-VALUE}).")
   String sampler;
   @Option(names = "--steps", paramLabel = "N", description = "Sampler steps (default: the sampler's own, as for generate).") Integer steps;
-  @Option(names = "--guidance", defaultValue = "" + GenerateRequest.DEFAULT_GUIDANCE, paramLabel = "S") double guidance;
+  @Option(names = "--guidance", defaultValue = "" + diffuse.api.Defaults.GUIDANCE, paramLabel = "S") double guidance;
   @Option(names = "--requests", defaultValue = "0", paramLabel = "R", description = "Soak mode: R requests in a row from one client.") int requests;
   @Option(names = "--max-batch", defaultValue = "" + Serving.DEFAULT_MAX_BATCH, paramLabel = "N") int maxBatch;
   @Option(names = "--max-wait-ms", defaultValue = "" + Serving.DEFAULT_MAX_WAIT_MS, paramLabel = "MS") long maxWait;
@@ -91,9 +91,9 @@ final class BenchServeCommand implements Callable<Integer> {
     int total = clients * count;
     try (LoadedModel m = LoadedModel.load(stored, choice)) {
       SamplingRequest s = new SamplingRequest(new diffuse.sampling.SamplerSpec(SamplerKind.parse(sampler), steps, 0, true), 1,
-          SamplingRequest.DEFAULT_BATCH_SIZE);
+          diffuse.api.Defaults.BATCH_SIZE);
       GenerateService.generate(m, new GenerateRequest(List.of(m.info().labels().get(0)), List.of(guidance),
-          Math.min(total, SamplingRequest.DEFAULT_BATCH_SIZE), s), Listener.NONE); // warm-up
+          Math.min(total, diffuse.api.Defaults.BATCH_SIZE), s), Listener.NONE); // warm-up
       double best = 0;
       for (int rep = 0; rep < 2; rep++) {
         long t0 = System.nanoTime();
@@ -102,7 +102,7 @@ final class BenchServeCommand implements Callable<Integer> {
         best = Math.max(best, total / ((System.nanoTime() - t0) / 1e9));
       }
       System.out.printf(Locale.ROOT, "offline generate: %d images in batches of %d: %.1f images/s (best of 2)%n", total,
-          SamplingRequest.DEFAULT_BATCH_SIZE, best);
+          diffuse.api.Defaults.BATCH_SIZE, best);
       return best;
     }
   }

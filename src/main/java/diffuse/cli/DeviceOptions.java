@@ -29,8 +29,20 @@ final class DeviceOptions {
     if (threads < 0) {
       throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
     }
-    Device.Choice c = device.resolve(threads);
-    c = bf16 ? c.withBf16(Device.cpuFlags()) : c;
+    Device.Choice c;
+    try {
+      c = device.resolve(threads);
+    } catch (Device.UnavailableException e) {
+      throw new diffuse.api.DiffuseException(e.code(), "device",
+          "--device " + device.name().toLowerCase(java.util.Locale.ROOT) + ": " + e.getMessage() + "; or use --device cpu", null);
+    }
+    if (bf16) {
+      try {
+        c = c.withBf16(Device.cpuFlags());
+      } catch (diffuse.api.DiffuseException e) {
+        throw diffuse.api.DiffuseException.badValue("bf16", "--bf16: " + e.getMessage() + "; leave --bf16 off");
+      }
+    }
     return xla ? c.withXla() : c;
   }
 }

@@ -40,7 +40,6 @@ import picocli.CommandLine.Spec;
       "s = 0 is unconditional, s = 1 plain conditional, s > 1 guided (the CFG paper's w is s − 1).",
       "Writes a PNG grid (a labelled row per prompt) or one PNG per sample, each with a JSON sidecar."})
 final class GenerateCommand implements Callable<Integer> {
-  static final double DEFAULT_GUIDANCE = GenerateRequest.DEFAULT_GUIDANCE;
 
   static final class PromptSource {
     @Option(names = "--prompt", paramLabel = "TEXT", description = "What to draw, e.g. \"digit 7\". Repeatable.")
@@ -64,7 +63,7 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--guidance", paramLabel = "S",
       description = "Guidance scale s: 0 unconditional, 1 conditional, >1 guided (default: the model's own, kept in"
-          + " its model.json, else " + DEFAULT_GUIDANCE + ").")
+          + " its model.json, else " + diffuse.api.Defaults.GUIDANCE + ").")
   Double guidance;
 
   @Option(names = "--out", paramLabel = "FILE.png", description = "Grid to write (default: samples.png unless --out-dir).")

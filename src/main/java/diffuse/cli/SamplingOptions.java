@@ -18,7 +18,7 @@ final class SamplingOptions {
       + " $DIFFUSE_MODELS (':'-separated directories) and then among the shipped models (default: models/mnist).")
   Path model;
 
-  @Option(names = "--sampler", defaultValue = SamplingRequest.DEFAULT_SAMPLER_NAME, paramLabel = "ddim|ddpm|dpm++2m|euler|heun", converter = SamplerName.class,
+  @Option(names = "--sampler", defaultValue = diffuse.api.Defaults.SAMPLER, paramLabel = "ddim|ddpm|dpm++2m|euler|heun", converter = SamplerName.class,
       description = "ddim (fast, --steps), ddpm (ancestral, all T steps unless --steps), dpm++2m (second-order"
           + " multistep, " + diffuse.sampling.SamplerSpec.DEFAULT_DPM_STEPS + " steps unless --steps), euler or heun (Karras et al."
           + " 2022; heun: 2 evaluations per step) (default: ${DEFAULT-VALUE}).")
@@ -52,7 +52,7 @@ final class SamplingOptions {
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed; same seed and options, same images (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--batch-size", defaultValue = "" + SamplingRequest.DEFAULT_BATCH_SIZE, paramLabel = "N",
+  @Option(names = "--batch-size", defaultValue = "" + diffuse.api.Defaults.BATCH_SIZE, paramLabel = "N",
       description = "Images per network batch (default: ${DEFAULT-VALUE}).")
   int batchSize;
 

@@ -1,5 +1,6 @@
 package diffuse.cli;
 
+import diffuse.api.Defaults;
 import diffuse.app.TrainRequest;
 import diffuse.app.TrainService;
 import diffuse.io.ConsoleListener;
@@ -39,25 +40,25 @@ final class TrainCommand implements Callable<Integer> {
   Path resume;
 
   @Option(names = "--epochs", paramLabel = "N",
-      description = "Total passes over the data the model should have at the end (default: " + TrainRequest.DEFAULT_EPOCHS + ").")
+      description = "Total passes over the data the model should have at the end (default: " + Defaults.TRAIN_EPOCHS + ").")
   Double epochs;
 
-  @Option(names = "--batch-size", paramLabel = "N", description = "Images per step (default: " + TrainRequest.DEFAULT_BATCH_SIZE + ").") Integer batchSize;
-  @Option(names = "--lr", paramLabel = "RATE", description = "Adam learning rate (default: " + TrainRequest.DEFAULT_LR + ").") Double lr;
-  @Option(names = "--warmup", paramLabel = "STEPS", description = "Linear learning-rate warm-up steps (default: " + TrainRequest.DEFAULT_WARMUP + ").") Integer warmup;
+  @Option(names = "--batch-size", paramLabel = "N", description = "Images per step (default: " + Defaults.TRAIN_BATCH_SIZE + ").") Integer batchSize;
+  @Option(names = "--lr", paramLabel = "RATE", description = "Adam learning rate (default: " + Defaults.TRAIN_LR + ").") Double lr;
+  @Option(names = "--warmup", paramLabel = "STEPS", description = "Linear learning-rate warm-up steps (default: " + Defaults.TRAIN_WARMUP + ").") Integer warmup;
   @Option(names = "--p-uncond", paramLabel = "P",
-      description = "Probability that a label is replaced by the null label (default: " + TrainRequest.DEFAULT_P_UNCOND + ").") Double pUncond;
-  @Option(names = "--ema-decay", paramLabel = "D", description = "Decay of the weight average used for sampling (default: " + TrainRequest.DEFAULT_EMA_DECAY + ").") Double emaDecay;
-  @Option(names = "--grad-clip", paramLabel = "NORM", description = "Global gradient-norm clip (default: " + TrainRequest.DEFAULT_GRAD_CLIP + ").") Double gradClip;
-  @Option(names = "--seed", paramLabel = "N", description = "Seed of every random choice; same seed, same run (default: " + TrainRequest.DEFAULT_SEED + ").") Long seed;
+      description = "Probability that a label is replaced by the null label (default: " + Defaults.TRAIN_P_UNCOND + ").") Double pUncond;
+  @Option(names = "--ema-decay", paramLabel = "D", description = "Decay of the weight average used for sampling (default: " + Defaults.TRAIN_EMA_DECAY + ").") Double emaDecay;
+  @Option(names = "--grad-clip", paramLabel = "NORM", description = "Global gradient-norm clip (default: " + Defaults.TRAIN_GRAD_CLIP + ").") Double gradClip;
+  @Option(names = "--seed", paramLabel = "N", description = "Seed of every random choice; same seed, same run (default: " + Defaults.TRAIN_SEED + ").") Long seed;
 
   @Option(names = "--schedule", paramLabel = "linear|cosine", description = "Noise schedule (default: linear).") ScheduleKind schedule;
-  @Option(names = "--timesteps", paramLabel = "T", description = "Diffusion steps T (default: " + TrainRequest.DEFAULT_TIMESTEPS + ").") Integer timesteps;
+  @Option(names = "--timesteps", paramLabel = "T", description = "Diffusion steps T (default: " + Defaults.TRAIN_TIMESTEPS + ").") Integer timesteps;
   @Option(names = "--widths", split = ",", paramLabel = "C1,C2,...",
       description = "U-Net channels per resolution level (default: 32,64,128).") List<Integer> widths;
-  @Option(names = "--res-blocks", paramLabel = "N", description = "Residual blocks per level (default: " + TrainRequest.DEFAULT_RES_BLOCKS + ").") Integer resBlocks;
-  @Option(names = "--embed-dim", paramLabel = "N", description = "Timestep/class embedding width (default: " + TrainRequest.DEFAULT_EMBED_DIM + ").") Integer embedDim;
-  @Option(names = "--groups", paramLabel = "N", description = "GroupNorm groups (default: " + TrainRequest.DEFAULT_GROUPS + ").") Integer groups;
+  @Option(names = "--res-blocks", paramLabel = "N", description = "Residual blocks per level (default: " + Defaults.TRAIN_RES_BLOCKS + ").") Integer resBlocks;
+  @Option(names = "--embed-dim", paramLabel = "N", description = "Timestep/class embedding width (default: " + Defaults.TRAIN_EMBED_DIM + ").") Integer embedDim;
+  @Option(names = "--groups", paramLabel = "N", description = "GroupNorm groups (default: " + Defaults.TRAIN_GROUPS + ").") Integer groups;
 
   @Option(names = "--ada-gn", negatable = true,
       description = "Let the time and class embedding scale and shift the GroupNorm of every residual block"
@@ -120,7 +121,7 @@ final class TrainCommand implements Callable<Integer> {
       description = "Also keep a copy of the model every STEPS steps in RUN/snapshots/step-STEP (a checkpoint"
           + " is saved at each), for metrics against images seen; kept in model.json, changed by giving it on --resume (0: none; default: none).")
   Long snapshotEvery;
-  @Option(names = "--checkpoint-every", paramLabel = "STEPS", description = "Steps between checkpoints; 0 = only at the end (default: " + TrainRequest.DEFAULT_CHECKPOINT_EVERY + "; kept in model.json, so --resume keeps it unless given).") Long checkpointEvery;
+  @Option(names = "--checkpoint-every", paramLabel = "STEPS", description = "Steps between checkpoints; 0 = only at the end (default: " + Defaults.TRAIN_CHECKPOINT_EVERY + "; kept in model.json, so --resume keeps it unless given).") Long checkpointEvery;
 
   @Mixin DeviceOptions deviceOptions;
 

@@ -1,5 +1,6 @@
 package diffuse.model;
 
+import diffuse.api.Defaults;
 import diffuse.sampling.Prediction;
 
 /**
@@ -43,14 +44,6 @@ public record TrainSettings(
     Long lrDecaySteps, Double pMean, Double pStd, java.util.List<Double> extraEmaDecays, Long cooldownStart,
     Long cooldownEnd, Long snapshotEvery) {
 
-  /** The defaults of {@code diffuse train}, the API and the builder: the one place they are written. */
-  public static final int DEFAULT_BATCH_SIZE = diffuse.api.Defaults.TRAIN_BATCH_SIZE;
-  public static final double DEFAULT_LR = diffuse.api.Defaults.TRAIN_LR;
-  public static final int DEFAULT_WARMUP = diffuse.api.Defaults.TRAIN_WARMUP;
-  public static final double DEFAULT_P_UNCOND = diffuse.api.Defaults.TRAIN_P_UNCOND;
-  public static final double DEFAULT_EMA_DECAY = diffuse.api.Defaults.TRAIN_EMA_DECAY;
-  public static final double DEFAULT_GRAD_CLIP = diffuse.api.Defaults.TRAIN_GRAD_CLIP;
-
   /** EDM's P_mean and P_std (Karras et al. 2022, Table 1). */
   public static final double EDM_P_MEAN = -1.2, EDM_P_STD = 1.2;
 
@@ -66,9 +59,6 @@ public record TrainSettings(
   public double lossWeight(double alphaBar) {
     return minSnrGamma == null ? 1.0 : target().minSnrWeight(alphaBar, minSnrGamma);
   }
-
-  /** The checkpoint interval of runs that did not record one: the CLI's default then and now. */
-  public static final long DEFAULT_CHECKPOINT_EVERY = diffuse.api.Defaults.TRAIN_CHECKPOINT_EVERY;
 
   public TrainSettings {
     require(batchSize >= 1, "batchSize", "batchSize must be >= 1, got " + batchSize);
@@ -132,7 +122,7 @@ public record TrainSettings(
 
   /** Steps between periodic checkpoints (0: only at the end). */
   public long checkpointInterval() {
-    return checkpointEvery == null ? DEFAULT_CHECKPOINT_EVERY : checkpointEvery;
+    return checkpointEvery == null ? Defaults.TRAIN_CHECKPOINT_EVERY : checkpointEvery;
   }
 
   public TrainSettings withCheckpointEvery(long steps) {
@@ -200,14 +190,14 @@ public record TrainSettings(
 
   /** The fields of {@link TrainSettings}, with {@code diffuse train}'s defaults; build() validates, naming the field. */
   public static final class Builder {
-    private int batchSize = DEFAULT_BATCH_SIZE;
-    private double learningRate = DEFAULT_LR;
-    private int warmupSteps = DEFAULT_WARMUP;
-    private double pUncond = DEFAULT_P_UNCOND;
-    private double emaDecay = DEFAULT_EMA_DECAY;
-    private double gradClip = DEFAULT_GRAD_CLIP;
+    private int batchSize = Defaults.TRAIN_BATCH_SIZE;
+    private double learningRate = Defaults.TRAIN_LR;
+    private int warmupSteps = Defaults.TRAIN_WARMUP;
+    private double pUncond = Defaults.TRAIN_P_UNCOND;
+    private double emaDecay = Defaults.TRAIN_EMA_DECAY;
+    private double gradClip = Defaults.TRAIN_GRAD_CLIP;
     private long seed;
-    private Long checkpointEvery = DEFAULT_CHECKPOINT_EVERY;
+    private Long checkpointEvery = Defaults.TRAIN_CHECKPOINT_EVERY;
     private Prediction prediction;
     private Double minSnrGamma;
     private Long lrDecaySteps;

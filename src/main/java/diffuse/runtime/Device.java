@@ -58,12 +58,12 @@ public enum Device {
      */
     public Choice withBf16(java.util.Set<String> cpuFlags) {
       if (device != CPU) {
-        throw diffuse.api.DiffuseException.badValue("bf16", "--bf16 is built for CPUs only (grappler's oneDNN"
-            + " bf16 pass); this run is on " + description + ": leave --bf16 off there");
+        throw diffuse.api.DiffuseException.badValue("bf16", "bf16 is built for CPUs only (grappler's oneDNN"
+            + " bf16 pass) and this run is on " + description);
       }
       if (cpuFlags != null && !cpuFlags.contains("avx512_bf16") && !cpuFlags.contains("amx_bf16")) {
-        throw diffuse.api.DiffuseException.badValue("bf16", "--bf16 needs a CPU with bf16 instructions"
-            + " (AVX512_BF16 or AMX); this one has neither, and emulated bf16 is slower than fp32: leave --bf16 off");
+        throw diffuse.api.DiffuseException.badValue("bf16", "bf16 needs a CPU with bf16 instructions"
+            + " (AVX512_BF16 or AMX); this one has neither, and emulated bf16 is slower than fp32");
       }
       ConfigProto c = config.toBuilder().setGraphOptions(config.getGraphOptions().toBuilder()
           .setRewriteOptions(config.getGraphOptions().getRewriteOptions().toBuilder()
@@ -214,9 +214,8 @@ public enum Device {
     }
     if (this == GPU) {
       String why = CudaLibraries.diagnose();
-      throw new UnavailableException("a GPU was asked for (--device gpu) but none is usable: "
-          + (why != null ? why : problem + " (TF_CPP_MIN_LOG_LEVEL=0 shows TensorFlow's own CUDA messages)")
-          + "; or use --device cpu");
+      throw new UnavailableException("no GPU is usable: "
+          + (why != null ? why : problem + " (TF_CPP_MIN_LOG_LEVEL=0 shows TensorFlow's own CUDA messages)"));
     }
     return cpu(cores, "cpu (" + cores + " threads; no usable GPU)");
   }

@@ -118,7 +118,7 @@ final class Api implements AutoCloseable {
       m.put("checkpoint", info.checkpoint());
       m.put("modelHash", s.model().modelHash());
       m.put("defaults", Map.of("guidance", info.defaultGuidance(),
-          "sampler", SamplingRequest.DEFAULT_SAMPLER_NAME,
+          "sampler", diffuse.api.Defaults.SAMPLER,
           "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()),
           "n", Math.min(diffuse.api.Defaults.COUNT, s.batcher().maxBatch())));
       m.put("maxN", s.batcher().maxBatch());
@@ -267,7 +267,7 @@ final class Api implements AutoCloseable {
         throw DiffuseException.badValue("guidance", "guidance must be within ±" + (int) MAX_SCALE + ", got " + s);
       }
     }
-    String samplerName = f.string("sampler", SamplingRequest.DEFAULT_SAMPLER_NAME).toLowerCase(Locale.ROOT);
+    String samplerName = f.string("sampler", diffuse.api.Defaults.SAMPLER).toLowerCase(Locale.ROOT);
     SamplerKind kind = SamplerKind.parse(samplerName);
     Integer steps = f.optionalInt("steps", 1, info.schedule().steps());
     Double eta = f.has("eta") ? f.number("eta", 0) : null;

@@ -342,9 +342,9 @@ final class OpenApi {
         ? map("oneOf", List.of(map("type", "array", "minItems", 1, "maxItems", Api.MAX_SCALES, "items", scale), scale),
             "description", "the scales of the rows")
         : with(scale, "description", "guidance scale s; default: the model's own (GET /api/models: defaults.guidance),"
-            + " else " + GenerateRequest.DEFAULT_GUIDANCE));
+            + " else " + diffuse.api.Defaults.GUIDANCE));
     List<String> samplers = Arrays.stream(SamplerKind.values()).map(SamplerKind::id).toList();
-    p.put("sampler", map("type", "string", "enum", samplers, "default", SamplingRequest.DEFAULT_SAMPLER_NAME));
+    p.put("sampler", map("type", "string", "enum", samplers, "default", diffuse.api.Defaults.SAMPLER));
     p.put("steps", map("type", "integer", "minimum", 1, "maximum", maxSteps, "description",
         "sampling steps, at most the model's timesteps (default: the sampler's, see GET /api/models)"));
     p.put("eta", map("type", "number", "minimum", 0, "maximum", 1, "default", 0, "description", "DDIM's η (ddim only)"));
