@@ -82,7 +82,7 @@ class DiffusionModelTest {
   /** The shipped models carry the scale each was measured best at; a request without one samples at it. */
   @Test
   void eachShippedModelSamplesAtItsOwnScale(@org.junit.jupiter.api.io.TempDir Path tmp) throws java.io.IOException {
-    assertEquals(1.25, model.defaultGuidance());
+    assertEquals(1.45, model.defaultGuidance());
     try (DiffusionModel shipped = DiffusionModel.open(Path.of("models", "fashion-mnist"), RuntimeOptions.cpu(0))) {
       assertEquals(1.5, shipped.defaultGuidance());
     }
@@ -98,10 +98,30 @@ class DiffusionModelTest {
     }
   }
 
+  /**
+   * The shipped MNIST model limits its guidance to σ in (0.3, 5] unless told: a request without an interval
+   * draws what one naming that interval draws, and records it; every step (said so) draws other images.
+   */
+  @Test
+  void theModelsOwnGuidanceIntervalAppliesUnlessARequestSaysOtherwise() {
+    assertEquals(List.of(0.3, 5.0), model.defaultGuidanceInterval());
+    GenerationRequest.Builder b = GenerationRequest.builder().prompt("7").count(2).steps(4).seed(5);
+    Generation own = model.generate(b.build());
+    assertTrue(own.settingsJson().replaceAll("\\s", "").contains("\"interval\":[0.3,5.0]"), own.settingsJson());
+    Generation named = model.generate(b.guidanceInterval(0.3, 5).build());
+    assertArrayEquals(own.pixels(0), named.pixels(0));
+    Generation everyStep = model.generate(b.guidanceAtEveryStep().build());
+    assertFalse(everyStep.settingsJson().contains("\"interval\""), everyStep.settingsJson());
+    assertFalse(java.util.Arrays.equals(own.pixels(0), everyStep.pixels(0)), "every step drew the interval's images");
+    try (DiffusionModel fashion = DiffusionModel.open(Path.of("models", "fashion-mnist"), RuntimeOptions.cpu(0))) {
+      assertEquals(List.of(), fashion.defaultGuidanceInterval());
+    }
+  }
+
   /** An evaluation told no scales measures the model's own beside the usual ones, so it shows what generate gives. */
   @Test
   void anEvaluationMeasuresTheModelsOwnScale() {
-    assertEquals(List.of(0.0, 1.0, 1.25, 2.0, 3.0, 5.0), Defaults.evaluateScales(model.defaultGuidance()));
+    assertEquals(List.of(0.0, 1.0, 1.45, 2.0, 3.0, 5.0), Defaults.evaluateScales(model.defaultGuidance()));
     assertEquals(List.of(0.0, 1.0, 2.0, 3.0, 5.0), Defaults.evaluateScales(2.0));
   }
 
@@ -157,7 +177,9 @@ class DiffusionModelTest {
   @Test
   void aCustomRuleRunsThroughTheSameGuidedDenoiser() {
     GenerationRequest.Builder base = GenerationRequest.builder().prompt("4").count(2).guidance(2.5).seed(3).steps(5);
-    float[] cfg = model.generate(base.build()).pixels(0);
+    // a rule replaces the whole method, the model's own guidance interval too: CFG at every step
+    float[] cfg = model.generate(GenerationRequest.builder().prompt("4").count(2).guidance(2.5).seed(3).steps(5)
+        .guidanceAtEveryStep().build()).pixels(0);
     CustomGuidance same = (c, u, s, sigma) -> {
       float[] out = new float[c.length];
       for (int i = 0; i < out.length; i++) {

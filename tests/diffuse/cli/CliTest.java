@@ -3,6 +3,7 @@ package diffuse.cli;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -278,7 +279,7 @@ class CliTest {
     assertEquals(null, Json.read(shared.resolve("methods/plain.json"), Sidecar.class).guidance());
     // each bad value is one line naming its option
     String[][] bad = {{"--rescale", "1.5", "--rescale must be within [0, 1]"},
-        {"--guidance-interval", "3", "--guidance-interval needs two noise levels"},
+        {"--guidance-interval", "3", "--guidance-interval takes two noise levels LO,HI or none"},
         {"--guidance-interval", "5,1", "--guidance-interval must be two noise levels 0 <= lo < hi"},
         {"--negative", "digit 7", "--negative prompt is not a class of the model"},
         {"--sampler", "rk4", "ddim, ddpm, dpm++2m, euler or heun"},
@@ -374,6 +375,25 @@ class CliTest {
     assertEquals(0, run("generate", "--from", sweep.toString(), "--device", "cpu", "--out", sweepAgain.toString())
         .code());
     assertArrayEquals(pixels(sweep), pixels(sweepAgain));
+    // a model exported with its own guidance interval guides in it unless told; every step (none) is replayed as
+    // every step, not as the model's interval
+    Path own = dir.resolve("own-interval");
+    assertEquals(0, run("export", model.toString(), "--out", own.toString(), "--guidance-interval", "0.5,20").code());
+    assertTrue(run("info", own.toString()).out().contains("in σ (0.5, 20] unless told"));
+    Path inOwn = dir.resolve("in-own.png"), named = dir.resolve("named.png"), none = dir.resolve("none.png");
+    String[] same = {"--prompt", "h", "-n", "2", "--steps", "4", "--guidance", "3", "--seed", "9", "--device", "cpu"};
+    assertEquals(0, run(concat(new String[] {"generate", "--model", own.toString(), "--out", inOwn.toString()}, same)).code());
+    assertEquals(0, run(concat(new String[] {"generate", "--model", own.toString(), "--out", named.toString(),
+        "--guidance-interval", "0.5,20"}, same)).code());
+    assertEquals(0, run(concat(new String[] {"generate", "--model", own.toString(), "--out", none.toString(),
+        "--guidance-interval", "none"}, same)).code());
+    assertArrayEquals(pixels(inOwn), pixels(named));
+    assertFalse(java.util.Arrays.equals(pixels(inOwn), pixels(none)), "none drew the model's interval");
+    assertEquals(List.of(0.5, 20.0), Json.read(dir.resolve("in-own.json"), Sidecar.class).guidance().interval());
+    assertNull(Json.read(dir.resolve("none.json"), Sidecar.class).guidance());
+    Path noneAgain = dir.resolve("none-again.png");
+    assertEquals(0, run("generate", "--from", none.toString(), "--device", "cpu", "--out", noneAgain.toString()).code());
+    assertArrayEquals(pixels(none), pixels(noneAgain));
   }
 
   /**

@@ -274,6 +274,24 @@ class ApiTest {
       reply = json(send(s, "POST", "/api/generate", "{\"prompt\": \"v\", \"n\": 1, \"steps\": 2, \"guidance\": 1}"));
       assertEquals(1.0, reply.getAsJsonObject("sidecar").getAsJsonArray("rows").get(0).getAsJsonObject()
           .get("guidance").getAsDouble());
+      assertEquals(0, m.getAsJsonObject("defaults").getAsJsonArray("guidanceInterval").size(), "every step");
+    }
+    // its own guidance interval likewise (export keeps the scale and adds it): offered, applied unless [] says
+    // every step, recorded
+    Path inInterval = shared.resolve("bars-own-interval");
+    assertEquals(0, TestCli.run("export", own.toString(), "--out", inInterval.toString(), "--guidance-interval",
+        "0.5,20").code());
+    assertEquals(3.25, diffuse.io.ModelStore.open(inInterval).info().defaultGuidance());
+    try (WebServer s = new Serving(List.of(inInterval), List.of(), "127.0.0.1", 0, 8, 0, 8).start(cpu())) {
+      JsonObject m = json(send(s, "GET", "/api/models", null)).getAsJsonArray("models").get(0).getAsJsonObject();
+      assertEquals("[0.5,20.0]", m.getAsJsonObject("defaults").getAsJsonArray("guidanceInterval").toString());
+      JsonObject reply = json(send(s, "POST", "/api/generate", "{\"prompt\": \"v\", \"n\": 1, \"steps\": 2}"));
+      assertEquals("[0.5,20.0]", reply.getAsJsonObject("sidecar").getAsJsonObject("guidance").getAsJsonArray("interval")
+          .toString());
+      reply = json(send(s, "POST", "/api/generate", "{\"prompt\": \"v\", \"n\": 1, \"steps\": 2,"
+          + " \"guidanceInterval\": []}"));
+      assertTrue(reply.getAsJsonObject("sidecar").get("guidance") == null
+          || reply.getAsJsonObject("sidecar").get("guidance").isJsonNull(), reply.toString());
     }
   }
 

@@ -50,6 +50,12 @@ async function loadModels() {
   chooseModel();
 }
 
+/** The model's own guidance interval as the interval field writes it ("0.3,5"), or "" for every step. */
+function modelInterval(m) {
+  const own = m && m.defaults && m.defaults.guidanceInterval;
+  return own && own.length === 2 ? own.join(",") : "";
+}
+
 function chooseModel() {
   const m = state.models.find((x) => x.id === $("model").value);
   state.current = m || null;
@@ -72,6 +78,8 @@ function chooseModel() {
     $("guidance").value = m.defaults.guidance;
     $("guidance-value").textContent = $("guidance").value; // what the slider holds (and sends), on its grid
   }
+  // and in its own guidance interval, if it has one (empty: every step)
+  $("interval").value = modelInterval(m);
   // autoguidance: the other served models that can guide this one
   const guide = $("guide");
   guide.innerHTML = '<option value="">none (CFG)</option>';
@@ -102,8 +110,12 @@ function request() {
   const negative = $("negative").value.trim();
   if (negative !== "") body.negative = negative;
   const interval = $("interval").value.trim();
-  // "lo,hi" → [lo, hi]; anything else goes as typed, for the server to name the field
-  if (interval !== "") body.guidanceInterval = interval.split(",").map((v) => (v.trim() === "" ? v : Number(v)));
+  // the model's own interval is left to the server (autoguidance alone has no CFG for it to shape); empty: every
+  // step; "lo,hi" → [lo, hi]; anything else goes as typed, for the server to name the field
+  if (interval === "" && modelInterval(state.current) !== "") body.guidanceInterval = [];
+  else if (interval !== "" && interval.replace(/\s/g, "") !== modelInterval(state.current)) {
+    body.guidanceInterval = interval.split(",").map((v) => (v.trim() === "" ? v : Number(v)));
+  }
   if ($("guide").value !== "") {
     body.guideModel = $("guide").value;
     const cfg = $("guide-cfg").value.trim();

@@ -96,6 +96,16 @@ public final class DiffusionModel implements AutoCloseable {
     return loaded.info().defaultGuidance();
   }
 
+  /**
+   * The noise levels [σ_lo, σ_hi] to which this model limits classifier-free guidance when a request
+   * names no interval (Kynkäänniemi et al. 2024; {@code export --guidance-interval}), or an empty list:
+   * every step.
+   */
+  public List<Double> defaultGuidanceInterval() {
+    List<Double> own = loaded.info().defaultGuidanceInterval();
+    return own == null ? List.of() : own;
+  }
+
   /** The model directory. */
   public Path dir() {
     return loaded.dir();

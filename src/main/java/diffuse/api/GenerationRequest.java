@@ -59,6 +59,7 @@ public final class GenerationRequest {
     int batchSize = Defaults.BATCH_SIZE;
     Double intervalLo;
     Double intervalHi;
+    boolean everyStep;
     Double rescale;
     String negative;
     Double apg;
@@ -143,10 +144,22 @@ public final class GenerationRequest {
       return this;
     }
 
-    /** Guide only at noise levels σ in (lo, hi] (Kynkäänniemi et al. 2024). */
+    /**
+     * Guide only at noise levels σ in (lo, hi] (Kynkäänniemi et al. 2024). Default: the model's own
+     * ({@link DiffusionModel#defaultGuidanceInterval()}), else every step.
+     */
     public Builder guidanceInterval(double lo, double hi) {
       this.intervalLo = lo;
       this.intervalHi = hi;
+      this.everyStep = false;
+      return this;
+    }
+
+    /** Guide at every step, in place of the model's own interval ({@link DiffusionModel#defaultGuidanceInterval()}). */
+    public Builder guidanceAtEveryStep() {
+      this.intervalLo = null;
+      this.intervalHi = null;
+      this.everyStep = true;
       return this;
     }
 

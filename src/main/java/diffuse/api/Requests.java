@@ -51,7 +51,8 @@ final class Requests {
       throw DiffuseException.badValue("guidanceInterval", "guidanceInterval needs 0 <= lo < hi, got ("
           + b.intervalLo + ", " + b.intervalHi + "]");
     }
-    Guidance g = new Guidance(b.intervalLo == null ? null : java.util.Arrays.asList(b.intervalLo, b.intervalHi),
+    Guidance g = new Guidance(b.everyStep ? List.of() : b.intervalLo == null ? null
+        : java.util.Arrays.asList(b.intervalLo, b.intervalHi),
         b.rescale, b.negative, null, b.apg, b.apgNorm, b.guideModel, null, b.guideCfg, null);
     SamplingRequest s = new SamplingRequest(new SamplerSpec(kind, b.steps == null ? SamplerSpec.DEFAULT_STEPS : b.steps,
         b.eta == null ? 0 : b.eta, b.clip, spacing), b.seed, b.batchSize, g);

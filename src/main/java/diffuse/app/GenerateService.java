@@ -136,9 +136,13 @@ public final class GenerateService {
 
   /**
    * What the sidecar records of resolved guidance {@code g} and its guider: null where it is plain
-   * CFG (an explicit rescale 0 is plain), else {@code g}.
+   * CFG at every step (an explicit rescale 0 is plain), else {@code g} with the interval it ran in (none:
+   * every step; a replay reads none so, {@code generate --from}).
    */
   static Guidance recorded(Guidance g, Guider guider) {
+    if (g.interval() != null && g.interval().isEmpty()) {
+      g = g.withInterval((java.util.List<Double>) null);
+    }
     return g.isPlain() || guider.equals(Guidance.PLAIN.guider()) ? null : g;
   }
 

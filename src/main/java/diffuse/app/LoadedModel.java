@@ -39,14 +39,15 @@ public final class LoadedModel implements AutoCloseable {
   }
 
   /**
-   * {@code g} with what only the model knows filled in: the label of its negative prompt, the
-   * checkpoint of its guide model (loaded on this model's device the first time it is named).
+   * {@code g} with what only the model knows filled in: its guidance interval ({@link #withOwnInterval}),
+   * the label of its negative prompt, the checkpoint of its guide model (loaded on this model's device
+   * the first time it is named).
    *
    * @throws DiffuseException naming {@code negative} for a prompt that is not a class, or
    *     {@code guideModel} when that model cannot guide this one (other labels, schedule or size)
    */
   public Guidance resolve(Guidance g) {
-    Guidance r = g;
+    Guidance r = withOwnInterval(g, info().defaultGuidanceInterval());
     if (r.negative() != null && r.negativeLabel() == null) {
       r = r.withNegativeLabel(negativeLabel(info().labels(), r.negative()));
     }
@@ -54,6 +55,21 @@ public final class LoadedModel implements AutoCloseable {
       r = r.withGuideCheckpoint(guide(r.guideModel()).info().checkpoint());
     }
     return r;
+  }
+
+  /**
+   * {@code g} with its interval made concrete: one the request names, or "every step" (an empty
+   * interval), stays; none named becomes the model's own ({@code sampling.guidanceInterval} in its
+   * model.json), for every method that runs the model's classifier-free guidance — plain CFG and CFG
+   * blended into autoguidance ({@code guideCfg}), not autoguidance alone or a program's own rule.
+   * Idempotent, so a resolved guidance resolves to itself.
+   */
+  static Guidance withOwnInterval(Guidance g, java.util.List<Double> own) {
+    if (g.interval() != null) {
+      return g;
+    }
+    boolean cfg = !g.isCustom() && (!g.isAutoguidance() || g.guideCfg() != null);
+    return own != null && cfg ? g.withInterval(own) : g;
   }
 
   /** The device and session options it runs on. */

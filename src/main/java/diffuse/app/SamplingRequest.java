@@ -48,7 +48,7 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
 
   /**
    * This request with another sampling method, written {@code SAMPLER[/STEPS][/key=value...]} with
-   * keys {@code spacing}, {@code interval=LO-HI}, {@code rescale}, {@code negative}, {@code apg} (η),
+   * keys {@code spacing}, {@code interval=LO-HI} (or {@code none}: every step, not the model's own interval), {@code rescale}, {@code negative}, {@code apg} (η),
    * {@code apgnorm} (r), {@code guide} (autoguidance's model directory) and {@code guidecfg}: {@code ddim/25}, {@code dpm++2m/10/interval=0.3-5}, {@code heun/10/rescale=0.7},
    * {@code dpm++2m/10/apg=0}. Seed, clipping
    * and batch size stay; what the spec does not name is reset to the sampler's default.
@@ -71,6 +71,7 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
     Integer n = null;
     Spacing sp = null;
     Double lo = null, hi = null, phi = null, apg = null, apgNorm = null, guideCfg = null;
+    boolean everyStep = false;
     String neg = null, guide = guideDir;
     for (int i = 1; i < parts.length; i++) {
       String p = parts[i].trim();
@@ -89,6 +90,10 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
         switch (key) {
           case "spacing" -> sp = Spacing.parse(value);
           case "interval" -> {
+            if (value.equalsIgnoreCase("none")) {
+              everyStep = true;
+              continue;
+            }
             String[] lh = value.split("-");
             if (lh.length != 2) {
               throw new IllegalArgumentException();
@@ -105,13 +110,14 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
         }
       } catch (IllegalArgumentException e) {
         throw DiffuseException.badValue("method", "method '" + spec + "': cannot read '" + p + "' (write SAMPLER[/STEPS]"
-            + "[/spacing=S][/interval=LO-HI][/rescale=φ][/negative=PROMPT][/apg=η][/apgnorm=r][/guide=DIR[/guidecfg=S]]"
+            + "[/spacing=S][/interval=LO-HI|none][/rescale=φ][/negative=PROMPT][/apg=η][/apgnorm=r][/guide=DIR[/guidecfg=S]]"
             + " (guide= last: the directory may hold slashes),"
             + " e.g. dpm++2m/10/interval=0.3-5)");
       }
     }
     return new SamplingRequest(new SamplerSpec(kind, n == null ? SamplerSpec.DEFAULT_STEPS : n, 0, sampler.clip(), sp),
-        seed, batchSize, new Guidance(lo == null && hi == null ? null : java.util.Arrays.asList(lo, hi), phi, neg, null, apg, apgNorm,
+        seed, batchSize, new Guidance(everyStep ? java.util.List.of() : lo == null && hi == null ? null
+            : java.util.Arrays.asList(lo, hi), phi, neg, null, apg, apgNorm,
             guide, null, guideCfg, null));
   }
 

@@ -30,6 +30,10 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--guidance", paramLabel = "S",
       description = "The guidance scale the model samples at when a request gives none (kept in model.json; default:"
           + " the source's, else " + diffuse.api.Defaults.GUIDANCE + ").") Double guidance;
+  @Option(names = "--guidance-interval", paramLabel = "LO,HI|none",
+      description = "The noise levels σ in (LO, HI] to which the model limits classifier-free guidance when a request"
+          + " names no interval (kept in model.json); none: every step (default: the source's, else every step).")
+  String interval;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -37,6 +41,7 @@ final class ExportCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     // a model's scale is what its author types, never a user's default for generate (DIFFUSE_GUIDANCE, ~/.diffuse.properties)
     Double guidance = spec.commandLine().getParseResult().hasMatchedOption("--guidance") ? this.guidance : null;
+    String interval = spec.commandLine().getParseResult().hasMatchedOption("--guidance-interval") ? this.interval : null;
     if (run.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
       throw new IllegalArgumentException("--out must differ from the run directory");
     }
@@ -45,13 +50,14 @@ final class ExportCommand implements Callable<Integer> {
         if (name != null) {
           throw new IllegalArgumentException("--name is for --layout tf-serving; a diffuse export is named by --out");
         }
-        ModelStore.StoredModel m = ModelStore.export(run, out, ema, Main.commandLine(spec), guidance);
+        ModelStore.StoredModel m = ModelStore.export(run, out, ema, Main.commandLine(spec), guidance,
+            SamplingOptions.interval(interval));
         System.out.printf("exported %s (%s, step %d) to %s%n", run, m.info().checkpoint(), m.info().training().step(),
             out);
       }
       case "tf-serving" -> {
-        if (guidance != null) {
-          throw new IllegalArgumentException("--guidance is for --layout diffuse; a TensorFlow Serving export keeps the"
+        if (guidance != null || interval != null) {
+          throw new IllegalArgumentException("--guidance and --guidance-interval are for --layout diffuse; a TensorFlow Serving export keeps the"
               + " run's own");
         }
         Path fileName = run.toAbsolutePath().normalize().getFileName();

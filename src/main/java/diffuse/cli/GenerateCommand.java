@@ -292,7 +292,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
     diffuse.app.SamplingRequest sr = new diffuse.app.SamplingRequest(new SamplerSpec(
         diffuse.sampling.SamplerKind.parse(s.sampler()), s.steps(), s.eta() == null ? 0 : s.eta(), s.clip(), spacing),
-        s.seed(), sampling.batchSize, s.guidance());
+        s.seed(), sampling.batchSize, replayed(s.guidance()));
     GenerateRequest request = new GenerateRequest(prompts, scales, first.count(), sr);
     Path dir = replayModel(s.model(), file);
     ModelStore.StoredModel model = diffuse.app.LoadedModel.openImageModel(dir);
@@ -333,6 +333,15 @@ final class GenerateCommand implements Callable<Integer> {
       System.out.printf("sampling took %.1fs%n", bar.elapsedSeconds());
     }
     return 0;
+  }
+
+  /**
+   * The guidance a sidecar records, as a request that runs it again: a sidecar records the interval the
+   * samples were guided in, none when every step was, so none here means every step, not the model's own.
+   */
+  static diffuse.sampling.Guidance replayed(diffuse.sampling.Guidance recorded) {
+    diffuse.sampling.Guidance g = recorded == null ? diffuse.sampling.Guidance.PLAIN : recorded;
+    return g.interval() == null ? g.withInterval(List.of()) : g;
   }
 
   /**

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -64,7 +65,9 @@ final class InfoCommand implements Callable<Integer> {
     }
     out.printf("noise levels %s%n", t.settings().pMean() == null ? "t uniform over 0 … T−1"
         : String.format("log-normal, ln σ ~ N(%s, %s²), nearest timestep", t.settings().pMean(), t.settings().pStd()));
-    out.printf("sampling     guidance s = %s unless told (%s)%n", GenerateCommand.fmt(i.defaultGuidance()),
+    List<Double> in = i.defaultGuidanceInterval();
+    out.printf("sampling     guidance s = %s%s unless told (%s)%n", GenerateCommand.fmt(i.defaultGuidance()),
+        in == null ? "" : " in σ (" + GenerateCommand.fmt(in.get(0)) + ", " + GenerateCommand.fmt(in.get(1)) + "]",
         i.sampling() != null && i.sampling().guidance() != null ? "the model's own, model.json"
             : "the library's default; export --guidance S records the model's own");
     out.printf("timing       %s of training wall time, last run %.0f images/s on %s%n",

@@ -62,10 +62,11 @@ final class SamplingOptions {
           + " linspace for ddim and ddpm).")
   Spacing spacing;
 
-  @Option(names = "--guidance-interval", split = ",", paramLabel = "LO,HI",
+  @Option(names = "--guidance-interval", paramLabel = "LO,HI|none",
       description = "Apply guidance only at noise levels σ = √((1−ᾱ)/ᾱ) in (LO, HI]; elsewhere the conditional"
-          + " model alone (Kynkäänniemi et al. 2024). Default: every step.")
-  List<Double> interval;
+          + " model alone (Kynkäänniemi et al. 2024); none: at every step. Default: the model's own (its model.json;"
+          + " models/mnist: 0.3,5), else every step.")
+  String interval;
 
   @Option(names = "--rescale", paramLabel = "φ",
       description = "CFG rescale φ within [0, 1] (Lin et al. 2023): pull the guided ε back toward the spread of the"
@@ -101,17 +102,34 @@ final class SamplingOptions {
   @Mixin DeviceOptions device;
 
   SamplingRequest request() {
-    if (interval != null && interval.size() != 2) {
-      throw diffuse.api.DiffuseException.badValue("guidanceInterval", "guidanceInterval needs two noise levels LO,HI,"
-          + " got " + interval.size() + " values");
-    }
-    var g = new diffuse.sampling.Guidance(interval, rescale, negative, null, apg, apgNorm,
+    var g = new diffuse.sampling.Guidance(interval(interval), rescale, negative, null, apg, apgNorm,
         guideModel == null ? null : GenerateOptions.find(guideModel).toString(), null, guideCfg, null);
     if (steps != null && steps < 1) {
       throw diffuse.api.DiffuseException.badValue("steps", "steps must be >= 1, got " + steps);
     }
     return new SamplingRequest(new diffuse.sampling.SamplerSpec(sampler, steps == null
         ? diffuse.sampling.SamplerSpec.DEFAULT_STEPS : steps, eta == null ? 0 : eta, clip, spacing), seed, batchSize, g);
+  }
+
+  /** --guidance-interval: null when not given (the model's own), empty for none (every step), else [LO, HI]. */
+  static List<Double> interval(String value) {
+    if (value == null) {
+      return null;
+    }
+    if (value.trim().equalsIgnoreCase("none")) {
+      return List.of();
+    }
+    String[] parts = value.split(",", -1);
+    if (parts.length != 2) {
+      throw diffuse.api.DiffuseException.badValue("guidanceInterval", "--guidance-interval takes two noise levels"
+          + " LO,HI or none, got '" + value + "'");
+    }
+    try {
+      return List.of(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()));
+    } catch (NumberFormatException e) {
+      throw diffuse.api.DiffuseException.badValue("guidanceInterval", "--guidance-interval takes two noise levels"
+          + " LO,HI or none, got '" + value + "'");
+    }
   }
 
   /** {@code r} with its guide model, if any, found by name as --model is ({@link GenerateOptions#find}). */

@@ -314,6 +314,16 @@ public final class ModelStore {
    */
   public static StoredModel export(Path source, Path target, Double ema, String command, Double guidance)
       throws IOException {
+    return export(source, target, ema, command, guidance, null);
+  }
+
+  /**
+   * {@link #export(Path, Path, Double, String, Double)}, the copy also limiting classifier-free
+   * guidance to the noise levels {@code interval} = [σ_lo, σ_hi] unless a request says otherwise
+   * ({@link ModelInfo#defaultGuidanceInterval}); an empty list: every step; null keeps what the source records.
+   */
+  public static StoredModel export(Path source, Path target, Double ema, String command, Double guidance,
+      List<Double> interval) throws IOException {
     if (guidance != null && !Double.isFinite(guidance)) {
       throw DiffuseException.badValue("guidance", "guidance must be a finite number, got " + guidance);
     }
@@ -326,7 +336,10 @@ public final class ModelStore {
       }
     }
     Average avg = average(m, ema);
-    ModelInfo described = guidance == null ? avg.info() : avg.info().withSampling(new ModelInfo.Sampling(guidance));
+    ModelInfo.Sampling was = avg.info().sampling();
+    ModelInfo described = guidance == null && interval == null ? avg.info() : avg.info().withSampling(
+        new ModelInfo.Sampling(guidance != null ? guidance : was == null ? null : was.guidance(),
+            interval == null ? (was == null ? null : was.guidanceInterval()) : interval.isEmpty() ? null : interval));
     ModelInfo info = command == null ? described : described.withTraining(described.training().withCommand(command));
     ModelInfo[] staged = new ModelInfo[1];
     Map<String, float[]> weights = avg.weights();

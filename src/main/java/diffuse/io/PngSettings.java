@@ -82,7 +82,7 @@ public final class PngSettings {
       p.put("Clip x0", "off");
     }
     if (g != null) {
-      if (g.interval() != null) {
+      if (g.limited()) {
         p.put("Guidance interval", fmt(g.interval().get(0)) + "-" + fmt(g.interval().get(1)));
       }
       put(p, "CFG rescale", g.rescale());

@@ -23,7 +23,9 @@ import java.util.List;
  * The model's own guidance (everything but autoguidance and a custom rule) runs as
  * {@link #guider()}; autoguidance needs the guide network, which the application layer loads.
  *
- * @param interval [σ_lo, σ_hi], or null for every step
+ * @param interval [σ_lo, σ_hi]; empty for every step (said so, in place of the model's own interval,
+ *     {@code ModelInfo.Sampling}); null for the model's own, which the plan fills in (every step
+ *     for a model without one)
  * @param rescale φ within [0, 1], or null (0)
  * @param negative the prompt of the class steered away from, or null for ∅
  * @param negativeLabel the label {@code negative} resolved to (filled in by the plan), or null
@@ -40,7 +42,7 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
   public static final Guidance PLAIN = new Guidance(null, null, null, null, null, null, null, null, null, null);
 
   public Guidance {
-    if (interval != null) {
+    if (interval != null && !interval.isEmpty()) {
       if (interval.size() != 2 || interval.get(0) == null || interval.get(1) == null) {
         throw DiffuseException.badValue("guidanceInterval", "guidanceInterval must be two noise levels [lo, hi]");
       }
@@ -50,6 +52,8 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
             + " (σ = √((1−ᾱ)/ᾱ)), got (" + lo + ", " + hi + "]");
       }
       interval = List.copyOf(interval);
+    } else if (interval != null) {
+      interval = List.of();
     }
     if (rescale != null && !(rescale >= 0 && rescale <= 1)) {
       throw DiffuseException.badValue("rescale", "rescale must be within [0, 1], got " + rescale);
@@ -73,12 +77,12 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
     if (guideCfg != null && !Double.isFinite(guideCfg)) {
       throw DiffuseException.badValue("guideCfg", "guideCfg must be a finite number, got " + guideCfg);
     }
-    boolean own = interval != null || rescale != null || negative != null || negativeLabel != null || apg != null;
+    boolean own = hasInterval(interval) || rescale != null || negative != null || negativeLabel != null || apg != null;
     if (guideModel != null && own && guideCfg == null) {
       throw DiffuseException.badValue("guideModel", "guideModel (autoguidance) guides with a second model; an"
           + " interval, rescale, negative or apg shapes the CFG blended in with it, so they need that CFG's scale too");
     }
-    if (custom != null && (own || guideModel != null)) {
+    if (custom != null && (own || interval != null || guideModel != null)) {
       throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also ask"
           + " for an interval, rescale, negative class, APG or a guide model");
     }
@@ -107,7 +111,7 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
 
   private String name(String scale) {
     String at = scale == null ? "" : " = " + scale;
-    String in = interval == null ? "" : " in σ (" + ClassifierFreeGuidance.formatScale(interval.get(0)) + ", "
+    String in = !hasInterval(interval) ? "" : " in σ (" + ClassifierFreeGuidance.formatScale(interval.get(0)) + ", "
         + ClassifierFreeGuidance.formatScale(interval.get(1)) + "]";
     StringBuilder sb = new StringBuilder();
     if (custom != null) {
@@ -142,6 +146,15 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
     return PLAIN.withInterval(lo, hi);
   }
 
+  private static boolean hasInterval(List<Double> interval) {
+    return interval != null && !interval.isEmpty();
+  }
+
+  /** True if guidance is limited to an interval of noise levels (not every step, not left to the model). */
+  public boolean limited() {
+    return hasInterval(interval);
+  }
+
   /** Autoguidance by the model in {@code dir}, with CFG at {@code cfg} first (null: none). */
   public static Guidance autoguidance(String dir, Double cfg) {
     return new Guidance(null, null, null, null, null, null, dir, null, cfg, null);
@@ -153,7 +166,15 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
   }
 
   public Guidance withInterval(double lo, double hi) {
-    return new Guidance(List.of(lo, hi), rescale, negative, negativeLabel, apg, apgNorm, guideModel, guideCheckpoint,
+    return withInterval(List.of(lo, hi));
+  }
+
+  /**
+   * With guidance at noise levels in {@code interval} = [lo, hi]; an empty list: at every step, in place of
+   * the model's own interval; null: the model's own.
+   */
+  public Guidance withInterval(List<Double> interval) {
+    return new Guidance(interval, rescale, negative, negativeLabel, apg, apgNorm, guideModel, guideCheckpoint,
         guideCfg, custom);
   }
 
@@ -234,8 +255,8 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
     }
     GuidanceMethod.Apg a = apg == null ? null
         : new GuidanceMethod.Apg(apg, apgNorm == null ? Double.POSITIVE_INFINITY : apgNorm);
-    return new GuidanceMethod(interval == null ? 0 : interval.get(0),
-        interval == null ? Double.POSITIVE_INFINITY : interval.get(1), rescale == null ? 0 : rescale,
+    return new GuidanceMethod(!limited() ? 0 : interval.get(0),
+        !limited() ? Double.POSITIVE_INFINITY : interval.get(1), rescale == null ? 0 : rescale,
         negativeLabel == null ? -1 : negativeLabel, a);
   }
 }

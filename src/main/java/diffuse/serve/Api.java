@@ -118,6 +118,7 @@ final class Api implements AutoCloseable {
       m.put("checkpoint", info.checkpoint());
       m.put("modelHash", s.model().modelHash());
       m.put("defaults", Map.of("guidance", info.defaultGuidance(),
+          "guidanceInterval", info.defaultGuidanceInterval() == null ? List.of() : info.defaultGuidanceInterval(),
           "sampler", diffuse.api.Defaults.SAMPLER,
           "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()),
           "n", Math.min(diffuse.api.Defaults.COUNT, s.batcher().maxBatch())));
@@ -291,8 +292,9 @@ final class Api implements AutoCloseable {
       }
     }
     List<Double> interval = f.numbers("guidanceInterval", null);
-    if (interval != null && interval.size() != 2) {
-      throw DiffuseException.badValue("guidanceInterval", "guidanceInterval must be two noise levels [lo, hi]");
+    if (interval != null && interval.size() != 2 && !interval.isEmpty()) {
+      throw DiffuseException.badValue("guidanceInterval", "guidanceInterval must be two noise levels [lo, hi], or []"
+          + " for every step");
     }
     Double rescale = f.has("rescale") ? f.number("rescale", 0) : null;
     String negative = f.has("negative") ? f.string("negative", "") : null;

@@ -257,9 +257,10 @@ final class OpenApi {
             "additionalProperties", stats),
         "toyModels", strings())));
 
-    Map<String, Object> defaults = object(List.of("guidance", "sampler", "steps", "n"), props(
-        "guidance", map("type", "number"), "sampler", map("type", "string"), "steps", map("type", "integer"),
-        "n", map("type", "integer")));
+    Map<String, Object> defaults = object(List.of("guidance", "guidanceInterval", "sampler", "steps", "n"), props(
+        "guidance", map("type", "number"), "guidanceInterval", map("type", "array", "maxItems", 2, "items",
+            map("type", "number"), "description", "the noise levels [lo, hi] the model guides in unless told; [] every step"),
+        "sampler", map("type", "string"), "steps", map("type", "integer"), "n", map("type", "integer")));
     Map<String, Object> image = object(List.of("id", "kind", "labels", "dataset", "height", "width", "channels",
         "timesteps", "checkpoint", "modelHash", "defaults", "maxN", "samplerSteps", "guides", "tradeoff"), props(
         "id", map("type", "string"), "kind", map("const", "image"), "labels", strings(),
@@ -350,8 +351,10 @@ final class OpenApi {
     p.put("eta", map("type", "number", "minimum", 0, "maximum", 1, "default", 0, "description", "DDIM's η (ddim only)"));
     p.put("spacing", map("type", "string", "enum", Arrays.stream(Spacing.values()).map(Spacing::toString).toList(),
         "description", "which timesteps the steps evaluate (default: the sampler's)"));
-    p.put("guidanceInterval", map("type", "array", "minItems", 2, "maxItems", 2, "items",
-        map("type", "number", "minimum", 0), "description", "guide only at noise levels σ in (lo, hi]; with guideModel, the blended CFG (needs guideCfg)"));
+    p.put("guidanceInterval", map("oneOf", List.of(map("type", "array", "minItems", 2, "maxItems", 2, "items",
+        map("type", "number", "minimum", 0)), map("type", "array", "maxItems", 0)), "description", "guide only at noise levels σ in (lo, hi]; [] at every"
+            + " step; omitted: the model's own (GET /api/models: defaults.guidanceInterval); with guideModel, the"
+            + " blended CFG (needs guideCfg)"));
     p.put("rescale", map("type", "number", "minimum", 0, "maximum", 1, "description", "guidance rescale φ"));
     p.put("negative", map("type", "string", "description", "a prompt to steer away from instead of ∅"));
     p.put("apg", map("type", "number", "minimum", 0, "description", "adaptive projected guidance η"));
