@@ -42,7 +42,7 @@ final class EvaluateCommand implements Callable<Integer> {
   @Mixin SamplingOptions sampling;
   @Option(names = "--method", paramLabel = "SPEC",
       description = "Evaluate several sampling methods (repeatable), each into its own folder of --out, then draw"
-          + " their frontier (--out/frontier.png). SPEC = SAMPLER[/STEPS][/spacing=S][/interval=LO-HI][/rescale=φ]"
+          + " their frontier (--out/frontier.png). SPEC = SAMPLER[/STEPS][/spacing=S][/interval=LO-HI|none][/rescale=φ]"
           + "[/negative=PROMPT][/apg=η][/apgnorm=r][/guide=DIR[/guidecfg=S]] (guide= last: it takes the rest of"
           + " SPEC as its directory), e.g. ddim/25 or dpm++2m/10/interval=0.3-5. What SPEC does not name takes its default;"
           + " seed, clipping and batch size stay as given, and the options that SPEC sets are refused beside it.")
