@@ -84,15 +84,15 @@ class DiffusionModelTest {
   void eachShippedModelSamplesAtItsOwnScale(@org.junit.jupiter.api.io.TempDir Path tmp) throws java.io.IOException {
     assertEquals(1.45, model.defaultGuidance());
     try (DiffusionModel shipped = DiffusionModel.open(Path.of("models", "fashion-mnist"), RuntimeOptions.cpu(0))) {
-      assertEquals(1.5, shipped.defaultGuidance());
+      assertEquals(2.0, shipped.defaultGuidance());
     }
     // a copy exported at another scale samples at that one, not at the library's default
-    Path copy = tmp.resolve("fashion-at-2");
-    diffuse.io.ModelStore.export(Path.of("models", "fashion-mnist"), copy, null, "test copy", 2.0);
+    Path copy = tmp.resolve("fashion-at-2.5");
+    diffuse.io.ModelStore.export(Path.of("models", "fashion-mnist"), copy, null, "test copy", 2.5);
     try (DiffusionModel fashion = DiffusionModel.open(copy, RuntimeOptions.cpu(0))) {
-      assertEquals(2.0, fashion.defaultGuidance());
+      assertEquals(2.5, fashion.defaultGuidance());
       Generation g = fashion.generate(GenerationRequest.builder().prompt("shirt").count(1).steps(1).build());
-      assertEquals(2.0, g.rows().get(0).guidance());
+      assertEquals(2.5, g.rows().get(0).guidance());
       g = fashion.generate(GenerationRequest.builder().prompt("shirt").count(1).steps(1).guidance(1).build());
       assertEquals(1.0, g.rows().get(0).guidance());
     }
@@ -113,8 +113,8 @@ class DiffusionModelTest {
     Generation everyStep = model.generate(b.guidanceAtEveryStep().build());
     assertFalse(everyStep.settingsJson().contains("\"interval\""), everyStep.settingsJson());
     assertFalse(java.util.Arrays.equals(own.pixels(0), everyStep.pixels(0)), "every step drew the interval's images");
-    try (DiffusionModel fashion = DiffusionModel.open(Path.of("models", "fashion-mnist"), RuntimeOptions.cpu(0))) {
-      assertEquals(List.of(), fashion.defaultGuidanceInterval());
+    try (DiffusionModel guide = DiffusionModel.open(Path.of("models", "mnist-guide"), RuntimeOptions.cpu(0))) {
+      assertEquals(List.of(), guide.defaultGuidanceInterval(), "a model that records none: every step");
     }
   }
 

@@ -53,7 +53,8 @@ class BrowserTest {
           + " chromium-driver; .ci/run installs them)");
     }
     Assumptions.assumeTrue(installed, "headless Chromium is not installed (apt-get install chromium chromium-driver)");
-    // the shipped Fashion model samples at 1.5, the MNIST one at 1.45; a copy at 2 shows the slider following the model
+    // a copy of the shipped Fashion model at 2 (the shipped one's own scale too) beside MNIST's 1.45: the slider
+    // follows the model
     Path fashion = copies.resolve("fashion-mnist");
     try {
       diffuse.io.ModelStore.export(Path.of("models/fashion-mnist"), fashion, null, "test copy", 2.0);
