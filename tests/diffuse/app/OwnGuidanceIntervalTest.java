@@ -50,7 +50,8 @@ class OwnGuidanceIntervalTest {
     assertEquals(s, Json.fromJson(Json.toJson(s), ModelInfo.Sampling.class));
     assertNull(Json.fromJson("{\"guidance\": 1.5}", ModelInfo.Sampling.class).guidanceInterval(),
         "a model.json of before has none: every step");
-    assertThrows(ModelException.class, () -> new ModelInfo.Sampling(1.5, List.of(5.0, 0.3)));
+    String why = assertThrows(ModelException.class, () -> new ModelInfo.Sampling(1.5, List.of(5.0, 0.3))).getMessage();
+    org.junit.jupiter.api.Assertions.assertTrue(why.startsWith("sampling.guidanceInterval must be"), why);
     assertThrows(ModelException.class, () -> new ModelInfo.Sampling(1.5, List.of(0.3)));
   }
 }

@@ -11,7 +11,7 @@ public final class Defaults {
   /**
    * Guidance scale of a model whose {@code model.json} records none ({@code sampling.guidance}, written
    * by {@code export --guidance}). Each shipped model records the scale measured best for it at the
-   * default sampler (MNIST 1.25, Fashion-MNIST 1.5: docs/sampling.md); this value is the former MNIST
+   * default sampler (MNIST 1.45, Fashion-MNIST 2, each in σ (0.3, 5]: docs/sampling.md); this value is the former MNIST
    * model's, a moderate scale for a model nobody has measured.
    */
   public static final double GUIDANCE = 1.5;

@@ -65,14 +65,14 @@ public record ModelInfo(
       if (guidance != null && !Double.isFinite(guidance)) {
         throw new diffuse.api.ModelException("sampling.guidance must be a finite number, got " + guidance);
       }
-      if (guidanceInterval != null) {
-        if (guidanceInterval.size() != 2 || guidanceInterval.get(0) == null || guidanceInterval.get(1) == null
-            || !(guidanceInterval.get(0) >= 0) || !(guidanceInterval.get(0) < guidanceInterval.get(1))
-            || Double.isInfinite(guidanceInterval.get(0))) {
-          throw new diffuse.api.ModelException("sampling.guidanceInterval must be two noise levels [lo, hi] with"
-              + " 0 <= lo < hi, got " + guidanceInterval);
+      if (guidanceInterval != null && guidanceInterval.isEmpty()) {
+        guidanceInterval = null; // every step
+      } else if (guidanceInterval != null) {
+        try { // the same check as a request's interval
+          guidanceInterval = diffuse.sampling.Guidance.PLAIN.withInterval(guidanceInterval).interval();
+        } catch (diffuse.api.DiffuseException e) {
+          throw new diffuse.api.ModelException("sampling." + e.getMessage());
         }
-        guidanceInterval = List.copyOf(guidanceInterval);
       }
     }
 
