@@ -120,16 +120,15 @@ final class SamplingOptions {
       return List.of();
     }
     String[] parts = value.split(",", -1);
-    if (parts.length != 2) {
-      throw diffuse.api.DiffuseException.badValue("guidanceInterval", "--guidance-interval takes two noise levels"
-          + " LO,HI or none, got '" + value + "'");
-    }
     try {
-      return List.of(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()));
+      if (parts.length == 2) {
+        return List.of(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()));
+      }
     } catch (NumberFormatException e) {
-      throw diffuse.api.DiffuseException.badValue("guidanceInterval", "--guidance-interval takes two noise levels"
-          + " LO,HI or none, got '" + value + "'");
+      // named below
     }
+    throw diffuse.api.DiffuseException.badValue("guidanceInterval", "--guidance-interval takes two noise levels"
+        + " LO,HI or none, got '" + value + "'");
   }
 
   /** {@code r} with its guide model, if any, found by name as --model is ({@link GenerateOptions#find}). */

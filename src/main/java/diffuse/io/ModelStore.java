@@ -336,10 +336,10 @@ public final class ModelStore {
       }
     }
     Average avg = average(m, ema);
-    ModelInfo.Sampling was = avg.info().sampling();
+    ModelInfo.Sampling was = avg.info().sampling() == null ? new ModelInfo.Sampling(null) : avg.info().sampling();
     ModelInfo described = guidance == null && interval == null ? avg.info() : avg.info().withSampling(
-        new ModelInfo.Sampling(guidance != null ? guidance : was == null ? null : was.guidance(),
-            interval == null ? (was == null ? null : was.guidanceInterval()) : interval.isEmpty() ? null : interval));
+        new ModelInfo.Sampling(guidance != null ? guidance : was.guidance(),
+            interval != null ? interval : was.guidanceInterval())); // an empty interval: every step (Sampling)
     ModelInfo info = command == null ? described : described.withTraining(described.training().withCommand(command));
     ModelInfo[] staged = new ModelInfo[1];
     Map<String, float[]> weights = avg.weights();
