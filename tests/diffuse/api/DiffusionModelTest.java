@@ -64,6 +64,10 @@ class DiffusionModelTest {
     assertTrue(lr.getMessage().startsWith("learningRate must be > 0"), lr.getMessage());
     assertEquals("logNormalNoise", assertThrows(DiffuseException.class,
         () -> TrainingRequest.newRun("mnist", Path.of("runs/x")).logNormalNoise(0, -1).build()).field());
+    DiffuseException uniform = assertThrows(DiffuseException.class,
+        () -> TrainingRequest.newRun("mnist", Path.of("runs/x")).uniformNoiseLevels().logNormalNoise(0, 1).build());
+    assertEquals("uniformNoiseLevels", uniform.field());
+    assertTrue(uniform.getMessage().startsWith("uniformNoiseLevels and log-normal"), uniform.getMessage());
     assertEquals("groups", assertThrows(DiffuseException.class,
         () -> TrainingRequest.newRun("mnist", Path.of("runs/x")).groups(3).build()).field());
     TrainingRequest.Builder t = TrainingRequest.newRun("mnist", Path.of("runs/x"));

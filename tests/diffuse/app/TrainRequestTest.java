@@ -60,6 +60,27 @@ class TrainRequestTest {
     assertEquals(List.of(8, 16), fresh.widths());
   }
 
+  /** A new run's defaults are the shipped models' recipe; each part can be turned off. */
+  @Test
+  void aNewRunDefaultsToTheShippedRecipe() {
+    TrainRequest fresh = TrainRequest.newRun("mnist", Path.of("runs/y")).build();
+    var s = fresh.settings();
+    assertEquals(diffuse.sampling.Prediction.V, s.target());
+    assertEquals(Defaults.TRAIN_P_MEAN, s.pMean());
+    assertEquals(Defaults.TRAIN_P_STD, s.pStd());
+    assertTrue(fresh.adaGnOrDefault());
+    assertEquals(0.8, TrainRequest.newRun("mnist", Path.of("runs/y")).pStd(0.8).build().settings().pStd());
+    assertEquals(Defaults.TRAIN_P_MEAN, TrainRequest.newRun("mnist", Path.of("runs/y")).pStd(0.8).build().settings().pMean());
+    TrainRequest plain = TrainRequest.newRun("mnist", Path.of("runs/y")).prediction(diffuse.sampling.Prediction.EPS)
+        .scaleShiftNorm(false).uniformT(true).build();
+    assertEquals(diffuse.sampling.Prediction.EPS, plain.settings().target());
+    assertNull(plain.settings().pMean());
+    assertNull(plain.settings().pStd());
+    assertTrue(!plain.adaGnOrDefault());
+    assertEquals("uniformT", fails(() -> TrainRequest.newRun("mnist", Path.of("runs/y")).uniformT(true).pMean(0.0)
+        .build()).field());
+  }
+
   @Test
   void aConflictNamesEveryFieldInTheCallersWords() {
     var c = new TrainService.SettingsConflict("runs/x/model.json", List.of(

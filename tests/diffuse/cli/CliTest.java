@@ -82,6 +82,10 @@ class CliTest {
     assertTrue(info.out().contains("8 steps = 2.00 epochs"), info.out());
     assertTrue(info.out().contains("folder:"), info.out());
     assertTrue(info.out().contains("sampling     guidance s = 1.5 unless told (the library's default"), info.out());
+    // a new run's defaults are the shipped models' recipe: v, AdaGN, EDM's log-normal noise levels
+    assertTrue(info.out().contains("objective    predicts v, loss mean squared error"), info.out());
+    assertTrue(info.out().contains(", AdaGN (embedding scales"), info.out());
+    assertTrue(info.out().contains("noise levels log-normal, ln σ ~ N(-1.2, 1.2²)"), info.out());
     Run resume = run("train", "--resume", model.toString(), "--epochs", "2", "--device", "cpu");
     assertEquals(0, resume.code(), resume.err());
     assertTrue(resume.err().contains("nothing to do"), resume.err());
@@ -166,14 +170,17 @@ class CliTest {
     Path vModel = shared.resolve("v-run");
     Run r = run("train", "--dataset", "folder:" + data, "--image-size", "8", "--widths", "8,16",
         "--embed-dim", "16", "--groups", "4", "--batch-size", "16", "--epochs", "1", "--timesteps", "50",
-        "--warmup", "2", "--prediction", "v", "--min-snr-gamma", "5", "--device", "cpu", "--out", vModel.toString());
+        "--warmup", "2", "--prediction", "v", "--min-snr-gamma", "5", "--no-ada-gn", "--uniform-t", "--device", "cpu",
+        "--out", vModel.toString());
     assertEquals(0, r.code(), r.err());
     String json = Files.readString(vModel.resolve("model.json"));
     assertTrue(json.contains("\"prediction\": \"V\"") || json.contains("\"prediction\": \"v\""), json);
     assertTrue(json.contains("\"minSnrGamma\": 5.0"), json);
     Run info = run("info", vModel.toString());
     assertTrue(info.out().contains("objective    predicts v, loss Min-SNR-γ weighted, γ = 5.0"), info.out());
-    assertTrue(run("info", model.toString()).out().contains("objective    predicts eps, loss mean squared error"));
+    // the defaults' opt-outs: the bias in place of AdaGN, t uniform
+    assertTrue(info.out().contains("GroupNorm 4 groups\n"), info.out());
+    assertTrue(info.out().contains("noise levels t uniform over 0 … T−1"), info.out());
     Path out = shared.resolve("v-gen/h.png");
     Run gen = run("generate", "--model", vModel.toString(), "--prompt", "h", "-n", "2", "--steps", "4",
         "--device", "cpu", "--out", out.toString());
@@ -183,6 +190,16 @@ class CliTest {
     Run other = run("train", "--resume", vModel.toString(), "--prediction", "eps", "--epochs", "2", "--device", "cpu");
     assertEquals(2, other.code(), other.err());
     assertTrue(other.err().contains("--prediction eps differs from the run's v"), other.err());
+    Run logNormal = run("train", "--resume", vModel.toString(), "--p-mean", "-1.2", "--epochs", "2", "--device", "cpu");
+    assertEquals(2, logNormal.code(), logNormal.err());
+    assertTrue(logNormal.err().contains("--p-mean -1.2 differs from the run's none (t uniform)"), logNormal.err());
+    Run uniform = run("train", "--resume", model.toString(), "--uniform-t", "--epochs", "2", "--device", "cpu");
+    assertEquals(2, uniform.code(), uniform.err());
+    assertTrue(uniform.err().contains("--uniform-t true differs from the run's false"), uniform.err());
+    Run both = run("train", "--dataset", "folder:" + data, "--uniform-t", "--p-std", "1", "--out",
+        shared.resolve("both").toString());
+    assertEquals(2, both.code(), both.err());
+    assertTrue(both.err().contains("--uniform-t and log-normal noise levels"), both.err());
   }
 
   @Test

@@ -171,7 +171,7 @@ public final class TrainingRequest {
       return this;
     }
 
-    /** What the network predicts: "eps" (default), "x0" or "v". */
+    /** What the network predicts: "eps", "x0" or "v" (default {@value Defaults#TRAIN_PREDICTION}). */
     public Builder prediction(String target) {
       if (target == null) {
         throw DiffuseException.badValue("prediction", "prediction must be eps, x0 or v");
@@ -201,13 +201,25 @@ public final class TrainingRequest {
       return this;
     }
 
-    /** Log-normal noise levels ln σ ~ N(pMean, pStd²) at the nearest timestep (Karras et al. 2022: −1.2, 1.2). */
+    /**
+     * Log-normal noise levels ln σ ~ N(pMean, pStd²) at the nearest timestep (Karras et al. 2022); the
+     * default, with EDM's {@value Defaults#TRAIN_P_MEAN} and {@value Defaults#TRAIN_P_STD}.
+     */
     public Builder logNormalNoise(double pMean, double pStd) {
       b.pMean(pMean).pStd(pStd);
       return this;
     }
 
-    /** AdaGN: the embedding scales and shifts every residual block's GroupNorm (Dhariwal &amp; Nichol 2021). */
+    /** t uniform over 0 … T−1 (DDPM, Ho et al. 2020) instead of the default log-normal noise levels. */
+    public Builder uniformNoiseLevels() {
+      b.uniformT(true);
+      return this;
+    }
+
+    /**
+     * AdaGN: the embedding scales and shifts every residual block's GroupNorm (Dhariwal &amp; Nichol 2021;
+     * default {@value Defaults#TRAIN_ADA_GN}); false adds it as a bias.
+     */
     public Builder adaGn(boolean on) {
       b.scaleShiftNorm(on);
       return this;
@@ -224,7 +236,7 @@ public final class TrainingRequest {
 
   /** The internal field names that this builder spells otherwise (the CLI's flags follow the internal ones). */
   private static final java.util.Map<String, String> API_NAMES = java.util.Map.of("lr", "learningRate",
-      "scaleShiftNorm", "adaGn", "pMean", "logNormalNoise", "pStd", "logNormalNoise");
+      "scaleShiftNorm", "adaGn", "pMean", "logNormalNoise", "pStd", "logNormalNoise", "uniformT", "uniformNoiseLevels");
 
   /** {@code e} naming the field as this API spells it. */
   static DiffuseException apiNames(DiffuseException e) {

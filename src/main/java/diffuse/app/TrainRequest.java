@@ -23,7 +23,8 @@ public record TrainRequest(
     Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay, Double gradClip, Long seed,
     Long checkpointEvery, ScheduleKind schedule, Integer timesteps, List<Integer> widths, Integer resBlocks,
     Integer embedDim, Integer groups, Prediction prediction, Double minSnrGamma, Boolean cosineDecay,
-    Boolean scaleShiftNorm, Double pMean, Double pStd, List<Double> extraEma, Long snapshotEvery, Long cooldown) {
+    Boolean scaleShiftNorm, Double pMean, Double pStd, Boolean uniformT, List<Double> extraEma, Long snapshotEvery,
+    Long cooldown) {
 
   public static final ScheduleKind DEFAULT_SCHEDULE = ScheduleKind.LINEAR;
 
@@ -41,6 +42,9 @@ public record TrainRequest(
     if (cooldown != null && Boolean.TRUE.equals(cosineDecay)) {
       throw DiffuseException.badValue("cooldown", "cooldown and cosineDecay exclude each other: give one");
     }
+    if (Boolean.TRUE.equals(uniformT) && (pMean != null || pStd != null)) {
+      throw DiffuseException.badValue("uniformT", "uniformT and log-normal noise levels exclude each other: give one");
+    }
     if (checkpointEvery != null && checkpointEvery < 0) {
       throw DiffuseException.badValue("checkpointEvery", "checkpointEvery must be >= 0, got " + checkpointEvery);
     }
@@ -57,7 +61,7 @@ public record TrainRequest(
       // a new run's settings and network, checked now rather than after its data is read or downloaded
       // (a resumed run's given values are compared with its record instead: TrainService.SettingsConflict)
       settings(batchSize, lr, warmup, pUncond, emaDecay, gradClip, seed, checkpointEvery, prediction, minSnrGamma,
-          extraEma, pMean, pStd);
+          extraEma, pMean, pStd, uniformT);
       checkNetwork(or(widths, Defaults.TRAIN_WIDTHS), resBlocks, embedDim, or(groups, Defaults.TRAIN_GROUPS), widths != null);
       if (dataset == null) {
         throw DiffuseException.badValue("dataset", "dataset is required (mnist, fashion-mnist or folder:PATH),"
@@ -71,25 +75,31 @@ public record TrainRequest(
 
   /**
    * A new run's training settings: the given values, the defaults for the rest (before the data is
-   * known, so without the cosine decay's or the cooldown's steps, which TrainService adds); a log-normal
-   * noise-level distribution given by one of its two values takes EDM's for the other.
+   * known, so without the cosine decay's or the cooldown's steps, which TrainService adds): log-normal
+   * noise levels unless {@code uniformT}, one value given taking the default for the other.
    */
   public TrainSettings settings() {
     return settings(batchSize, lr, warmup, pUncond, emaDecay, gradClip, seed, checkpointEvery, prediction, minSnrGamma,
-        extraEma, pMean, pStd);
+        extraEma, pMean, pStd, uniformT);
+  }
+
+  /** Whether a new run's network has AdaGN: as asked, else {@link Defaults#TRAIN_ADA_GN}. */
+  public boolean adaGnOrDefault() {
+    return scaleShiftNorm != null ? scaleShiftNorm : Defaults.TRAIN_ADA_GN;
   }
 
   // static: the compact constructor calls it before the fields are assigned
   private static TrainSettings settings(Integer batchSize, Double lr, Integer warmup, Double pUncond, Double emaDecay,
       Double gradClip, Long seed, Long checkpointEvery, Prediction prediction, Double minSnrGamma, List<Double> extraEma,
-      Double pMean, Double pStd) {
+      Double pMean, Double pStd, Boolean uniformT) {
     TrainSettings s = TrainSettings.builder().batchSize(or(batchSize, Defaults.TRAIN_BATCH_SIZE)).learningRate(or(lr, Defaults.TRAIN_LR))
         .warmupSteps(or(warmup, Defaults.TRAIN_WARMUP)).pUncond(or(pUncond, Defaults.TRAIN_P_UNCOND))
         .emaDecay(or(emaDecay, Defaults.TRAIN_EMA_DECAY)).gradClip(or(gradClip, Defaults.TRAIN_GRAD_CLIP)).seed(or(seed, Defaults.TRAIN_SEED))
-        .checkpointEvery(or(checkpointEvery, Defaults.TRAIN_CHECKPOINT_EVERY)).prediction(prediction).minSnrGamma(minSnrGamma)
+        .checkpointEvery(or(checkpointEvery, Defaults.TRAIN_CHECKPOINT_EVERY))
+        .prediction(or(prediction, Prediction.parse(Defaults.TRAIN_PREDICTION))).minSnrGamma(minSnrGamma)
         .extraEmaDecays(extraEma).build();
-    return pMean == null && pStd == null ? s
-        : s.withLogNormalNoise(or(pMean, TrainSettings.EDM_P_MEAN), or(pStd, TrainSettings.EDM_P_STD));
+    return Boolean.TRUE.equals(uniformT) ? s
+        : s.withLogNormalNoise(or(pMean, Defaults.TRAIN_P_MEAN), or(pStd, Defaults.TRAIN_P_STD));
   }
 
   /** The network's settings that need no images (the image size is checked with the data), each error naming its field. */
@@ -166,6 +176,7 @@ public record TrainRequest(
     private Boolean scaleShiftNorm;
     private Double pMean;
     private Double pStd;
+    private Boolean uniformT;
     private List<Double> extraEma;
     private Long snapshotEvery;
     private Long cooldown;
@@ -195,18 +206,20 @@ public record TrainRequest(
     public Builder resBlocks(Integer v) { resBlocks = v; return this; }
     public Builder embedDim(Integer v) { embedDim = v; return this; }
     public Builder groups(Integer v) { groups = v; return this; }
-    /** What the network learns to predict: ε (default) or v. */
+    /** What the network learns to predict: ε, x₀ or v (the default, {@link Defaults#TRAIN_PREDICTION}). */
     public Builder prediction(Prediction v) { prediction = v; return this; }
     /** γ of Min-SNR-γ loss weighting; null for the plain loss. */
     public Builder minSnrGamma(Double v) { minSnrGamma = v; return this; }
     /** A cosine learning-rate decay over the run's epochs (true), or a constant rate (false, the default). */
     public Builder cosineDecay(Boolean v) { cosineDecay = v; return this; }
-    /** The embedding scales and shifts every residual block's GroupNorm (AdaGN, true) or adds a bias (false, the default). */
+    /** The embedding scales and shifts every residual block's GroupNorm (AdaGN, true, the default) or adds a bias (false). */
     public Builder scaleShiftNorm(Boolean v) { scaleShiftNorm = v; return this; }
-    /** Log-normal noise levels: P_mean of ln σ (EDM: −1.2); either this or pStd turns them on. */
+    /** Log-normal noise levels (the default): P_mean of ln σ (default and EDM's: −1.2). */
     public Builder pMean(Double v) { pMean = v; return this; }
-    /** Log-normal noise levels: P_std of ln σ (EDM: 1.2). */
+    /** Log-normal noise levels: P_std of ln σ (default and EDM's: 1.2). */
     public Builder pStd(Double v) { pStd = v; return this; }
+    /** True: t uniform over 0 … T−1 (DDPM) instead of the default log-normal noise levels. */
+    public Builder uniformT(Boolean v) { uniformT = v; return this; }
     /** Decays of further weight averages exported beside the main one (choose the length after training). */
     public Builder extraEma(List<Double> v) { extraEma = v; return this; }
     /** Keep a copy of the model every this many steps under snapshots/ (for a scaling table); null or 0: none. */
@@ -220,7 +233,7 @@ public record TrainRequest(
     public TrainRequest build() {
       return new TrainRequest(out, resume, dataset, dataDir, imageSize, limit, epochs, batchSize, lr, warmup, pUncond,
           emaDecay, gradClip, seed, checkpointEvery, schedule, timesteps, widths, resBlocks, embedDim, groups,
-          prediction, minSnrGamma, cosineDecay, scaleShiftNorm, pMean, pStd, extraEma, snapshotEvery, cooldown);
+          prediction, minSnrGamma, cosineDecay, scaleShiftNorm, pMean, pStd, uniformT, extraEma, snapshotEvery, cooldown);
     }
   }
 }

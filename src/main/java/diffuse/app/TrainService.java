@@ -104,8 +104,7 @@ public final class TrainService {
     }
     UNetConfig arch = new UNetConfig(data.height(), data.width(), data.channels(), data.numClasses(),
         or(r.widths(), Defaults.TRAIN_WIDTHS), or(r.resBlocks(), Defaults.TRAIN_RES_BLOCKS),
-        or(r.embedDim(), Defaults.TRAIN_EMBED_DIM), or(r.groups(), Defaults.TRAIN_GROUPS),
-        Boolean.TRUE.equals(r.scaleShiftNorm()));
+        or(r.embedDim(), Defaults.TRAIN_EMBED_DIM), or(r.groups(), Defaults.TRAIN_GROUPS), r.adaGnOrDefault());
     ModelInfo info = new ModelInfo(ModelInfo.FORMAT, arch, null,
         new ModelInfo.Schedule(or(r.schedule(), TrainRequest.DEFAULT_SCHEDULE), or(r.timesteps(), Defaults.TRAIN_TIMESTEPS)),
         data.labelNames(), arch.nullLabel(),
@@ -230,8 +229,10 @@ public final class TrainService {
     conflict(conflicts, "prediction", r.prediction(), s.target());
     conflict(conflicts, "minSnrGamma", r.minSnrGamma(), s.minSnrGamma());
     conflict(conflicts, "cosineDecay", r.cosineDecay(), s.lrDecaySteps() != null);
-    conflict(conflicts, "pMean", r.pMean(), s.pMean());
-    conflict(conflicts, "pStd", r.pStd(), s.pStd());
+    Object uniform = "none (t uniform)";
+    conflict(conflicts, "pMean", r.pMean(), s.pMean() == null ? uniform : s.pMean());
+    conflict(conflicts, "pStd", r.pStd(), s.pStd() == null ? uniform : s.pStd());
+    conflict(conflicts, "uniformT", r.uniformT(), s.pMean() == null);
     conflict(conflicts, "extraEma", r.extraEma(), s.extraEmas());
     if (r.cooldown() != null && s.cooldownStart() != null) {
       conflict(conflicts, "cooldown", r.cooldown(), s.cooldownEnd() - s.cooldownStart());

@@ -62,17 +62,23 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--ada-gn", negatable = true,
       description = "Let the time and class embedding scale and shift the GroupNorm of every residual block"
-          + " (AdaGN, Dhariwal & Nichol 2021) instead of adding a bias; kept in model.json (default: off).")
+          + " (AdaGN, Dhariwal & Nichol 2021); --no-ada-gn adds it as a bias instead; kept in model.json (default: on).")
   Boolean adaGn;
 
   @Option(names = "--p-mean", paramLabel = "M",
-      description = "Draw each sample's noise level log-normally, ln σ ~ N(M, S²), at the nearest timestep (EDM,"
-          + " Karras et al. 2022: M = -1.2) instead of t uniform; with --prediction v this is EDM's weighting for"
-          + " σ_data = 1. Either --p-mean or --p-std turns it on; kept in model.json (default: off).")
+      description = "Each sample's noise level is drawn log-normally, ln σ ~ N(M, S²), at the nearest timestep (EDM,"
+          + " Karras et al. 2022); with --prediction v this is EDM's weighting for σ_data = 1; kept in model.json"
+          + " (default: " + Defaults.TRAIN_P_MEAN + ", EDM's).")
   Double pMean;
 
-  @Option(names = "--p-std", paramLabel = "S", description = "S of --p-mean's log-normal noise levels (EDM: 1.2).")
+  @Option(names = "--p-std", paramLabel = "S",
+      description = "S of the log-normal noise levels (default: " + Defaults.TRAIN_P_STD + ", EDM's).")
   Double pStd;
+
+  @Option(names = "--uniform-t",
+      description = "Draw t uniformly over 0 … T−1 (DDPM, Ho et al. 2020) instead of the log-normal noise levels;"
+          + " kept in model.json.")
+  Boolean uniformT;
 
   @Option(names = "--extra-ema", split = ",", paramLabel = "D1,D2,...",
       description = "Keep further weight averages with these decays beside --ema-decay's, each exported with every"
@@ -81,8 +87,8 @@ final class TrainCommand implements Callable<Integer> {
   List<Double> extraEma;
 
   @Option(names = "--prediction", paramLabel = "eps|x0|v", converter = PredictionName.class,
-      description = "What the network learns to predict: eps (the noise, default), x0 (the clean image) or"
-          + " v = α·ε − σ·x₀ (Salimans & Ho 2022);"
+      description = "What the network learns to predict: eps (the noise), x0 (the clean image) or"
+          + " v = α·ε − σ·x₀ (Salimans & Ho 2022, the default);"
           + " kept in model.json, so sampling needs no flag.")
   Prediction prediction;
 
@@ -197,7 +203,7 @@ final class TrainCommand implements Callable<Integer> {
         .pUncond(pUncond).emaDecay(emaDecay).gradClip(gradClip).seed(seed).checkpointEvery(checkpointEvery)
         .schedule(schedule).timesteps(timesteps).widths(widths).resBlocks(resBlocks).embedDim(embedDim).groups(groups)
         .prediction(prediction).minSnrGamma(minSnrGamma)
-        .cosineDecay(cosineDecay).scaleShiftNorm(adaGn).pMean(pMean).pStd(pStd).extraEma(extraEma).snapshotEvery(snapshotEvery)
+        .cosineDecay(cosineDecay).scaleShiftNorm(adaGn).pMean(pMean).pStd(pStd).uniformT(uniformT).extraEma(extraEma).snapshotEvery(snapshotEvery)
         .cooldown(cooldown).build();
   }
 }
