@@ -44,9 +44,6 @@ public record TrainSettings(
     Long lrDecaySteps, Double pMean, Double pStd, java.util.List<Double> extraEmaDecays, Long cooldownStart,
     Long cooldownEnd, Long snapshotEvery) {
 
-  /** EDM's P_mean and P_std (Karras et al. 2022, Table 1). */
-  public static final double EDM_P_MEAN = -1.2, EDM_P_STD = 1.2;
-
   /** The floor of the cosine decay, as a fraction of the peak rate. */
   public static final double LR_FLOOR = 0.1;
 
