@@ -36,6 +36,13 @@ class DiffusionModelTest {
         () -> GenerationRequest.builder().prompt("7").sampler("rk4").build()).field());
     assertEquals("guidance", assertThrows(DiffuseException.class,
         () -> GenerationRequest.builder().prompt("7").guidance(Double.NaN).build()).field());
+    DiffuseException interval = assertThrows(DiffuseException.class,
+        () -> GenerationRequest.builder().prompt("7").guidanceInterval(5, 0.3).build());
+    assertEquals("guidanceInterval", interval.field());
+    assertTrue(interval.getMessage().startsWith("guidanceInterval must be two noise levels 0 <= lo < hi"),
+        interval.getMessage());
+    assertEquals("rescale", assertThrows(DiffuseException.class,
+        () -> GenerationRequest.builder().prompt("7").rescale(1.5).build()).field());
     assertEquals("threads", assertThrows(DiffuseException.class,
         () -> new RuntimeOptions(RuntimeOptions.Device.CPU, -1, RuntimeOptions.Precision.FP32)).field());
     // BF16 where the CPU has no bf16 instructions is refused naming this API's field, not the CLI's --bf16

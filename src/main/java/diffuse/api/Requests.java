@@ -44,13 +44,7 @@ final class Requests {
     if (b.eta != null && !(b.eta >= 0 && b.eta <= 1)) {
       throw DiffuseException.badValue("eta", "eta must be within [0, 1], got " + b.eta);
     }
-    if (b.rescale != null && !(b.rescale >= 0 && b.rescale <= 1)) {
-      throw DiffuseException.badValue("rescale", "rescale must be within [0, 1], got " + b.rescale);
-    }
-    if (b.intervalLo != null && !(b.intervalLo >= 0 && b.intervalLo < b.intervalHi)) {
-      throw DiffuseException.badValue("guidanceInterval", "guidanceInterval needs 0 <= lo < hi, got ("
-          + b.intervalLo + ", " + b.intervalHi + "]");
-    }
+    // Guidance checks the interval, rescale and the rest, naming each field as this API does
     Guidance g = new Guidance(b.everyStep ? List.of() : b.intervalLo == null ? null
         : java.util.Arrays.asList(b.intervalLo, b.intervalHi),
         b.rescale, b.negative, null, b.apg, b.apgNorm, b.guideModel, null, b.guideCfg, null);
