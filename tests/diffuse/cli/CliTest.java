@@ -925,6 +925,47 @@ class CliTest {
     assertEquals(1, missing.err().strip().lines().count(), missing.err());
   }
 
+  /**
+   * The twin runs as the network measured on our side: train's defaults (AdaGN, v, log-normal noise levels)
+   * for training, the model's own for the forward; a twin of another size, or a model that is not the twin's
+   * network, is refused before any timing. A stand-in python records its arguments and answers as the twin.
+   */
+  @Test
+  void benchTwinRunsTheTwinAsTheNetworkItMeasures() throws IOException {
+    Path calls = shared.resolve("twin-calls.txt");
+    Path python = shared.resolve("fake-python");
+    Files.writeString(python, "#!/bin/sh\necho \"$@\" >> " + calls + "\n"
+        + "echo '{\"median_ms\": 2, \"min_ms\": 1, \"max_ms\": 3, \"params\": 1791617}'\n");
+    assertTrue(python.toFile().setExecutable(true));
+    Path twin = shared.resolve("torch_twin.py");
+    Files.writeString(twin, "# stands in for ../shared/bench/torch_twin.py\n");
+    String[] small = {"--twin", twin.toString(), "--python", python.toString(), "--rounds", "1", "--train-batch", "2",
+        "--train-steps", "1", "--fwd-batch", "2", "--fwd-steps", "1", "--warmup-steps", "0", "--device", "cpu"};
+    java.util.function.Function<String[], String[]> bench = extra -> java.util.stream.Stream.concat(
+        java.util.stream.Stream.of("bench", "twin"), java.util.stream.Stream.concat(java.util.Arrays.stream(small),
+            java.util.Arrays.stream(extra))).toArray(String[]::new);
+    Run r = run(bench.apply(new String[] {"--model", "models/mnist"}));
+    assertEquals(0, r.code(), r.err());
+    List<String> lines = Files.readAllLines(calls);
+    assertEquals(2, lines.size(), lines.toString());
+    assertTrue(lines.get(0).endsWith(twin + " train 2 1 --threads " + Runtime.getRuntime().availableProcessors()
+        + " --warmup 0 --ada-gn --v-lognormal -1.2 1.2"), lines.get(0));
+    assertTrue(lines.get(1).contains(" fwd 2 1 ") && lines.get(1).endsWith(" --ada-gn"), lines.get(1));
+    assertTrue(r.out().contains("training: the default U-Net (AdaGN, v, log-normal noise levels)"), r.out());
+
+    Run plain = run(bench.apply(new String[] {"--model", "models/mnist", "--plain"}));
+    assertEquals(1, plain.code(), plain.err());
+    assertTrue(plain.err().contains("the twin's train network has 1,791,617 parameters, ours 1,700,801: not the same"
+        + " network"), plain.err());
+    assertTrue(Files.readAllLines(calls).get(2).endsWith(" --warmup 0"), "--plain: the twin as it is");
+    assertEquals(1, plain.err().strip().lines().count(), plain.err());
+
+    Run other = run(bench.apply(new String[] {"--model", model.toString()}));
+    assertEquals(1, other.code(), other.err());
+    assertTrue(other.err().contains("is not the twin's network (28x28x1, 10 classes"), other.err());
+    assertEquals(1, other.err().strip().lines().count(), other.err());
+  }
+
   @Test
   void benchServeAsksTheServerForTheSamplerItsOfflineBaselineRuns() {
     Run r = run("bench", "serve", "--model", model.toString(), "--clients", "2", "-n", "1", "--seconds", "1",

@@ -204,6 +204,17 @@ class UNetTest {
     assertEquals(304_367_616L + 248_576L + 909_312L, new UNet(UNetConfig.defaults(28, 28, 1, 10)).forwardFlopsPerSample());
   }
 
+  /**
+   * The default network of {@code train} (AdaGN) against the twin run with {@code bench/twin.py --ada-gn}: its
+   * parameter count (1,791,617 there) and its analytic count plus one Dense(128, cout) per residual block.
+   */
+  @Test
+  void theAdaGnNetMatchesTheTwinsAdaGnVariant() {
+    UNet ada = new UNet(UNetConfig.defaults(28, 28, 1, 10).withScaleShiftNorm(true));
+    assertEquals(1_791_617L, ada.paramSpecs().stream().mapToLong(p -> java.util.Arrays.stream(p.shape()).reduce(1, (a, b) -> a * b)).sum());
+    assertEquals(305_525_504L + 2L * 128 * (32 + 64 + 128 + 128 + 128 + 128 + 64 + 32), ada.forwardFlopsPerSample());
+  }
+
   @Test
   void configRejectsBadShapes() {
     assertThrows(IllegalArgumentException.class, () -> new UNetConfig(30, 30, 1, 10, List.of(32, 64, 128), 1, 128, 8));

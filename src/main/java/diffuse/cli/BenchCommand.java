@@ -56,14 +56,39 @@ final class BenchCommand {
   }
 
   /**
+   * Which network and training step the training benchmarks measure: by default what {@code train} trains
+   * (its defaults: {@link diffuse.api.Defaults#TRAIN_ADA_GN AdaGN}, {@link diffuse.api.Defaults#TRAIN_PREDICTION v},
+   * log-normal noise levels); {@code --plain}: the bias U-Net with ε and t uniform, the shared PyTorch
+   * twin's own network and step.
+   */
+  static final class Recipe {
+    @Option(names = "--plain", description = "Measure the U-Net with the embedding as a bias, ε and t uniform (the"
+        + " PyTorch twin as it is) instead of train's defaults (AdaGN, v, log-normal noise levels).") boolean plain;
+  }
+
+  /**
    * The default U-Net's training step on {@link #randomDigits}, as every training benchmark runs it
    * (Adam lr 1e-4 without warm-up, linear schedule of 1000 steps); close it to free the graph.
    */
   record BenchTraining(UNetConfig config, TrainingGraph graph, Trainer trainer) implements AutoCloseable {
-    static BenchTraining open(int batch, Device.Choice d) {
-      UNetConfig c = UNetConfig.defaults(28, 28, 1, 10);
-      TrainSettings s = TrainSettings.builder().batchSize(batch).learningRate(1e-4).warmupSteps(0).emaDecay(0.999)
-          .seed(1).build();
+    /** The network {@code train} builds for 28×28 digits by default, or with {@code plain} the bias one. */
+    static UNetConfig config(boolean plain) {
+      return UNetConfig.defaults(28, 28, 1, 10).withScaleShiftNorm(!plain && diffuse.api.Defaults.TRAIN_ADA_GN);
+    }
+
+    /**
+     * Opens the benchmark's training step: {@code train}'s default objective (its prediction and
+     * log-normal noise levels), or with {@code plain} ε-prediction with t uniform.
+     */
+    static BenchTraining open(int batch, Device.Choice d, boolean plain) {
+      UNetConfig c = config(plain);
+      TrainSettings.Builder sb = TrainSettings.builder().batchSize(batch).learningRate(1e-4).warmupSteps(0).emaDecay(0.999)
+          .seed(1);
+      if (!plain) {
+        sb.prediction(diffuse.sampling.Prediction.parse(diffuse.api.Defaults.TRAIN_PREDICTION))
+            .logNormalNoise(diffuse.api.Defaults.TRAIN_P_MEAN, diffuse.api.Defaults.TRAIN_P_STD);
+      }
+      TrainSettings s = sb.build();
       TrainingGraph g = TrainingGraph.builder(new UNet(c))
           .gradClip(s.gradClip()).config(d.config()).towers(d.towers()).build();
       try {
@@ -77,8 +102,15 @@ final class BenchCommand {
     }
 
     /** Multiply-add FLOPs of one training image: three forwards ({@link diffuse.model.NoiseNet#forwardFlopsPerSample}). */
-    static double trainFlopsPerImage() {
-      return 3.0 * new UNet(UNetConfig.defaults(28, 28, 1, 10)).forwardFlopsPerSample();
+    static double trainFlopsPerImage(boolean plain) {
+      return 3.0 * new UNet(config(plain)).forwardFlopsPerSample();
+    }
+
+    /** "default U-Net (AdaGN, v, log-normal noise levels)" or "plain U-Net (bias, ε, t uniform)". */
+    static String describe(boolean plain) {
+      return plain ? "plain U-Net (embedding as a bias, ε, t uniform)"
+          : "default U-Net (" + (config(false).scaleShiftNorm() ? "AdaGN" : "embedding as a bias") + ", "
+              + diffuse.api.Defaults.TRAIN_PREDICTION + ", log-normal noise levels)";
     }
 
     @Override
@@ -109,12 +141,14 @@ final class BenchCommand {
   }
 
   @Command(name = "train", mixinStandardHelpOptions = true,
-      description = "Train the default U-Net on random 28x28 data; report images/s and resident memory over the steps.")
+      description = "Train the default U-Net (as train builds it; --plain: the bias one) on random 28x28 data;"
+          + " report images/s and resident memory over the steps.")
   static final class Train implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "60", paramLabel = "N") int steps;
     @Option(names = "--batch-size", defaultValue = "128", paramLabel = "N") int batch;
     @Option(names = "--warmup-steps", defaultValue = "5", paramLabel = "N", description = "Untimed steps first (default: ${DEFAULT-VALUE}).") int warmup;
     @Mixin DeviceOptions device;
+    @Mixin Recipe recipe;
     @Option(names = "--devices", split = ",", paramLabel = "D1,D2,...", description = "Replicate over these devices, as train does.")
     List<String> devices;
     @Option(names = "--peak-gflops", paramLabel = "GFLOP/S",
@@ -126,11 +160,11 @@ final class BenchCommand {
         throw new IllegalArgumentException("--steps, --batch-size must be >= 1 and --warmup-steps >= 0");
       }
       Device.Choice d = devices == null ? device.resolve() : device.resolve().withTowers(devices);
-      try (BenchTraining bt = BenchTraining.open(batch, d)) {
+      try (BenchTraining bt = BenchTraining.open(batch, d, recipe.plain)) {
         TrainingGraph g = bt.graph();
         Trainer t = bt.trainer();
-        System.out.printf("default U-Net (%,d parameters), batch %d, device %s, %d cores%n",
-            g.parameterCount(), batch, d.description(), Runtime.getRuntime().availableProcessors());
+        System.out.printf("%s (%,d parameters), batch %d, device %s, %d cores%n",
+            BenchTraining.describe(recipe.plain), g.parameterCount(), batch, d.description(), Runtime.getRuntime().availableProcessors());
         for (int i = 1; i <= warmup; i++) {
           t.step(i);
         }
@@ -150,7 +184,7 @@ final class BenchCommand {
         System.out.printf("training: %.1f images/s (%.3f s/step), CPU utilisation %.0f%% of %d cores;"
             + " RSS %.0f MB -> %.0f MB over %d steps%n", steps * batch / sec, sec / steps, 100 * util,
             Runtime.getRuntime().availableProcessors(), rssStart, rssMb(), steps);
-        System.out.println(flopLine(BenchTraining.trainFlopsPerImage() * steps * batch / sec, peakGflops));
+        System.out.println(flopLine(BenchTraining.trainFlopsPerImage(recipe.plain) * steps * batch / sec, peakGflops));
       }
       return 0;
     }

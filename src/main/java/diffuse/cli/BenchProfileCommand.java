@@ -39,6 +39,7 @@ final class BenchProfileCommand implements Callable<Integer> {
   @Option(names = "--nodes", description = "List single graph nodes instead of op types.") boolean nodes;
   @Option(names = "--model", paramLabel = "DIR", description = "Model for --mode forward (default: the shipped one).") Path model;
   @Mixin DeviceOptions device;
+  @Mixin BenchCommand.Recipe recipe;
 
   /** Summed time and count of each op type over the traced steps. */
   static final class OpTimes {
@@ -108,7 +109,7 @@ final class BenchProfileCommand implements Callable<Integer> {
     OpTimes times = new OpTimes(nodes);
     long wall;
     if (mode == Mode.train) {
-      try (BenchCommand.BenchTraining bt = BenchCommand.BenchTraining.open(b, d)) {
+      try (BenchCommand.BenchTraining bt = BenchCommand.BenchTraining.open(b, d, recipe.plain)) {
         Trainer t = bt.trainer();
         for (int i = 1; i <= warmup; i++) {
           t.step(i);

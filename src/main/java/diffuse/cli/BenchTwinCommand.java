@@ -4,6 +4,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import diffuse.app.LoadedModel;
 import diffuse.io.ModelStore;
+import diffuse.model.UNet;
+import diffuse.model.UNetConfig;
 import diffuse.model.SavedModelNetwork;
 import diffuse.sampling.Denoiser;
 import diffuse.runtime.Device;
@@ -28,8 +30,11 @@ import picocli.CommandLine.Option;
  * the same U-Net and training step) on the same work, alternating, round by round, so both see the
  * same machine state; prints each round's ratio and their min/median/max. Ratios above 1 mean this
  * product is faster. The twin runs tuned, as its README says (single-threaded OpenBLAS, glibc malloc
- * that keeps its memory), unless {@code --untuned}. With {@code --bf16} both sides run their own bf16
- * mixed precision: ours grappler's oneDNN pass, the twin's forward under {@code torch.autocast}.
+ * that keeps its memory), unless {@code --untuned}. It runs through the jar's {@code bench/twin.py},
+ * which makes it the network and step measured here: {@code train}'s defaults (AdaGN, v, log-normal
+ * noise levels) unless {@code --plain}; for the forward, the model's own network. With {@code --bf16}
+ * both sides run their own bf16 mixed precision: ours grappler's oneDNN pass, the twin's forward under
+ * {@code torch.autocast}. Each side's parameter count is compared before any timing.
  */
 @Command(name = "twin", mixinStandardHelpOptions = true,
     description = {"Training and sampling speed against the PyTorch twin of the default U-Net, side by side.",
@@ -52,9 +57,11 @@ final class BenchTwinCommand implements Callable<Integer> {
   @Option(names = "--peak-gflops", paramLabel = "GFLOP/S",
       description = "The machine's measured peak, to print the share of it that each side's training reaches.") Double peakGflops;
   @Mixin DeviceOptions device;
+  @Mixin BenchCommand.Recipe recipe;
 
-  /** With --bf16: the twin runs through this copy of the jar's bench/twin_bf16.py (PyTorch autocast bf16). */
-  private Path bf16Wrapper;
+  /** A copy of the jar's bench/twin.py, through which the twin runs (the variant flags, bf16). */
+  private Path wrapper;
+  private boolean bf16;
 
   /** One side's time per step, in ms. */
   record Timing(double medianMs, double minMs, double maxMs) {}
@@ -69,26 +76,38 @@ final class BenchTwinCommand implements Callable<Integer> {
     }
     int threads = Runtime.getRuntime().availableProcessors();
     Device.Choice d = device.resolve();
-    if (d.bf16()) {
-      bf16Wrapper = Files.createTempFile("twin_bf16", ".py");
-      bf16Wrapper.toFile().deleteOnExit();
-      try (var in = BenchTwinCommand.class.getResourceAsStream("/bench/twin_bf16.py")) {
-        Files.write(bf16Wrapper, in.readAllBytes());
-      }
+    bf16 = d.bf16();
+    wrapper = Files.createTempFile("twin", ".py");
+    wrapper.toFile().deleteOnExit();
+    try (var in = BenchTwinCommand.class.getResourceAsStream("/bench/twin.py")) {
+      Files.write(wrapper, in.readAllBytes());
     }
-    System.out.printf(Locale.ROOT, "diffuse vs %s%s twin (%s), %d cores, device %s; train batch %d x %d steps,"
-        + " forward batch %d x %d, %d rounds%n", untuned ? "untuned" : "tuned", d.bf16() ? " bf16 (torch.autocast)" : "", twin, threads, d.description(),
-        trainBatch, trainSteps, fwdBatch, fwdSteps, rounds);
-    double trainFlops = BenchCommand.BenchTraining.trainFlopsPerImage() * trainBatch;
+    System.out.printf(Locale.ROOT, "diffuse vs %s%s twin (%s), %d cores, device %s; training: the %s, batch %d x %d steps;"
+        + " forward batch %d x %d; %d rounds%n", untuned ? "untuned" : "tuned", bf16 ? " bf16 (torch.autocast)" : "", twin, threads,
+        d.description(), BenchCommand.BenchTraining.describe(recipe.plain), trainBatch, trainSteps, fwdBatch, fwdSteps, rounds);
+    double trainFlops = BenchCommand.BenchTraining.trainFlopsPerImage(recipe.plain) * trainBatch;
     List<Double> ourTrainMs = new ArrayList<>();
     List<Double> twinTrainMs = new ArrayList<>();
     List<Double> trainRatios = new ArrayList<>();
     List<Double> fwdRatios = new ArrayList<>();
     try (LoadedModel net = LoadedModel.load(ModelStore.open(model != null ? model : GenerateOptions.defaultModel()), d)) {
+      UNetConfig arch = net.info().architecture();
+      UNetConfig twins = arch == null ? null : UNetConfig.defaults(28, 28, 1, 10).withScaleShiftNorm(arch.scaleShiftNorm());
+      if (arch == null || !arch.equals(twins)) {
+        throw new Main.UserException("the model " + net.dir() + " is not the twin's network (28x28x1, 10 classes, widths"
+            + " 32,64,128, 1 residual block, embedding 128, 8 groups); give one that is with --model");
+      }
+      List<String> trainFlags = recipe.plain ? List.of() : trainRecipeFlags();
+      List<String> fwdFlags = arch.scaleShiftNorm() ? List.of("--ada-gn") : List.of();
+      long ourTrainParams;
+      try (BenchCommand.BenchTraining bt = BenchCommand.BenchTraining.open(trainBatch, d, recipe.plain)) {
+        ourTrainParams = bt.graph().parameterCount();
+      }
+      long ourFwdParams = new UNet(arch).paramSpecs().stream().mapToLong(p -> java.util.Arrays.stream(p.shape()).reduce(1, (a, b) -> a * b)).sum();
       for (int r = 1; r <= rounds; r++) {
-        Timing tt = twin("train", trainBatch, trainSteps, threads);
+        Timing tt = twin("train", trainBatch, trainSteps, threads, trainFlags, r == 1 ? ourTrainParams : -1);
         Timing ot = ourTraining(d);
-        Timing tf = twin("fwd", fwdBatch, fwdSteps, threads);
+        Timing tf = twin("fwd", fwdBatch, fwdSteps, threads, fwdFlags, r == 1 ? ourFwdParams : -1);
         Timing of = ourForward(net.network(), net.info().nullLabel());
         trainRatios.add(tt.medianMs() / ot.medianMs());
         ourTrainMs.add(ot.medianMs());
@@ -128,13 +147,34 @@ final class BenchTwinCommand implements Callable<Integer> {
     return new Timing(median(s), s[0], s[s.length - 1]);
   }
 
-  /** The twin's median step time: one run of the script, its JSON line read back. */
-  private Timing twin(String mode, int batch, int steps, int threads) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(python));
-    if (bf16Wrapper != null) {
-      cmd.add(bf16Wrapper.toString()); // the twin's forward under torch.autocast(bf16): its same mode
+  /**
+   * The twin.py flags that make the twin's training step {@code train}'s default one: AdaGN when the
+   * default network has it, v-prediction with log-normal noise levels (P_mean, P_std).
+   */
+  static List<String> trainRecipeFlags() {
+    List<String> f = new ArrayList<>();
+    if (diffuse.api.Defaults.TRAIN_ADA_GN) {
+      f.add("--ada-gn");
     }
+    if (!diffuse.api.Defaults.TRAIN_PREDICTION.equals("v")) {
+      throw new IllegalStateException("the twin has v and ε training only, not " + diffuse.api.Defaults.TRAIN_PREDICTION);
+    }
+    f.addAll(List.of("--v-lognormal", "" + diffuse.api.Defaults.TRAIN_P_MEAN, "" + diffuse.api.Defaults.TRAIN_P_STD));
+    return f;
+  }
+
+  /**
+   * The twin's median step time: one run of the script, its JSON line read back; with {@code ourParams}
+   * at least 0, refuses a twin whose parameter count differs (it would not be the same network).
+   */
+  private Timing twin(String mode, int batch, int steps, int threads, List<String> flags, long ourParams)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(python, wrapper.toString()));
     cmd.addAll(List.of(twin.toString(), mode, "" + batch, "" + steps, "--threads", "" + threads, "--warmup", "" + warmup));
+    cmd.addAll(flags);
+    if (bf16) {
+      cmd.add("--bf16");
+    }
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     if (!untuned) {
       pb.environment().put("OPENBLAS_NUM_THREADS", "1");
@@ -154,12 +194,16 @@ final class BenchTwinCommand implements Callable<Integer> {
     String json = out.strip().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
         .orElseThrow(() -> new Main.UserException("the twin printed no result: " + out.strip()));
     JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+    if (ourParams >= 0 && o.get("params").getAsLong() != ourParams) {
+      throw new Main.UserException(String.format(Locale.ROOT, "the twin's %s network has %,d parameters, ours %,d: not the"
+          + " same network (%s %s)", mode, o.get("params").getAsLong(), ourParams, twin, String.join(" ", flags)));
+    }
     return new Timing(o.get("median_ms").getAsDouble(), o.get("min_ms").getAsDouble(), o.get("max_ms").getAsDouble());
   }
 
   /** Our training step on random data, as {@code bench train}: the median over the timed steps. */
   private Timing ourTraining(Device.Choice d) {
-    try (BenchCommand.BenchTraining bt = BenchCommand.BenchTraining.open(trainBatch, d)) {
+    try (BenchCommand.BenchTraining bt = BenchCommand.BenchTraining.open(trainBatch, d, recipe.plain)) {
       Trainer t = bt.trainer();
       for (int i = 1; i <= warmup; i++) {
         t.step(i);
