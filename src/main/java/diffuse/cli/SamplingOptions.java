@@ -38,7 +38,7 @@ final class SamplingOptions {
 
   @Option(names = "--steps", paramLabel = "N",
       description = "Sampling steps (default: " + DEFAULT_DDIM_STEPS + " for ddim, " + diffuse.sampling.SamplerSpec.DEFAULT_DPM_STEPS
-          + " for dpm++2m, T for ddpm).")
+          + " for dpm++2m, " + diffuse.sampling.SamplerSpec.DEFAULT_HEUN_STEPS + " for heun, " + DEFAULT_DDIM_STEPS + " for euler, T for ddpm).")
   Integer steps;
 
   @Option(names = "--eta", paramLabel = "η",
