@@ -211,7 +211,7 @@ class UNetTest {
   @Test
   void theAdaGnNetMatchesTheTwinsAdaGnVariant() {
     UNet ada = new UNet(UNetConfig.defaults(28, 28, 1, 10).withScaleShiftNorm(true));
-    assertEquals(1_791_617L, ada.paramSpecs().stream().mapToLong(p -> java.util.Arrays.stream(p.shape()).reduce(1, (a, b) -> a * b)).sum());
+    assertEquals(1_791_617L, ada.paramSpecs().stream().mapToLong(ParamSpec::size).sum());
     assertEquals(305_525_504L + 2L * 128 * (32 + 64 + 128 + 128 + 128 + 128 + 64 + 32), ada.forwardFlopsPerSample());
   }
 

@@ -99,11 +99,8 @@ final class BenchTwinCommand implements Callable<Integer> {
       }
       List<String> trainFlags = recipe.plain ? List.of() : trainRecipeFlags();
       List<String> fwdFlags = arch.scaleShiftNorm() ? List.of("--ada-gn") : List.of();
-      long ourTrainParams;
-      try (BenchCommand.BenchTraining bt = BenchCommand.BenchTraining.open(trainBatch, d, recipe.plain)) {
-        ourTrainParams = bt.graph().parameterCount();
-      }
-      long ourFwdParams = new UNet(arch).paramSpecs().stream().mapToLong(p -> java.util.Arrays.stream(p.shape()).reduce(1, (a, b) -> a * b)).sum();
+      long ourTrainParams = parameters(BenchCommand.BenchTraining.config(recipe.plain));
+      long ourFwdParams = parameters(arch);
       for (int r = 1; r <= rounds; r++) {
         Timing tt = twin("train", trainBatch, trainSteps, threads, trainFlags, r == 1 ? ourTrainParams : -1);
         Timing ot = ourTraining(d);
@@ -145,6 +142,11 @@ final class BenchTwinCommand implements Callable<Integer> {
     double[] s = ms.clone();
     Arrays.sort(s);
     return new Timing(median(s), s[0], s[s.length - 1]);
+  }
+
+  /** Parameters of the U-Net {@code c}, counted from its specs (no graph to train). */
+  static long parameters(UNetConfig c) {
+    return new UNet(c).paramSpecs().stream().mapToLong(diffuse.model.ParamSpec::size).sum();
   }
 
   /**
