@@ -30,6 +30,13 @@ class SamplingRequestTest {
     SamplingRequest b = SamplingRequest.defaults().withMethod("dpm++2m/guide=/abs/dir/guidecfg=1.25");
     assertEquals("/abs/dir", b.guidance().guideModel());
     assertEquals(1.25, b.guidance().guideCfg());
+    SamplingRequest c = SamplingRequest.defaults().withMethod("dpm++2m/interval=1-5/guide=a/b/guideinterval=2-1000/guidecfg=1.2");
+    assertEquals("a/b", c.guidance().guideModel());
+    assertEquals(java.util.List.of(2.0, 1000.0), c.guidance().guideInterval());
+    assertEquals(java.util.List.of(1.0, 5.0), c.guidance().interval());
+    assertEquals(1.2, c.guidance().guideCfg());
+    assertEquals("method", assertThrows(DiffuseException.class,
+        () -> SamplingRequest.defaults().withMethod("dpm++2m/guide=a/guideinterval=2")).field());
     assertEquals("guideModel", assertThrows(DiffuseException.class,
         () -> SamplingRequest.defaults().withMethod("dpm++2m/rescale=0.5/guide=a/b")).field());
     assertEquals("method", assertThrows(DiffuseException.class,

@@ -43,7 +43,7 @@ class PngSettingsTest {
     assertEquals("digit 7\nSteps: 10, Sampler: dpm++2m, CFG scale: 2.0, Seed: 42, Size: 28x28,"
         + " Model hash: abcdef0123, Model: mnist",
         PngSettings.infotext(sidecar(List.of(row("digit 7", 2)), null, null, "abcdef0123"), 28, 28));
-    Guidance g = new Guidance(List.of(0.3, 5.0), 0.7, "digit 1", 1, null, null, null, null, null, null);
+    Guidance g = new Guidance(List.of(0.3, 5.0), 0.7, "digit 1", 1, null, null, null, null, null, null, null);
     assertEquals("digit 7\nNegative prompt: digit 1\nSteps: 10, Sampler: dpm++2m, CFG scale: 2.5, Seed: 42,"
         + " Size: 32x28, Model hash: abcdef0123, Model: mnist, Schedule type: trailing, Guidance interval: 0.3-5,"
         + " CFG rescale: 0.7", PngSettings.infotext(sidecar(List.of(row("digit 7", 2.5)), "trailing", g,

@@ -110,6 +110,29 @@ class AutoguidanceTest {
     assertEquals(2, guide.calls.size(), "one guide call each time");
   }
 
+  /**
+   * Autoguidance limited to σ in (2, 1000], CFG 2 to (0.3, 5]: at t = 900 (σ ≈ 61) autoguidance alone,
+   * 4x + 3y − 2, from one conditional call and one guide call; at t = 300 (σ ≈ 1.2) the main model's CFG
+   * estimate D_1 = 2x + 2y − 9 from a doubled call, and the guide is not called: 10 steps with 7 above
+   * σ = 2 and 3 in (1, 5] cost 10 + 7 + 3 calls.
+   */
+  @Test
+  void outsideItsIntervalTheGuideIsNotCalled() {
+    Linear main = new Linear(2, 1, 0), guide = new Linear(1, 0, 1);
+    Guider g = new Autoguidance(Prediction.EPS.denoiser(guide, T1000), 2.0, GuidanceMethod.PLAIN.withInterval(0.3, 5),
+        new GuidanceInterval(2, 1000));
+    Denoiser d = g.guide(Prediction.EPS.denoiser(main, T1000), NULL, new double[] {3, 3}, T1000);
+    float[] high = d.eps(X, 900, Y);
+    assertEquals(1, guide.calls.size(), "inside the guide's interval: one guide call");
+    float[] low = d.eps(X, 300, Y);
+    for (int i = 0; i < X.length; i++) {
+      assertEquals(4 * X[i] + 3 * Y[i / 2] - 2, high[i], 1e-4f);
+      assertEquals(2 * X[i] + 2 * Y[i / 2] - 9, low[i], 1e-4f);
+    }
+    assertEquals(1, guide.calls.size(), "outside it: no guide call");
+    assertArrayEquals(new int[] {1, 4, NULL, NULL}, main.calls.get(1), "the blended CFG's doubled call");
+  }
+
   /** The two-pixel world: class 0 two tight blobs left, class 1 one blob right. */
   static GaussianMixture world(double std) {
     return new GaussianMixture(List.of(

@@ -33,16 +33,19 @@ class GuidanceValueTest {
     assertEquals("guidanceInterval", field(() -> Guidance.interval(2, 1)));
     assertEquals("guidanceInterval", field(() -> Guidance.interval(-1, 2)));
     assertEquals("guidanceInterval", field(() -> new Guidance(Arrays.asList(1.0, null), null, null, null, null,
-        null, null, null, null, null)));
+        null, null, null, null, null, null)));
     assertEquals("guidanceInterval", field(() -> new Guidance(List.of(1.0), null, null, null, null, null, null, null,
-        null, null)));
+        null, null, null)));
     assertEquals("rescale", field(() -> Guidance.PLAIN.withRescale(1.5)));
-    assertEquals("apgNorm", field(() -> new Guidance(null, null, null, null, null, 2.0, null, null, null, null)));
+    assertEquals("apgNorm", field(() -> new Guidance(null, null, null, null, null, 2.0, null, null, null, null, null)));
     assertEquals("apgNorm", field(() -> Guidance.PLAIN.withApg(0, 0.0)));
     assertEquals("apg", field(() -> Guidance.PLAIN.withRescale(0.5).withApg(0, null)));
-    assertEquals("guideCfg", field(() -> new Guidance(null, null, null, null, null, null, null, null, 2.0, null)));
+    assertEquals("guideCfg", field(() -> new Guidance(null, null, null, null, null, null, null, null, 2.0, null, null)));
     assertEquals("guideModel", field(() -> Guidance.autoguidance("g", null).withRescale(0.5)));
     assertEquals("guideModel", field(() -> Guidance.autoguidance("g", null).withInterval(0.3, 5)));
+    assertEquals("guideInterval", field(() -> Guidance.PLAIN.withGuideInterval(List.of(0.3, 5.0))));
+    assertEquals("guideInterval", field(() -> Guidance.autoguidance("g", null).withGuideInterval(List.of(5.0, 2.0))));
+    assertEquals("guideInterval", field(() -> Guidance.autoguidance("g", null).withGuideInterval(List.of(1.0))));
     Guidance blend = Guidance.autoguidance("g", 1.5).withInterval(0.3, 5); // the blended CFG's interval
     assertEquals(Guidance.interval(0.3, 5).guider(), blend.ownGuider());
     // what a grid's title says
@@ -61,6 +64,8 @@ class GuidanceValueTest {
     assertEquals("autoguidance w = 2 by mnist-guide", Guidance.autoguidance("models/mnist-guide", null).describeScale(2));
     assertEquals("autoguidance w = 2 by /", Guidance.autoguidance("/", null).describeScale(2), "a path without a name");
     assertEquals("autoguidance w = 2 by g + CFG 1.5 in σ (0.3, 5]", blend.describeScale(2.0));
+    assertEquals("autoguidance w = 2 by g in σ (2, 1000] + CFG 1.5 in σ (1, 5]", Guidance.autoguidance("g", 1.5)
+        .withInterval(1, 5).withGuideInterval(List.of(2.0, 1000.0)).describeScale(2.0));
     assertEquals("customGuidance", field(() -> Guidance.custom("Mine").withInterval(0, 1)));
   }
 

@@ -66,6 +66,8 @@ public final class GenerationRequest {
     Double apgNorm;
     String guideModel;
     Double guideCfg;
+    Double guideIntervalLo;
+    Double guideIntervalHi;
     CustomGuidance custom;
 
     private Builder() {}
@@ -201,6 +203,16 @@ public final class GenerationRequest {
     /** With {@link #guideModel}: classifier-free guidance of the main model at scale {@code s} first. */
     public Builder guideCfg(double s) {
       this.guideCfg = s;
+      return this;
+    }
+
+    /**
+     * With {@link #guideModel}: call the guide, and apply autoguidance, only at noise levels σ in
+     * (lo, hi]; elsewhere the main model (after its CFG, if any) alone. Default: every step.
+     */
+    public Builder guideInterval(double lo, double hi) {
+      this.guideIntervalLo = lo;
+      this.guideIntervalHi = hi;
       return this;
     }
 

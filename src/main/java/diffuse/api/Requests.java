@@ -47,7 +47,8 @@ final class Requests {
     // Guidance checks the interval, rescale and the rest, naming each field as this API does
     Guidance g = new Guidance(b.everyStep ? List.of() : b.intervalLo == null ? null
         : java.util.Arrays.asList(b.intervalLo, b.intervalHi),
-        b.rescale, b.negative, null, b.apg, b.apgNorm, b.guideModel, null, b.guideCfg, null);
+        b.rescale, b.negative, null, b.apg, b.apgNorm, b.guideModel, null, b.guideCfg,
+        b.guideIntervalLo == null ? null : List.of(b.guideIntervalLo, b.guideIntervalHi), null);
     SamplingRequest s = new SamplingRequest(new SamplerSpec(kind, b.steps == null ? SamplerSpec.DEFAULT_STEPS : b.steps,
         b.eta == null ? 0 : b.eta, b.clip, spacing), b.seed, b.batchSize, g);
     List<Double> scales = List.copyOf(b.scales); // empty: the model's own scale, filled in by the plan

@@ -4,7 +4,6 @@ import diffuse.api.DiffuseException;
 import diffuse.io.ModelInfo;
 import diffuse.io.ModelStore;
 import diffuse.model.SavedModelNetwork;
-import diffuse.sampling.Autoguidance;
 import diffuse.sampling.Denoiser;
 import diffuse.sampling.Generator;
 import diffuse.sampling.Guidance;
@@ -98,8 +97,7 @@ public final class LoadedModel implements AutoCloseable {
     if (!r.isAutoguidance()) {
       return r.guider();
     }
-    return new Autoguidance(guide(r.guideModel()).denoiser, r.guideCfg() == null ? 1.0 : r.guideCfg(),
-        r.ownGuider());
+    return r.autoguider(guide(r.guideModel()).denoiser);
   }
 
   /**

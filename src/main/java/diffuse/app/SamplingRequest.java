@@ -49,7 +49,7 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
   /**
    * This request with another sampling method, written {@code SAMPLER[/STEPS][/key=value...]} with
    * keys {@code spacing}, {@code interval=LO-HI} (or {@code none}: every step, not the model's own interval), {@code rescale}, {@code negative}, {@code apg} (η),
-   * {@code apgnorm} (r), {@code guide} (autoguidance's model directory) and {@code guidecfg}: {@code ddim/25}, {@code dpm++2m/10/interval=0.3-5}, {@code heun/10/rescale=0.7},
+   * {@code apgnorm} (r), {@code guide} (autoguidance's model directory), {@code guidecfg} and {@code guideinterval=LO-HI}: {@code ddim/25}, {@code dpm++2m/10/interval=0.3-5}, {@code heun/10/rescale=0.7},
    * {@code dpm++2m/10/apg=0}. Seed, clipping
    * and batch size stay; what the spec does not name is reset to the sampler's default.
    */
@@ -60,10 +60,11 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
     if (guideAt >= 0) { // a directory has slashes of its own: guide= takes the rest of the spec
       guideDir = trimmed.substring(guideAt + "/guide=".length());
       trimmed = trimmed.substring(0, guideAt);
-      int cfgAt = guideDir.indexOf("/guidecfg=");
-      if (cfgAt >= 0) {
-        trimmed += guideDir.substring(cfgAt);
-        guideDir = guideDir.substring(0, cfgAt);
+      int cfgAt = guideDir.indexOf("/guidecfg="), inAt = guideDir.indexOf("/guideinterval=");
+      int keysAt = cfgAt < 0 ? inAt : inAt < 0 ? cfgAt : Math.min(cfgAt, inAt);
+      if (keysAt >= 0) {
+        trimmed += guideDir.substring(keysAt);
+        guideDir = guideDir.substring(0, keysAt);
       }
     }
     String[] parts = trimmed.split("/");
@@ -71,6 +72,7 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
     Integer n = null;
     Spacing sp = null;
     Double lo = null, hi = null, phi = null, apg = null, apgNorm = null, guideCfg = null;
+    java.util.List<Double> guideIn = null;
     boolean everyStep = false;
     String neg = null, guide = guideDir;
     for (int i = 1; i < parts.length; i++) {
@@ -106,11 +108,18 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
           case "apg" -> apg = Double.parseDouble(value);
           case "apgnorm" -> apgNorm = Double.parseDouble(value);
           case "guidecfg" -> guideCfg = Double.parseDouble(value);
+          case "guideinterval" -> {
+            String[] lh = value.split("-");
+            if (lh.length != 2) {
+              throw new IllegalArgumentException();
+            }
+            guideIn = java.util.List.of(Double.parseDouble(lh[0]), Double.parseDouble(lh[1]));
+          }
           default -> throw new IllegalArgumentException();
         }
       } catch (IllegalArgumentException e) {
         throw DiffuseException.badValue("method", "method '" + spec + "': cannot read '" + p + "' (write SAMPLER[/STEPS]"
-            + "[/spacing=S][/interval=LO-HI|none][/rescale=φ][/negative=PROMPT][/apg=η][/apgnorm=r][/guide=DIR[/guidecfg=S]]"
+            + "[/spacing=S][/interval=LO-HI|none][/rescale=φ][/negative=PROMPT][/apg=η][/apgnorm=r][/guide=DIR[/guidecfg=S][/guideinterval=LO-HI]]"
             + " (guide= last: the directory may hold slashes),"
             + " e.g. dpm++2m/10/interval=0.3-5)");
       }
@@ -118,7 +127,7 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
     return new SamplingRequest(new SamplerSpec(kind, n == null ? SamplerSpec.DEFAULT_STEPS : n, 0, sampler.clip(), sp),
         seed, batchSize, new Guidance(everyStep ? java.util.List.of() : lo == null && hi == null ? null
             : java.util.Arrays.asList(lo, hi), phi, neg, null, apg, apgNorm,
-            guide, null, guideCfg, null));
+            guide, null, guideCfg, guideIn, null));
   }
 
   public SamplingRequest withSeed(long s) {

@@ -99,11 +99,18 @@ final class SamplingOptions {
           + " autoguidance; --guidance-interval, --rescale, --negative and --apg then shape that CFG (default: none).")
   Double guideCfg;
 
+  @Option(names = "--guide-interval", paramLabel = "LO,HI",
+      description = "With --guide-model: call the guide, and apply autoguidance, only at noise levels σ in (LO, HI];"
+          + " elsewhere the main model (after --guide-cfg's CFG, if any) alone, which saves the guide's call there"
+          + " (default: every step).")
+  String guideInterval;
+
   @Mixin DeviceOptions device;
 
   SamplingRequest request() {
     var g = new diffuse.sampling.Guidance(interval(interval), rescale, negative, null, apg, apgNorm,
-        guideModel == null ? null : GenerateOptions.find(guideModel).toString(), null, guideCfg, null);
+        guideModel == null ? null : GenerateOptions.find(guideModel).toString(), null, guideCfg,
+        guideInterval == null ? null : twoLevels("guideInterval", "--guide-interval", guideInterval), null);
     if (steps != null && steps < 1) {
       throw diffuse.api.DiffuseException.badValue("steps", "steps must be >= 1, got " + steps);
     }
@@ -129,6 +136,19 @@ final class SamplingOptions {
     }
     throw diffuse.api.DiffuseException.badValue("guidanceInterval", "--guidance-interval takes two noise levels"
         + " LO,HI or none, got '" + value + "'");
+  }
+
+  /** --guide-interval LO,HI as [LO, HI]; fails naming {@code field} and the option. */
+  static List<Double> twoLevels(String field, String option, String value) {
+    String[] parts = value.split(",", -1);
+    try {
+      if (parts.length == 2) {
+        return List.of(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()));
+      }
+    } catch (NumberFormatException e) {
+      // named below
+    }
+    throw diffuse.api.DiffuseException.badValue(field, option + " takes two noise levels LO,HI, got '" + value + "'");
   }
 
   /** {@code r} with its guide model, if any, found by name as --model is ({@link GenerateOptions#find}). */

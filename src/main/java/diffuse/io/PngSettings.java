@@ -92,6 +92,9 @@ public final class PngSettings {
         p.put("Autoguidance", g.guideModel());
       }
       put(p, "Autoguidance CFG", g.guideCfg());
+      if (g.guideInterval() != null) {
+        p.put("Autoguidance interval", fmt(g.guideInterval().get(0)) + "-" + fmt(g.guideInterval().get(1)));
+      }
       if (g.custom() != null) {
         p.put("Custom guidance", g.custom());
       }

@@ -25,7 +25,8 @@ import java.util.Arrays;
  * @param cfg the CFG scale applied to the main model first; 1 for none
  * @param cfgMethod how that CFG is applied ({@link GuidanceMethod#PLAIN}: every step, plain)
  */
-public record Autoguidance(Denoiser guideNet, double cfg, Guider cfgMethod) implements Guider {
+public record Autoguidance(Denoiser guideNet, double cfg, Guider cfgMethod, GuidanceInterval interval)
+    implements Guider {
   public Autoguidance {
     if (guideNet == null) {
       throw new IllegalArgumentException("autoguidance needs a guide model");
@@ -34,6 +35,11 @@ public record Autoguidance(Denoiser guideNet, double cfg, Guider cfgMethod) impl
       throw new IllegalArgumentException("the blended CFG needs the model's own guidance method");
     }
     ClassifierFreeGuidance.requireFinite(cfg);
+  }
+
+  /** At every step. */
+  public Autoguidance(Denoiser guideNet, double cfg, Guider cfgMethod) {
+    this(guideNet, cfg, cfgMethod, null);
   }
 
   /** Blended with plain CFG at {@code cfg}. */
@@ -61,7 +67,8 @@ public record Autoguidance(Denoiser guideNet, double cfg, Guider cfgMethod) impl
         throw new IllegalArgumentException("batch of " + labels.length + " for " + w.length + " scales");
       }
       Estimate m = main.denoise(x, t, labels);
-      if (allOne) {
+      double[] ws = interval == null ? w : interval.scalesAt(w, t, schedule);
+      if (allOne || Arrays.stream(ws).allMatch(s -> s == 1.0)) {
         return m;
       }
       float[] d1 = m.eps();
@@ -69,7 +76,7 @@ public record Autoguidance(Denoiser guideNet, double cfg, Guider cfgMethod) impl
       int dim = x.length / labels.length;
       float[] out = new float[x.length];
       for (int i = 0; i < out.length; i++) {
-        out[i] = (float) (d0[i] + w[i / dim] * ((double) d1[i] - d0[i]));
+        out[i] = (float) (d0[i] + ws[i / dim] * ((double) d1[i] - d0[i]));
       }
       return new Estimate(Prediction.EPS, out, x, m.alphaBar());
     };

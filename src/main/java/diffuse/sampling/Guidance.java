@@ -34,24 +34,19 @@ import java.util.List;
  * @param guideModel autoguidance's guide model directory, or null
  * @param guideCheckpoint the guide's checkpoint (filled in by the plan), or null
  * @param guideCfg with {@code guideModel}: the CFG scale applied to the main model first, or null
+ * @param guideInterval with {@code guideModel}: [σ_lo, σ_hi], the noise levels at which the guide is
+ *     called and autoguidance applies (elsewhere the main model, with its CFG, alone); null for every step
  * @param custom the class name of a program's own rule, or null
  */
 public record Guidance(List<Double> interval, Double rescale, String negative, Integer negativeLabel, Double apg,
-    Double apgNorm, String guideModel, String guideCheckpoint, Double guideCfg, String custom) {
+    Double apgNorm, String guideModel, String guideCheckpoint, Double guideCfg, List<Double> guideInterval,
+    String custom) {
   /** Plain classifier-free guidance: every step, no rescale, away from ∅. */
-  public static final Guidance PLAIN = new Guidance(null, null, null, null, null, null, null, null, null, null);
+  public static final Guidance PLAIN = new Guidance(null, null, null, null, null, null, null, null, null, null, null);
 
   public Guidance {
     if (interval != null && !interval.isEmpty()) {
-      if (interval.size() != 2 || interval.get(0) == null || interval.get(1) == null) {
-        throw DiffuseException.badValue("guidanceInterval", "guidanceInterval must be two noise levels [lo, hi]");
-      }
-      double lo = interval.get(0), hi = interval.get(1);
-      if (!(lo >= 0) || !(lo < hi) || Double.isInfinite(lo)) {
-        throw DiffuseException.badValue("guidanceInterval", "guidanceInterval must be two noise levels 0 <= lo < hi"
-            + " (σ = √((1−ᾱ)/ᾱ)), got (" + lo + ", " + hi + "]");
-      }
-      interval = List.copyOf(interval);
+      interval = checkInterval("guidanceInterval", interval);
     } else if (interval != null) {
       interval = List.of();
     }
@@ -70,6 +65,13 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
         throw DiffuseException.badValue("apg", "apg and rescale are two answers to the same problem; choose one");
       }
     }
+    if (guideInterval != null) {
+      guideInterval = checkInterval("guideInterval", guideInterval);
+      if (guideModel == null) {
+        throw DiffuseException.badValue("guideInterval", "guideInterval is where autoguidance applies; it needs"
+            + " guideModel too");
+      }
+    }
     if (guideCfg != null && guideModel == null) {
       throw DiffuseException.badValue("guideCfg", "guideCfg is the CFG scale blended with autoguidance; it needs"
           + " guideModel too");
@@ -86,6 +88,19 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
       throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also ask"
           + " for an interval, rescale, negative class, APG or a guide model");
     }
+  }
+
+  /** Two noise levels 0 ≤ lo &lt; hi (hi may be +∞), as an unmodifiable list; fails naming {@code field}. */
+  private static List<Double> checkInterval(String field, List<Double> in) {
+    if (in.size() != 2 || in.get(0) == null || in.get(1) == null) {
+      throw DiffuseException.badValue(field, field + " must be two noise levels [lo, hi]");
+    }
+    double lo = in.get(0), hi = in.get(1);
+    if (!(lo >= 0) || !(lo < hi) || Double.isInfinite(lo)) {
+      throw DiffuseException.badValue(field, field + " must be two noise levels 0 <= lo < hi"
+          + " (σ = √((1−ᾱ)/ᾱ)), got (" + lo + ", " + hi + "]");
+    }
+    return List.copyOf(in);
   }
 
   /**
@@ -120,6 +135,10 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
       java.nio.file.Path file = java.nio.file.Path.of(guideModel).getFileName();
       sb.append("autoguidance").append(scale == null ? "" : " w" + at).append(" by ")
           .append(file == null ? guideModel : file.toString());
+      if (guideInterval != null) {
+        sb.append(" in σ (").append(ClassifierFreeGuidance.formatScale(guideInterval.get(0))).append(", ")
+            .append(ClassifierFreeGuidance.formatScale(guideInterval.get(1))).append(']');
+      }
       if (guideCfg != null) {
         sb.append(" + CFG ").append(ClassifierFreeGuidance.formatScale(guideCfg)).append(in);
       }
@@ -157,12 +176,12 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
 
   /** Autoguidance by the model in {@code dir}, with CFG at {@code cfg} first (null: none). */
   public static Guidance autoguidance(String dir, Double cfg) {
-    return new Guidance(null, null, null, null, null, null, dir, null, cfg, null);
+    return new Guidance(null, null, null, null, null, null, dir, null, cfg, null, null);
   }
 
   /** A program's own rule, recorded by name. */
   public static Guidance custom(String name) {
-    return new Guidance(null, null, null, null, null, null, null, null, null, name);
+    return new Guidance(null, null, null, null, null, null, null, null, null, null, name);
   }
 
   public Guidance withInterval(double lo, double hi) {
@@ -175,40 +194,62 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
    */
   public Guidance withInterval(List<Double> interval) {
     return new Guidance(interval, rescale, negative, negativeLabel, apg, apgNorm, guideModel, guideCheckpoint,
-        guideCfg, custom);
+        guideCfg, guideInterval, custom);
   }
 
   public Guidance withRescale(Double phi) {
     return new Guidance(interval, phi, negative, negativeLabel, apg, apgNorm, guideModel, guideCheckpoint, guideCfg,
-        custom);
+        guideInterval, custom);
   }
 
   /** Steers away from the class {@code prompt} names; its label is resolved by the plan. */
   public Guidance withNegative(String prompt) {
-    return new Guidance(interval, rescale, prompt, null, apg, apgNorm, guideModel, guideCheckpoint, guideCfg, custom);
+    return new Guidance(interval, rescale, prompt, null, apg, apgNorm, guideModel, guideCheckpoint, guideCfg,
+        guideInterval, custom);
   }
 
   /** With the negative prompt's label, as the plan resolved it. */
   public Guidance withNegativeLabel(int label) {
     return new Guidance(interval, rescale, negative, label, apg, apgNorm, guideModel, guideCheckpoint, guideCfg,
-        custom);
+        guideInterval, custom);
   }
 
   /** Adaptive projected guidance with η and norm threshold r (null: none). */
   public Guidance withApg(double eta, Double norm) {
     return new Guidance(interval, rescale, negative, negativeLabel, eta, norm, guideModel, guideCheckpoint, guideCfg,
-        custom);
+        guideInterval, custom);
   }
 
   /** With the guide model found in {@code dir} (a name resolved to its directory, say). */
   public Guidance withGuideModel(String dir) {
-    return new Guidance(interval, rescale, negative, negativeLabel, apg, apgNorm, dir, guideCheckpoint, guideCfg, custom);
+    return new Guidance(interval, rescale, negative, negativeLabel, apg, apgNorm, dir, guideCheckpoint, guideCfg,
+        guideInterval, custom);
+  }
+
+  /** With autoguidance only at noise levels in {@code in} = [lo, hi] (null: at every step). */
+  public Guidance withGuideInterval(List<Double> in) {
+    return new Guidance(interval, rescale, negative, negativeLabel, apg, apgNorm, guideModel, guideCheckpoint, guideCfg,
+        in, custom);
+  }
+
+  /**
+   * Autoguidance by {@code guideNet} as this value says: after CFG at {@link #guideCfg} shaped by
+   * {@link #ownGuider()}, and only within {@link #guideInterval}.
+   *
+   * @throws IllegalStateException if this is not autoguidance
+   */
+  public Guider autoguider(Denoiser guideNet) {
+    if (!isAutoguidance()) {
+      throw new IllegalStateException("not autoguidance");
+    }
+    return new Autoguidance(guideNet, guideCfg == null ? 1.0 : guideCfg, ownGuider(),
+        guideInterval == null ? null : new GuidanceInterval(guideInterval.get(0), guideInterval.get(1)));
   }
 
   /** With the guide's checkpoint, as the plan loaded it. */
   public Guidance withGuideCheckpoint(String checkpoint) {
     return new Guidance(interval, rescale, negative, negativeLabel, apg, apgNorm, guideModel, checkpoint, guideCfg,
-        custom);
+        guideInterval, custom);
   }
 
   public boolean isPlain() {

@@ -50,7 +50,7 @@ final class Api implements AutoCloseable {
   /** The fields of a generate (and sweep, and job) body; the OpenAPI document describes each. */
   static final Set<String> GENERATE_FIELDS = Set.of("model", "prompt", "guidance", "sampler", "steps", "eta",
       "seed", "n", "clip", "format", "spacing", "guidanceInterval", "rescale", "negative",
-      "apg", "apgNorm", "metadata", "guideModel", "guideCfg");
+      "apg", "apgNorm", "metadata", "guideModel", "guideCfg", "guideInterval");
 
   /** A served image model and its batcher. */
   record Slot(String id, LoadedModel model, Batcher batcher) {}
@@ -311,7 +311,12 @@ final class Api implements AutoCloseable {
       guideDir = guide.model().dir().toString();
     }
     Double guideCfg = f.has("guideCfg") ? f.number("guideCfg", 0) : null;
-    var g = new Guidance(interval, rescale, negative, null, apg, apgNorm, guideDir, null, guideCfg, null);
+    List<Double> guideInterval = f.numbers("guideInterval", null);
+    if (guideInterval != null && guideInterval.size() != 2) {
+      throw DiffuseException.badValue("guideInterval", "guideInterval must be two noise levels [lo, hi]");
+    }
+    var g = new Guidance(interval, rescale, negative, null, apg, apgNorm, guideDir, null, guideCfg, guideInterval,
+        null);
     SamplingRequest request = new SamplingRequest(new SamplerSpec(kind, steps == null ? SamplerSpec.DEFAULT_STEPS : steps,
         eta == null ? 0 : eta, clip, spacing), seed, MAX_N, g);
     GenerationPlan plan = GenerateService.plan(slot.model(), new GenerateRequest(List.of(prompt), scales, n, request));

@@ -371,6 +371,9 @@ final class OpenApi {
         + " served model that guides this one (one of its guides in /api/models); guidance is then its w"));
     p.put("guideCfg", map("type", "number", "description", "with guideModel: CFG at this scale on the main model first;"
         + " guidanceInterval, rescale, negative and apg then shape it"));
+    p.put("guideInterval", map("type", "array", "minItems", 2, "maxItems", 2, "items", map("type", "number",
+        "minimum", 0), "description", "with guideModel: [lo, hi], the noise levels σ at which the guide is called"
+        + " and autoguidance applies; elsewhere the main model (after guideCfg's CFG) alone; omitted: every step"));
     return p;
   }
 

@@ -38,7 +38,7 @@ public record Reply(int status, String contentType, byte[] body, Map<String, Str
       }
       com.google.gson.JsonObject ordered = new com.google.gson.JsonObject();
       for (String k : new String[] {"interval", "rescale", "negative", "negativeLabel", "apg", "apgNorm", "guideModel",
-          "guideCheckpoint", "guideCfg", "custom"}) {
+          "guideCheckpoint", "guideCfg", "guideInterval", "custom"}) {
         if (o.has(k)) {
           ordered.add(k, o.get(k));
         }
