@@ -56,6 +56,11 @@ function modelInterval(m) {
   return own && own.length === 2 ? own.join(",") : "";
 }
 
+/** The model's own guide (its served id), or "none": classifier-free guidance alone. */
+function ownGuide(m) {
+  return (m && m.defaults && m.defaults.guideModel) || "none";
+}
+
 function chooseModel() {
   const m = state.models.find((x) => x.id === $("model").value);
   state.current = m || null;
@@ -82,13 +87,23 @@ function chooseModel() {
   $("interval").value = modelInterval(m);
   // autoguidance: the other served models that can guide this one
   const guide = $("guide");
-  guide.innerHTML = '<option value="">none (CFG)</option>';
+  guide.innerHTML = '<option value="none">none (CFG)</option>';
   for (const id of (m.guides || []).filter((g) => g !== m.id)) {
     const o = document.createElement("option");
     o.value = id;
     o.textContent = id;
     guide.appendChild(o);
   }
+  // the model's own autoguidance, if it has one (model.json): its guide and blended CFG
+  const own = ownGuide(m);
+  if (own !== "none" && ![...guide.options].some((o) => o.value === own)) {
+    const o = document.createElement("option");
+    o.value = own;
+    o.textContent = own;
+    guide.appendChild(o);
+  }
+  guide.value = own;
+  $("guide-cfg").value = own !== "none" && m.defaults.guideCfg !== undefined ? m.defaults.guideCfg : "";
   $("guide-label").hidden = guide.options.length < 2;
   $("guide-cfg-label").hidden = guide.options.length < 2;
   const panel = $("tradeoff-panel");
@@ -116,10 +131,13 @@ function request() {
   else if (interval !== "" && interval.replace(/\s/g, "") !== modelInterval(state.current)) {
     body.guidanceInterval = interval.split(",").map((v) => (v.trim() === "" ? v : Number(v)));
   }
-  if ($("guide").value !== "") {
+  // the model's own autoguidance (guide, blended CFG and the guide's interval) is left to the server
+  const cfg = $("guide-cfg").value.trim();
+  const d = (state.current && state.current.defaults) || {};
+  const ownCfg = d.guideCfg === undefined ? "" : String(d.guideCfg);
+  if ($("guide").value !== ownGuide(state.current) || ($("guide").value !== "none" && cfg !== ownCfg)) {
     body.guideModel = $("guide").value;
-    const cfg = $("guide-cfg").value.trim();
-    if (cfg !== "") body.guideCfg = Number(cfg);
+    if (body.guideModel !== "none" && cfg !== "") body.guideCfg = Number(cfg);
   }
   return body;
 }
@@ -343,9 +361,9 @@ async function restore(png, name) {
   $("count").value = row.count;
   $("negative").value = g.negative || "";
   $("interval").value = g.interval ? g.interval.join(",") : "";
-  const guideId = g.guideModel ? g.guideModel.split(/[\\/]/).pop() : "";
-  $("guide").value = [...$("guide").options].some((o) => o.value === guideId) ? guideId : "";
-  $("guide-cfg").value = $("guide").value !== "" && g.guideCfg !== undefined && g.guideCfg !== null ? g.guideCfg : "";
+  const guideId = g.guideModel && g.guideModel !== "none" ? g.guideModel.split(/[\\/]/).pop() : "none";
+  $("guide").value = [...$("guide").options].some((o) => o.value === guideId) ? guideId : "none";
+  $("guide-cfg").value = $("guide").value !== "none" && g.guideCfg !== undefined && g.guideCfg !== null ? g.guideCfg : "";
   if (s.rows.length > 1) {
     $("sweep-scales").value = [...new Set(s.rows.map((x) => x.guidance))].join(",");
     $("sweep-count").value = row.count;

@@ -200,6 +200,18 @@ public final class GenerationRequest {
       return this;
     }
 
+    /**
+     * Classifier-free guidance alone, in place of the model's own autoguidance (a model whose model.json
+     * names a guide, {@code sampling.guideModel}, is guided by it unless a request names another or this).
+     */
+    public Builder withoutGuide() {
+      this.guideModel = diffuse.sampling.Guidance.NO_GUIDE;
+      this.guideCfg = null;
+      this.guideIntervalLo = null;
+      this.guideIntervalHi = null;
+      return this;
+    }
+
     /** With {@link #guideModel}: classifier-free guidance of the main model at scale {@code s} first. */
     public Builder guideCfg(double s) {
       this.guideCfg = s;

@@ -46,7 +46,7 @@ public final class LoadedModel implements AutoCloseable {
    *     {@code guideModel} when that model cannot guide this one (other labels, schedule or size)
    */
   public Guidance resolve(Guidance g) {
-    Guidance r = withOwnInterval(g, info().defaultGuidanceInterval());
+    Guidance r = withOwnInterval(withOwnGuide(g, info().sampling(), dir()), info().defaultGuidanceInterval());
     if (r.negative() != null && r.negativeLabel() == null) {
       r = r.withNegativeLabel(negativeLabel(info().labels(), r.negative()));
     }
@@ -69,6 +69,20 @@ public final class LoadedModel implements AutoCloseable {
     }
     boolean cfg = !g.isCustom() && (!g.isAutoguidance() || g.guideCfg() != null);
     return own != null && cfg ? g.withInterval(own) : g;
+  }
+
+  /**
+   * {@code g} with the model's own autoguidance filled in ({@code sampling.guideModel}, {@code guideCfg},
+   * {@code guideInterval} in its model.json; a relative guide directory lies beside {@code dir}) when it
+   * names no guide model, not {@link Guidance#NO_GUIDE} either, and no rule of its own. Idempotent.
+   */
+  static Guidance withOwnGuide(Guidance g, diffuse.io.ModelInfo.Sampling own, Path dir) {
+    if (own == null || own.guideModel() == null || g.guideModel() != null || g.isCustom()) {
+      return g;
+    }
+    Path p = Path.of(own.guideModel());
+    Path guide = p.isAbsolute() ? p : dir.resolveSibling(p);
+    return g.withGuide(guide.toString(), own.guideCfg(), own.guideInterval());
   }
 
   /** The device and session options it runs on. */

@@ -34,6 +34,18 @@ final class ExportCommand implements Callable<Integer> {
       description = "The noise levels σ in (LO, HI] to which the model limits classifier-free guidance when a request"
           + " names no interval (kept in model.json); none: every step (default: the source's, else every step).")
   String interval;
+  @Option(names = "--guide-model", paramLabel = "NAME|none",
+      description = "The model that guides this one by autoguidance when a request names no guide (kept in"
+          + " model.json): a directory beside --out's, e.g. mnist-guide; --guidance is then its w. none: classifier-free"
+          + " guidance alone (default: the source's, else none).")
+  String guideModel;
+  @Option(names = "--guide-cfg", paramLabel = "S",
+      description = "With --guide-model: the CFG scale applied to the model first, limited by --guidance-interval.")
+  Double guideCfg;
+  @Option(names = "--guide-interval", paramLabel = "LO,HI",
+      description = "With --guide-model: the noise levels σ in (LO, HI] at which the guide is called (default: every"
+          + " step).")
+  String guideInterval;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -50,13 +62,18 @@ final class ExportCommand implements Callable<Integer> {
         if (name != null) {
           throw new IllegalArgumentException("--name is for --layout tf-serving; a diffuse export is named by --out");
         }
+        if (guideModel == null && (guideCfg != null || guideInterval != null)) {
+          throw diffuse.api.DiffuseException.badValue("guideModel", "--guide-cfg and --guide-interval need --guide-model");
+        }
+        ModelStore.Guide guide = guideModel == null ? null : new ModelStore.Guide(guideModel, guideCfg,
+            guideInterval == null ? null : SamplingOptions.twoLevels("guideInterval", "--guide-interval", guideInterval));
         ModelStore.StoredModel m = ModelStore.export(run, out, ema, Main.commandLine(spec), guidance,
-            SamplingOptions.interval(interval));
+            SamplingOptions.interval(interval), guide);
         System.out.printf("exported %s (%s, step %d) to %s%n", run, m.info().checkpoint(), m.info().training().step(),
             out);
       }
       case "tf-serving" -> {
-        if (guidance != null || interval != null) {
+        if (guidance != null || interval != null || guideModel != null) {
           throw new IllegalArgumentException("--guidance and --guidance-interval are for --layout diffuse; a TensorFlow Serving export keeps the"
               + " run's own");
         }

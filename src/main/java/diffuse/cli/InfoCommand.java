@@ -66,10 +66,20 @@ final class InfoCommand implements Callable<Integer> {
     out.printf("noise levels %s%n", t.settings().pMean() == null ? "t uniform over 0 … T−1"
         : String.format("log-normal, ln σ ~ N(%s, %s²), nearest timestep", t.settings().pMean(), t.settings().pStd()));
     List<Double> in = i.defaultGuidanceInterval();
-    out.printf("sampling     guidance s = %s%s unless told (%s)%n", GenerateCommand.fmt(i.defaultGuidance()),
-        in == null ? "" : " in σ (" + GenerateCommand.fmt(in.get(0)) + ", " + GenerateCommand.fmt(in.get(1)) + "]",
-        i.sampling() != null && i.sampling().guidance() != null ? "the model's own, model.json"
-            : "the library's default; export --guidance S records the model's own");
+    var own = i.sampling();
+    if (own != null && own.guideModel() != null) {
+      var g = diffuse.sampling.Guidance.PLAIN;
+      if (own.guideCfg() != null && in != null) {
+        g = g.withInterval(in);
+      }
+      out.printf("sampling     %s unless told (the model's own, model.json)%n",
+          g.withGuide(own.guideModel(), own.guideCfg(), own.guideInterval()).describeScale(i.defaultGuidance()));
+    } else {
+      out.printf("sampling     guidance s = %s%s unless told (%s)%n", GenerateCommand.fmt(i.defaultGuidance()),
+          in == null ? "" : " in σ (" + GenerateCommand.fmt(in.get(0)) + ", " + GenerateCommand.fmt(in.get(1)) + "]",
+          own != null && own.guidance() != null ? "the model's own, model.json"
+              : "the library's default; export --guidance S records the model's own");
+    }
     out.printf("timing       %s of training wall time, last run %.0f images/s on %s%n",
         ProgressBar.format(t.wallSeconds()), t.imagesPerSecond(), t.device());
     for (String c : t.commands()) {

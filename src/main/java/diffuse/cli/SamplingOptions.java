@@ -91,7 +91,8 @@ final class SamplingOptions {
   @Option(names = "--guide-model", paramLabel = "DIR|NAME",
       description = "Autoguidance (Karras et al. 2024): guide with this weaker model of the same labels and schedule"
           + " (smaller, or trained for less time) instead of the unconditional half: D = D_guide + s·(D − D_guide),"
-          + " s = --guidance. One call of each model per step. Default: off (classifier-free guidance).")
+          + " s = --guidance. One call of each model per step; none: classifier-free guidance alone. Default: the"
+          + " model's own (its model.json's sampling.guideModel), else none.")
   Path guideModel;
 
   @Option(names = "--guide-cfg", paramLabel = "S",
@@ -109,7 +110,8 @@ final class SamplingOptions {
 
   SamplingRequest request() {
     var g = new diffuse.sampling.Guidance(interval(interval), rescale, negative, null, apg, apgNorm,
-        guideModel == null ? null : GenerateOptions.find(guideModel).toString(), null, guideCfg,
+        guideModel == null ? null : guideModel.toString().equals(diffuse.sampling.Guidance.NO_GUIDE)
+            ? diffuse.sampling.Guidance.NO_GUIDE : GenerateOptions.find(guideModel).toString(), null, guideCfg,
         guideInterval == null ? null : twoLevels("guideInterval", "--guide-interval", guideInterval), null);
     if (steps != null && steps < 1) {
       throw diffuse.api.DiffuseException.badValue("steps", "steps must be >= 1, got " + steps);
@@ -154,7 +156,7 @@ final class SamplingOptions {
   /** {@code r} with its guide model, if any, found by name as --model is ({@link GenerateOptions#find}). */
   static SamplingRequest withGuideFound(SamplingRequest r) {
     var g = r.guidance();
-    if (g.guideModel() == null) {
+    if (!g.isAutoguidance()) {
       return r;
     }
     return new SamplingRequest(r.sampler(), r.seed(), r.batchSize(),

@@ -126,6 +126,14 @@ public final class ModelCard {
           + " model.json).", java.math.BigDecimal.valueOf(info.sampling().guidance()).stripTrailingZeros().toPlainString(),
           in == null ? "" : ", applied only where σ = √((1−ᾱ_t)/ᾱ_t) is in (" + plain(in.get(0)) + ", " + plain(in.get(1))
               + "] (the conditional call alone elsewhere; Kynkäänniemi et al. 2024)"));
+      if (info.sampling().guideModel() != null) {
+        List<Double> gi = info.sampling().guideInterval();
+        md.append(String.format(Locale.ROOT, " By default it is guided by the model `%s` (autoguidance, Karras et al."
+            + " 2024: D = D_guide + w·(D' − D_guide), w = that scale, D' this model%s)%s.", info.sampling().guideModel(),
+            info.sampling().guideCfg() == null ? "" : " after classifier-free guidance at s = "
+                + plain(info.sampling().guideCfg()) + " in the interval above",
+            gi == null ? "" : ", the guide called only where σ is in (" + plain(gi.get(0)) + ", " + plain(gi.get(1)) + "]"));
+      }
     }
     md.append("\n\n");
 

@@ -59,9 +59,30 @@ public record ModelInfo(
    * @param guidance the guidance scale s to sample at, or null for {@link diffuse.api.Defaults#GUIDANCE}
    * @param guidanceInterval [σ_lo, σ_hi]: classifier-free guidance only at noise levels in (σ_lo, σ_hi]
    *     unless a request names its own interval or every step (Kynkäänniemi et al. 2024); null: every step
+   * @param guideModel the model that guides this one by autoguidance (Karras et al. 2024) unless a request
+   *     names another or none: a directory beside this model's own (for example {@code mnist-guide}), or an
+   *     absolute one; {@code guidance} is then autoguidance's w. Null: classifier-free guidance alone
+   * @param guideCfg with {@code guideModel}: the CFG scale applied to this model first (shaped by
+   *     {@code guidanceInterval}), or null for none
+   * @param guideInterval with {@code guideModel}: the noise levels [σ_lo, σ_hi] at which the guide is called;
+   *     null: every step
    */
-  public record Sampling(Double guidance, List<Double> guidanceInterval) {
+  public record Sampling(Double guidance, List<Double> guidanceInterval, String guideModel, Double guideCfg,
+      List<Double> guideInterval) {
     public Sampling {
+      if (guideModel != null && (guideModel.isBlank() || guideModel.equals(diffuse.sampling.Guidance.NO_GUIDE))) {
+        throw new diffuse.api.ModelException("sampling.guideModel must name a model directory, got '" + guideModel + "'");
+      }
+      if (guideModel == null && (guideCfg != null || guideInterval != null)) {
+        throw new diffuse.api.ModelException("sampling.guideCfg and sampling.guideInterval need sampling.guideModel");
+      }
+      if (guideModel != null) {
+        try { // the same checks as a request's
+          diffuse.sampling.Guidance.PLAIN.withGuide(guideModel, guideCfg, guideInterval);
+        } catch (diffuse.api.DiffuseException e) {
+          throw new diffuse.api.ModelException("sampling." + e.getMessage());
+        }
+      }
       if (guidance != null && !Double.isFinite(guidance)) {
         throw new diffuse.api.ModelException("sampling.guidance must be a finite number, got " + guidance);
       }
@@ -78,6 +99,11 @@ public record ModelInfo(
 
     public Sampling(Double guidance) {
       this(guidance, null);
+    }
+
+    /** Classifier-free guidance alone. */
+    public Sampling(Double guidance, List<Double> guidanceInterval) {
+      this(guidance, guidanceInterval, null, null, null);
     }
   }
 

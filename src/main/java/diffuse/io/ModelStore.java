@@ -324,6 +324,22 @@ public final class ModelStore {
    */
   public static StoredModel export(Path source, Path target, Double ema, String command, Double guidance,
       List<Double> interval) throws IOException {
+    return export(source, target, ema, command, guidance, interval, null);
+  }
+
+  /**
+   * The model's own autoguidance as {@code export} records it ({@link ModelInfo.Sampling#guideModel}):
+   * the guide's directory (beside the model's, or absolute; {@link diffuse.sampling.Guidance#NO_GUIDE}
+   * removes a guide the source records), the CFG blended in, and the noise levels the guide is called at.
+   */
+  public record Guide(String model, Double cfg, List<Double> interval) {}
+
+  /**
+   * {@link #export(Path, Path, Double, String, Double, List)}, the copy also guided by autoguidance as
+   * {@code guide} says unless a request names another guide or none; null keeps what the source records.
+   */
+  public static StoredModel export(Path source, Path target, Double ema, String command, Double guidance,
+      List<Double> interval, Guide guide) throws IOException {
     if (guidance != null && !Double.isFinite(guidance)) {
       throw DiffuseException.badValue("guidance", "guidance must be a finite number, got " + guidance);
     }
@@ -337,9 +353,13 @@ public final class ModelStore {
     }
     Average avg = average(m, ema);
     ModelInfo.Sampling was = avg.info().sampling() == null ? new ModelInfo.Sampling(null) : avg.info().sampling();
-    ModelInfo described = guidance == null && interval == null ? avg.info() : avg.info().withSampling(
+    boolean noGuide = guide != null && diffuse.sampling.Guidance.NO_GUIDE.equals(guide.model());
+    ModelInfo described = guidance == null && interval == null && guide == null ? avg.info() : avg.info().withSampling(
         new ModelInfo.Sampling(guidance != null ? guidance : was.guidance(),
-            interval != null ? interval : was.guidanceInterval())); // an empty interval: every step (Sampling)
+            interval != null ? interval : was.guidanceInterval(), // an empty interval: every step (Sampling)
+            guide == null ? was.guideModel() : noGuide ? null : guide.model(),
+            guide == null ? was.guideCfg() : noGuide ? null : guide.cfg(),
+            guide == null ? was.guideInterval() : noGuide ? null : guide.interval()));
     ModelInfo info = command == null ? described : described.withTraining(described.training().withCommand(command));
     ModelInfo[] staged = new ModelInfo[1];
     Map<String, float[]> weights = avg.weights();

@@ -88,7 +88,7 @@ public final class PngSettings {
       put(p, "CFG rescale", g.rescale());
       put(p, "APG eta", g.apg());
       put(p, "APG norm", g.apgNorm());
-      if (g.guideModel() != null) {
+      if (g.isAutoguidance()) {
         p.put("Autoguidance", g.guideModel());
       }
       put(p, "Autoguidance CFG", g.guideCfg());

@@ -31,7 +31,9 @@ import java.util.List;
  * @param negativeLabel the label {@code negative} resolved to (filled in by the plan), or null
  * @param apg APG's η ≥ 0, or null for none
  * @param apgNorm APG's norm threshold r &gt; 0, or null for none (only with {@code apg})
- * @param guideModel autoguidance's guide model directory, or null
+ * @param guideModel autoguidance's guide model directory; {@link #NO_GUIDE} for none in place of the
+ *     model's own; null for the model's own (its model.json's {@code sampling.guideModel}, filled in by
+ *     the plan), which for most models is none
  * @param guideCheckpoint the guide's checkpoint (filled in by the plan), or null
  * @param guideCfg with {@code guideModel}: the CFG scale applied to the main model first, or null
  * @param guideInterval with {@code guideModel}: [σ_lo, σ_hi], the noise levels at which the guide is
@@ -41,6 +43,12 @@ import java.util.List;
 public record Guidance(List<Double> interval, Double rescale, String negative, Integer negativeLabel, Double apg,
     Double apgNorm, String guideModel, String guideCheckpoint, Double guideCfg, List<Double> guideInterval,
     String custom) {
+  /**
+   * The guide model that says "no guide": classifier-free guidance alone, in place of the model's own
+   * autoguidance ({@code sampling.guideModel} in its model.json).
+   */
+  public static final String NO_GUIDE = "none";
+
   /** Plain classifier-free guidance: every step, no rescale, away from ∅. */
   public static final Guidance PLAIN = new Guidance(null, null, null, null, null, null, null, null, null, null, null);
 
@@ -67,12 +75,12 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
     }
     if (guideInterval != null) {
       guideInterval = checkInterval("guideInterval", guideInterval);
-      if (guideModel == null) {
+      if (!auto(guideModel)) {
         throw DiffuseException.badValue("guideInterval", "guideInterval is where autoguidance applies; it needs"
             + " guideModel too");
       }
     }
-    if (guideCfg != null && guideModel == null) {
+    if (guideCfg != null && !auto(guideModel)) {
       throw DiffuseException.badValue("guideCfg", "guideCfg is the CFG scale blended with autoguidance; it needs"
           + " guideModel too");
     }
@@ -80,11 +88,11 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
       throw DiffuseException.badValue("guideCfg", "guideCfg must be a finite number, got " + guideCfg);
     }
     boolean own = hasInterval(interval) || rescale != null || negative != null || negativeLabel != null || apg != null;
-    if (guideModel != null && own && guideCfg == null) {
+    if (auto(guideModel) && own && guideCfg == null) {
       throw DiffuseException.badValue("guideModel", "guideModel (autoguidance) guides with a second model; an"
           + " interval, rescale, negative or apg shapes the CFG blended in with it, so they need that CFG's scale too");
     }
-    if (custom != null && (own || interval != null || guideModel != null)) {
+    if (custom != null && (own || interval != null || auto(guideModel))) {
       throw DiffuseException.badValue("customGuidance", "customGuidance replaces the guidance method; do not also ask"
           + " for an interval, rescale, negative class, APG or a guide model");
     }
@@ -258,7 +266,26 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
 
   /** True if a second model guides (autoguidance). */
   public boolean isAutoguidance() {
-    return guideModel != null;
+    return auto(guideModel);
+  }
+
+  /** True if {@link #guideModel} says no guide in place of the model's own ({@link #NO_GUIDE}). */
+  public boolean refusesOwnGuide() {
+    return NO_GUIDE.equals(guideModel);
+  }
+
+  private static boolean auto(String guideModel) {
+    return guideModel != null && !NO_GUIDE.equals(guideModel);
+  }
+
+  /**
+   * Autoguidance by the model in {@code dir} with CFG at {@code cfg} first (null: none), the guide
+   * called only at noise levels in {@code in} (null: every step): a model's own guide method
+   * ({@code sampling.guideModel} in its model.json) filled into a request that named none.
+   */
+  public Guidance withGuide(String dir, Double cfg, List<Double> in) {
+    return new Guidance(interval, rescale, negative, negativeLabel, apg, apgNorm, dir, guideCheckpoint, cfg, in,
+        custom);
   }
 
   /** True if a program's own rule guides. */

@@ -117,11 +117,25 @@ final class Api implements AutoCloseable {
       m.put("timesteps", info.schedule().steps());
       m.put("checkpoint", info.checkpoint());
       m.put("modelHash", s.model().modelHash());
-      m.put("defaults", Map.of("guidance", info.defaultGuidance(),
+      Map<String, Object> defaults = new LinkedHashMap<>(Map.of("guidance", info.defaultGuidance(),
           "guidanceInterval", info.defaultGuidanceInterval() == null ? List.of() : info.defaultGuidanceInterval(),
           "sampler", diffuse.api.Defaults.SAMPLER,
           "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()),
           "n", Math.min(diffuse.api.Defaults.COUNT, s.batcher().maxBatch())));
+      ModelInfo.Sampling own = info.sampling();
+      if (own != null && own.guideModel() != null) { // the model's own autoguidance: its guide by served id
+        java.nio.file.Path dir = s.model().dir().resolveSibling(own.guideModel()).toAbsolutePath().normalize();
+        defaults.put("guideModel", models.values().stream()
+            .filter(o -> o.model().dir().toAbsolutePath().normalize().equals(dir)).map(Slot::id).findFirst()
+            .orElse(own.guideModel()));
+        if (own.guideCfg() != null) {
+          defaults.put("guideCfg", own.guideCfg());
+        }
+        if (own.guideInterval() != null) {
+          defaults.put("guideInterval", own.guideInterval());
+        }
+      }
+      m.put("defaults", defaults);
       m.put("maxN", s.batcher().maxBatch());
       Map<String, Integer> stepsBySampler = new java.util.LinkedHashMap<>();
       for (diffuse.sampling.SamplerKind k : diffuse.sampling.SamplerKind.values()) {
@@ -304,11 +318,14 @@ final class Api implements AutoCloseable {
     if (f.has("guideModel")) {
       String id = f.string("guideModel", "");
       Slot guide = models.get(id);
-      if (guide == null || !guides(slot).contains(id)) {
+      if (id.equals(Guidance.NO_GUIDE)) {
+        guideDir = Guidance.NO_GUIDE;
+      } else if (guide == null || !guides(slot).contains(id)) {
         throw DiffuseException.badValue("guideModel", "guideModel must name a served model of the same labels, schedule"
-            + " and size as " + slot.id() + " (autoguidance); these can guide it: " + guides(slot));
+            + " and size as " + slot.id() + " (autoguidance), or none; these can guide it: " + guides(slot));
+      } else {
+        guideDir = guide.model().dir().toString();
       }
-      guideDir = guide.model().dir().toString();
     }
     Double guideCfg = f.has("guideCfg") ? f.number("guideCfg", 0) : null;
     List<Double> guideInterval = f.numbers("guideInterval", null);
