@@ -129,6 +129,34 @@ class DiffusionModelTest {
     }
   }
 
+  /**
+   * A model exported with a guide of its own (model.json {@code sampling.guideModel}) is autoguided by it when a
+   * request names no guide: the same pixels as a request naming that guide, CFG and interval; {@code withoutGuide()}
+   * draws what the model without a guide draws.
+   */
+  @Test
+  void aModelsOwnGuideAppliesUnlessARequestSaysNone(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    Path copy = tmp.resolve("mnist-guided");
+    Path guide = Path.of("models", "mnist-guide").toAbsolutePath();
+    diffuse.io.ModelStore.export(Path.of("models", "mnist"), copy, null, "test copy", 2.0, List.of(1.0, 5.0),
+        new diffuse.io.ModelStore.Guide(guide.toString(), 1.2, List.of(2.0, 1000.0)));
+    GenerationRequest.Builder b = GenerationRequest.builder().prompt("7").count(2).steps(4).seed(5);
+    try (DiffusionModel guided = DiffusionModel.open(copy, RuntimeOptions.cpu(0))) {
+      Generation own = guided.generate(b.build());
+      String json = own.settingsJson().replaceAll("\\s", "");
+      assertTrue(json.contains("\"guideInterval\":[2.0,1000.0]") && json.contains("\"guideCfg\":1.2"), json);
+      assertEquals(2.0, own.rows().get(0).guidance());
+      Generation named = guided.generate(GenerationRequest.builder().prompt("7").count(2).steps(4).seed(5)
+          .guideModel(guide).guideCfg(1.2).guideInterval(2, 1000).guidanceInterval(1, 5).build());
+      assertArrayEquals(own.pixels(0), named.pixels(0));
+      Generation none = guided.generate(b.withoutGuide().build());
+      Generation plain = model.generate(GenerationRequest.builder().prompt("7").count(2).steps(4).seed(5).guidance(2)
+          .guidanceInterval(1, 5).build());
+      assertArrayEquals(plain.pixels(0), none.pixels(0));
+      assertFalse(java.util.Arrays.equals(own.pixels(0), none.pixels(0)), "the guide changed nothing");
+    }
+  }
+
   /** An evaluation told no scales measures the model's own beside the usual ones, so it shows what generate gives. */
   @Test
   void anEvaluationMeasuresTheModelsOwnScale() {

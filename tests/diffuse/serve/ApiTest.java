@@ -680,6 +680,19 @@ class ApiTest {
       assertArrayEquals(l.get(0), b.get(0), "the blended CFG applies only inside its interval");
       assertArrayEquals(l.get(1), b.get(1));
       assertFalse(java.util.Arrays.equals(e.get(0), l.get(0)), "the interval changes the pixels");
+      // a guide called only in an interval: guideInterval, recorded; "none" is classifier-free guidance alone
+      HttpResponse<byte[]> inInterval = send(two, "POST", "/api/generate", "{\"model\": \"" + main + "\", \"prompt\":"
+          + " \"v\", \"n\": 2, \"steps\": 4, \"seed\": 7, \"guidance\": 3, \"guideModel\": \"" + other + "\","
+          + " \"guideInterval\": [0.5, 1000]}");
+      assertEquals(200, inInterval.statusCode(), new String(inInterval.body(), StandardCharsets.UTF_8));
+      assertTrue(json(inInterval).getAsJsonObject("sidecar").getAsJsonObject("guidance").has("guideInterval"));
+      HttpResponse<byte[]> none = send(two, "POST", "/api/generate", "{\"model\": \"" + main + "\", \"prompt\": \"v\","
+          + " \"n\": 2, \"steps\": 4, \"seed\": 7, \"guidance\": 3, \"guideModel\": \"none\"}");
+      assertArrayEquals(e.get(0), pixels(json(none)).get(0), "no guide: CFG alone");
+      HttpResponse<byte[]> badInterval = send(two, "POST", "/api/generate", "{\"prompt\": \"v\", \"guideModel\": \""
+          + other + "\", \"guideInterval\": [5, 1]}");
+      assertEquals(400, badInterval.statusCode());
+      assertEquals("guideInterval", json(badInterval).get("field").getAsString());
       HttpResponse<byte[]> unknown = send(two, "POST", "/api/generate", "{\"prompt\": \"v\", \"guideModel\": \"nope\"}");
       assertEquals(400, unknown.statusCode());
       assertEquals("guideModel", json(unknown).get("field").getAsString());
@@ -687,6 +700,34 @@ class ApiTest {
           + "\", \"rescale\": 0.5}");
       assertEquals(400, both.statusCode());
       assertEquals("guideModel", json(both).get("field").getAsString());
+    }
+  }
+
+  /**
+   * A model whose model.json names a guide of its own (export's Guide): /api/models lists it in its defaults by
+   * the guide's served id, and a request naming no guide draws what one naming that guide and interval draws.
+   */
+  @Test
+  void aModelsOwnGuideIsItsDefault(@TempDir Path tmp) throws Exception {
+    Path guided = tmp.resolve("guided");
+    diffuse.io.ModelStore.export(model, guided, null, "test copy", 3.0, null,
+        new diffuse.io.ModelStore.Guide(model.toAbsolutePath().toString(), null, List.of(0.5, 1000.0)));
+    try (WebServer two = new Serving(List.of(guided, model), List.of(), "127.0.0.1", 0, 64, 0, 64).start(cpu())) {
+      JsonObject first = json(send(two, "GET", "/api/models", null)).getAsJsonArray("models").get(0).getAsJsonObject();
+      JsonObject defaults = first.getAsJsonObject("defaults");
+      String other = json(send(two, "GET", "/api/models", null)).getAsJsonArray("models").get(1).getAsJsonObject()
+          .get("id").getAsString();
+      assertEquals(other, defaults.get("guideModel").getAsString(), defaults.toString());
+      assertEquals(2, defaults.getAsJsonArray("guideInterval").size());
+      String main = first.get("id").getAsString();
+      HttpResponse<byte[]> own = send(two, "POST", "/api/generate", "{\"model\": \"" + main + "\", \"prompt\": \"v\","
+          + " \"n\": 2, \"steps\": 4, \"seed\": 7}");
+      assertEquals(200, own.statusCode(), new String(own.body(), StandardCharsets.UTF_8));
+      HttpResponse<byte[]> named = send(two, "POST", "/api/generate", "{\"model\": \"" + main + "\", \"prompt\":"
+          + " \"v\", \"n\": 2, \"steps\": 4, \"seed\": 7, \"guidance\": 3, \"guideModel\": \"" + other + "\","
+          + " \"guideInterval\": [0.5, 1000]}");
+      assertArrayEquals(pixels(json(named)).get(0), pixels(json(own)).get(0));
+      assertTrue(json(own).getAsJsonObject("sidecar").getAsJsonObject("guidance").has("guideModel"));
     }
   }
 }

@@ -260,7 +260,12 @@ final class OpenApi {
     Map<String, Object> defaults = object(List.of("guidance", "guidanceInterval", "sampler", "steps", "n"), props(
         "guidance", map("type", "number"), "guidanceInterval", map("type", "array", "maxItems", 2, "items",
             map("type", "number"), "description", "the noise levels [lo, hi] the model guides in unless told; [] every step"),
-        "sampler", map("type", "string"), "steps", map("type", "integer"), "n", map("type", "integer")));
+        "sampler", map("type", "string"), "steps", map("type", "integer"), "n", map("type", "integer"),
+        "guideModel", map("type", "string", "description", "the model's own guide (autoguidance; a served model's id"
+            + " where it is served), present only where its model.json names one"),
+        "guideCfg", map("type", "number", "description", "with guideModel: the CFG blended in"),
+        "guideInterval", map("type", "array", "minItems", 2, "maxItems", 2, "items", map("type", "number"),
+            "description", "with guideModel: the noise levels [lo, hi] the guide is called at")));
     Map<String, Object> image = object(List.of("id", "kind", "labels", "dataset", "height", "width", "channels",
         "timesteps", "checkpoint", "modelHash", "defaults", "maxN", "samplerSteps", "guides", "tradeoff"), props(
         "id", map("type", "string"), "kind", map("const", "image"), "labels", strings(),
@@ -367,8 +372,12 @@ final class OpenApi {
     p.put("format", map("type", "string", "enum", List.of("json", "png"), "default", "json",
         "description", "png: the grid itself (not for jobs)"));
     p.put("metadata", map("type", "boolean", "default", true, "description", "false: PNGs without the settings"));
-    p.put("guideModel", map("type", "string", "enum", ids, "description", "autoguidance (Karras et al. 2024): the"
-        + " served model that guides this one (one of its guides in /api/models); guidance is then its w"));
+    List<String> guideIds = new java.util.ArrayList<>(ids);
+    guideIds.add(diffuse.sampling.Guidance.NO_GUIDE);
+    p.put("guideModel", map("type", "string", "enum", guideIds, "description", "autoguidance (Karras et al. 2024): the"
+        + " served model that guides this one (one of its guides in /api/models); guidance is then its w. none:"
+        + " classifier-free guidance alone, in place of the model's own guide (defaults.guideModel); omitted: the"
+        + " model's own, if any"));
     p.put("guideCfg", map("type", "number", "description", "with guideModel: CFG at this scale on the main model first;"
         + " guidanceInterval, rescale, negative and apg then shape it"));
     p.put("guideInterval", map("type", "array", "minItems", 2, "maxItems", 2, "items", map("type", "number",
