@@ -170,7 +170,7 @@ class BrowserTest {
     assertTrue(sidecar.replaceAll("\\s", "").matches("(?s).*\"interval\":\\[0.3,5(\\.0)?].*"), sidecar);
     assertTrue(sidecar.contains("autoguidance w = 1.45 by mnist-guide + CFG 1.2 in σ (0.3, 5]"), sidecar);
     // cleared, then restored from the PNG
-    new org.openqa.selenium.support.ui.Select(id("guide")).selectByValue("");
+    new org.openqa.selenium.support.ui.Select(id("guide")).selectByValue("none");
     id("guide-cfg").clear();
     id("interval").clear();
     ((JavascriptExecutor) browser).executeAsyncScript("const done = arguments[arguments.length - 1];"
@@ -182,7 +182,7 @@ class BrowserTest {
     assertEquals("mnist-guide", id("guide").getAttribute("value"));
     assertEquals("1.2", id("guide-cfg").getAttribute("value"));
     assertEquals("0.3,5", id("interval").getAttribute("value"));
-    new org.openqa.selenium.support.ui.Select(id("guide")).selectByValue("");
+    new org.openqa.selenium.support.ui.Select(id("guide")).selectByValue("none");
     id("guide-cfg").clear();
     id("interval").clear();
   }

@@ -46,7 +46,7 @@ public final class PngSettings {
    * "a | b"} and its scales as {@code CFG scale: "0.0, 1.0, 3.0"}. After {@code Model} come, when
    * they apply: {@code Schedule type} (the spacing, when not linspace), {@code Eta} (DDIM),
    * {@code Clip x0: off}, {@code Guidance interval: LO-HI}, {@code CFG rescale}, {@code APG eta},
-   * {@code APG norm}, {@code Autoguidance} (the guide model), {@code Autoguidance CFG},
+   * {@code APG norm}, {@code Autoguidance} (the guide model), {@code Autoguidance CFG}, {@code Autoguidance interval},
    * {@code Custom guidance} and {@code Sample index} (a single image other than the seed's first).
    * Values with a comma, colon or line break are quoted as JSON strings, as those tools do.
    */
