@@ -24,6 +24,8 @@ import java.util.Arrays;
  * @param guideNet the guide's denoiser, on the main model's schedule and labels
  * @param cfg the CFG scale applied to the main model first; 1 for none
  * @param cfgMethod how that CFG is applied ({@link GuidanceMethod#PLAIN}: every step, plain)
+ * @param interval the noise levels at which the guide is called and w applies; elsewhere the main
+ *     estimate (after its CFG) alone, as at w = 1; null: every step
  */
 public record Autoguidance(Denoiser guideNet, double cfg, Guider cfgMethod, GuidanceInterval interval)
     implements Guider {
