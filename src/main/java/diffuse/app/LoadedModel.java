@@ -80,9 +80,18 @@ public final class LoadedModel implements AutoCloseable {
     if (own == null || own.guideModel() == null || g.guideModel() != null || g.isCustom()) {
       return g;
     }
-    Path p = Path.of(own.guideModel());
-    Path guide = p.isAbsolute() ? p : dir.resolveSibling(p);
-    return g.withGuide(guide.toString(), own.guideCfg(), own.guideInterval());
+    return g.withGuide(ownGuideDir(own, dir).toString(), own.guideCfg(), own.guideInterval());
+  }
+
+  /** The directory of this model's own guide ({@code sampling.guideModel}), or null for none. */
+  public Path ownGuideDir() {
+    ModelInfo.Sampling own = info().sampling();
+    return own == null || own.guideModel() == null ? null : ownGuideDir(own, dir());
+  }
+
+  /** {@code own.guideModel()} beside {@code dir}, the model's directory (an absolute one as it is). */
+  private static Path ownGuideDir(ModelInfo.Sampling own, Path dir) {
+    return dir.resolveSibling(own.guideModel());
   }
 
   /** The device and session options it runs on. */

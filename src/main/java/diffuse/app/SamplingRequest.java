@@ -96,25 +96,16 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
               everyStep = true;
               continue;
             }
-            String[] lh = value.split("-");
-            if (lh.length != 2) {
-              throw new IllegalArgumentException();
-            }
-            lo = Double.parseDouble(lh[0]);
-            hi = Double.parseDouble(lh[1]);
+            java.util.List<Double> lh = levels(value);
+            lo = lh.get(0);
+            hi = lh.get(1);
           }
           case "rescale" -> phi = Double.parseDouble(value);
           case "negative" -> neg = value;
           case "apg" -> apg = Double.parseDouble(value);
           case "apgnorm" -> apgNorm = Double.parseDouble(value);
           case "guidecfg" -> guideCfg = Double.parseDouble(value);
-          case "guideinterval" -> {
-            String[] lh = value.split("-");
-            if (lh.length != 2) {
-              throw new IllegalArgumentException();
-            }
-            guideIn = java.util.List.of(Double.parseDouble(lh[0]), Double.parseDouble(lh[1]));
-          }
+          case "guideinterval" -> guideIn = levels(value);
           default -> throw new IllegalArgumentException();
         }
       } catch (IllegalArgumentException e) {
@@ -128,6 +119,15 @@ public record SamplingRequest(SamplerSpec sampler, long seed, int batchSize, Gui
         seed, batchSize, new Guidance(everyStep ? java.util.List.of() : lo == null && hi == null ? null
             : java.util.Arrays.asList(lo, hi), phi, neg, null, apg, apgNorm,
             guide, null, guideCfg, guideIn, null));
+  }
+
+  /** A method spec's "LO-HI" as [LO, HI]; an IllegalArgumentException (a NumberFormatException too) if it is not. */
+  private static java.util.List<Double> levels(String value) {
+    String[] lh = value.split("-");
+    if (lh.length != 2) {
+      throw new IllegalArgumentException();
+    }
+    return java.util.List.of(Double.parseDouble(lh[0]), Double.parseDouble(lh[1]));
   }
 
   public SamplingRequest withSeed(long s) {

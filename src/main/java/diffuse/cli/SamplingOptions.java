@@ -128,29 +128,32 @@ final class SamplingOptions {
     if (value.trim().equalsIgnoreCase("none")) {
       return List.of();
     }
-    String[] parts = value.split(",", -1);
-    try {
-      if (parts.length == 2) {
-        return List.of(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()));
-      }
-    } catch (NumberFormatException e) {
-      // named below
+    List<Double> levels = levels(value);
+    if (levels == null) {
+      throw diffuse.api.DiffuseException.badValue("guidanceInterval", "--guidance-interval takes two noise levels"
+          + " LO,HI or none, got '" + value + "'");
     }
-    throw diffuse.api.DiffuseException.badValue("guidanceInterval", "--guidance-interval takes two noise levels"
-        + " LO,HI or none, got '" + value + "'");
+    return levels;
   }
 
   /** --guide-interval LO,HI as [LO, HI]; fails naming {@code field} and the option. */
   static List<Double> twoLevels(String field, String option, String value) {
+    List<Double> levels = levels(value);
+    if (levels == null) {
+      throw diffuse.api.DiffuseException.badValue(field, option + " takes two noise levels LO,HI, got '" + value + "'");
+    }
+    return levels;
+  }
+
+  /** "LO,HI" as [LO, HI], or null if it is not two numbers. */
+  private static List<Double> levels(String value) {
     String[] parts = value.split(",", -1);
     try {
-      if (parts.length == 2) {
-        return List.of(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()));
-      }
+      return parts.length == 2 ? List.of(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()))
+          : null;
     } catch (NumberFormatException e) {
-      // named below
+      return null;
     }
-    throw diffuse.api.DiffuseException.badValue(field, option + " takes two noise levels LO,HI, got '" + value + "'");
   }
 
   /** {@code r} with its guide model, if any, found by name as --model is ({@link GenerateOptions#find}). */

@@ -353,13 +353,12 @@ public final class ModelStore {
     }
     Average avg = average(m, ema);
     ModelInfo.Sampling was = avg.info().sampling() == null ? new ModelInfo.Sampling(null) : avg.info().sampling();
-    boolean noGuide = guide != null && diffuse.sampling.Guidance.NO_GUIDE.equals(guide.model());
+    Guide g = guide == null ? new Guide(was.guideModel(), was.guideCfg(), was.guideInterval())
+        : diffuse.sampling.Guidance.NO_GUIDE.equals(guide.model()) ? new Guide(null, null, null) : guide;
     ModelInfo described = guidance == null && interval == null && guide == null ? avg.info() : avg.info().withSampling(
         new ModelInfo.Sampling(guidance != null ? guidance : was.guidance(),
             interval != null ? interval : was.guidanceInterval(), // an empty interval: every step (Sampling)
-            guide == null ? was.guideModel() : noGuide ? null : guide.model(),
-            guide == null ? was.guideCfg() : noGuide ? null : guide.cfg(),
-            guide == null ? was.guideInterval() : noGuide ? null : guide.interval()));
+            g.model(), g.cfg(), g.interval()));
     ModelInfo info = command == null ? described : described.withTraining(described.training().withCommand(command));
     ModelInfo[] staged = new ModelInfo[1];
     Map<String, float[]> weights = avg.weights();

@@ -134,8 +134,7 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
 
   private String name(String scale) {
     String at = scale == null ? "" : " = " + scale;
-    String in = !hasInterval(interval) ? "" : " in σ (" + ClassifierFreeGuidance.formatScale(interval.get(0)) + ", "
-        + ClassifierFreeGuidance.formatScale(interval.get(1)) + "]";
+    String in = !hasInterval(interval) ? "" : within(interval);
     StringBuilder sb = new StringBuilder();
     if (custom != null) {
       sb.append(custom).append(scale == null ? "" : " s" + at);
@@ -144,8 +143,7 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
       sb.append("autoguidance").append(scale == null ? "" : " w" + at).append(" by ")
           .append(file == null ? guideModel : file.toString());
       if (guideInterval != null) {
-        sb.append(" in σ (").append(ClassifierFreeGuidance.formatScale(guideInterval.get(0))).append(", ")
-            .append(ClassifierFreeGuidance.formatScale(guideInterval.get(1))).append(']');
+        sb.append(within(guideInterval));
       }
       if (guideCfg != null) {
         sb.append(" + CFG ").append(ClassifierFreeGuidance.formatScale(guideCfg)).append(in);
@@ -166,6 +164,12 @@ public record Guidance(List<Double> interval, Double rescale, String negative, I
       }
     }
     return sb.toString();
+  }
+
+  /** " in σ (lo, hi]", as titles write an interval. */
+  private static String within(List<Double> in) {
+    return " in σ (" + ClassifierFreeGuidance.formatScale(in.get(0)) + ", " + ClassifierFreeGuidance.formatScale(in.get(1))
+        + "]";
   }
 
   /** Guidance only at noise levels in (lo, hi]. */

@@ -123,8 +123,8 @@ final class Api implements AutoCloseable {
           "steps", diffuse.sampling.SamplerSpec.defaultSteps(SamplingRequest.DEFAULT_SAMPLER, info.schedule().steps()),
           "n", Math.min(diffuse.api.Defaults.COUNT, s.batcher().maxBatch())));
       ModelInfo.Sampling own = info.sampling();
-      if (own != null && own.guideModel() != null) { // the model's own autoguidance: its guide by served id
-        java.nio.file.Path dir = s.model().dir().resolveSibling(own.guideModel()).toAbsolutePath().normalize();
+      if (s.model().ownGuideDir() != null) { // the model's own autoguidance: its guide by served id
+        java.nio.file.Path dir = s.model().ownGuideDir().toAbsolutePath().normalize();
         defaults.put("guideModel", models.values().stream()
             .filter(o -> o.model().dir().toAbsolutePath().normalize().equals(dir)).map(Slot::id).findFirst()
             .orElse(own.guideModel()));
@@ -328,10 +328,7 @@ final class Api implements AutoCloseable {
       }
     }
     Double guideCfg = f.has("guideCfg") ? f.number("guideCfg", 0) : null;
-    List<Double> guideInterval = f.numbers("guideInterval", null);
-    if (guideInterval != null && guideInterval.size() != 2) {
-      throw DiffuseException.badValue("guideInterval", "guideInterval must be two noise levels [lo, hi]");
-    }
+    List<Double> guideInterval = f.numbers("guideInterval", null); // Guidance checks it, naming guideInterval
     var g = new Guidance(interval, rescale, negative, null, apg, apgNorm, guideDir, null, guideCfg, guideInterval,
         null);
     SamplingRequest request = new SamplingRequest(new SamplerSpec(kind, steps == null ? SamplerSpec.DEFAULT_STEPS : steps,
